@@ -1,0 +1,2 @@
+// The libpcap API, seen from Swift as the module CPcap.
+#include <pcap/pcap.h>
