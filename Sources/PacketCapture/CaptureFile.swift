@@ -1,0 +1,124 @@
+import CPcap
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One pcap or pcapng file (or standard input) read through libpcap's offline API with
+/// nanosecond timestamps.
+package final class CaptureFile {
+    /// What reading the next record gave.
+    package enum ReadResult {
+        /// A packet; its bytes are valid until the next read.
+        case packet(CapturedPacket)
+        /// The file ended cleanly.
+        case end
+        /// The file ended in the middle of a record or could not be read further; the reason says why.
+        case failed(String)
+    }
+
+    /// The path as given (`-` for standard input).
+    package let path: String
+    /// The link-layer type of the file's packets.
+    package let linkType: LinkType
+    /// The file's size in bytes, when known (0 for standard input).
+    package let size: Int64
+    /// Which input this is, copied into every packet.
+    package let sourceIndex: Int
+    private var handle: OpaquePointer?
+
+    /// Opens `path` (`-` reads standard input).
+    package init(path: String, sourceIndex: Int = 0) throws(CaptureError) {
+        self.path = path
+        self.sourceIndex = sourceIndex
+        let file: UnsafeMutablePointer<FILE>
+        if path == "-" {
+            guard let input = fdopen(dup(STDIN_FILENO), "rb") else {
+                throw CaptureError(.cannotOpen, source: path, reason: "cannot read standard input: \(systemError())")
+            }
+            file = input
+            size = 0
+        } else {
+            var info = stat()
+            if stat(path, &info) != 0 {
+                throw CaptureError(.cannotOpen, source: path, reason: systemError())
+            }
+            if (info.st_mode & S_IFMT) == S_IFDIR {
+                throw CaptureError(.cannotOpen, source: path, reason: "is a directory")
+            }
+            guard let opened = fopen(path, "rb") else {
+                throw CaptureError(.cannotOpen, source: path, reason: systemError())
+            }
+            file = opened
+            size = Int64(info.st_size)
+        }
+        setvbuf(file, nil, _IOFBF, 1 << 20)
+        var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        guard let opened = pcap_fopen_offline_with_tstamp_precision(file, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errorBuffer) else {
+            fclose(file)
+            let reason = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw CaptureError(.notACapture, source: path, reason: Self.explain(reason))
+        }
+        handle = opened
+        linkType = LinkType(rawValue: pcap_datalink(opened))
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Closes the file; further reads return `.end`.
+    package func close() {
+        if let handle {
+            pcap_close(handle)
+            self.handle = nil
+        }
+    }
+
+    /// Reads the next record.
+    @inline(__always)
+    package func next() -> ReadResult {
+        guard let handle else { return .end }
+        var header: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        let status = pcap_next_ex(handle, &header, &data)
+        if status == 1, let header, let data {
+            let record = header.pointee
+            let time = Timestamp(seconds: Int64(record.ts.tv_sec), nanoseconds: Int64(record.ts.tv_usec))
+            return .packet(CapturedPacket(
+                time: time,
+                bytes: UnsafeRawBufferPointer(start: data, count: Int(record.caplen)),
+                wireLength: Int(record.len),
+                linkType: linkType,
+                sourceIndex: sourceIndex
+            ))
+        }
+        if status == PCAP_ERROR_BREAK || status == 0 {
+            return .end
+        }
+        return .failed(String(cString: pcap_geterr(handle)))
+    }
+
+    /// How far into the file reading has got, in bytes (for progress).
+    package var position: Int64 {
+        guard let handle, let file = pcap_file(handle) else { return size }
+        return Int64(ftello(file))
+    }
+
+    private static func explain(_ reason: String) -> String {
+        if reason.contains("unknown file format") {
+            return "not a pcap or pcapng capture (unknown file format)"
+        }
+        if reason.contains("truncated dump file") || reason.contains("tried to read") {
+            return "not a capture: too short for a capture file header (\(reason))"
+        }
+        return reason
+    }
+}
+
+/// The text of the current `errno`.
+func systemError() -> String {
+    String(cString: strerror(errno))
+}
