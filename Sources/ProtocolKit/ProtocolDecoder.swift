@@ -1,0 +1,45 @@
+import FlowTracking
+import PacketCapture
+
+/// What a decoder's probe says about the first bytes of a stream.
+package enum ProbeResult: Sendable, Equatable {
+    /// These bytes are this protocol.
+    case match
+    /// These bytes are not this protocol.
+    case noMatch
+    /// Not enough bytes to tell yet.
+    case needMoreData
+}
+
+/// A protocol decoder: a cheap content probe and a factory of per-flow sessions.
+///
+/// Detection is by content; `servicePorts` only orient flows picked up mid-stream and order the
+/// probes. One decoder instance serves every flow, so it holds configuration, never flow state.
+package protocol ProtocolDecoder: Sendable {
+    /// The protocol's name in the output (`app_proto`, the event object's key): `fix`, `ctp`, `tdx`.
+    var name: String { get }
+    /// Ports servers of this protocol usually listen on.
+    var servicePorts: [UInt16] { get }
+    /// Looks at the first bytes of one direction of a stream (everything seen so far, up to the
+    /// probe limit) and says whether they are this protocol.
+    func probe(_ bytes: RawSpan, direction: Direction) -> ProbeResult
+    /// A session for one flow that this decoder matched; events go to `events`.
+    func makeSession(flow: FlowInfo, events: any EventSink) -> any DecoderSession
+}
+
+/// One flow's decoder state. Calls arrive in packet-time order; each direction's bytes arrive in
+/// stream order, each byte once, as contiguous views valid only during the call.
+package protocol DecoderSession: AnyObject {
+    /// The next bytes of `direction`'s stream.
+    func data(_ bytes: RawSpan, direction: Direction, time: Timestamp)
+    /// `length` bytes of `direction`'s stream are lost; the next data follows the hole.
+    func gap(length: UInt64, direction: Direction, time: Timestamp)
+    /// `direction`'s stream ended; nothing more arrives for it.
+    func end(direction: Direction, time: Timestamp)
+}
+
+/// Where decoders send what they found.
+package protocol EventSink: AnyObject {
+    /// One event (a decoded message, a trading event, an anomaly).
+    func emit(_ event: TradingEvent)
+}

@@ -1,0 +1,91 @@
+import FlowTracking
+import PacketCapture
+
+/// The kind of a trading event; the raw value is the shared vocabulary that rules match on.
+package struct EventKind: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    package var rawValue: String
+    package init(rawValue: String) { self.rawValue = rawValue }
+
+    package static let logon = EventKind(rawValue: "logon")
+    package static let logonResult = EventKind(rawValue: "logon_result")
+    package static let authenticate = EventKind(rawValue: "authenticate")
+    package static let authenticateResult = EventKind(rawValue: "authenticate_result")
+    package static let relayClientInfo = EventKind(rawValue: "relay_client_info")
+    package static let orderNew = EventKind(rawValue: "order_new")
+    package static let orderCancel = EventKind(rawValue: "order_cancel")
+    package static let execution = EventKind(rawValue: "execution")
+    package static let mdSubscribe = EventKind(rawValue: "md_subscribe")
+    package static let mdQuote = EventKind(rawValue: "md_quote")
+    package static let heartbeat = EventKind(rawValue: "heartbeat")
+    package static let logout = EventKind(rawValue: "logout")
+    package static let anomaly = EventKind(rawValue: "anomaly")
+    /// A decoded message with no trading meaning of its own (kept for per-message output).
+    package static let message = EventKind(rawValue: "message")
+
+    package var description: String { rawValue }
+}
+
+/// A value in an event: scalars, or nested objects and arrays for per-message records.
+package indirect enum FieldValue: Sendable, Equatable {
+    case string(String)
+    case int(Int64)
+    case uint(UInt64)
+    case double(Double)
+    case bool(Bool)
+    case null
+    /// Keys in the order they are written.
+    case object([(String, FieldValue)])
+    case array([FieldValue])
+
+    package static func == (lhs: FieldValue, rhs: FieldValue) -> Bool {
+        switch (lhs, rhs) {
+        case let (.string(a), .string(b)): a == b
+        case let (.int(a), .int(b)): a == b
+        case let (.uint(a), .uint(b)): a == b
+        case let (.double(a), .double(b)): a == b
+        case let (.bool(a), .bool(b)): a == b
+        case (.null, .null): true
+        case let (.object(a), .object(b)): a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        case let (.array(a), .array(b)): a == b
+        default: false
+        }
+    }
+}
+
+/// A fact a decoder states about the traffic: what happened, when, on which flow, with which
+/// fields. Decoders never judge; rules read these.
+package struct TradingEvent: Sendable {
+    /// Packet time of the bytes that completed the message.
+    package var time: Timestamp
+    /// The flow it travelled on.
+    package var flow: FlowInfo
+    /// Which way it travelled.
+    package var direction: Direction
+    /// The decoder's name (`app_proto`).
+    package var protocolName: String
+    /// What happened.
+    package var kind: EventKind
+    /// Normalised fields in the shared vocabulary (`account`, `user_id`, `instrument`, ...).
+    package var fields: [(String, FieldValue)]
+    /// The protocol's own record of the message (written under the protocol's name), if any.
+    package var record: FieldValue?
+
+    /// An event with every part given.
+    package init(
+        time: Timestamp, flow: FlowInfo, direction: Direction, protocolName: String, kind: EventKind,
+        fields: [(String, FieldValue)] = [], record: FieldValue? = nil
+    ) {
+        self.time = time
+        self.flow = flow
+        self.direction = direction
+        self.protocolName = protocolName
+        self.kind = kind
+        self.fields = fields
+        self.record = record
+    }
+
+    /// The value of field `name`, if present.
+    package subscript(field name: String) -> FieldValue? {
+        fields.first { $0.0 == name }?.1
+    }
+}
