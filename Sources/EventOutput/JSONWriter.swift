@@ -1,0 +1,287 @@
+/// A hand-written JSON serializer into a reusable byte buffer (no `JSONEncoder`).
+///
+/// Callers emit keys and values in sequence; the writer places the commas and colons itself,
+/// keeping a small stack with one entry per open object or array:
+///
+/// ```swift
+/// var json = JSONWriter()
+/// json.beginObject()
+/// json.field("count", 3)
+/// json.key("names"); json.beginArray(); json.string("a"); json.string("b"); json.endArray()
+/// json.endObject()   // {"count":3,"names":["a","b"]}
+/// ```
+///
+/// Strings are escaped per RFC 8259 (`"`, `\`, and control characters below 0x20); DEL and
+/// non-ASCII text pass through as UTF-8. The writer is defensive against caller slips so the
+/// output stays valid JSON: a key with no value gets `null`, an end call closes whatever container
+/// is innermost with its matching bracket, and closing with nothing open is ignored. Writing a
+/// value inside an object without a key first is the caller's error.
+package struct JSONWriter: Sendable {
+    /// The serialized bytes. Keep the writer and call `reset()` between records to reuse the storage.
+    package var bytes: [UInt8]
+    /// One entry per open container: bit 0 set once it holds an element (the next needs a comma),
+    /// bit 1 set for an array.
+    private var containers: [UInt8] = []
+    /// Whether a key was just written and its value is pending.
+    private var afterKey = false
+
+    private static let hasElementsBit: UInt8 = 1
+    private static let arrayBit: UInt8 = 2
+
+    /// An empty writer with `capacity` bytes reserved.
+    package init(capacity: Int = 4096) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+        containers.reserveCapacity(16)
+    }
+
+    /// How many objects and arrays are open.
+    package var depth: Int { containers.count }
+
+    /// Empties the buffer and the nesting state, keeping the reserved storage.
+    package mutating func reset() {
+        bytes.removeAll(keepingCapacity: true)
+        containers.removeAll(keepingCapacity: true)
+        afterKey = false
+    }
+
+    // MARK: - Structure
+
+    /// Writes the comma due before a value (if any) and marks the enclosing container non-empty.
+    /// Every value writer calls this first.
+    @inline(__always)
+    mutating func beforeValue() {
+        if afterKey {
+            afterKey = false
+            return
+        }
+        let last = containers.count - 1
+        if last >= 0 {
+            if containers[last] & Self.hasElementsBit != 0 {
+                bytes.append(UInt8(ascii: ","))
+            } else {
+                containers[last] |= Self.hasElementsBit
+            }
+        }
+    }
+
+    /// Writes `null` for a key whose value never came, keeping the output valid.
+    @inline(__always)
+    private mutating func closePendingKey() {
+        if afterKey {
+            afterKey = false
+            appendRaw("null")
+        }
+    }
+
+    /// Opens an object (`{`) as the next value.
+    package mutating func beginObject() {
+        beforeValue()
+        containers.append(0)
+        bytes.append(UInt8(ascii: "{"))
+    }
+
+    /// Opens an array (`[`) as the next value.
+    package mutating func beginArray() {
+        beforeValue()
+        containers.append(Self.arrayBit)
+        bytes.append(UInt8(ascii: "["))
+    }
+
+    /// Closes the innermost object (`}`).
+    package mutating func endObject() { closeContainer() }
+
+    /// Closes the innermost array (`]`).
+    package mutating func endArray() { closeContainer() }
+
+    /// Closes the innermost open container with the bracket that matches how it was opened
+    /// (so a mismatched end call still gives valid JSON). Ignored when nothing is open.
+    package mutating func closeContainer() {
+        closePendingKey()
+        guard let innermost = containers.popLast() else { return }
+        bytes.append(innermost & Self.arrayBit != 0 ? UInt8(ascii: "]") : UInt8(ascii: "}"))
+    }
+
+    // MARK: - Keys
+
+    /// Writes an object key (escaped) and the colon; the next call writes its value.
+    package mutating func key(_ name: StaticString) {
+        closePendingKey()
+        beforeValue()
+        name.withUTF8Buffer { appendEscaped(validUTF8: UnsafeRawBufferPointer($0)) }
+        bytes.append(UInt8(ascii: ":"))
+        afterKey = true
+    }
+
+    /// Writes an object key from a run-time string (field names from rules, for example).
+    @_disfavoredOverload
+    package mutating func key(_ name: String) {
+        closePendingKey()
+        beforeValue()
+        appendEscaped(name)
+        bytes.append(UInt8(ascii: ":"))
+        afterKey = true
+    }
+
+    // MARK: - Values
+
+    /// Writes a string value, escaped.
+    package mutating func string(_ value: String) {
+        beforeValue()
+        appendEscaped(value)
+    }
+
+    /// Writes a string value from bytes taken as UTF-8; invalid sequences become U+FFFD.
+    package mutating func string(bytes value: UnsafeRawBufferPointer) {
+        beforeValue()
+        appendEscaped(untrustedUTF8: value)
+    }
+
+    /// Writes a signed integer.
+    package mutating func int(_ value: Int64) {
+        beforeValue()
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        appendDecimal(value.magnitude)
+    }
+
+    /// Writes an unsigned integer.
+    package mutating func uint(_ value: UInt64) {
+        beforeValue()
+        appendDecimal(value)
+    }
+
+    /// Writes a number in Swift's shortest round-trip form; NaN and infinities become `null`.
+    package mutating func double(_ value: Double) {
+        guard value.isFinite else {
+            null()
+            return
+        }
+        beforeValue()
+        bytes.append(contentsOf: value.description.utf8)
+    }
+
+    /// Writes `true` or `false`.
+    package mutating func bool(_ value: Bool) {
+        beforeValue()
+        if value {
+            appendRaw("true")
+        } else {
+            appendRaw("false")
+        }
+    }
+
+    /// Writes `null`.
+    package mutating func null() {
+        beforeValue()
+        appendRaw("null")
+    }
+
+    // MARK: - Raw bytes
+
+    /// Appends literal bytes unchanged (no escaping, no comma); for fixed JSON tokens.
+    @inline(__always)
+    mutating func appendRaw(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    // MARK: - Digits
+
+    /// Appends the decimal digits of `value`, without going through `String`.
+    @inline(__always)
+    mutating func appendDecimal(_ value: UInt64) {
+        if value < 10 {
+            bytes.append(0x30 &+ UInt8(truncatingIfNeeded: value))
+            return
+        }
+        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes > 20 digits of UInt64.max
+        withUnsafeMutableBytes(of: &scratch) { raw in
+            var remaining = value
+            var index = raw.count
+            repeat {
+                index -= 1
+                raw[index] = 0x30 &+ UInt8(truncatingIfNeeded: remaining % 10)
+                remaining /= 10
+            } while remaining != 0
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[index...]))
+        }
+    }
+
+    /// Appends `value` (non-negative) as exactly `width` digits, zero-padded (more if it needs more).
+    @inline(__always)
+    mutating func appendPadded(_ value: Int64, width: Int) {
+        var digits = 1
+        var probe = value / 10
+        while probe > 0 {
+            digits += 1
+            probe /= 10
+        }
+        if digits < width {
+            for _ in digits..<width { bytes.append(UInt8(ascii: "0")) }
+        }
+        appendDecimal(UInt64(clamping: value))
+    }
+}
+
+// MARK: - Fields
+
+extension JSONWriter {
+    /// Writes `"key":"value"`.
+    package mutating func field(_ key: StaticString, _ value: String) {
+        self.key(key)
+        string(value)
+    }
+
+    /// Writes `"key":"value"` when `value` is present; writes nothing when it is nil.
+    package mutating func field(_ key: StaticString, ifPresent value: String?) {
+        guard let value else { return }
+        field(key, value)
+    }
+
+    /// Writes `"key":value` for a signed integer.
+    package mutating func field(_ key: StaticString, _ value: Int) {
+        self.key(key)
+        int(Int64(value))
+    }
+
+    /// Writes `"key":value` for a signed 64-bit integer.
+    package mutating func field(_ key: StaticString, _ value: Int64) {
+        self.key(key)
+        int(value)
+    }
+
+    /// Writes `"key":value` for an unsigned 64-bit integer.
+    package mutating func field(_ key: StaticString, _ value: UInt64) {
+        self.key(key)
+        uint(value)
+    }
+
+    /// Writes `"key":value` for an unsigned 32-bit integer.
+    package mutating func field(_ key: StaticString, _ value: UInt32) {
+        self.key(key)
+        uint(UInt64(value))
+    }
+
+    /// Writes `"key":value` for an unsigned 16-bit integer (ports).
+    package mutating func field(_ key: StaticString, _ value: UInt16) {
+        self.key(key)
+        uint(UInt64(value))
+    }
+
+    /// Writes `"key":value` for a double (`null` when not finite).
+    package mutating func field(_ key: StaticString, _ value: Double) {
+        self.key(key)
+        double(value)
+    }
+
+    /// Writes `"key":true` or `"key":false`.
+    package mutating func field(_ key: StaticString, _ value: Bool) {
+        self.key(key)
+        bool(value)
+    }
+
+    /// Writes `"key":"text"` for bytes taken as UTF-8 (invalid sequences become U+FFFD).
+    package mutating func field(_ key: StaticString, bytes value: UnsafeRawBufferPointer) {
+        self.key(key)
+        string(bytes: value)
+    }
+}

@@ -1,0 +1,130 @@
+/// SHA-1 (FIPS 180-4), self-contained, for Community ID hashing.
+///
+/// Not for security: Community ID uses SHA-1 only as a well-known, stable mixing function.
+/// Feed bytes with `update`, then call `finalize()` once for the 20-byte digest.
+package struct SHA1: Sendable {
+    /// The digest length in bytes.
+    package static let digestLength = 20
+
+    private var state: (UInt32, UInt32, UInt32, UInt32, UInt32) =
+        (0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0)
+    /// Bytes waiting for a full 64-byte block.
+    private var pending: [UInt8] = []
+    /// Total message length so far, in bytes.
+    private var length: UInt64 = 0
+
+    /// A hasher with nothing fed yet.
+    package init() {
+        pending.reserveCapacity(64)
+    }
+
+    /// The SHA-1 digest of `bytes`.
+    package static func hash(_ bytes: [UInt8]) -> [UInt8] {
+        var hasher = SHA1()
+        hasher.update(bytes)
+        return hasher.finalize()
+    }
+
+    /// Feeds more message bytes.
+    package mutating func update(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { update($0) }
+    }
+
+    /// Feeds more message bytes from raw memory.
+    package mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        length &+= UInt64(bytes.count)
+        var index = 0
+        if !pending.isEmpty {
+            let take = min(64 - pending.count, bytes.count)
+            pending.append(contentsOf: bytes[0..<take])
+            index = take
+            if pending.count == 64 {
+                pending.withUnsafeBytes { compress(block: $0) }
+                pending.removeAll(keepingCapacity: true)
+            }
+        }
+        while bytes.count - index >= 64 {
+            compress(block: UnsafeRawBufferPointer(rebasing: bytes[index..<(index + 64)]))
+            index += 64
+        }
+        if index < bytes.count {
+            pending.append(contentsOf: bytes[index...])
+        }
+    }
+
+    /// Pads the message and returns the 20-byte digest. The hasher must not be used afterwards.
+    package mutating func finalize() -> [UInt8] {
+        let bitLength = length &* 8
+        var tail = pending
+        tail.append(0x80)
+        while tail.count % 64 != 56 { tail.append(0) }
+        for shift in stride(from: 56, through: 0, by: -8) {
+            tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift)))
+        }
+        tail.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                compress(block: UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + 64)]))
+                offset += 64
+            }
+        }
+        pending.removeAll()
+        var digest = [UInt8]()
+        digest.reserveCapacity(Self.digestLength)
+        for word in [state.0, state.1, state.2, state.3, state.4] {
+            digest.append(UInt8(truncatingIfNeeded: word >> 24))
+            digest.append(UInt8(truncatingIfNeeded: word >> 16))
+            digest.append(UInt8(truncatingIfNeeded: word >> 8))
+            digest.append(UInt8(truncatingIfNeeded: word))
+        }
+        return digest
+    }
+
+    /// Processes one 64-byte block.
+    private mutating func compress(block: UnsafeRawBufferPointer) {
+        var w = (
+            UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0),
+            UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0)
+        )
+        withUnsafeMutableBytes(of: &w) { raw in
+            let words = raw.bindMemory(to: UInt32.self)
+            for i in 0..<16 {
+                words[i] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))
+            }
+            var a = state.0, b = state.1, c = state.2, d = state.3, e = state.4
+            for t in 0..<80 {
+                let s = t & 15
+                if t >= 16 {
+                    let mixed = words[(s + 13) & 15] ^ words[(s + 8) & 15] ^ words[(s + 2) & 15] ^ words[s]
+                    words[s] = mixed.rotatedLeft(by: 1)
+                }
+                let f: UInt32, k: UInt32
+                switch t {
+                case 0..<20: f = (b & c) | (~b & d); k = 0x5A82_7999
+                case 20..<40: f = b ^ c ^ d; k = 0x6ED9_EBA1
+                case 40..<60: f = (b & c) | (b & d) | (c & d); k = 0x8F1B_BCDC
+                default: f = b ^ c ^ d; k = 0xCA62_C1D6
+                }
+                let temp = a.rotatedLeft(by: 5) &+ f &+ e &+ k &+ words[s]
+                e = d
+                d = c
+                c = b.rotatedLeft(by: 30)
+                b = a
+                a = temp
+            }
+            state.0 &+= a
+            state.1 &+= b
+            state.2 &+= c
+            state.3 &+= d
+            state.4 &+= e
+        }
+    }
+}
+
+extension UInt32 {
+    /// This value rotated left by `count` bits (0 < count < 32).
+    @inline(__always)
+    fileprivate func rotatedLeft(by count: UInt32) -> UInt32 {
+        (self << count) | (self >> (32 - count))
+    }
+}
