@@ -163,6 +163,8 @@ package protocol StreamReceiver: AnyObject {
 package protocol FlowObserver: AnyObject {
     /// A new flow started; the returned receiver gets its streams (nil: nobody listens).
     func flowStarted(_ flow: FlowInfo) -> (any StreamReceiver)?
-    /// A flow left the table, after its receiver's `flowEnded`.
-    func flowEnded(_ flow: FlowInfo, summary: FlowSummary, reason: FlowEndReason, time: Timestamp)
+    /// A flow left the table, after its receiver's `flowEnded`; `receiver` is what `flowStarted` returned.
+    func flowEnded(
+        _ flow: FlowInfo, receiver: (any StreamReceiver)?, summary: FlowSummary, reason: FlowEndReason, time: Timestamp
+    )
 }

@@ -271,8 +271,8 @@ package final class FlowTracker {
         entry.summary.streamBytes = PerDirection(toServer: entry.toServer.deliveredBytes, toClient: entry.toClient.deliveredBytes)
         entry.summary.gaps = PerDirection(toServer: entry.toServer.gapCount, toClient: entry.toClient.gapCount)
         entry.receiver?.flowEnded(summary: entry.summary, reason: reason, time: time)
+        observer?.flowEnded(entry.info, receiver: entry.receiver, summary: entry.summary, reason: reason, time: time)
         entry.receiver = nil
-        observer?.flowEnded(entry.info, summary: entry.summary, reason: reason, time: time)
 
         unlink(entry)
         removeIndex(hash: entry.hash, slot: entry.slot)

@@ -1,0 +1,27 @@
+import FlowTracking
+import PacketCapture
+import ProtocolKit
+
+/// Everything a run is configured with: limits, decoders and what to write.
+package struct InspectorConfiguration: Sendable {
+    /// Flow table and reassembly settings.
+    package var flows = FlowTrackerConfiguration()
+    /// IP fragment reassembly bounds.
+    package var fragments = FragmentLimits()
+    /// The protocol decoders and the probe limit.
+    package var detector = ProtocolDetector(decoders: [])
+    /// Where EVE JSON lines go (`-` for standard output, nil for nowhere).
+    package var evePath: String? = "-"
+    /// Whether to write a `flow` record for every flow that ends.
+    package var flowEvents = true
+    /// Whether to write every decoded message's event (`--events`); alerts are always written.
+    package var messageEvents = true
+    /// Whether to add `community_id` to records.
+    package var communityID = true
+
+    /// The defaults.
+    package init() {}
+
+    /// The decoders every run uses: the one place that names each protocol.
+    package static let builtInDecoders: [any ProtocolDecoder] = []
+}

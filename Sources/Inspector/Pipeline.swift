@@ -1,0 +1,142 @@
+import EventOutput
+import FlowTracking
+import PacketCapture
+import ProtocolKit
+
+/// One pass of the inspector: packets in, EVE records out.
+///
+/// Frames are decoded down to TCP/UDP, handed to the flow table (which reassembles TCP and feeds
+/// each flow's protocol layer), and decoder events and flow records are serialised into the
+/// output as they happen. Everything is driven by packet time.
+package final class Pipeline {
+    /// The settings of this run.
+    package let configuration: InspectorConfiguration
+    private var decoder: PacketDecoder
+    private var tracker: FlowTracker?
+    private var observer: PipelineObserver?
+    private var statistics = RunStatistics()
+    private var nextFragmentExpiry = Timestamp.zero
+
+    /// A pipeline writing to `output` (nil: count only).
+    package init(configuration: InspectorConfiguration, output: EVEOutput?) {
+        self.configuration = configuration
+        self.decoder = PacketDecoder(fragmentLimits: configuration.fragments)
+        var flows = configuration.flows
+        flows.servicePorts += configuration.detector.servicePorts
+        let observer = PipelineObserver(configuration: configuration, output: output)
+        self.observer = observer
+        self.tracker = FlowTracker(configuration: flows, observer: observer)
+    }
+
+    /// Takes one captured packet.
+    @inline(__always)
+    package func process(_ packet: CapturedPacket) {
+        statistics.packets &+= 1
+        statistics.bytes &+= UInt64(packet.bytes.count)
+        if statistics.firstPacket == nil { statistics.firstPacket = packet.time }
+        statistics.lastPacket = packet.time
+        guard let tracker else { return }
+        let wireLength = packet.wireLength
+        let time = packet.time
+        if let reason = decoder.decode(packet.bytes, linkType: packet.linkType, time: time, { transport in
+            tracker.process(transport, wireLength: wireLength, time: time)
+        }) {
+            statistics.skipped.record(reason)
+        }
+        if time >= nextFragmentExpiry {
+            decoder.expireFragments(at: time)
+            nextFragmentExpiry = time.adding(nanoseconds: 1_000_000_000)
+        }
+    }
+
+    /// Lets flows time out at packet time `time` even when no packet arrives (live capture).
+    package func advance(to time: Timestamp) {
+        tracker?.advance(to: time)
+    }
+
+    /// Ends every flow, writes the `stats` record and flushes the output; returns the counts.
+    package func finish(files: Int, filesFailed: Int, live: LiveCaptureStatistics? = nil) throws -> RunStatistics {
+        tracker?.finish()
+        statistics.files = files
+        statistics.filesFailed = filesFailed
+        statistics.live = live
+        statistics.fragments = decoder.fragmentStatistics
+        if let tracker {
+            statistics.flows = tracker.statistics
+            statistics.tcp = tracker.reassembly.statistics
+            statistics.reassemblyMemoryPeak = tracker.reassembly.peakMemoryInUse
+        }
+        if let observer {
+            try observer.throwIfFailed()
+            statistics.events = observer.events
+            statistics.recordsWritten = observer.records
+            try observer.writeStats(statistics)
+        }
+        tracker = nil
+        observer = nil
+        return statistics
+    }
+}
+
+/// Creates each flow's protocol layer and writes events and flow records as they come.
+final class PipelineObserver: FlowObserver, EventSink {
+    let configuration: InspectorConfiguration
+    let output: EVEOutput?
+    var writer = JSONWriter(capacity: 1 << 16)
+    var events: UInt64 = 0
+    var records: UInt64 = 0
+    var failure: (any Error)?
+
+    init(configuration: InspectorConfiguration, output: EVEOutput?) {
+        self.configuration = configuration
+        self.output = output
+    }
+
+    func flowStarted(_ flow: FlowInfo) -> (any StreamReceiver)? {
+        guard !configuration.detector.decoders.isEmpty else { return nil }
+        return AppLayerFlow(flow: flow, detector: configuration.detector, events: self)
+    }
+
+    func flowEnded(
+        _ flow: FlowInfo, receiver: (any StreamReceiver)?, summary: FlowSummary, reason: FlowEndReason, time: Timestamp
+    ) {
+        guard configuration.flowEvents, output != nil else { return }
+        let appProto = (receiver as? AppLayerFlow)?.protocolName
+        writer.flowRecord(
+            flow, summary: summary, reason: reason, appProto: appProto,
+            communityID: configuration.communityID ? flow.communityID : nil
+        )
+        commit()
+    }
+
+    func emit(_ event: TradingEvent) {
+        events &+= 1
+        guard configuration.messageEvents, output != nil else { return }
+        writer.eventRecord(event, communityID: configuration.communityID ? event.flow.communityID : nil)
+        commit()
+    }
+
+    func writeStats(_ statistics: RunStatistics) throws {
+        guard let output else { return }
+        writer.statsRecord(statistics)
+        try output.append(&writer)
+        try output.flush()
+    }
+
+    func throwIfFailed() throws {
+        if let failure { throw failure }
+    }
+
+    private func commit() {
+        records &+= 1
+        guard let output, failure == nil else {
+            writer.reset()
+            return
+        }
+        do {
+            try output.append(&writer)
+        } catch {
+            failure = error
+        }
+    }
+}
