@@ -1,0 +1,77 @@
+//  0                   1                   2                   3
+//  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+// |Version|  IHL  |Type of Service|          Total Length         |
+// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+// |         Identification        |Flags|      Fragment Offset    |
+// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+// |  Time to Live |    Protocol   |         Header Checksum       |
+// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+// |                       Source Address                          |
+// |                    Destination Address                        |
+// |                    Options (IHL > 5)                          |
+
+extension PacketDecoder {
+    /// Decodes the IPv4 packet at `start` in `frame`.
+    ///
+    /// The packet ends at its total length (dropping Ethernet padding) or at the end of the capture
+    /// when the snapshot length cut it short.
+    @inlinable
+    package mutating func decodeIPv4(
+        _ frame: UnsafeRawBufferPointer, at start: Int, time: Timestamp,
+        _ body: (borrowing TransportPacket) -> Void
+    ) -> SkipReason? {
+        let captured = frame.count - start
+        guard captured >= 20 else { return .badIPv4Header }
+        let first = frame[start]
+        let headerLength = Int(first & 0x0F) &* 4
+        guard first >> 4 == 4, headerLength >= 20, headerLength <= captured else { return .badIPv4Header }
+        let totalLength = Int(frame.bigEndianUInt16(at: start + 2))
+        guard totalLength >= headerLength else { return .badIPv4Length }
+        let end = start + min(totalLength, captured)
+        let transport = frame[start + 9]
+        let source = IPAddress(ipv4At: start + 12, in: frame)
+        let destination = IPAddress(ipv4At: start + 16, in: frame)
+        let fragmentField = frame.bigEndianUInt16(at: start + 6)
+        if fragmentField & 0x3FFF != 0 { // MF set or a non-zero offset
+            return decodeIPv4Fragment(
+                frame.bytes(from: start + headerLength, to: end), fragmentField: fragmentField,
+                identification: frame.bigEndianUInt16(at: start + 4), protocol: transport,
+                headerLength: headerLength, wholeCaptured: totalLength <= captured,
+                source: source, destination: destination, time: time, body)
+        }
+        return TransportDecoder.decode(
+            frame, from: start + headerLength, to: end, protocol: transport,
+            source: source, destination: destination, body)
+    }
+
+    /// Hands one IPv4 fragment (its data after the IP header) to the reassembler and decodes the
+    /// datagram it completes. Fragments of protocols other than TCP and UDP are not buffered.
+    @usableFromInline
+    mutating func decodeIPv4Fragment(
+        _ data: UnsafeRawBufferPointer, fragmentField: UInt16, identification: UInt16, protocol transport: UInt8,
+        headerLength: Int, wholeCaptured: Bool, source: IPAddress, destination: IPAddress, time: Timestamp,
+        _ body: (borrowing TransportPacket) -> Void
+    ) -> SkipReason? {
+        guard transport == 6 || transport == 17 else { return .otherTransport }
+        let key = FragmentKey(
+            source: source, destination: destination,
+            identification: UInt32(identification), protocol: transport)
+        let outcome = reassembler.insert(
+            key: key, offset: Int(fragmentField & 0x1FFF) &* 8, data: data,
+            moreFragments: fragmentField & 0x2000 != 0, headerLength: headerLength,
+            wholeCaptured: wholeCaptured, time: time)
+        switch outcome {
+        case .pending:
+            return .fragmentPending
+        case .dropped:
+            return .fragmentDropped
+        case .complete(let datagram):
+            return datagram.withUnsafeBytes { bytes in
+                TransportDecoder.decode(
+                    bytes, from: 0, to: bytes.count, protocol: transport,
+                    source: source, destination: destination, body)
+            }
+        }
+    }
+}
