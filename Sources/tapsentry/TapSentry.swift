@@ -1,0 +1,181 @@
+import ArgumentParser
+import Inspector
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+@main
+struct TapSentry: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tapsentry",
+        abstract: "Passive inspector for trading-interface abuse on broker networks.",
+        discussion: """
+            Reads packets from capture files or a live interface, rebuilds TCP streams, decodes \
+            broker-API and futures-front protocols and writes Suricata-EVE-compatible JSON lines.
+            """,
+        version: "0.1.0",
+        subcommands: [Analyze.self, Live.self]
+    )
+}
+
+/// Options shared by `analyze` and `live`: output and limits.
+struct PipelineOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Where to write EVE JSON lines ('-' for standard output).", valueName: "path"))
+    var eve: String = "-"
+
+    @Flag(name: .long, help: "Do not write a 'flow' record for each flow that ends.")
+    var noFlowEvents = false
+
+    @Flag(name: .long, help: "Leave 'community_id' out of the records.")
+    var noCommunityId = false
+
+    @Option(name: .long, help: "Flows held at once; past this the least recently active flow is evicted.")
+    var maxFlows: Int = 100_000
+
+    @Option(name: .long, help: "Seconds of packet time an open TCP flow may stay idle.")
+    var tcpTimeout: Int64 = 600
+
+    @Option(name: .long, help: "Seconds of packet time a UDP flow may stay idle.")
+    var udpTimeout: Int64 = 60
+
+    @Option(name: .long, help: "Out-of-order bytes each TCP direction may buffer (KiB).")
+    var streamBufferKb: Int = 1024
+
+    @Option(name: .long, help: "Memory all TCP reassembly buffers together may hold (MiB).")
+    var reassemblyMemcapMb: Int = 64
+
+    @Flag(name: .shortAndLong, help: "No summary on standard error.")
+    var quiet = false
+
+    func validate() throws {
+        guard maxFlows > 0 else { throw ValidationError("--max-flows must be at least 1") }
+        guard tcpTimeout > 0, udpTimeout > 0 else { throw ValidationError("timeouts must be at least 1 second") }
+        guard streamBufferKb > 0, reassemblyMemcapMb > 0 else { throw ValidationError("buffer sizes must be positive") }
+    }
+
+    var configuration: InspectorConfiguration {
+        var configuration = InspectorConfiguration()
+        configuration.evePath = eve
+        configuration.flowEvents = !noFlowEvents
+        configuration.communityID = !noCommunityId
+        configuration.flows.maxFlows = maxFlows
+        configuration.flows.tcpIdleTimeout = tcpTimeout * 1_000_000_000
+        configuration.flows.udpIdleTimeout = udpTimeout * 1_000_000_000
+        configuration.flows.reassembly.maxBufferedBytes = streamBufferKb * 1024
+        configuration.flows.reassemblyMemcap = reassemblyMemcapMb << 20
+        configuration.detector.decoders = InspectorConfiguration.builtInDecoders
+        return configuration
+    }
+}
+
+struct Analyze: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Analyze pcap/pcapng files, folders of them, or standard input.",
+        discussion: """
+            All inputs are merged in timestamp order and run through one pipeline, so flows that \
+            span files stay whole. EVE JSON lines go to --eve; the last line is always a 'stats' \
+            record. Exit status: 0 when every input was read (a truncated file is a warning), 2 when \
+            an input could not be used (missing, unreadable, not a capture) — the others are still \
+            processed.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Capture files, folders of capture files, or '-' for standard input.", valueName: "file"))
+    var inputs: [String]
+
+    @OptionGroup var options: PipelineOptions
+
+    @Flag(inversion: .prefixedNo, help: "Show a progress bar on a terminal for large inputs.")
+    var progress = true
+
+    func run() throws {
+        let outcome: RunOutcome
+        do {
+            outcome = try Analyzer.run(
+                inputs: inputs, configuration: options.configuration,
+                report: { diagnostic in
+                    switch diagnostic {
+                    case .error(let error): printError("error: \(error)")
+                    case .warning(let source, let message): printError("warning: \"\(source)\": \(message)")
+                    }
+                },
+                progress: progress ? ProgressDisplay.forTerminal() : nil
+            )
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(2)
+        }
+        if !options.quiet {
+            printError(Summary.render(outcome, evePath: options.configuration.evePath))
+        }
+        if outcome.exitStatus != 0 { throw ExitCode(outcome.exitStatus) }
+    }
+}
+
+struct Live: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Inspect a live interface until SIGINT or SIGTERM.",
+        discussion: """
+            Opens the interface with libpcap in immediate mode. SIGINT (Ctrl-C) or SIGTERM stops the \
+            capture cleanly: every flow is ended, the output flushed with its 'stats' record, \
+            libpcap's received/dropped counters printed, and the exit status is 0. Capturing needs \
+            root or the CAP_NET_RAW capability.
+            """
+    )
+
+    @Option(name: .shortAndLong, help: "The interface to capture on (for example eth0, lo, any).")
+    var interface: String
+
+    @Option(name: .long, help: "A BPF filter expression, applied in the kernel.")
+    var bpf: String?
+
+    @Option(name: .long, help: "Bytes kept of each packet.")
+    var snaplen: Int32 = 262_144
+
+    @Option(name: .long, help: "Kernel capture buffer size in MiB.")
+    var bufferMb: Int32 = 64
+
+    @Flag(name: .long, help: "Do not put the interface in promiscuous mode.")
+    var noPromisc = false
+
+    @Option(name: .long, help: "Stop after this many packets.")
+    var count: UInt64?
+
+    @OptionGroup var options: PipelineOptions
+
+    func run() throws {
+        var capture = LiveCaptureOptions(interface: interface)
+        capture.filter = bpf
+        capture.snapshotLength = snaplen
+        capture.bufferMegabytes = bufferMb
+        capture.promiscuous = !noPromisc
+        StopSignal.install()
+        let outcome: RunOutcome
+        do {
+            outcome = try LiveRunner.run(options: capture, configuration: options.configuration, packetLimit: count) { live in
+                if let warning = live.activationWarning { printError("warning: \"\(interface)\": \(warning)") }
+                if !options.quiet { printError("listening on \(interface), link type \(live.linkType)") }
+            }
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(2)
+        }
+        for case let .warning(source, message) in outcome.diagnostics {
+            printError("warning: \"\(source)\": \(message)")
+        }
+        if !options.quiet {
+            printError(Summary.render(outcome, evePath: options.configuration.evePath))
+        }
+    }
+}
+
+/// Writes a line to standard error.
+func printError(_ text: String) {
+    var line = Array((text + "\n").utf8)
+    line.withUnsafeMutableBytes { raw in
+        _ = write(STDERR_FILENO, raw.baseAddress, raw.count)
+    }
+}
