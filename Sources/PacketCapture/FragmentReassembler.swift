@@ -127,13 +127,14 @@ package struct FragmentReassembler: Sendable {
             ages.append(Age(key: key, serial: nextSerial, created: time))
             nextSerial &+= 1
         }
-        guard let entry = pending[key], !entry.failed else { return .dropped }
+        // Scalars only: a copy of the entry kept alive here would make the merge below copy its buffer.
+        guard let (failed, totalLength, length) = state(of: key), !failed else { return .dropped }
 
         let malformed = !wholeCaptured
             || (moreFragments && (data.isEmpty || data.count % 8 != 0))
-            || (moreFragments && entry.totalLength >= 0 && end > entry.totalLength)
-            || (!moreFragments && entry.totalLength >= 0 && end != entry.totalLength)
-            || (!moreFragments && entry.data.count > end)
+            || (moreFragments && totalLength >= 0 && end > totalLength)
+            || (!moreFragments && totalLength >= 0 && end != totalLength)
+            || (!moreFragments && length > end)
         if malformed {
             fail(key, tooLarge: false)
             return .dropped
@@ -143,7 +144,7 @@ package struct FragmentReassembler: Sendable {
             return .dropped
         }
 
-        let growth = max(0, end - entry.data.count)
+        let growth = max(0, end - length)
         while bufferedBytes + growth > limits.maxBufferedBytes {
             guard let evicted = evictOldest() else { break }
             if evicted == key { return .dropped }
@@ -174,6 +175,12 @@ package struct FragmentReassembler: Sendable {
             }
         }
         compactAges()
+    }
+
+    /// Whether the datagram has failed, its total length (-1 while unknown) and its buffered length.
+    private func state(of key: FragmentKey) -> (failed: Bool, totalLength: Int, length: Int)? {
+        guard let entry = pending[key] else { return nil }
+        return (entry.failed, entry.totalLength, entry.data.count)
     }
 
     /// Marks a datagram failed: frees its buffer and counts it once.

@@ -6,28 +6,31 @@ package struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
     /// The last 8 bytes of the address, big-endian.
     package var low: UInt64
 
-    private static let mappedPrefix: UInt64 = 0x0000_FFFF_0000_0000
+    /// The first 12 bytes of an IPv4-mapped address (a computed constant, so inlined code can use it).
+    @inlinable static var mappedPrefix: UInt64 { 0x0000_FFFF_0000_0000 }
 
     /// An IPv6 address from its two big-endian halves.
+    @inlinable
     package init(high: UInt64, low: UInt64) {
         self.high = high
         self.low = low
     }
 
     /// An IPv4 address from its 32-bit value in host order (`0x7F000001` is 127.0.0.1).
+    @inlinable
     package init(ipv4 value: UInt32) {
         self.high = 0
         self.low = Self.mappedPrefix | UInt64(value)
     }
 
     /// Reads 4 (IPv4) or 16 (IPv6) bytes at `offset`; the caller has checked the bounds.
-    @inline(__always)
+    @inlinable @inline(__always)
     package init(ipv4At offset: Int, in bytes: UnsafeRawBufferPointer) {
         self.init(ipv4: UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
     }
 
     /// Reads a 16-byte IPv6 address at `offset`; the caller has checked the bounds.
-    @inline(__always)
+    @inlinable @inline(__always)
     package init(ipv6At offset: Int, in bytes: UnsafeRawBufferPointer) {
         self.high = UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
         self.low = UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self))

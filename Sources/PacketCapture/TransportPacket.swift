@@ -10,7 +10,7 @@ package enum TransportProtocol: UInt8, Sendable, CustomStringConvertible {
 /// TCP header flag bits.
 package struct TCPFlags: OptionSet, Sendable, Hashable {
     package var rawValue: UInt8
-    package init(rawValue: UInt8) { self.rawValue = rawValue }
+    @inlinable package init(rawValue: UInt8) { self.rawValue = rawValue }
 
     package static let fin = TCPFlags(rawValue: 0x01)
     package static let syn = TCPFlags(rawValue: 0x02)
@@ -45,6 +45,7 @@ package struct TransportPacket {
     package var payload: UnsafeRawBufferPointer
 
     /// A packet with all fields given.
+    @inlinable
     package init(
         source: IPAddress, destination: IPAddress, sourcePort: UInt16, destinationPort: UInt16,
         transport: TransportProtocol, sequence: UInt32 = 0, acknowledgement: UInt32 = 0,
