@@ -175,13 +175,28 @@ package struct TCPConversation: Sendable {
         packets.reduce(0) { $0 + ($1.side == side ? $1.segment.payload.count : 0) }
     }
 
-    /// The frame for one packet.
-    package func frame(for packet: Packet) -> [UInt8] {
+    /// The frame for one packet, built with this conversation's builder or with `other` (given
+    /// for the client-to-server direction, e.g. with a different IPv4 identification).
+    package func frame(for packet: Packet, using other: FrameBuilder? = nil) -> [UInt8] {
+        build(packet, using: other ?? builder, includeLink: true)
+    }
+
+    /// The IP packet (no link header) for one packet, e.g. to fragment it.
+    package func ipPacket(for packet: Packet, using other: FrameBuilder? = nil) -> [UInt8] {
+        build(packet, using: other ?? builder, includeLink: false)
+    }
+
+    private func build(_ packet: Packet, using forwardBuilder: FrameBuilder, includeLink: Bool) -> [UInt8] {
         let forward = packet.side == .client
-        return (forward ? builder : builder.reversed).tcp(
-            from: forward ? client : server, to: forward ? server : client, sequence: packet.segment.sequence,
-            acknowledgement: packet.acknowledgement, flags: packet.segment.flags, window: packet.window,
-            options: packet.options, payload: packet.segment.payload)
+        var bytes: [UInt8] = []
+        packet.segment.payload.withUnsafeBytes {
+            (forward ? forwardBuilder : forwardBuilder.reversed).tcp(
+                into: &bytes, from: forward ? client : server, to: forward ? server : client,
+                sequence: packet.segment.sequence, acknowledgement: packet.acknowledgement,
+                flags: packet.segment.flags, window: packet.window, options: packet.options, payload: $0,
+                includeLink: includeLink)
+        }
+        return bytes
     }
 
     /// Every packet as a timed frame, in capture order.
