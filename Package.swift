@@ -29,6 +29,7 @@ let package = Package(
             ]
         ),
         .target(name: "TestSupport", dependencies: ["PacketCapture", "FlowTracking", "ProtocolKit", "EventOutput", "Inspector"]),
+        .executableTarget(name: "capgen", dependencies: ["TestSupport"]),
         .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "TestSupport"]),
         .testTarget(name: "FlowTrackingTests", dependencies: ["FlowTracking", "TestSupport"]),
         .testTarget(name: "ProtocolKitTests", dependencies: ["ProtocolKit", "TestSupport"]),

@@ -1,0 +1,54 @@
+/// A deterministic random number generator (SplitMix64), so that tests and generated captures
+/// give the same bytes on every run and every platform.
+package struct SeededGenerator: RandomNumberGenerator, Sendable {
+    /// The internal state; advanced by a fixed odd constant on every draw.
+    package var state: UInt64
+
+    /// A generator started from `seed`; equal seeds give equal sequences.
+    package init(seed: UInt64) {
+        self.state = seed
+    }
+
+    /// The next 64 random bits.
+    @inline(__always)
+    package mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A value in `range`, drawn without the standard library's generic machinery (fast, and the
+    /// same on every platform; the tiny modulo bias does not matter for test data).
+    @inline(__always)
+    package mutating func int(in range: ClosedRange<Int>) -> Int {
+        let span = UInt64(range.upperBound - range.lowerBound) &+ 1
+        if span == 0 { return Int(truncatingIfNeeded: next()) }
+        return range.lowerBound + Int(next() % span)
+    }
+
+    /// True with probability `probability` (0...1).
+    @inline(__always)
+    package mutating func chance(_ probability: Double) -> Bool {
+        Double(next() >> 11) * 0x1.0p-53 < probability
+    }
+
+    /// `count` random bytes.
+    package mutating func bytes(count: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        out.withUnsafeMutableBytes { buffer in
+            var index = 0
+            while index < count {
+                var word = next()
+                let chunk = min(8, count - index)
+                for offset in 0..<chunk {
+                    buffer[index + offset] = UInt8(truncatingIfNeeded: word)
+                    word >>= 8
+                }
+                index += chunk
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,91 @@
+// capgen: writes TapSentry's synthetic test captures and its benchmark capture.
+//
+//   capgen all --out DIR                 every synthetic capture into DIR
+//   capgen NAME --out DIR                one of them (NAME from `capgen list`)
+//   capgen list                          names, files and what each covers
+//   capgen describe                      tab-separated: file, packets, covers, expected report
+//   capgen bench --out FILE [--size-mb N] [--flows N] [--seed S]
+//   capgen to-pcapng --in FILE --out FILE
+
+import PacketCapture
+import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Prints to standard error and exits with status 2.
+func fail(_ message: String) -> Never {
+    let text = Array("capgen: \(message)\n".utf8)
+    _ = text.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+    exit(2)
+}
+
+/// The value after `--name` in the arguments, if any.
+func option(_ name: String, in arguments: [String]) -> String? {
+    guard let index = arguments.firstIndex(of: "--\(name)"), index + 1 < arguments.count else { return nil }
+    return arguments[index + 1]
+}
+
+/// Writes one recipe's file into `directory`.
+func write(_ recipe: CaptureRecipe, into directory: String) {
+    let capture = recipe.make()
+    let path = directory + "/" + recipe.file
+    do {
+        let output = try CaptureOutput(path: path)
+        output.write(capture.bytes)
+        try output.close()
+    } catch {
+        fail("\(error)")
+    }
+    print("\(recipe.file)\t\(capture.packets) packets\t\(capture.bytes.count) bytes")
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let command = arguments.first else {
+    fail("usage: capgen all|NAME|list|describe|bench|to-pcapng ... (see Sources/capgen/main.swift)")
+}
+
+switch command {
+case "list":
+    for recipe in CaptureRecipe.all { print("\(recipe.name)\t\(recipe.file)\t\(recipe.covers)") }
+case "describe":
+    for recipe in CaptureRecipe.all {
+        let capture = recipe.make()
+        print("\(recipe.file)\t\(recipe.name)\t\(capture.packets)\t\(recipe.covers)\t\(capture.expected)")
+    }
+case "all":
+    guard let directory = option("out", in: arguments) else { fail("all needs --out DIR") }
+    for recipe in CaptureRecipe.all { write(recipe, into: directory) }
+case "bench":
+    guard let path = option("out", in: arguments) else { fail("bench needs --out FILE") }
+    let sizeMB = Int(option("size-mb", in: arguments) ?? "600") ?? 600
+    let flows = Int(option("flows", in: arguments) ?? "2000") ?? 2000
+    let seed = UInt64(option("seed", in: arguments) ?? "1") ?? 1
+    let generator = BenchmarkGenerator(targetBytes: sizeMB << 20, concurrentFlows: flows, seed: seed)
+    do {
+        let summary = try generator.write(to: path)
+        print("""
+            \(path): \(summary.fileBytes) bytes, \(summary.packets) packets, \(summary.flows) flows started \
+            (\(summary.closedFlows) closed), \(summary.payloadBytes) payload bytes, \(summary.reordered) reordered, \
+            \(summary.retransmitted) retransmitted
+            """)
+    } catch {
+        fail("\(error)")
+    }
+case "to-pcapng":
+    guard let input = option("in", in: arguments), let output = option("out", in: arguments) else {
+        fail("to-pcapng needs --in FILE --out FILE")
+    }
+    do {
+        print("\(output)\t\(try PcapngConverter.convert(input: input, output: output)) packets")
+    } catch {
+        fail("\(error)")
+    }
+default:
+    guard let recipe = CaptureRecipe.all.first(where: { $0.name == command }) else {
+        fail("unknown command \(command); try `capgen list`")
+    }
+    guard let directory = option("out", in: arguments) else { fail("\(command) needs --out DIR") }
+    write(recipe, into: directory)
+}
