@@ -25,7 +25,7 @@ enum DamagedCaptures {
             covers: "a text file with a .pcap name", make: notACapture),
     ]
 
-    static func gap() -> GeneratedCapture {
+    private static func gap() -> GeneratedCapture {
         var conversation = TCPConversation(
             client: Endpoint("10.9.0.1", 50000), server: Endpoint("10.9.0.2", 9600),
             clientInitialSequence: 0x0BAD_F00D, serverInitialSequence: 0x600D_CAFE,
@@ -48,7 +48,7 @@ enum DamagedCaptures {
             """)
     }
 
-    static func truncated() -> GeneratedCapture {
+    private static func truncated() -> GeneratedCapture {
         var conversation = TCPConversation(
             client: Endpoint("10.10.0.1", 50100), server: Endpoint("10.10.0.2", 9700),
             start: Recipe.time(microseconds: 0))
@@ -65,7 +65,7 @@ enum DamagedCaptures {
             """)
     }
 
-    static func snaplen() -> GeneratedCapture {
+    private static func snaplen() -> GeneratedCapture {
         let conversation = Recipe.exchange(
             client: Endpoint("10.11.0.1", 50200), server: Endpoint("10.11.0.2", 9800),
             request: 1000, response: 3000, startMicroseconds: 0, seed: 26)
@@ -77,7 +77,7 @@ enum DamagedCaptures {
             """, snapshotLength: 96)
     }
 
-    static func notACapture() -> GeneratedCapture {
+    private static func notACapture() -> GeneratedCapture {
         let text = """
             This is not a packet capture. TapSentry must reject it with a clear error
             ("unknown file format" from libpcap) instead of crashing or reading garbage.
@@ -92,7 +92,7 @@ enum DamagedCaptures {
         var frame: [UInt8]
     }
 
-    static func malformed() -> GeneratedCapture {
+    private static func malformed() -> GeneratedCapture {
         let client = Endpoint("10.12.0.1", 50300)
         let server = Endpoint("10.12.0.2", 9900)
         let conversation = Recipe.exchange(

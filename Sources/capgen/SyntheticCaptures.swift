@@ -46,7 +46,7 @@ enum SyntheticCaptures {
             make: twoInterfaces),
     ]
 
-    static func vlan() -> GeneratedCapture {
+    private static func vlan() -> GeneratedCapture {
         let first = Recipe.exchange(
             client: Endpoint("10.0.100.1", 40100), server: Endpoint("10.0.100.2", 8080),
             builder: FrameBuilder(link: .ethernet(vlanTags: [.dot1Q(100)], minimumLength: 60)),
@@ -67,7 +67,7 @@ enum SyntheticCaptures {
             """)
     }
 
-    static func rawIPv4() -> GeneratedCapture {
+    private static func rawIPv4() -> GeneratedCapture {
         let builder = FrameBuilder(link: .rawIPv4)
         let tcp = Recipe.exchange(
             client: Endpoint("192.0.2.10", 51000), server: Endpoint("192.0.2.20", 443), builder: builder,
@@ -83,14 +83,14 @@ enum SyntheticCaptures {
             """)
     }
 
-    static func rawIPv6() -> GeneratedCapture {
+    private static func rawIPv6() -> GeneratedCapture {
         let tcp = Recipe.exchange(
             client: Endpoint("2001:db8::10", 51001), server: Endpoint("2001:db8::20", 443),
             builder: FrameBuilder(link: .rawIPv6), request: 700, response: 9000, startMicroseconds: 0, seed: 6)
         return Recipe.pcap(tcp.frames(), linkType: .ipv6, expected: "1 TCP flow \(Recipe.flow(tcp, clientBytes: 700, serverBytes: 9000))")
     }
 
-    static func raw() -> GeneratedCapture {
+    private static func raw() -> GeneratedCapture {
         let builder = FrameBuilder(link: .raw)
         let v4 = Recipe.exchange(
             client: Endpoint("198.51.100.1", 52000), server: Endpoint("198.51.100.2", 9000), builder: builder,
@@ -103,7 +103,7 @@ enum SyntheticCaptures {
             """)
     }
 
-    static func null() -> GeneratedCapture {
+    private static func null() -> GeneratedCapture {
         let little = Recipe.exchange(
             client: Endpoint("127.0.0.1", 53000), server: Endpoint("127.0.0.1", 7000),
             builder: FrameBuilder(link: .null()), request: 100, response: 1000, startMicroseconds: 0, seed: 7)
@@ -120,7 +120,7 @@ enum SyntheticCaptures {
             """)
     }
 
-    static func loop() -> GeneratedCapture {
+    private static func loop() -> GeneratedCapture {
         let v4 = Recipe.exchange(
             client: Endpoint("127.0.0.1", 54000), server: Endpoint("127.0.0.1", 7100),
             builder: FrameBuilder(link: .loop()), request: 150, response: 1500, startMicroseconds: 0, seed: 10)
@@ -132,7 +132,7 @@ enum SyntheticCaptures {
             """)
     }
 
-    static func ipv4Fragments() -> GeneratedCapture {
+    private static func ipv4Fragments() -> GeneratedCapture {
         let conversation = Recipe.exchange(
             client: Endpoint("10.4.0.1", 45000), server: Endpoint("10.4.0.2", 9100),
             request: 4000, response: 6000, startMicroseconds: 0, seed: 12, maximumSegmentSize: 1400)
@@ -174,7 +174,7 @@ enum SyntheticCaptures {
             """)
     }
 
-    static func ipv6Extensions() -> GeneratedCapture {
+    private static func ipv6Extensions() -> GeneratedCapture {
         var builder = FrameBuilder()
         builder.ipv6.extensionHeaders = [
             .hopByHop(options: [5, 2, 0, 0]),  // router alert
@@ -212,7 +212,7 @@ enum SyntheticCaptures {
             """)
     }
 
-    static func midstream() -> GeneratedCapture {
+    private static func midstream() -> GeneratedCapture {
         var conversation = TCPConversation(
             client: Endpoint("172.16.5.1", 47000), server: Endpoint("172.16.5.2", 9300),
             clientInitialSequence: 0x1234_5678, serverInitialSequence: 0x8765_4321,
@@ -227,7 +227,7 @@ enum SyntheticCaptures {
             """)
     }
 
-    static func wraparound() -> GeneratedCapture {
+    private static func wraparound() -> GeneratedCapture {
         var conversation = TCPConversation(
             client: Endpoint("10.7.0.1", 48000), server: Endpoint("10.7.0.2", 9400),
             clientInitialSequence: 0xFFFF_F000, serverInitialSequence: 0xFFFF_FF00,
@@ -242,7 +242,7 @@ enum SyntheticCaptures {
             """, nanosecond: true)
     }
 
-    static func twoInterfaces() -> GeneratedCapture {
+    private static func twoInterfaces() -> GeneratedCapture {
         let first = Recipe.exchange(
             client: Endpoint("10.8.0.1", 49000), server: Endpoint("10.8.0.2", 9500),
             request: 500, response: 1500, startMicroseconds: 0, seed: 20)

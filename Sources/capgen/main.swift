@@ -5,6 +5,8 @@
 //   capgen list                          names, files and what each covers
 //   capgen describe                      tab-separated: file, packets, covers, expected report
 //   capgen bench --out FILE [--size-mb N] [--flows N] [--seed S]
+//                                        N flows open at once (default 600 MB, 2000 flows);
+//                                        build with -c release: 600 MB takes about 2 s
 //   capgen to-pcapng --in FILE --out FILE
 
 import PacketCapture
