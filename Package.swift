@@ -1,6 +1,12 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+/// The hot-path modules drop Swift's run-time exclusivity checks in release builds: every class
+/// property access on the per-packet path otherwise costs a lookup in a thread-local access set
+/// (about 14 % of `analyze` in a profile). The compile-time checks stay on; debug builds and tests keep
+/// the run-time checks too.
+let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "TapSentry",
     platforms: [.macOS(.v15)],
@@ -16,11 +22,11 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"]), .brew(["libpcap"])]
         ),
-        .target(name: "PacketCapture", dependencies: ["CPcap"]),
-        .target(name: "FlowTracking", dependencies: ["PacketCapture"]),
-        .target(name: "ProtocolKit", dependencies: ["FlowTracking"]),
-        .target(name: "EventOutput", dependencies: ["ProtocolKit"]),
-        .target(name: "Inspector", dependencies: ["PacketCapture", "FlowTracking", "ProtocolKit", "EventOutput"]),
+        .target(name: "PacketCapture", dependencies: ["CPcap"], swiftSettings: hotPath),
+        .target(name: "FlowTracking", dependencies: ["PacketCapture"], swiftSettings: hotPath),
+        .target(name: "ProtocolKit", dependencies: ["FlowTracking"], swiftSettings: hotPath),
+        .target(name: "EventOutput", dependencies: ["ProtocolKit"], swiftSettings: hotPath),
+        .target(name: "Inspector", dependencies: ["PacketCapture", "FlowTracking", "ProtocolKit", "EventOutput"], swiftSettings: hotPath),
         .executableTarget(
             name: "tapsentry",
             dependencies: [

@@ -59,9 +59,16 @@ package final class FlowTracker {
 
     private weak var observer: (any FlowObserver)?
     private var index: [UInt64]
-    private let indexMask: Int
-    private var entries: [FlowEntry?] = []
+    private var indexMask: Int
+    private let maxIndexCapacity: Int
+    private var records = FlowRecordStorage()
     private var freeSlots: [Int32] = []
+    // Per slot, kept apart from the records so that list upkeep touches no object: the
+    // activity-list links, which list the slot is on, and its last packet time.
+    private var linkPrevious: [Int32] = []
+    private var linkNext: [Int32] = []
+    private var linkList: [UInt8] = []
+    private var lastSeen: [Int64] = []
     private var lists = [LRUList](repeating: LRUList(), count: 3)
     private let hashSeed: UInt64
     private var servicePortBits: [UInt64]
@@ -71,15 +78,22 @@ package final class FlowTracker {
     /// Flows held now.
     package private(set) var activeFlows = 0
 
+    deinit {
+        records.release()
+    }
+
     /// A flow table with the given settings; `observer` is told about every flow.
     package init(configuration: FlowTrackerConfiguration = FlowTrackerConfiguration(), observer: (any FlowObserver)?) {
         self.configuration = configuration
         self.observer = observer
         self.reassembly = ReassemblyContext(limits: configuration.reassembly, memcap: configuration.reassemblyMemcap)
+        // The index starts small and doubles with the flows it holds (kept at most half full), so a
+        // table of a few thousand flows stays in cache whatever `maxFlows` allows.
         var capacity = 1024
         while capacity < max(configuration.maxFlows, 1) * 2 { capacity *= 2 }
-        self.index = [UInt64](repeating: 0, count: capacity)
-        self.indexMask = capacity - 1
+        self.maxIndexCapacity = capacity
+        self.index = [UInt64](repeating: 0, count: 1024)
+        self.indexMask = 1023
         self.hashSeed = UInt64.random(in: 1...UInt64.max)
         self.servicePortBits = [UInt64](repeating: 0, count: 1024)
         for port in configuration.servicePorts {
@@ -96,55 +110,65 @@ package final class FlowTracker {
 
         let key = FlowKey(packet)
         let hash = key.hash(seed: hashSeed)
-        var entry: FlowEntry
+        var slot: Int32
         if let found = lookup(key, hash: hash) {
-            entry = found
-            if packet.transport == .tcp && entry.isClosed && packet.flags.contains(.syn) && !packet.flags.contains(.ack) {
+            slot = found
+            let isClosed = records[slot].pointee.isClosed
+            if packet.transport == .tcp && isClosed && packet.flags.contains(.syn) && !packet.flags.contains(.ack) {
                 statistics.reused &+= 1
-                end(entry, reason: .reused, time: time)
-                entry = create(key, hash: hash, packet: packet, time: time)
+                end(slot, reason: .reused, time: time)
+                slot = create(key, hash: hash, packet: packet, time: time)
             }
         } else {
-            entry = create(key, hash: hash, packet: packet, time: time)
+            slot = create(key, hash: hash, packet: packet, time: time)
         }
-        touch(entry, time: time)
+        touch(slot, time: time)
 
-        let direction: Direction = key.sourceIsLow == entry.clientIsLow ? .toServer : .toClient
-        entry.summary.packets[direction] &+= 1
-        entry.summary.bytes[direction] &+= UInt64(wireLength)
+        // The record stays where it is for the rest of this packet: no flow is created or ended
+        // below, and receivers only see bytes, never the table.
+        let record = records[slot]
+        let direction: Direction = key.sourceIsLow == record.pointee.clientIsLow ? .toServer : .toClient
+        record.pointee.summary.packets[direction] &+= 1
+        record.pointee.summary.bytes[direction] &+= UInt64(wireLength)
 
         if packet.transport == .udp {
-            entry.receiver?.datagram(packet.payload, direction: direction, time: time)
+            record.pointee.receiver?.datagram(packet.payload, direction: direction, time: time)
             return
         }
-        entry.summary.tcpFlags.formUnion(packet.flags)
-        var sink = ReceiverSink(receiver: entry.receiver, direction: direction, time: time)
+        record.pointee.summary.tcpFlags.formUnion(packet.flags)
+        var sink = ReceiverSink(receiver: record.pointee.receiver, direction: direction, time: time)
         if direction == .toServer {
-            entry.toServer.segment(sequence: packet.sequence, flags: packet.flags, payload: packet.payload, context: &reassembly, sink: &sink)
+            record.pointee.toServer.segment(
+                sequence: packet.sequence, flags: packet.flags, payload: packet.payload,
+                uncapturedLength: packet.uncapturedLength, context: &reassembly, sink: &sink
+            )
         } else {
-            entry.toClient.segment(sequence: packet.sequence, flags: packet.flags, payload: packet.payload, context: &reassembly, sink: &sink)
+            record.pointee.toClient.segment(
+                sequence: packet.sequence, flags: packet.flags, payload: packet.payload,
+                uncapturedLength: packet.uncapturedLength, context: &reassembly, sink: &sink
+            )
         }
         if packet.flags.contains(.rst) {
             // A reset ends the connection both ways.
-            var other = ReceiverSink(receiver: entry.receiver, direction: direction.reversed, time: time)
+            var other = ReceiverSink(receiver: record.pointee.receiver, direction: direction.reversed, time: time)
             if direction == .toServer {
-                entry.toClient.finish(context: &reassembly, sink: &other)
+                record.pointee.toClient.finish(context: &reassembly, sink: &other)
             } else {
-                entry.toServer.finish(context: &reassembly, sink: &other)
+                record.pointee.toServer.finish(context: &reassembly, sink: &other)
             }
         }
-        if !entry.isClosed && entry.toServer.isEnded && entry.toClient.isEnded {
-            entry.isClosed = true
+        if !record.pointee.isClosed && record.pointee.toServer.isEnded && record.pointee.toClient.isEnded {
+            record.pointee.isClosed = true
             statistics.closed &+= 1
-            move(entry, to: .tcpClosed)
+            move(slot, to: .tcpClosed)
         }
     }
 
     /// Ends every flow still held (the capture is over), oldest first.
     package func finish() {
         for list in LRUList.Kind.allCases {
-            while lists[list.rawValue].head >= 0, let entry = entries[Int(lists[list.rawValue].head)] {
-                end(entry, reason: entry.isClosed ? .closed : .shutdown, time: now)
+            while case let slot = lists[list.rawValue].head, slot >= 0 {
+                end(slot, reason: records[slot].pointee.isClosed ? .closed : .shutdown, time: now)
             }
         }
     }
@@ -158,14 +182,16 @@ package final class FlowTracker {
 
     // MARK: - The index
 
-    private func lookup(_ key: FlowKey, hash: UInt64) -> FlowEntry? {
+    @inline(__always)
+    private func lookup(_ key: FlowKey, hash: UInt64) -> Int32? {
         let tag = UInt64(UInt32(truncatingIfNeeded: hash))
         var position = Int(tag) & indexMask
         while true {
             let slotted = index[position]
             if slotted == 0 { return nil }
-            if slotted >> 32 == tag, let entry = entries[Int(UInt32(truncatingIfNeeded: slotted)) - 1], entry.key == key {
-                return entry
+            if slotted >> 32 == tag {
+                let slot = Int32(truncatingIfNeeded: slotted) &- 1
+                if records[slot].pointee.key == key { return slot }
             }
             position = (position + 1) & indexMask
         }
@@ -176,6 +202,17 @@ package final class FlowTracker {
         var position = Int(tag) & indexMask
         while index[position] != 0 { position = (position + 1) & indexMask }
         index[position] = tag << 32 | UInt64(UInt32(slot) + 1)
+    }
+
+    private func growIndex() {
+        let old = index
+        index = [UInt64](repeating: 0, count: old.count * 2)
+        indexMask = index.count - 1
+        for slotted in old where slotted != 0 {
+            var position = Int(slotted >> 32) & indexMask
+            while index[position] != 0 { position = (position + 1) & indexMask }
+            index[position] = slotted
+        }
     }
 
     private func removeIndex(hash: UInt64, slot: Int32) {
@@ -200,7 +237,7 @@ package final class FlowTracker {
 
     // MARK: - Creating and ending flows
 
-    private func create(_ key: FlowKey, hash: UInt64, packet: TransportPacket, time: Timestamp) -> FlowEntry {
+    private func create(_ key: FlowKey, hash: UInt64, packet: TransportPacket, time: Timestamp) -> Int32 {
         if activeFlows >= configuration.maxFlows, let victim = oldestFlow() {
             statistics.evicted &+= 1
             end(victim, reason: .evicted, time: time)
@@ -220,19 +257,22 @@ package final class FlowTracker {
         if let free = freeSlots.popLast() {
             slot = free
         } else {
-            slot = Int32(entries.count)
-            entries.append(nil)
+            slot = records.append()
+            linkPrevious.append(-1)
+            linkNext.append(-1)
+            linkList.append(0)
+            lastSeen.append(0)
         }
-        let entry = FlowEntry(key: key, hash: hash, info: info, clientIsLow: clientIsSource == key.sourceIsLow, slot: slot)
-        entries[Int(slot)] = entry
-        insertIndex(hash: hash, slot: slot)
+        records[slot].pointee = FlowRecord(key: key, hash: hash, info: info, clientIsLow: clientIsSource == key.sourceIsLow)
         activeFlows += 1
+        if activeFlows * 2 > index.count && index.count < maxIndexCapacity { growIndex() }
+        insertIndex(hash: hash, slot: slot)
         if UInt64(activeFlows) > statistics.peakActive { statistics.peakActive = UInt64(activeFlows) }
         if packet.transport == .tcp { statistics.tcp &+= 1 } else { statistics.udp &+= 1 }
-        entry.list = packet.transport == .tcp ? .tcpOpen : .udp
-        append(entry, to: entry.list)
-        entry.receiver = observer?.flowStarted(info)
-        return entry
+        lastSeen[Int(slot)] = time.nanoseconds
+        append(slot, to: packet.transport == .tcp ? .tcpOpen : .udp)
+        records[slot].pointee.receiver = observer?.flowStarted(info)
+        return slot
     }
 
     /// Decides which side is the client; see `FlowInfo.Orientation` for the order of the rules.
@@ -257,28 +297,33 @@ package final class FlowTracker {
         servicePortBits[Int(port) >> 6] & (1 << UInt64(port & 63)) != 0
     }
 
-    private func end(_ entry: FlowEntry, reason: FlowEndReason, time: Timestamp) {
-        var toServer = ReceiverSink(receiver: entry.receiver, direction: .toServer, time: time)
-        entry.toServer.finish(context: &reassembly, sink: &toServer)
-        var toClient = ReceiverSink(receiver: entry.receiver, direction: .toClient, time: time)
-        entry.toClient.finish(context: &reassembly, sink: &toClient)
-        entry.toServer.releaseMemory(context: &reassembly)
-        entry.toClient.releaseMemory(context: &reassembly)
-        if entry.info.transport == .udp && entry.receiver != nil {
-            entry.receiver?.streamEnd(direction: .toServer, time: time)
-            entry.receiver?.streamEnd(direction: .toClient, time: time)
+    private func end(_ slot: Int32, reason: FlowEndReason, time: Timestamp) {
+        let record = records[slot]
+        let receiver = record.pointee.receiver
+        var toServer = ReceiverSink(receiver: receiver, direction: .toServer, time: time)
+        record.pointee.toServer.finish(context: &reassembly, sink: &toServer)
+        var toClient = ReceiverSink(receiver: receiver, direction: .toClient, time: time)
+        record.pointee.toClient.finish(context: &reassembly, sink: &toClient)
+        record.pointee.toServer.releaseMemory(context: &reassembly)
+        record.pointee.toClient.releaseMemory(context: &reassembly)
+        if record.pointee.info.transport == .udp {
+            receiver?.streamEnd(direction: .toServer, time: time)
+            receiver?.streamEnd(direction: .toClient, time: time)
         }
-        entry.summary.streamBytes = PerDirection(toServer: entry.toServer.deliveredBytes, toClient: entry.toClient.deliveredBytes)
-        entry.summary.gaps = PerDirection(toServer: entry.toServer.gapCount, toClient: entry.toClient.gapCount)
-        entry.receiver?.flowEnded(summary: entry.summary, reason: reason, time: time)
-        observer?.flowEnded(entry.info, receiver: entry.receiver, summary: entry.summary, reason: reason, time: time)
-        entry.receiver = nil
-
-        unlink(entry)
-        removeIndex(hash: entry.hash, slot: entry.slot)
-        entries[Int(entry.slot)] = nil
-        freeSlots.append(entry.slot)
+        var summary = record.pointee.summary
+        summary.lastSeen = Timestamp(nanoseconds: lastSeen[Int(slot)])
+        summary.streamBytes = PerDirection(toServer: record.pointee.toServer.deliveredBytes, toClient: record.pointee.toClient.deliveredBytes)
+        summary.gaps = PerDirection(toServer: record.pointee.toServer.gapCount, toClient: record.pointee.toClient.gapCount)
+        let info = record.pointee.info
+        let hash = record.pointee.hash
+        // Clear the slot before telling anyone, so that nothing they do can see a half-ended flow.
+        unlink(slot)
+        removeIndex(hash: hash, slot: slot)
+        record.pointee = FlowRecord.vacant
+        freeSlots.append(slot)
         activeFlows -= 1
+        receiver?.flowEnded(summary: summary, reason: reason, time: time)
+        observer?.flowEnded(info, receiver: receiver, summary: summary, reason: reason, time: time)
     }
 
     private func expire() {
@@ -289,84 +334,139 @@ package final class FlowTracker {
             (.udp, configuration.udpIdleTimeout, .timeout),
         ]
         for (kind, timeout, reason) in timeouts {
-            while lists[kind.rawValue].head >= 0, let entry = entries[Int(lists[kind.rawValue].head)],
-                entry.summary.lastSeen.adding(nanoseconds: timeout) <= now
-            {
+            while case let slot = lists[kind.rawValue].head, slot >= 0, lastSeen[Int(slot)] &+ timeout <= now.nanoseconds {
                 if reason == .timeout { statistics.timedOut &+= 1 }
-                end(entry, reason: reason, time: now)
+                end(slot, reason: reason, time: now)
             }
         }
     }
 
     /// The flow to evict: a closed one if any, else the least recently active one.
-    private func oldestFlow() -> FlowEntry? {
-        if lists[LRUList.Kind.tcpClosed.rawValue].head >= 0 {
-            return entries[Int(lists[LRUList.Kind.tcpClosed.rawValue].head)]
-        }
-        let tcp = lists[LRUList.Kind.tcpOpen.rawValue].head >= 0 ? entries[Int(lists[LRUList.Kind.tcpOpen.rawValue].head)] : nil
-        let udp = lists[LRUList.Kind.udp.rawValue].head >= 0 ? entries[Int(lists[LRUList.Kind.udp.rawValue].head)] : nil
-        switch (tcp, udp) {
-        case let (tcp?, udp?): return tcp.summary.lastSeen <= udp.summary.lastSeen ? tcp : udp
-        case let (tcp?, nil): return tcp
-        case let (nil, udp?): return udp
-        case (nil, nil): return nil
-        }
+    private func oldestFlow() -> Int32? {
+        let closed = lists[LRUList.Kind.tcpClosed.rawValue].head
+        if closed >= 0 { return closed }
+        let tcp = lists[LRUList.Kind.tcpOpen.rawValue].head
+        let udp = lists[LRUList.Kind.udp.rawValue].head
+        if tcp >= 0 && (udp < 0 || lastSeen[Int(tcp)] <= lastSeen[Int(udp)]) { return tcp }
+        return udp >= 0 ? udp : nil
     }
 
     // MARK: - Activity lists
 
-    private func touch(_ entry: FlowEntry, time: Timestamp) {
-        if time > entry.summary.lastSeen { entry.summary.lastSeen = time }
-        if lists[entry.list.rawValue].tail != entry.slot {
-            unlink(entry)
-            append(entry, to: entry.list)
+    @inline(__always)
+    private func touch(_ slot: Int32, time: Timestamp) {
+        let index = Int(slot)
+        if time.nanoseconds > lastSeen[index] { lastSeen[index] = time.nanoseconds }
+        let kind = Int(linkList[index])
+        if lists[kind].tail != slot {
+            unlink(slot)
+            append(slot, to: LRUList.Kind(rawValue: kind) ?? .tcpOpen)
         }
     }
 
-    private func move(_ entry: FlowEntry, to kind: LRUList.Kind) {
-        unlink(entry)
-        entry.list = kind
-        append(entry, to: kind)
+    private func move(_ slot: Int32, to kind: LRUList.Kind) {
+        unlink(slot)
+        append(slot, to: kind)
     }
 
-    private func append(_ entry: FlowEntry, to kind: LRUList.Kind) {
-        entry.previous = lists[kind.rawValue].tail
-        entry.next = -1
-        if entry.previous >= 0 { entries[Int(entry.previous)]?.next = entry.slot } else { lists[kind.rawValue].head = entry.slot }
-        lists[kind.rawValue].tail = entry.slot
+    @inline(__always)
+    private func append(_ slot: Int32, to kind: LRUList.Kind) {
+        let index = Int(slot)
+        let tail = lists[kind.rawValue].tail
+        linkList[index] = UInt8(kind.rawValue)
+        linkPrevious[index] = tail
+        linkNext[index] = -1
+        if tail >= 0 { linkNext[Int(tail)] = slot } else { lists[kind.rawValue].head = slot }
+        lists[kind.rawValue].tail = slot
     }
 
-    private func unlink(_ entry: FlowEntry) {
-        let kind = entry.list.rawValue
-        if entry.previous >= 0 { entries[Int(entry.previous)]?.next = entry.next } else { lists[kind].head = entry.next }
-        if entry.next >= 0 { entries[Int(entry.next)]?.previous = entry.previous } else { lists[kind].tail = entry.previous }
-        entry.previous = -1
-        entry.next = -1
+    @inline(__always)
+    private func unlink(_ slot: Int32) {
+        let index = Int(slot)
+        let kind = Int(linkList[index])
+        let previous = linkPrevious[index]
+        let next = linkNext[index]
+        if previous >= 0 { linkNext[Int(previous)] = next } else { lists[kind].head = next }
+        if next >= 0 { linkPrevious[Int(next)] = previous } else { lists[kind].tail = previous }
+        linkPrevious[index] = -1
+        linkNext[index] = -1
     }
 }
 
 /// One flow's state in the table.
-private final class FlowEntry {
-    let key: FlowKey
-    let hash: UInt64
-    let info: FlowInfo
-    let clientIsLow: Bool
-    let slot: Int32
+private struct FlowRecord {
+    var key: FlowKey
+    var hash: UInt64
+    var info: FlowInfo
+    var clientIsLow: Bool
     var summary = FlowSummary()
     var toServer = TCPReassembler()
     var toClient = TCPReassembler()
     var receiver: (any StreamReceiver)?
     var isClosed = false
-    var list: LRUList.Kind = .tcpOpen
-    var previous: Int32 = -1
-    var next: Int32 = -1
 
-    init(key: FlowKey, hash: UInt64, info: FlowInfo, clientIsLow: Bool, slot: Int32) {
+    init(key: FlowKey, hash: UInt64, info: FlowInfo, clientIsLow: Bool) {
         self.key = key
         self.hash = hash
         self.info = info
         self.clientIsLow = clientIsLow
-        self.slot = slot
+    }
+
+    /// What a free slot holds: matches no packet's key (transport 0), owns no memory.
+    static var vacant: FlowRecord {
+        let nowhere = IPAddress(high: 0, low: 0)
+        var key = FlowKey(TransportPacket(
+            source: nowhere, destination: nowhere, sourcePort: 0, destinationPort: 0, transport: .tcp,
+            payload: UnsafeRawBufferPointer(start: nil, count: 0)
+        ))
+        key.transport = 0
+        let info = FlowInfo(
+            client: nowhere, clientPort: 0, server: nowhere, serverPort: 0, transport: .tcp, id: 0, start: .zero,
+            orientation: .firstPacket
+        )
+        return FlowRecord(key: key, hash: 0, info: info, clientIsLow: true)
+    }
+}
+
+/// The flow records, in one growable block addressed by slot number, so that the per-packet path
+/// reaches a flow through a pointer: no reference counting and no copy of the record.
+private struct FlowRecordStorage {
+    private var base: UnsafeMutablePointer<FlowRecord>?
+    private var capacity = 0
+    private(set) var count = 0
+
+    /// The record in `slot` (which `append` returned earlier).
+    @inline(__always)
+    subscript(slot: Int32) -> UnsafeMutablePointer<FlowRecord> {
+        base.unsafelyUnwrapped + Int(slot)
+    }
+
+    /// Adds a vacant record and returns its slot; the block grows by doubling.
+    mutating func append() -> Int32 {
+        if count == capacity {
+            let newCapacity = max(1024, capacity * 2)
+            let grown = UnsafeMutablePointer<FlowRecord>.allocate(capacity: newCapacity)
+            if let base {
+                grown.moveInitialize(from: base, count: count)
+                base.deallocate()
+            }
+            base = grown
+            capacity = newCapacity
+        }
+        (base.unsafelyUnwrapped + count).initialize(to: .vacant)
+        count += 1
+        return Int32(count - 1)
+    }
+
+    /// Frees every record and the block.
+    mutating func release() {
+        if let base {
+            base.deinitialize(count: count)
+            base.deallocate()
+        }
+        base = nil
+        capacity = 0
+        count = 0
     }
 }
 

@@ -42,7 +42,7 @@ extension PacketDecoder {
         }
         return TransportDecoder.decode(
             frame, from: start + headerLength, to: end, protocol: transport,
-            source: source, destination: destination, body)
+            source: source, destination: destination, uncapturedLength: max(0, totalLength - captured), body)
     }
 
     /// Hands one IPv4 fragment (its data after the IP header) to the reassembler and decodes the

@@ -72,7 +72,8 @@ extension PacketDecoder {
         case .transport(let transport, let offset):
             return TransportDecoder.decode(
                 frame, from: offset, to: end, protocol: transport,
-                source: source, destination: destination, body)
+                source: source, destination: destination,
+                uncapturedLength: max(0, payloadLength - (captured - 40)), body)
         case .fragment(let offset):
             return decodeIPv6Fragment(
                 frame.bytes(from: offset, to: end), wholeCaptured: payloadLength <= captured - 40,

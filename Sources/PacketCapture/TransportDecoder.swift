@@ -9,7 +9,8 @@ package enum TransportDecoder {
     @inlinable
     package static func decode(
         _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, protocol transport: UInt8,
-        source: IPAddress, destination: IPAddress, _ body: (borrowing TransportPacket) -> Void
+        source: IPAddress, destination: IPAddress, uncapturedLength: Int = 0,
+        _ body: (borrowing TransportPacket) -> Void
     ) -> SkipReason? {
         let available = end - start
         switch transport {
@@ -23,7 +24,8 @@ package enum TransportDecoder {
                 transport: .tcp,
                 sequence: bytes.bigEndianUInt32(at: start + 4), acknowledgement: bytes.bigEndianUInt32(at: start + 8),
                 flags: TCPFlags(rawValue: bytes[start + 13]),
-                payload: bytes.bytes(from: start + headerLength, to: end)
+                payload: bytes.bytes(from: start + headerLength, to: end),
+                uncapturedLength: uncapturedLength
             )
             body(packet)
             return nil

@@ -43,13 +43,15 @@ package struct TransportPacket {
     package var flags: TCPFlags
     /// The transport payload, trimmed to the IP length (link padding removed).
     package var payload: UnsafeRawBufferPointer
+    /// Payload bytes the IP length announces but the capture did not keep (snapshot length).
+    package var uncapturedLength: Int
 
     /// A packet with all fields given.
     @inlinable
     package init(
         source: IPAddress, destination: IPAddress, sourcePort: UInt16, destinationPort: UInt16,
         transport: TransportProtocol, sequence: UInt32 = 0, acknowledgement: UInt32 = 0,
-        flags: TCPFlags = [], payload: UnsafeRawBufferPointer
+        flags: TCPFlags = [], payload: UnsafeRawBufferPointer, uncapturedLength: Int = 0
     ) {
         self.source = source
         self.destination = destination
@@ -60,6 +62,7 @@ package struct TransportPacket {
         self.acknowledgement = acknowledgement
         self.flags = flags
         self.payload = payload
+        self.uncapturedLength = uncapturedLength
     }
 }
 

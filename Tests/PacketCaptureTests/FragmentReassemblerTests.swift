@@ -2,7 +2,7 @@ import PacketCapture
 import Testing
 
 @Suite struct FragmentReassemblerTests {
-    typealias F = FrameBuilder
+    typealias F = RawFrames
 
     /// A UDP datagram of `size` payload bytes with a recognisable pattern.
     static func udpDatagram(size: Int, seed: UInt8 = 0) -> [UInt8] {

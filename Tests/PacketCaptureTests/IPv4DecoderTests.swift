@@ -2,7 +2,7 @@ import PacketCapture
 import Testing
 
 @Suite struct IPv4DecoderTests {
-    typealias F = FrameBuilder
+    typealias F = RawFrames
 
     @Test(arguments: [4, 8, 40])
     func optionsAreSkipped(optionBytes: Int) {

@@ -2,7 +2,7 @@ import PacketCapture
 import Testing
 
 @Suite struct IPv6DecoderTests {
-    typealias F = FrameBuilder
+    typealias F = RawFrames
 
     @Test func extensionHeadersAreWalked() {
         let chain = F.extensionHeader(next: 43)

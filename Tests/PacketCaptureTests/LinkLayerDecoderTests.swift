@@ -2,7 +2,7 @@ import PacketCapture
 import Testing
 
 @Suite struct LinkLayerDecoderTests {
-    typealias F = FrameBuilder
+    typealias F = RawFrames
 
     static let expectedTCP = DecodedPacket(
         source: IPAddress(ipv4: 0x0A00_0001), destination: IPAddress(ipv4: 0xC0A8_01C8),

@@ -4,7 +4,7 @@ import Testing
 /// Random and randomly damaged frames: the decoder must return for every one, hand over at most one
 /// packet exactly when it returns nil, and keep its fragment state within the limits.
 @Suite struct PacketDecoderFuzzTests {
-    typealias F = FrameBuilder
+    typealias F = RawFrames
 
     static let linkTypes: [LinkType] = [.null, .ethernet, .raw, .rawOpenBSD, .linktypeRaw, .loop, .linuxSLL, .ipv4, .ipv6, .linuxSLL2]
 

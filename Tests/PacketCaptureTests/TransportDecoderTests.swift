@@ -2,7 +2,7 @@ import PacketCapture
 import Testing
 
 @Suite struct TransportDecoderTests {
-    typealias F = FrameBuilder
+    typealias F = RawFrames
 
     @Test func tcpFieldsAndOptions() {
         let options: [UInt8] = [2, 4, 5, 0xB4, 1, 1, 4, 2] // MSS, NOP, NOP, SACK permitted

@@ -2,7 +2,7 @@ import PacketCapture
 
 /// Hand-built frames for the decoder tests: each function returns the bytes of one header with what
 /// follows it appended.
-enum FrameBuilder {
+enum RawFrames {
     static let clientV4: [UInt8] = [10, 0, 0, 1]
     static let serverV4: [UInt8] = [192, 168, 1, 200]
     static let clientV6: [UInt8] = [0x20, 0x01, 0x0d, 0xb8] + [UInt8](repeating: 0, count: 11) + [1]
