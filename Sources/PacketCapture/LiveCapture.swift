@@ -74,9 +74,8 @@ package final class LiveCapture {
             let reason = detail.isEmpty ? summary : "\(summary): \(detail)"
             throw CaptureError(.liveSetup, source: options.interface, reason: reason)
         }
-        activationWarning = status > 0 ? String(cString: pcap_statustostr(status)) : nil
-        handle = created
-        linkType = LinkType(rawValue: pcap_datalink(created))
+        // The filter is set before `self` is complete: a throw after that would also run deinit,
+        // closing the handle a second time.
         if let filter = options.filter {
             var program = bpf_program()
             if pcap_compile(created, &program, filter, 1, PCAP_NETMASK_UNKNOWN) != 0 {
@@ -91,6 +90,9 @@ package final class LiveCapture {
                 throw CaptureError(.badFilter, source: options.interface, reason: "filter \"\(filter)\": \(reason)")
             }
         }
+        activationWarning = status > 0 ? String(cString: pcap_statustostr(status)) : nil
+        handle = created
+        linkType = LinkType(rawValue: pcap_datalink(created))
     }
 
     deinit {
