@@ -31,6 +31,9 @@ package enum StopSignal {
 
     /// Asks for a stop, as the signals do (for tests).
     package static func request() { stopRequested.store(true, ordering: .relaxed) }
+
+    /// Clears a stop request, so another capture can run in the same process (for tests).
+    package static func reset() { stopRequested.store(false, ordering: .relaxed) }
 }
 
 /// Runs the pipeline on a live interface (`tapsentry live`) until SIGINT/SIGTERM, a packet
