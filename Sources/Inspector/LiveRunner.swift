@@ -17,6 +17,13 @@ package enum StopSignal {
     package static func install() {
         signal(SIGINT) { _ in stopRequested.store(true, ordering: .relaxed) }
         signal(SIGTERM) { _ in stopRequested.store(true, ordering: .relaxed) }
+        // A parent may have started us with them blocked (the mask is inherited, for example from
+        // a libdispatch worker thread); then the handlers would never run.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     }
 
     /// Whether a stop was asked for.
@@ -24,6 +31,9 @@ package enum StopSignal {
 
     /// Asks for a stop, as the signals do (for tests).
     package static func request() { stopRequested.store(true, ordering: .relaxed) }
+
+    /// Clears a stop request, so another capture can run in the same process (for tests).
+    package static func reset() { stopRequested.store(false, ordering: .relaxed) }
 }
 
 /// Runs the pipeline on a live interface (`tapsentry live`) until SIGINT/SIGTERM, a packet

@@ -1,4 +1,11 @@
 import CPcap
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Settings for reading a live interface.
 package struct LiveCaptureOptions: Sendable {
@@ -52,6 +59,11 @@ package final class LiveCapture {
     /// A warning libpcap gave while activating (for example promiscuous mode not supported).
     package let activationWarning: String?
     private let handle: OpaquePointer
+    /// The descriptor polled for the read timeout (libpcap's own timeout does not make a read
+    /// return on Linux when no packet comes), or -1 to read in blocking mode.
+    private let selectableDescriptor: Int32
+    /// Set by `stop()`; a non-blocking libpcap read does not report the break itself.
+    private let stopRequested = Atomic<Bool>(false)
 
     /// Opens and activates the interface, then sets the filter.
     package init(options: LiveCaptureOptions) throws(CaptureError) {
@@ -74,9 +86,8 @@ package final class LiveCapture {
             let reason = detail.isEmpty ? summary : "\(summary): \(detail)"
             throw CaptureError(.liveSetup, source: options.interface, reason: reason)
         }
-        activationWarning = status > 0 ? String(cString: pcap_statustostr(status)) : nil
-        handle = created
-        linkType = LinkType(rawValue: pcap_datalink(created))
+        // The filter is set before `self` is complete: a throw after that would also run deinit,
+        // closing the handle a second time.
         if let filter = options.filter {
             var program = bpf_program()
             if pcap_compile(created, &program, filter, 1, PCAP_NETMASK_UNKNOWN) != 0 {
@@ -91,6 +102,12 @@ package final class LiveCapture {
                 throw CaptureError(.badFilter, source: options.interface, reason: "filter \"\(filter)\": \(reason)")
             }
         }
+        var descriptor = pcap_get_selectable_fd(created)
+        if descriptor >= 0, pcap_setnonblock(created, 1, &errorBuffer) != 0 { descriptor = -1 }
+        selectableDescriptor = descriptor
+        activationWarning = status > 0 ? String(cString: pcap_statustostr(status)) : nil
+        handle = created
+        linkType = LinkType(rawValue: pcap_datalink(created))
     }
 
     deinit {
@@ -99,9 +116,16 @@ package final class LiveCapture {
 
     /// Waits up to the read timeout for the next packet.
     package func next() -> ReadResult {
+        if stopRequested.load(ordering: .relaxed) { return .stopped }
         var header: UnsafeMutablePointer<pcap_pkthdr>?
         var data: UnsafePointer<UInt8>?
-        let status = pcap_next_ex(handle, &header, &data)
+        var status = pcap_next_ex(handle, &header, &data)
+        if status == 0, selectableDescriptor >= 0 {
+            var readable = pollfd(fd: selectableDescriptor, events: Int16(POLLIN), revents: 0)
+            _ = poll(&readable, 1, options.readTimeoutMilliseconds)
+            if stopRequested.load(ordering: .relaxed) { return .stopped }
+            status = pcap_next_ex(handle, &header, &data)
+        }
         switch status {
         case 1:
             guard let header, let data else { return .timeout }
@@ -124,6 +148,7 @@ package final class LiveCapture {
 
     /// Makes the current or next read return `.stopped` (safe to call from a signal handler's thread).
     package func stop() {
+        stopRequested.store(true, ordering: .relaxed)
         pcap_breakloop(handle)
     }
 
