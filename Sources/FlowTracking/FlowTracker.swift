@@ -394,16 +394,18 @@ package final class FlowTracker {
 }
 
 /// One flow's state in the table.
+///
+/// Fields every packet touches come first, so that they share the first cache lines.
 private struct FlowRecord {
     var key: FlowKey
-    var hash: UInt64
-    var info: FlowInfo
     var clientIsLow: Bool
+    var isClosed = false
     var summary = FlowSummary()
+    var receiver: (any StreamReceiver)?
     var toServer = TCPReassembler()
     var toClient = TCPReassembler()
-    var receiver: (any StreamReceiver)?
-    var isClosed = false
+    var hash: UInt64
+    var info: FlowInfo
 
     init(key: FlowKey, hash: UInt64, info: FlowInfo, clientIsLow: Bool) {
         self.key = key

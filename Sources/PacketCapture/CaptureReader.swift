@@ -34,6 +34,8 @@ package final class CaptureReader {
     private var waiting: [Int] = []  // sources not yet merged, latest first time first
     private var active: [Int] = []
     private var advancePending: Int?
+    // The one file left to read once every other input is done: read straight from it.
+    private var soleFile: CaptureFile?
     private var finishedBytes: Int64 = 0
     private let onDiagnostic: (CaptureDiagnostic) -> Void
     private let maxOpenAtStart = 64
@@ -60,6 +62,23 @@ package final class CaptureReader {
     /// The next packet in time order over all inputs, or nil when every input is exhausted.
     /// The packet's bytes are valid until the next call.
     package func next() -> CapturedPacket? {
+        if let file = soleFile {
+            switch file.next() {
+            case .packet(let packet):
+                return packet
+            case .end:
+                soleFile = nil
+                advancePending = nil
+                finish(file.sourceIndex)
+                return nil
+            case .failed(let reason):
+                onDiagnostic(.warning(source: file.path, message: Self.describeReadFailure(reason)))
+                soleFile = nil
+                advancePending = nil
+                finish(file.sourceIndex)
+                return nil
+            }
+        }
         if let index = advancePending {
             advancePending = nil
             advance(index)
@@ -80,6 +99,9 @@ package final class CaptureReader {
             }
             guard let chosen = best, let packet = sources[chosen].current else { return nil }
             advancePending = chosen
+            if active.count == 1 && waiting.isEmpty {
+                soleFile = sources[chosen].file
+            }
             return packet
         }
     }

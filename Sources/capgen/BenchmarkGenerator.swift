@@ -81,7 +81,8 @@ struct BenchmarkGenerator {
             _ flow: Flow, fromClient: Bool, sequence: UInt32, flags: TCPFlags, payloadLength: Int,
             _ random: inout SeededGenerator, options: [UInt8] = []
         ) {
-            let offset = payloadLength == 0 ? 0 : random.int(in: 0...(pool.count - payloadLength))
+            // The payload is picked by the sequence number, so a retransmission resends the same bytes.
+            let offset = payloadLength == 0 ? 0 : Int(sequence % UInt32(pool.count - payloadLength + 1))
             let acknowledgement = flags.contains(.ack) ? (fromClient ? flow.serverSequence : flow.clientSequence) : 0
             pool.withUnsafeBytes { bytes in
                 let payload = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + payloadLength)])
