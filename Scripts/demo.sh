@@ -11,7 +11,8 @@ bin=$(swift build -c release --show-bin-path)/tapsentry
 out=${TMPDIR:-/tmp}/tapsentry-demo.eve.json
 
 demo=(Captures/loopback-tcp.pcap Captures/loopback-tcp6.pcap Captures/loopback-bulk.pcap
-      Captures/synthetic/reorder-loss.pcap Captures/synthetic/fragments-ipv4.pcap)
+      Captures/synthetic-vlan-qinq.pcap Captures/synthetic-ipv4-fragments.pcap
+      Captures/synthetic-gap-reorder.pcap Captures/synthetic-malformed.pcap)
 echo "== tapsentry analyze ${demo[*]} --eve $out" >&2
 "$bin" analyze "${demo[@]}" --eve "$out"
 echo >&2
@@ -21,5 +22,5 @@ tail -n 1 "$out"
 echo >&2
 echo "== a file that is not a capture is reported, the others still processed (exit status 2):" >&2
 set +e
-"$bin" analyze Captures/loopback-tcp.pcap README.md --eve /dev/null --quiet
+"$bin" analyze Captures/loopback-tcp.pcap Captures/synthetic-not-a-capture.pcap --eve /dev/null --quiet
 echo "exit status $?" >&2
