@@ -29,39 +29,25 @@ extension JSONWriter {
 
     /// Appends a quoted string from bytes known to be valid UTF-8, escaping as needed.
     mutating func appendEscaped(validUTF8 source: UnsafeRawBufferPointer) {
-        bytes.append(UInt8(ascii: "\""))
-        var runStart = 0
-        var index = 0
-        let count = source.count
-        while index < count {
-            let byte = source[index]
-            if byte >= 0x20 && byte != 0x22 && byte != 0x5C {
-                index += 1
-                continue
-            }
-            if runStart < index {
-                bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: source[runStart..<index]))
-            }
-            appendEscape(byte)
-            index += 1
-            runStart = index
-        }
-        if runStart < count {
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: source[runStart..<count]))
-        }
-        bytes.append(UInt8(ascii: "\""))
+        appendEscaped(source, validating: false)
     }
 
     /// Appends a quoted string from bytes that should be UTF-8; each maximal invalid subpart
     /// (the Unicode "best practice", as `String(decoding:as:)` does it) becomes U+FFFD.
     mutating func appendEscaped(untrustedUTF8 source: UnsafeRawBufferPointer) {
+        appendEscaped(source, validating: true)
+    }
+
+    /// Appends `source` quoted: runs of plain bytes copied whole, `"`, `\` and control characters
+    /// escaped, and (when `validating`) invalid UTF-8 replaced by U+FFFD.
+    private mutating func appendEscaped(_ source: UnsafeRawBufferPointer, validating: Bool) {
         bytes.append(UInt8(ascii: "\""))
         var runStart = 0
         var index = 0
         let count = source.count
         while index < count {
             let byte = source[index]
-            if byte >= 0x80 {
+            if byte >= 0x80 && validating {
                 let (valid, length) = Self.sequence(at: index, in: source)
                 if valid {
                     index += length
