@@ -22,11 +22,13 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"]), .brew(["libpcap"])]
         ),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
         .target(name: "PacketCapture", dependencies: ["CPcap"], swiftSettings: hotPath),
         .target(name: "FlowTracking", dependencies: ["PacketCapture"], swiftSettings: hotPath),
         .target(name: "ProtocolKit", dependencies: ["FlowTracking"], swiftSettings: hotPath),
+        .target(name: "FIXProtocol", dependencies: ["ProtocolKit", "CZlib"], swiftSettings: hotPath),
         .target(name: "EventOutput", dependencies: ["ProtocolKit"], swiftSettings: hotPath),
-        .target(name: "Inspector", dependencies: ["PacketCapture", "FlowTracking", "ProtocolKit", "EventOutput"], swiftSettings: hotPath),
+        .target(name: "Inspector", dependencies: ["PacketCapture", "FlowTracking", "ProtocolKit", "EventOutput", "FIXProtocol"], swiftSettings: hotPath),
         .executableTarget(
             name: "tapsentry",
             dependencies: [
@@ -39,6 +41,7 @@ let package = Package(
         .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "TestSupport"]),
         .testTarget(name: "FlowTrackingTests", dependencies: ["FlowTracking", "TestSupport"]),
         .testTarget(name: "ProtocolKitTests", dependencies: ["ProtocolKit", "TestSupport"]),
+        .testTarget(name: "FIXProtocolTests", dependencies: ["FIXProtocol", "TestSupport"]),
         .testTarget(name: "EventOutputTests", dependencies: ["EventOutput", "TestSupport"]),
         .testTarget(
             name: "InspectorTests",

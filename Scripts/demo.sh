@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source Scripts/lib/ensure-packages.sh
-ensure_packages libpcap-dev:pcap/pcap.h
+ensure_packages libpcap-dev:pcap/pcap.h zlib1g-dev:zlib.h
 
 swift build -c release --product tapsentry >&2
 bin=$(swift build -c release --show-bin-path)/tapsentry

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source Scripts/lib/ensure-packages.sh
-ensure_packages libpcap-dev:pcap/pcap.h tcpdump:tcpdump
+ensure_packages libpcap-dev:pcap/pcap.h zlib1g-dev:zlib.h tcpdump:tcpdump
 
 swift build --build-tests
 swift test --skip-build "$@"
