@@ -14,8 +14,10 @@ package struct InspectorConfiguration: Sendable {
     package var evePath: String? = "-"
     /// Whether to write a `flow` record for every flow that ends.
     package var flowEvents = true
-    /// Whether to write every decoded message's event (`--events`); alerts are always written.
-    package var messageEvents = true
+    /// Whether to write every decoded message's record (`--events`, and always for `decode`).
+    package var messageEvents = false
+    /// Whether to end the output with the `stats` record.
+    package var statsRecord = true
     /// Whether to add `community_id` to records.
     package var communityID = true
 

@@ -70,6 +70,7 @@ package final class Pipeline {
             try observer.throwIfFailed()
             statistics.events = observer.events
             statistics.recordsWritten = observer.records
+            statistics.protocols = observer.protocolCounters
             try observer.writeStats(statistics)
         }
         tracker = nil
@@ -86,10 +87,15 @@ final class PipelineObserver: FlowObserver, EventSink {
     var events: UInt64 = 0
     var records: UInt64 = 0
     var failure: (any Error)?
+    let interest: EventInterest
+    /// Protocol counters for the stats record, by protocol then name, in first-seen order.
+    var protocolCounters: [(String, [(String, UInt64)])] = []
 
     init(configuration: InspectorConfiguration, output: EVEOutput?) {
         self.configuration = configuration
         self.output = output
+        let perMessage = configuration.messageEvents && output != nil
+        self.interest = EventInterest(records: perMessage, tradingEvents: perMessage)
     }
 
     func flowStarted(_ flow: FlowInfo) -> (any StreamReceiver)? {
@@ -116,8 +122,25 @@ final class PipelineObserver: FlowObserver, EventSink {
         commit()
     }
 
+    func count(protocol name: String, _ counters: [(String, UInt64)]) {
+        let index: Int
+        if let found = protocolCounters.firstIndex(where: { $0.0 == name }) {
+            index = found
+        } else {
+            protocolCounters.append((name, []))
+            index = protocolCounters.count - 1
+        }
+        for (counter, value) in counters {
+            if let at = protocolCounters[index].1.firstIndex(where: { $0.0 == counter }) {
+                protocolCounters[index].1[at].1 &+= value
+            } else {
+                protocolCounters[index].1.append((counter, value))
+            }
+        }
+    }
+
     func writeStats(_ statistics: RunStatistics) throws {
-        guard let output else { return }
+        guard let output, configuration.statsRecord else { return }
         writer.statsRecord(statistics)
         try output.append(&writer)
         try output.flush()

@@ -30,6 +30,8 @@ package struct RunStatistics: Sendable {
     package var firstPacket: Timestamp?
     /// Packet time of the last packet.
     package var lastPacket: Timestamp?
+    /// Counters reported by the protocol decoders, by protocol (`fix.messages`, ...).
+    package var protocols: [(String, [(String, UInt64)])] = []
     /// libpcap's counters, for a live capture.
     package var live: LiveCaptureStatistics?
 
@@ -99,6 +101,16 @@ extension JSONWriter {
             uint(stats.skipped[reason])
         }
         endObject()
+
+        for (name, counters) in stats.protocols {
+            key(name)
+            beginObject()
+            for (counter, value) in counters {
+                key(counter)
+                uint(value)
+            }
+            endObject()
+        }
 
         key("output")
         beginObject()

@@ -38,8 +38,33 @@ package protocol DecoderSession: AnyObject {
     func end(direction: Direction, time: Timestamp)
 }
 
+/// What the consumers of a run want from decoders, so that nothing is built for nobody.
+package struct EventInterest: Sendable, Equatable {
+    /// Per-message protocol records (`tapsentry decode`, `analyze --events`).
+    package var records: Bool
+    /// Normalised trading events (rules, per-message output).
+    package var tradingEvents: Bool
+
+    /// Interest in the given parts.
+    package init(records: Bool, tradingEvents: Bool) {
+        self.records = records
+        self.tradingEvents = tradingEvents
+    }
+
+    /// Everything.
+    package static let all = EventInterest(records: true, tradingEvents: true)
+    /// Nothing: decoders only frame, track state and count.
+    package static let none = EventInterest(records: false, tradingEvents: false)
+}
+
 /// Where decoders send what they found.
 package protocol EventSink: AnyObject {
+    /// What is wanted; decoders skip building what is not.
+    var interest: EventInterest { get }
     /// One event (a decoded message, a trading event, an anomaly).
     func emit(_ event: TradingEvent)
+    /// Adds to a protocol's counters in the closing stats record (`<protocol>.<name>`), for
+    /// example `messages` or `anomalies.bad_checksum`. Sessions add theirs up and report them
+    /// when their flow ends, not per message.
+    func count(protocol: String, _ counters: [(String, UInt64)])
 }

@@ -26,6 +26,9 @@ struct PipelineOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Where to write EVE JSON lines ('-' for standard output).", valueName: "path"))
     var eve: String = "-"
 
+    @Flag(name: .long, help: "Also write a record for every decoded protocol message (larger than the capture itself).")
+    var events = false
+
     @Flag(name: .long, help: "Do not write a 'flow' record for each flow that ends.")
     var noFlowEvents = false
 
@@ -60,6 +63,7 @@ struct PipelineOptions: ParsableArguments {
         var configuration = InspectorConfiguration()
         configuration.evePath = eve
         configuration.flowEvents = !noFlowEvents
+        configuration.messageEvents = events
         configuration.communityID = !noCommunityId
         configuration.flows.maxFlows = maxFlows
         configuration.flows.tcpIdleTimeout = tcpTimeout * 1_000_000_000

@@ -137,6 +137,7 @@ struct LiveCaptureTests {
 
         var settings = InspectorConfiguration()
         settings.evePath = eve.path
+        settings.messageEvents = true
         settings.detector = ProtocolDetector(decoders: [LiveLineDecoder(port: listener.port, watch: watch)])
         let configuration = settings
         let options = LoopbackCapture.options(filter: "tcp port \(listener.port)")

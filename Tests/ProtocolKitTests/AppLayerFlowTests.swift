@@ -1,5 +1,6 @@
 import FlowTracking
 import PacketCapture
+import TestSupport
 import Testing
 
 @testable import ProtocolKit
@@ -66,10 +67,7 @@ final class LineSession: DecoderSession {
     }
 }
 
-final class CollectingSink: EventSink {
-    var events: [TradingEvent] = []
-    func emit(_ event: TradingEvent) { events.append(event) }
-}
+typealias CollectingSink = CollectingEventSink
 
 let testFlow = FlowInfo(
     client: IPAddress(ipv4: 0x0A00_0001), clientPort: 40000, server: IPAddress(ipv4: 0x0A00_0002), serverPort: 7777,
