@@ -265,6 +265,13 @@ package enum FIXFraming {
         return nil
     }
 
+    /// Whether a whole `8=<token>␁9=<digits>␁` header starts at `offset`.
+    package static func headerIsComplete(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Bool {
+        guard frameHeaderLooksValid(bytes, at: offset) == true else { return false }
+        guard let tokenEnd = nextSOH(bytes, from: offset), let lengthEnd = nextSOH(bytes, from: tokenEnd + 1) else { return false }
+        return lengthEnd > tokenEnd + 3
+    }
+
     /// Whether `8=<token>␁9=<digit>` starts at `offset` (nil: not enough bytes to tell).
     private static func frameHeaderLooksValid(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Bool? {
         let count = bytes.count

@@ -98,7 +98,7 @@ package enum FlowEndReason: String, Sendable {
 }
 
 /// A pair of values, one for each direction of a flow.
-package struct PerDirection<Value: Sendable & Equatable>: Sendable, Equatable {
+package struct PerDirection<Value> {
     /// The value for client-to-server.
     package var toServer: Value
     /// The value for server-to-client.
@@ -123,6 +123,9 @@ package struct PerDirection<Value: Sendable & Equatable>: Sendable, Equatable {
         set { if direction == .toServer { toServer = newValue } else { toClient = newValue } }
     }
 }
+
+extension PerDirection: Sendable where Value: Sendable {}
+extension PerDirection: Equatable where Value: Equatable {}
 
 /// What a flow carried, reported when it ends.
 package struct FlowSummary: Sendable, Equatable {

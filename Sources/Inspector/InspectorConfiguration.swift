@@ -1,3 +1,4 @@
+import FIXProtocol
 import FlowTracking
 import PacketCapture
 import ProtocolKit
@@ -24,6 +25,12 @@ package struct InspectorConfiguration: Sendable {
     /// The defaults.
     package init() {}
 
-    /// The decoders every run uses: the one place that names each protocol.
-    package static let builtInDecoders: [any ProtocolDecoder] = []
+    /// FIX decoder settings (dictionaries, secrets, size limit).
+    package var fix = FIXOptions()
+
+    /// The decoders every run uses, with this configuration's settings: the one place that
+    /// names each protocol.
+    package var builtInDecoders: [any ProtocolDecoder] {
+        [FIXDecoder(options: fix)]
+    }
 }

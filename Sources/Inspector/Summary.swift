@@ -4,7 +4,7 @@ import PacketCapture
 /// The short summary printed on standard error at the end of a run.
 package enum Summary {
     /// A few lines: what was read, how fast, flows, reassembly, skipped packets and output.
-    package static func render(_ outcome: RunOutcome, evePath: String?) -> String {
+    package static func render(_ outcome: RunOutcome, evePath: String?, statsRecord: Bool = true) -> String {
         let stats = outcome.statistics
         let seconds = max(outcome.elapsedSeconds, 1e-9)
         var lines: [String] = []
@@ -28,7 +28,8 @@ package enum Summary {
         }
         if let evePath {
             let target = evePath == "-" ? "standard output" : evePath
-            lines.append("  output: \(formatCount(stats.recordsWritten)) records and the stats record to \(target)")
+            let closing = statsRecord ? " and the stats record" : ""
+            lines.append("  output: \(formatCount(stats.recordsWritten)) records\(closing) to \(target)")
         }
         return lines.joined(separator: "\n")
     }

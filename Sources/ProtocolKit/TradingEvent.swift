@@ -19,6 +19,8 @@ package struct EventKind: RawRepresentable, Hashable, Sendable, CustomStringConv
     package static let heartbeat = EventKind(rawValue: "heartbeat")
     package static let logout = EventKind(rawValue: "logout")
     package static let anomaly = EventKind(rawValue: "anomaly")
+    /// A session, business or market-data reject.
+    package static let reject = EventKind(rawValue: "reject")
     /// A decoded message with no trading meaning of its own (kept for per-message output).
     package static let message = EventKind(rawValue: "message")
 

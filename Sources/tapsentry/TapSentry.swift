@@ -17,7 +17,7 @@ struct TapSentry: ParsableCommand {
             broker-API and futures-front protocols and writes Suricata-EVE-compatible JSON lines.
             """,
         version: "0.1.0",
-        subcommands: [Analyze.self, Live.self]
+        subcommands: [Analyze.self, Decode.self, Live.self]
     )
 }
 
@@ -50,6 +50,9 @@ struct PipelineOptions: ParsableArguments {
     @Option(name: .long, help: "Memory all TCP reassembly buffers together may hold (MiB).")
     var reassemblyMemcapMb: Int = 64
 
+    @Flag(name: .long, help: "Write passwords and other secrets in clear instead of redacting them.")
+    var showSecrets = false
+
     @Flag(name: .shortAndLong, help: "No summary on standard error.")
     var quiet = false
 
@@ -70,7 +73,8 @@ struct PipelineOptions: ParsableArguments {
         configuration.flows.udpIdleTimeout = udpTimeout * 1_000_000_000
         configuration.flows.reassembly.maxBufferedBytes = streamBufferKb * 1024
         configuration.flows.reassemblyMemcap = reassemblyMemcapMb << 20
-        configuration.detector.decoders = InspectorConfiguration.builtInDecoders
+        configuration.fix.showSecrets = showSecrets
+        configuration.detector.decoders = configuration.builtInDecoders
         return configuration
     }
 }
@@ -96,26 +100,67 @@ struct Analyze: ParsableCommand {
     var progress = true
 
     func run() throws {
-        let outcome: RunOutcome
-        do {
-            outcome = try Analyzer.run(
-                inputs: inputs, configuration: options.configuration,
-                report: { diagnostic in
-                    switch diagnostic {
-                    case .error(let error): printError("error: \(error)")
-                    case .warning(let source, let message): printError("warning: \"\(source)\": \(message)")
-                    }
-                },
-                progress: progress ? ProgressDisplay.forTerminal() : nil
-            )
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode(2)
-        }
-        if !options.quiet {
-            printError(Summary.render(outcome, evePath: options.configuration.evePath))
-        }
-        if outcome.exitStatus != 0 { throw ExitCode(outcome.exitStatus) }
+        try runAnalysis(inputs: inputs, configuration: options.configuration, quiet: options.quiet, progress: progress)
+    }
+}
+
+/// Runs the pipeline over capture files, reports problems and the summary on standard error, and
+/// exits with the run's status.
+func runAnalysis(inputs: [String], configuration: InspectorConfiguration, quiet: Bool, progress: Bool) throws {
+    let outcome: RunOutcome
+    do {
+        outcome = try Analyzer.run(
+            inputs: inputs, configuration: configuration,
+            report: { diagnostic in
+                switch diagnostic {
+                case .error(let error): printError("error: \(error)")
+                case .warning(let source, let message): printError("warning: \"\(source)\": \(message)")
+                }
+            },
+            progress: progress ? ProgressDisplay.forTerminal() : nil
+        )
+    } catch {
+        printError("error: \(error)")
+        throw ExitCode(2)
+    }
+    if !quiet {
+        printError(Summary.render(outcome, evePath: configuration.evePath, statsRecord: configuration.statsRecord))
+    }
+    if outcome.exitStatus != 0 { throw ExitCode(outcome.exitStatus) }
+}
+
+struct Decode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print every decoded protocol message of captures as JSON lines.",
+        discussion: """
+            One line per message: the EVE flow fields, 'direction', the protocol's own object \
+            ('fix': begin_string, msg_type, msg_seq_num, sender_comp_id, target_comp_id, \
+            checksum_valid, body_length_valid, the fields by name, anomalies) and the normalised \
+            'trading' object. No flow or stats records. Secrets are redacted unless --show-secrets.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Capture files, folders of capture files, or '-' for standard input.", valueName: "file"))
+    var inputs: [String]
+
+    @Option(name: .long, help: ArgumentHelp("Where to write the JSON lines ('-' for standard output).", valueName: "path"))
+    var eve: String = "-"
+
+    @Flag(name: .long, help: "Write passwords and other secrets in clear instead of redacting them.")
+    var showSecrets = false
+
+    @Flag(name: .shortAndLong, help: "No summary on standard error.")
+    var quiet = false
+
+    func run() throws {
+        var configuration = InspectorConfiguration()
+        configuration.evePath = eve
+        configuration.flowEvents = false
+        configuration.statsRecord = false
+        configuration.messageEvents = true
+        configuration.fix.showSecrets = showSecrets
+        configuration.detector.decoders = configuration.builtInDecoders
+        try runAnalysis(inputs: inputs, configuration: configuration, quiet: quiet, progress: false)
     }
 }
 

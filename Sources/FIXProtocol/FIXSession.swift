@@ -1,0 +1,231 @@
+import ProtocolKit
+
+/// One flow's FIX decoding: framing per direction across TCP segments, resynchronisation after
+/// junk and gaps, FIXCOMP inflation, session state (logons, sequence numbers) and events.
+final class FIXSession: DecoderSession {
+    private let flow: FlowInfo
+    private let events: any EventSink
+    private let options: FIXOptions
+    private var streams = PerDirection(FIXStreamState())
+    private var tokenizer = FIXTokenizer()
+    private var counters = FIXCounters()
+    private var reported = false
+
+    init(flow: FlowInfo, events: any EventSink, options: FIXOptions) {
+        self.flow = flow
+        self.events = events
+        self.options = options
+    }
+
+    func data(_ bytes: RawSpan, direction: Direction, time: Timestamp) {
+        bytes.withUnsafeBytes { incoming in
+            if streams[direction].buffer.isEmpty {
+                // Whole messages are decoded straight from the segment; only a partial tail is kept.
+                let used = process(incoming, direction: direction, time: time, final: false)
+                if used < incoming.count {
+                    streams[direction].buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: incoming[used...]))
+                }
+            } else {
+                var buffer = streams[direction].buffer
+                streams[direction].buffer = []
+                buffer.append(contentsOf: incoming)
+                let used = buffer.withUnsafeBytes { process($0, direction: direction, time: time, final: false) }
+                buffer.removeFirst(used)
+                streams[direction].buffer = buffer
+            }
+        }
+    }
+
+    func gap(length: UInt64, direction: Direction, time: Timestamp) {
+        flushAtBoundary(direction: direction, time: time, cut: .truncatedAtGap)
+        streams[direction].afterGap = true
+        // Sequence numbers cannot be trusted across a hole.
+        streams[direction].expectedSequence = nil
+    }
+
+    func end(direction: Direction, time: Timestamp) {
+        flushAtBoundary(direction: direction, time: time, cut: .truncatedAtEnd)
+        streams[direction].ended = true
+        if streams.toServer.ended && streams.toClient.ended && !reported {
+            reported = true
+            events.count(protocol: "fix", counters.list)
+        }
+    }
+
+    /// Decodes what the buffer still holds as if no more bytes will come, then reports a partial
+    /// message as cut by `cut`.
+    private func flushAtBoundary(direction: Direction, time: Timestamp, cut: FIXAnomaly) {
+        var buffer = streams[direction].buffer
+        streams[direction].buffer = []
+        if !buffer.isEmpty {
+            let used = buffer.withUnsafeBytes { process($0, direction: direction, time: time, final: true) }
+            buffer.removeFirst(used)
+        }
+        flushJunk(direction: direction, time: time)
+        if !buffer.isEmpty {
+            anomaly(cut, direction: direction, time: time, bytes: buffer.count)
+        }
+    }
+
+    // MARK: - Framing
+
+    /// Decodes every whole message in `view`; returns how many bytes were used.
+    private func process(_ view: UnsafeRawBufferPointer, direction: Direction, time: Timestamp, final: Bool) -> Int {
+        var position = 0
+        let count = view.count
+        while position < count {
+            if view[position] != UInt8(ascii: "8") {
+                let next = FIXFraming.findEnvelope(view, from: position) ?? count
+                streams[direction].junk += next - position
+                position = next
+                continue
+            }
+            switch FIXFraming.frame(view, at: position, maxMessageSize: options.maxMessageSize, final: final) {
+            case .frame(let frame):
+                flushJunk(direction: direction, time: time)
+                streams[direction].afterGap = false
+                handle(view, frame, direction: direction, time: time)
+                position = frame.end
+            case .needMore:
+                if !final { return position }
+                // No more bytes will come: the rest is junk unless a later message starts in it.
+                let next = FIXFraming.findEnvelope(view, from: position + 1) ?? count
+                if next >= count { return position }
+                streams[direction].junk += next - position
+                position = next
+            case .notAMessage:
+                let next = FIXFraming.findEnvelope(view, from: position + 1) ?? count
+                streams[direction].junk += next - position
+                position = next
+            case .tooLarge(let bodyLength, let skip):
+                flushJunk(direction: direction, time: time)
+                anomaly(.messageTooLarge, direction: direction, time: time, bytes: bodyLength)
+                position += skip
+            }
+        }
+        return position
+    }
+
+    /// Reports bytes skipped to find a message (after a gap, skipping is expected and only counted).
+    private func flushJunk(direction: Direction, time: Timestamp) {
+        let junk = streams[direction].junk
+        guard junk > 0 else { return }
+        streams[direction].junk = 0
+        if streams[direction].afterGap {
+            counters.resyncBytes &+= UInt64(junk)
+        } else {
+            anomaly(.junkSkipped, direction: direction, time: time, bytes: junk)
+        }
+    }
+
+    // MARK: - Messages
+
+    private func handle(_ view: UnsafeRawBufferPointer, _ frame: FIXFrame, direction: Direction, time: Timestamp) {
+        let beginString = UnsafeRawBufferPointer(rebasing: view[frame.beginStringStart..<(frame.beginStringStart + frame.beginStringLength)])
+        switch FIXEnvelope.of(beginString) {
+        case .tagValue:
+            tokenizer.tokenize(view, frame.start..<frame.end)
+            decode(view, frame, direction: direction, time: time, outer: nil)
+        case .compressed:
+            counters.compressedFrames &+= 1
+            let payload = UnsafeRawBufferPointer(rebasing: view[frame.bodyStart..<frame.end])
+            guard let inflated = FIXCompression.inflate(payload, limit: options.maxMessageSize) else {
+                anomaly(.badCompression, direction: direction, time: time, bytes: payload.count)
+                return
+            }
+            inflated.withUnsafeBytes { inner in
+                var position = 0
+                var decodedAny = false
+                while let start = FIXFraming.findEnvelope(inner, from: position),
+                    case .frame(let innerFrame) = FIXFraming.frame(inner, at: start, maxMessageSize: options.maxMessageSize, final: true)
+                {
+                    tokenizer.tokenize(inner, innerFrame.start..<innerFrame.end)
+                    decode(inner, innerFrame, direction: direction, time: time, outer: (frame, view))
+                    decodedAny = true
+                    position = innerFrame.end
+                }
+                if !decodedAny { anomaly(.badCompression, direction: direction, time: time, bytes: inflated.count) }
+            }
+        case .proprietary:
+            counters.proprietaryFrames &+= 1
+            counters.messages &+= 1
+            guard events.interest.records || events.interest.tradingEvents else { return }
+            events.emit(FIXEventBuilder.proprietary(
+                view, frame, flow: flow, direction: direction, time: time
+            ))
+        }
+    }
+
+    private func decode(
+        _ view: UnsafeRawBufferPointer, _ frame: FIXFrame, direction: Direction, time: Timestamp,
+        outer: (frame: FIXFrame, view: UnsafeRawBufferPointer)?
+    ) {
+        counters.messages &+= 1
+        let message = FIXMessage(bytes: view, frame: frame, fields: tokenizer.fields)
+        var anomalies = FIXAnomalySet()
+        if !frame.bodyLengthValid { anomalies.insert(.bodyLengthMismatch) }
+        if !frame.checksumValid { anomalies.insert(.badChecksum) }
+        if frame.hasTrailer && !frame.checksumThreeDigits { anomalies.insert(.checksumFormat) }
+        for found in tokenizer.anomalies { anomalies.insert(found) }
+        if message.msgTypeIndex != 2 { anomalies.insert(.missingMsgType) }
+        streams[direction].session.update(with: message, anomalies: &anomalies)
+        if !anomalies.isEmpty {
+            for found in anomalies.members { counters.anomalies[found.index] &+= 1 }
+        }
+        guard events.interest.records || events.interest.tradingEvents else { return }
+        events.emit(FIXEventBuilder.message(
+            message, anomalies: anomalies, outer: outer.map { ($0.frame, $0.view) },
+            flow: flow, direction: direction, time: time, options: options, interest: events.interest
+        ))
+    }
+
+    private func anomaly(_ kind: FIXAnomaly, direction: Direction, time: Timestamp, bytes: Int) {
+        counters.anomalies[kind.index] &+= 1
+        guard events.interest.records || events.interest.tradingEvents else { return }
+        events.emit(TradingEvent(
+            time: time, flow: flow, direction: direction, protocolName: "fix", kind: .anomaly,
+            fields: [("anomaly", .string(kind.rawValue)), ("length", .uint(UInt64(bytes)))],
+            record: .object([("anomalies", .array([.string(kind.rawValue)])), ("length", .uint(UInt64(bytes)))])
+        ))
+    }
+}
+
+/// One direction's framing state.
+struct FIXStreamState {
+    /// Bytes of a message not yet complete.
+    var buffer: [UInt8] = []
+    /// Bytes skipped since the last message, not yet reported.
+    var junk = 0
+    /// Whether the stream is resynchronising after a gap.
+    var afterGap = false
+    /// Whether the direction has ended.
+    var ended = false
+    /// Logon and sequence-number state.
+    var session = FIXSessionState()
+
+    /// The next MsgSeqNum expected (convenience for the session state's value).
+    var expectedSequence: Int? {
+        get { session.expectedSequence }
+        set { session.expectedSequence = newValue }
+    }
+}
+
+/// What a FIX session counts, reported into the stats record as `fix.<name>`.
+struct FIXCounters {
+    var messages: UInt64 = 0
+    var compressedFrames: UInt64 = 0
+    var proprietaryFrames: UInt64 = 0
+    var resyncBytes: UInt64 = 0
+    var anomalies = [UInt64](repeating: 0, count: FIXAnomaly.allCases.count)
+
+    var list: [(String, UInt64)] {
+        var out: [(String, UInt64)] = [
+            ("messages", messages), ("fixcomp_frames", compressedFrames), ("proprietary_frames", proprietaryFrames),
+            ("resync_bytes_after_gap", resyncBytes),
+        ]
+        for anomaly in FIXAnomaly.allCases where anomalies[anomaly.index] > 0 {
+            out.append(("anomalies.\(anomaly.rawValue)", anomalies[anomaly.index]))
+        }
+        return out
+    }
+}
