@@ -38,7 +38,7 @@ package final class Pipeline {
         guard let tracker else { return }
         let wireLength = packet.wireLength
         let time = packet.time
-        if let reason = decoder.decode(packet.bytes, linkType: packet.linkType, time: time, { transport in
+        if let reason = decoder.decode(packet.bytes, linkType: packet.linkType, time: time, wireLength: wireLength, { transport in
             tracker.process(transport, wireLength: wireLength, time: time)
         }) {
             statistics.skipped.record(reason)

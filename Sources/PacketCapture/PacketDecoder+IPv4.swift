@@ -15,10 +15,11 @@ extension PacketDecoder {
     /// Decodes the IPv4 packet at `start` in `frame`.
     ///
     /// The packet ends at its total length (dropping Ethernet padding) or at the end of the capture
-    /// when the snapshot length cut it short.
+    /// when the snapshot length cut it short. In a `frameIsWhole` frame, a total length beyond the
+    /// captured bytes is malformed.
     @inlinable
     package mutating func decodeIPv4(
-        _ frame: UnsafeRawBufferPointer, at start: Int, time: Timestamp,
+        _ frame: UnsafeRawBufferPointer, at start: Int, time: Timestamp, frameIsWhole: Bool = false,
         _ body: (borrowing TransportPacket) -> Void
     ) -> SkipReason? {
         let captured = frame.count - start
@@ -27,7 +28,7 @@ extension PacketDecoder {
         let headerLength = Int(first & 0x0F) &* 4
         guard first >> 4 == 4, headerLength >= 20, headerLength <= captured else { return .badIPv4Header }
         let totalLength = Int(frame.bigEndianUInt16(at: start + 2))
-        guard totalLength >= headerLength else { return .badIPv4Length }
+        guard totalLength >= headerLength, totalLength <= captured || !frameIsWhole else { return .badIPv4Length }
         let end = start + min(totalLength, captured)
         let transport = frame[start + 9]
         let source = IPAddress(ipv4At: start + 12, in: frame)

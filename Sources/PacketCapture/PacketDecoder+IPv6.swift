@@ -55,16 +55,17 @@ extension PacketDecoder {
     /// Decodes the IPv6 packet at `start` in `frame`.
     ///
     /// The packet ends at its payload length (dropping Ethernet padding) or at the end of the capture
-    /// when the snapshot length cut it short. A zero payload length (jumbogram) counts as malformed.
+    /// when the snapshot length cut it short. A zero payload length (jumbogram) counts as malformed,
+    /// and so does, in a `frameIsWhole` frame, a payload length beyond the captured bytes.
     @inlinable
     package mutating func decodeIPv6(
-        _ frame: UnsafeRawBufferPointer, at start: Int, time: Timestamp,
+        _ frame: UnsafeRawBufferPointer, at start: Int, time: Timestamp, frameIsWhole: Bool = false,
         _ body: (borrowing TransportPacket) -> Void
     ) -> SkipReason? {
         let captured = frame.count - start
         guard captured >= 40, frame[start] >> 4 == 6 else { return .badIPv6Header }
         let payloadLength = Int(frame.bigEndianUInt16(at: start + 4))
-        guard payloadLength > 0 else { return .badIPv6Header }
+        guard payloadLength > 0, payloadLength <= captured - 40 || !frameIsWhole else { return .badIPv6Header }
         let end = start + 40 + min(payloadLength, captured - 40)
         let source = IPAddress(ipv6At: start + 8, in: frame)
         let destination = IPAddress(ipv6At: start + 24, in: frame)

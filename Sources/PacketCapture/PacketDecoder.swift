@@ -18,17 +18,23 @@ package struct PacketDecoder: Sendable {
     /// completes a fragmented datagram), calls `body` once with it and returns nil; otherwise returns
     /// why it was skipped.
     ///
+    /// `wireLength` is the frame's length on the wire, from the capture record. When it equals the
+    /// captured length, the frame is whole, and an IP length beyond the captured bytes is malformed;
+    /// only a frame the snapshot length cut (or one of unknown wire length, nil) may announce more
+    /// than was captured, and the rest becomes the packet's `uncapturedLength`.
+    ///
     /// The packet, and its payload, are valid only during the call to `body`.
     @inlinable
     package mutating func decode(
-        _ frame: UnsafeRawBufferPointer, linkType: LinkType, time: Timestamp,
+        _ frame: UnsafeRawBufferPointer, linkType: LinkType, time: Timestamp, wireLength: Int? = nil,
         _ body: (borrowing TransportPacket) -> Void
     ) -> SkipReason? {
+        let frameIsWhole = wireLength.map { $0 <= frame.count } ?? false
         switch LinkLayerDecoder.locate(in: frame, linkType: linkType) {
         case .ipv4(let offset):
-            return decodeIPv4(frame, at: offset, time: time, body)
+            return decodeIPv4(frame, at: offset, time: time, frameIsWhole: frameIsWhole, body)
         case .ipv6(let offset):
-            return decodeIPv6(frame, at: offset, time: time, body)
+            return decodeIPv6(frame, at: offset, time: time, frameIsWhole: frameIsWhole, body)
         case .skipped(let reason):
             return reason
         }

@@ -5,7 +5,8 @@ package enum TransportDecoder {
     /// why the packet was skipped.
     ///
     /// TCP flags carry the whole flags byte, so ECE (0x40) and CWR (0x80) may be set beside the
-    /// named `TCPFlags`.
+    /// named `TCPFlags`. A UDP length beyond the datagram is cut to what was captured only when the
+    /// snapshot length cut the packet (`uncapturedLength > 0`); otherwise the header is malformed.
     @inlinable
     package static func decode(
         _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, protocol transport: UInt8,
@@ -32,7 +33,7 @@ package enum TransportDecoder {
         case 17:
             guard available >= 8 else { return .badUDPHeader }
             let length = Int(bytes.bigEndianUInt16(at: start + 4))
-            guard length >= 8 else { return .badUDPHeader }
+            guard length >= 8, length <= available || uncapturedLength > 0 else { return .badUDPHeader }
             let packet = TransportPacket(
                 source: source, destination: destination,
                 sourcePort: bytes.bigEndianUInt16(at: start), destinationPort: bytes.bigEndianUInt16(at: start + 2),

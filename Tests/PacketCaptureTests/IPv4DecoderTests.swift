@@ -28,6 +28,33 @@ import Testing
         #expect(result.packet?.payload == Array(F.payload.dropLast(10)))
     }
 
+    @Test("an IP length past the captured bytes is a snapshot cut only when the record says the frame was cut")
+    func ipLengthPastAWholeFrame() {
+        func decode(_ frame: [UInt8], _ linkType: LinkType, wireLength: Int) -> (skip: SkipReason?, payload: [UInt8]?, uncaptured: Int?) {
+            var decoder = PacketDecoder()
+            var payload: [UInt8]?
+            var uncaptured: Int?
+            let skip = frame.withUnsafeBytes { bytes in
+                decoder.decode(bytes, linkType: linkType, time: .zero, wireLength: wireLength) { packet in
+                    payload = Array(packet.payload)
+                    uncaptured = packet.uncapturedLength
+                }
+            }
+            return (skip, payload, uncaptured)
+        }
+        let v4 = Array(F.tcpV4.dropLast(10))
+        let cutV4 = decode(v4, .ipv4, wireLength: F.tcpV4.count)
+        #expect(cutV4.skip == nil && cutV4.payload == Array(F.payload.dropLast(10)) && cutV4.uncaptured == 10)
+        #expect(decode(v4, .ipv4, wireLength: v4.count).skip == .badIPv4Length)
+        let v6 = Array(F.ipv6(payload: F.tcp(payload: F.payload)).dropLast(7))
+        let cutV6 = decode(v6, .ipv6, wireLength: v6.count + 7)
+        #expect(cutV6.skip == nil && cutV6.uncaptured == 7)
+        #expect(decode(v6, .ipv6, wireLength: v6.count).skip == .badIPv6Header)
+        // A whole frame with padding after the IP packet is fine.
+        let padded = F.ethernet(type: 0x0800, payload: F.tcpV4) + [0, 0, 0, 0]
+        #expect(decode(padded, .ethernet, wireLength: padded.count).payload == F.payload)
+    }
+
     @Test func payloadPointsIntoTheFrame() {
         let result = decodeOnce(F.ethernet(type: 0x0800, payload: F.tcpV4), .ethernet)
         #expect(result.packet?.payloadInFrame == true)

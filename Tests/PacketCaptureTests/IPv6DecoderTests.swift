@@ -48,7 +48,7 @@ import Testing
     }
 
     @Test func paddingTrimmedAndSnapLengthTolerated() {
-        let padded = F.ethernet(type: 0x86DD, payload: F.ipv6(nextHeader: 17, payload: F.udp(length: 500, payload: [5]))) + [0, 0, 0, 0]
+        let padded = F.ethernet(type: 0x86DD, payload: F.ipv6(nextHeader: 17, payload: F.udp(payload: [5]))) + [0, 0, 0, 0]
         #expect(decodeOnce(padded, .ethernet).packet?.payload == [5])
         let cut = Array(F.udpV6.dropLast(5))
         #expect(decodeOnce(cut, .ipv6).packet?.payload == Array(F.payload.dropLast(5)))
