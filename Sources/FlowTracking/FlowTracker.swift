@@ -157,7 +157,11 @@ package final class FlowTracker {
                 record.pointee.toServer.finish(context: &reassembly, sink: &other)
             }
         }
-        if !record.pointee.isClosed && record.pointee.toServer.isEnded && record.pointee.toClient.isEnded {
+        // Closed once both directions have ended or sent their FIN: a hole still open before a FIN
+        // gets the linger time to fill, then becomes a gap when the flow ends.
+        let toServerDone = record.pointee.toServer.isEnded || record.pointee.toServer.sawFIN
+        let toClientDone = record.pointee.toClient.isEnded || record.pointee.toClient.sawFIN
+        if !record.pointee.isClosed && toServerDone && toClientDone {
             record.pointee.isClosed = true
             statistics.closed &+= 1
             move(slot, to: .tcpClosed)

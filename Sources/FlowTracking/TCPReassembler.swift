@@ -148,6 +148,9 @@ package struct TCPReassembler: Sendable {
     /// A reassembler that has seen nothing.
     package init() {}
 
+    /// Whether this direction's FIN was seen (the stream may still wait for bytes before it).
+    package var sawFIN: Bool { finOffset != nil }
+
     /// Bytes of out-of-order data waiting for a hole to fill.
     package var bufferedBytes: Int { pendingBytes }
 

@@ -129,7 +129,7 @@ struct ExpectedCapture: Sendable, CustomTestStringConvertible {
         // ends at shutdown although both FINs were captured.
         ExpectedCapture(
             file: "synthetic-gap-reorder.pcap", packets: 52,
-            flows: [.tcp("10.9.0.1", 50000, "10.9.0.2", 9600, 28927, 8000, gaps: (1, 0), reason: "shutdown")],
+            flows: [.tcp("10.9.0.1", 50000, "10.9.0.2", 9600, 28927, 8000, gaps: (1, 0), reason: "closed")],
             counters: ["tcp.gaps": 1, "tcp.gap_bytes": 1073]),
         ExpectedCapture(
             file: "synthetic-truncated.pcap", packets: 5,

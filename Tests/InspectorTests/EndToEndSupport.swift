@@ -139,6 +139,7 @@ enum EndToEnd {
         let scratch = try ScratchFolder()
         var configuration = InspectorConfiguration()
         configuration.evePath = scratch.file("eve.json")
+        configuration.messageEvents = true
         configure(&configuration)
         let outcome = try Analyzer.run(inputs: inputs, configuration: configuration, report: { _ in })
         let data = try Data(contentsOf: URL(fileURLWithPath: scratch.file("eve.json")))
