@@ -47,6 +47,12 @@ PEER_TRUTH = {
 FIELDS = [("begin_string", "fix.BeginString"), ("msg_type", "fix.MsgType"), ("msg_seq_num", "fix.MsgSeqNum"),
           ("sender_comp_id", "fix.SenderCompID"), ("target_comp_id", "fix.TargetCompID")]
 
+def same(field, a, b):
+    # MsgSeqNum is compared as a number: `34=006127` is 6127 (TapSentry writes numbers, tshark strings).
+    if field == "msg_seq_num" and a.isdigit() and b.isdigit():
+        return int(a) == int(b)
+    return a == b
+
 def truth_count(path):
     truth = path[:-len(".pcap")] + ".truth.json"
     if os.path.exists(truth):
@@ -70,7 +76,8 @@ def ours(path):
             if record.get("event_type") != "fix" or "begin_string" not in fix:
                 continue  # stream anomalies (junk, truncation) are not messages
             key = (record["src_ip"], record["src_port"], record["dest_ip"], record["dest_port"])
-            messages.append((key, {name: str(fix.get(name, "")) for name, _ in FIELDS}))
+            fields = {name: str(fix.get(name, "")) for name, _ in FIELDS}
+            messages.append((key, fields, "envelope" not in fix))
     return messages
 
 def theirs(path):
@@ -106,14 +113,16 @@ for capture in captures:
         by_direction.setdefault(key, []).append(fields)
     compared = agreed = 0
     seen = {}
-    for key, fields in mine:
+    for key, fields, plain in mine:
+        if not plain:
+            continue  # FIXCOMP and proprietary frames: tshark does not decode them
         index = seen.get(key, 0)
         seen[key] = index + 1
         candidates = by_direction.get(key, [])
         if index < len(candidates):
             for field, _ in FIELDS:
                 compared += 1
-                agreed += fields[field] == candidates[index][field]
+                agreed += same(field, fields[field], candidates[index][field])
     agreement = f"{100.0 * agreed / compared:5.1f}% of {compared}" if compared else "-"
     if truth is None:
         verdict = "no ground truth"
