@@ -41,7 +41,7 @@ let package = Package(
         .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "TestSupport"]),
         .testTarget(name: "FlowTrackingTests", dependencies: ["FlowTracking", "TestSupport"]),
         .testTarget(name: "ProtocolKitTests", dependencies: ["ProtocolKit", "TestSupport"]),
-        .testTarget(name: "FIXProtocolTests", dependencies: ["FIXProtocol", "TestSupport"]),
+        .testTarget(name: "FIXProtocolTests", dependencies: ["FIXProtocol", "TestSupport", "CZlib"]),
         .testTarget(name: "EventOutputTests", dependencies: ["EventOutput", "TestSupport"]),
         .testTarget(
             name: "InspectorTests",
