@@ -150,8 +150,11 @@ package struct FlowSummary: Sendable, Equatable {
 ///
 /// Calls for one flow arrive in packet-time order; `bytes` is valid only during the call.
 package protocol StreamReceiver: AnyObject {
-    /// Bytes of one direction's stream, in order, each byte exactly once.
-    func streamData(_ bytes: UnsafeRawBufferPointer, direction: Direction, time: Timestamp)
+    /// Bytes of one direction's stream, in order, each byte exactly once. Returns false when the
+    /// receiver wants no more bytes of this flow (no protocol matched, say): the streams are
+    /// still reassembled and counted, and gaps, ends and the flow's end are still reported.
+    @discardableResult
+    func streamData(_ bytes: UnsafeRawBufferPointer, direction: Direction, time: Timestamp) -> Bool
     /// `length` bytes of one direction's stream that will never arrive.
     func streamGap(length: UInt64, direction: Direction, time: Timestamp)
     /// One direction's stream ended (FIN reached, RST, timeout or end of capture).

@@ -137,6 +137,7 @@ package final class FlowTracker {
         }
         record.pointee.summary.tcpFlags.formUnion(packet.flags)
         var sink = ReceiverSink(receiver: record.pointee.receiver, direction: direction, time: time)
+        sink.wantsBytes = record.pointee.receiverWantsBytes
         if direction == .toServer {
             record.pointee.toServer.segment(
                 sequence: packet.sequence, flags: packet.flags, payload: packet.payload,
@@ -148,6 +149,7 @@ package final class FlowTracker {
                 uncapturedLength: packet.uncapturedLength, context: &reassembly, sink: &sink
             )
         }
+        if !sink.wantsBytes { record.pointee.receiverWantsBytes = false }
         if packet.flags.contains(.rst) {
             // A reset ends the connection both ways.
             var other = ReceiverSink(receiver: record.pointee.receiver, direction: direction.reversed, time: time)
@@ -406,6 +408,8 @@ private struct FlowRecord {
     var isClosed = false
     var summary = FlowSummary()
     var receiver: (any StreamReceiver)?
+    /// False once the receiver said it wants no more stream bytes.
+    var receiverWantsBytes = true
     var toServer = TCPReassembler()
     var toClient = TCPReassembler()
     var hash: UInt64
@@ -489,14 +493,26 @@ private struct LRUList {
 }
 
 /// Adapts a flow's receiver to the reassembler's sink for one direction and one packet.
+///
+/// It holds the receiver unowned: the flow record keeps it alive for longer than any sink, and a
+/// counted reference here cost a retain and a release on every packet.
 private struct ReceiverSink: ReassemblySink {
-    let receiver: (any StreamReceiver)?
+    unowned(unsafe) let receiver: (any StreamReceiver)?
     let direction: Direction
     let time: Timestamp
+    /// Whether stream bytes still go to the receiver.
+    var wantsBytes = true
+
+    init(receiver: (any StreamReceiver)?, direction: Direction, time: Timestamp) {
+        self.receiver = receiver
+        self.direction = direction
+        self.time = time
+    }
 
     @inline(__always)
     mutating func deliver(_ bytes: UnsafeRawBufferPointer) {
-        receiver?.streamData(bytes, direction: direction, time: time)
+        guard wantsBytes, let receiver else { return }
+        wantsBytes = receiver.streamData(bytes, direction: direction, time: time)
     }
 
     mutating func gap(_ length: UInt64) {

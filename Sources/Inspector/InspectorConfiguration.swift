@@ -33,4 +33,15 @@ package struct InspectorConfiguration: Sendable {
     package var builtInDecoders: [any ProtocolDecoder] {
         [FIXDecoder(options: fix)]
     }
+
+    /// The names of the built-in decoders (`fix`, ...), for `--protocols`.
+    package static var protocolNames: [String] {
+        InspectorConfiguration().builtInDecoders.map(\.name)
+    }
+
+    /// The built-in decoders whose names are in `names` (all of them for nil; none for `[]`).
+    package func decoders(named names: [String]?) -> [any ProtocolDecoder] {
+        guard let names else { return builtInDecoders }
+        return builtInDecoders.filter { names.contains($0.name) }
+    }
 }

@@ -5,11 +5,12 @@ import PacketCapture
 package struct ProtocolDetector: Sendable {
     /// The decoders, probed in this order.
     package var decoders: [any ProtocolDecoder]
-    /// Bytes of each direction kept for probing; past this with no match, the flow is left undecoded.
+    /// Bytes of each direction kept for probing; past this with no match in either direction the
+    /// flow is left undecoded (and costs nothing more).
     package var probeLimit: Int
 
     /// A detector over `decoders`.
-    package init(decoders: [any ProtocolDecoder], probeLimit: Int = 8192) {
+    package init(decoders: [any ProtocolDecoder], probeLimit: Int = 4096) {
         self.decoders = decoders
         self.probeLimit = probeLimit
     }
@@ -21,6 +22,10 @@ package struct ProtocolDetector: Sendable {
 /// One flow's application layer: probes the first bytes against the decoders, then feeds the
 /// chosen decoder's session — first with everything it held back while probing, in arrival order,
 /// then with each new chunk as it comes.
+///
+/// While probing, each direction's bytes are kept in one buffer (the probe looks at it from the
+/// last gap on), and a log records the order in which chunks, gaps and ends arrived, so that the
+/// replay is exact without a copy per chunk.
 package final class AppLayerFlow: StreamReceiver {
     private enum State {
         case probing
@@ -29,7 +34,7 @@ package final class AppLayerFlow: StreamReceiver {
     }
 
     private enum Held {
-        case data([UInt8], Direction, Timestamp)
+        case data(count: Int, Direction, Timestamp)
         case gap(UInt64, Direction, Timestamp)
         case end(Direction, Timestamp)
     }
@@ -42,8 +47,8 @@ package final class AppLayerFlow: StreamReceiver {
     private let events: any EventSink
     private var state = State.probing
     private var held: [Held] = []
-    private var probeBuffers = PerDirection<[UInt8]>([])
-    private var heldBytes = PerDirection(0)
+    private var buffers = PerDirection<[UInt8]>([])
+    private var probeStart = PerDirection(0)
     private var ruledOut = PerDirection<[Bool]>([])
     private var ended = PerDirection(false)
 
@@ -55,19 +60,33 @@ package final class AppLayerFlow: StreamReceiver {
         self.ruledOut = PerDirection([Bool](repeating: false, count: detector.decoders.count))
     }
 
-    package func streamData(_ bytes: UnsafeRawBufferPointer, direction: Direction, time: Timestamp) {
+    package func streamData(_ bytes: UnsafeRawBufferPointer, direction: Direction, time: Timestamp) -> Bool {
         switch state {
         case .decoding(let session):
             session.data(bytes.bytes, direction: direction, time: time)
+            return true
         case .undecided:
-            return
+            return false
         case .probing:
-            held.append(.data(Array(bytes), direction, time))
-            heldBytes[direction] += bytes.count
-            if probeBuffers[direction].count < detector.probeLimit {
-                probeBuffers[direction].append(contentsOf: bytes.prefix(detector.probeLimit - probeBuffers[direction].count))
+            let room = detector.probeLimit - (buffers[direction].count - probeStart[direction])
+            let kept = min(bytes.count, max(room, 0))
+            if kept > 0 {
+                buffers[direction].append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[..<kept]))
+                held.append(.data(count: kept, direction, time))
             }
-            probe(direction)
+            if kept < bytes.count {
+                // The probe window of this direction is full: decide with what it holds.
+                probe(direction, final: true)
+            } else {
+                probe(direction, final: false)
+            }
+            if case .probing = state, kept < bytes.count { giveUp() }
+            if case .decoding(let session) = state, kept < bytes.count {
+                let rest = UnsafeRawBufferPointer(rebasing: bytes[kept...])
+                session.data(rest.bytes, direction: direction, time: time)
+            }
+            if case .undecided = state { return false }
+            return true
         }
     }
 
@@ -80,7 +99,7 @@ package final class AppLayerFlow: StreamReceiver {
         case .probing:
             held.append(.gap(length, direction, time))
             // Probe afresh from after the hole: bytes either side of it are not contiguous.
-            probeBuffers[direction].removeAll(keepingCapacity: true)
+            probeStart[direction] = buffers[direction].count
             ruledOut[direction] = [Bool](repeating: false, count: detector.decoders.count)
         }
     }
@@ -104,11 +123,15 @@ package final class AppLayerFlow: StreamReceiver {
         if case .probing = state { giveUp() }
     }
 
-    private func probe(_ direction: Direction) {
-        let buffer = probeBuffers[direction]
+    /// Offers the direction's bytes (from its last gap) to every decoder not yet ruled out.
+    /// `final`: no more bytes will be held for this direction, so "need more" counts as "no".
+    private func probe(_ direction: Direction, final: Bool) {
         var undecided = false
+        let from = probeStart[direction]
         for (index, decoder) in detector.decoders.enumerated() where !ruledOut[direction][index] {
-            let result = buffer.withUnsafeBytes { decoder.probe($0.bytes, direction: direction) }
+            let result = buffers[direction].withUnsafeBytes { all in
+                decoder.probe(UnsafeRawBufferPointer(rebasing: all[from...]).bytes, direction: direction)
+            }
             switch result {
             case .match:
                 start(decoder)
@@ -116,14 +139,13 @@ package final class AppLayerFlow: StreamReceiver {
             case .noMatch:
                 ruledOut[direction][index] = true
             case .needMoreData:
-                undecided = true
+                if final { ruledOut[direction][index] = true } else { undecided = true }
             }
         }
-        let full = buffer.count >= detector.probeLimit || heldBytes[direction] >= detector.probeLimit * 4
-        if !undecided || full {
-            // This direction says no; the flow is undecided once both have said no (or filled up).
-            let otherDone = ruledOut[direction.reversed].allSatisfy { $0 } || ended[direction.reversed]
-            if full || otherDone { giveUp() }
+        if !undecided {
+            // This direction says no; the flow is undecided once the other has said no or ended.
+            let other = direction.reversed
+            if ruledOut[other].allSatisfy({ $0 }) || ended[other] { giveUp() }
         }
     }
 
@@ -132,12 +154,18 @@ package final class AppLayerFlow: StreamReceiver {
         protocolName = decoder.name
         state = .decoding(session)
         let replay = held
+        let data = buffers
         held = []
-        probeBuffers = PerDirection([])
+        buffers = PerDirection([])
+        var offsets = PerDirection(0)
         for item in replay {
             switch item {
-            case let .data(bytes, direction, time):
-                bytes.withUnsafeBytes { session.data($0.bytes, direction: direction, time: time) }
+            case let .data(count, direction, time):
+                let from = offsets[direction]
+                offsets[direction] += count
+                data[direction].withUnsafeBytes { all in
+                    session.data(UnsafeRawBufferPointer(rebasing: all[from..<(from + count)]).bytes, direction: direction, time: time)
+                }
             case let .gap(length, direction, time):
                 session.gap(length: length, direction: direction, time: time)
             case let .end(direction, time):
@@ -149,6 +177,6 @@ package final class AppLayerFlow: StreamReceiver {
     private func giveUp() {
         state = .undecided
         held = []
-        probeBuffers = PerDirection([])
+        buffers = PerDirection([])
     }
 }

@@ -53,10 +53,22 @@ struct PipelineOptions: ParsableArguments {
     @Flag(name: .long, help: "Write passwords and other secrets in clear instead of redacting them.")
     var showSecrets = false
 
+    @Option(name: .long, help: ArgumentHelp("Protocol decoders to run, comma-separated, or 'none' (default: all).", valueName: "list"))
+    var protocols: String?
+
     @Flag(name: .shortAndLong, help: "No summary on standard error.")
     var quiet = false
 
+    /// The `--protocols` names (nil: all).
+    var protocolNames: [String]? {
+        guard let protocols else { return nil }
+        return protocols.split(separator: ",").map { String($0) }.filter { $0 != "none" }
+    }
+
     func validate() throws {
+        for name in protocolNames ?? [] where !InspectorConfiguration.protocolNames.contains(name) {
+            throw ValidationError("unknown protocol '\(name)' in --protocols; known: \(InspectorConfiguration.protocolNames.joined(separator: ", ")), none")
+        }
         guard maxFlows > 0 else { throw ValidationError("--max-flows must be at least 1") }
         guard tcpTimeout > 0, udpTimeout > 0 else { throw ValidationError("timeouts must be at least 1 second") }
         guard streamBufferKb > 0, reassemblyMemcapMb > 0 else { throw ValidationError("buffer sizes must be positive") }
@@ -74,7 +86,7 @@ struct PipelineOptions: ParsableArguments {
         configuration.flows.reassembly.maxBufferedBytes = streamBufferKb * 1024
         configuration.flows.reassemblyMemcap = reassemblyMemcapMb << 20
         configuration.fix.showSecrets = showSecrets
-        configuration.detector.decoders = configuration.builtInDecoders
+        configuration.detector.decoders = configuration.decoders(named: protocolNames)
         return configuration
     }
 }

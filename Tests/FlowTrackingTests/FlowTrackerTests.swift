@@ -11,8 +11,9 @@ final class RecordingObserver: FlowObserver {
         var ends = PerDirection(0)
         var datagrams = 0
 
-        func streamData(_ bytes: UnsafeRawBufferPointer, direction: Direction, time: Timestamp) {
+        func streamData(_ bytes: UnsafeRawBufferPointer, direction: Direction, time: Timestamp) -> Bool {
             streams[direction].append(contentsOf: bytes)
+            return true
         }
         func streamGap(length: UInt64, direction: Direction, time: Timestamp) { gaps[direction].append(length) }
         func streamEnd(direction: Direction, time: Timestamp) { ends[direction] += 1 }
