@@ -1,27 +1,37 @@
 #!/usr/bin/env bash
 # Throughput and memory of `tapsentry analyze` against the tools analysts use today, measured in
-# the same run on the same file:
-#   tcpdump -r FILE -w /dev/null     libpcap's bare read (the floor)
-#   tshark -n -r FILE -q -z conv,tcp Wireshark's dissection up to TCP with conversation tracking
-#   tapsentry analyze FILE           parse, flow table, TCP reassembly, flow records (no decoders yet)
+# the same run on the same files.
 #
-# Usage: Scripts/bench.sh [--size-mb N] [--flows N] [--runs N] [--no-tshark]
-# The capture (default 600 MB, 4000 concurrent flows) is generated once into .build/bench-data/.
+# 1. Capture foundation, on a TCP capture with no trading protocol (default 600 MB, 4000 flows):
+#      tcpdump -r FILE -w /dev/null              libpcap's bare read (the floor)
+#      tshark -n -r FILE -q -z conv,tcp          Wireshark's dissection up to TCP with conversations
+#      tapsentry analyze --protocols none FILE   parse, flow table, TCP reassembly, flow records
+#      tapsentry analyze FILE                    the same with every decoder probing each flow
+# 2. FIX, on a FIX capture (default 600 MB, 2000 sessions; orders one way, execution reports back):
+#      tshark -r FILE -Y fix -T fields -e fix.MsgType
+#      tapsentry analyze FILE                    with the FIX decoder: framing, checksum, fields, sessions
+#
+# Usage: Scripts/bench.sh [--size-mb N] [--flows N] [--sessions N] [--runs N] [--no-tshark] [--only tcp|fix]
+# Captures are generated once into .build/bench-data/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source Scripts/lib/ensure-packages.sh
 
 size_mb=600
 flows=4000
+sessions=2000
 runs=3
 with_tshark=1
+only=""
 while (($#)); do
     case $1 in
         --size-mb) size_mb=$2; shift 2 ;;
         --flows) flows=$2; shift 2 ;;
+        --sessions) sessions=$2; shift 2 ;;
         --runs) runs=$2; shift 2 ;;
         --no-tshark) with_tshark=0; shift ;;
-        *) echo "usage: $0 [--size-mb N] [--flows N] [--runs N] [--no-tshark]" >&2; exit 2 ;;
+        --only) only=$2; shift 2 ;;
+        *) echo "usage: $0 [--size-mb N] [--flows N] [--sessions N] [--runs N] [--no-tshark] [--only tcp|fix]" >&2; exit 2 ;;
     esac
 done
 
@@ -35,13 +45,6 @@ bin=$(swift build -c release --show-bin-path)
 
 data=.build/bench-data
 mkdir -p "$data"
-capture=$data/bench-${size_mb}mb-${flows}flows.pcap
-if [[ ! -s $capture ]]; then
-    echo "generating $capture" >&2
-    "$bin/capgen" bench --out "$capture" --size-mb "$size_mb" --flows "$flows" >&2
-fi
-bytes=$(stat -c %s "$capture")
-cat "$capture" >/dev/null  # warm the page cache so every tool reads from memory
 
 # best_of N CMD...: runs the command N times, prints "seconds peak_kb" of the fastest run.
 best_of() {
@@ -58,24 +61,70 @@ best_of() {
     echo "$best $best_kb"
 }
 
-echo "capture: $capture ($(awk "BEGIN{printf \"%.1f\", $bytes/1e6}") MB, $flows concurrent flows), best of $runs runs, one core" >&2
-read -r tcpdump_s tcpdump_kb < <(best_of "$runs" tcpdump -r "$capture" -w /dev/null)
-read -r tapsentry_s tapsentry_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --eve /dev/null --quiet --no-progress)
-if ((with_tshark)); then
-    read -r tshark_s tshark_kb < <(best_of 1 tshark -n -r "$capture" -q -z conv,tcp)
+# row NAME SECONDS PEAK_KB BASE_SECONDS: one line of a table; the last column is how many times
+# faster the base (tapsentry) is than this tool.
+row() {
+    awk -v name="$1" -v s="$2" -v kb="$3" -v bytes="$bytes" -v base="$4" 'BEGIN {
+        ratio = (s == base) ? "-" : sprintf("%.2fx", s / base)
+        printf "%-48s %7.2f s %10.1f MB/s %9.1f MB %18s\n", name, s, bytes/1e6/s, kb/1024, ratio }'
+}
+header() {
+    printf '%-48s %9s %15s %12s %18s\n' tool time throughput "peak memory" "tapsentry speed-up"
+}
+
+if [[ $only != fix ]]; then
+    capture=$data/bench-${size_mb}mb-${flows}flows.pcap
+    if [[ ! -s $capture ]]; then
+        echo "generating $capture" >&2
+        "$bin/capgen" bench --out "$capture" --size-mb "$size_mb" --flows "$flows" >&2
+    fi
+    bytes=$(stat -c %s "$capture")
+    cat "$capture" >/dev/null  # warm the page cache so every tool reads from memory
+    echo "== capture foundation: $capture ($(awk "BEGIN{printf \"%.1f\", $bytes/1e6}") MB, $flows concurrent flows), best of $runs runs, one core"
+    read -r tcpdump_s tcpdump_kb < <(best_of "$runs" tcpdump -r "$capture" -w /dev/null)
+    read -r none_s none_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --protocols none --eve /dev/null --quiet --no-progress)
+    read -r all_s all_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --eve /dev/null --quiet --no-progress)
+    if ((with_tshark)); then
+        read -r tshark_s tshark_kb < <(best_of 1 tshark -n -r "$capture" -q -z conv,tcp)
+    fi
+    header
+    row "tapsentry analyze --protocols none" "$none_s" "$none_kb" "$none_s"
+    row "tapsentry analyze (all decoders probing)" "$all_s" "$all_kb" "$none_s"
+    row "tcpdump -r FILE -w /dev/null" "$tcpdump_s" "$tcpdump_kb" "$none_s"
+    ((with_tshark)) && row "tshark -n -q -z conv,tcp" "$tshark_s" "$tshark_kb" "$none_s"
+    awk -v t="$none_s" -v d="$tcpdump_s" -v kb="$none_kb" -v akb="$all_kb" 'BEGIN {
+        ratio = t / d
+        printf "analyze (reassembly, no decoders) costs %.2fx tcpdump'"'"'s bare read (target: at most 2x): %s\n", ratio, (ratio <= 2 ? "met" : "NOT met")
+        peak = (kb > akb ? kb : akb) / 1024
+        printf "analyze peak memory %.1f MB (target: under 150 MB): %s\n\n", peak, (peak < 150 ? "met" : "NOT met")
+    }'
 fi
 
-row() {  # name seconds peak_kb
-    awk -v name="$1" -v s="$2" -v kb="$3" -v bytes="$bytes" -v base="$tapsentry_s" 'BEGIN {
-        ratio = (s == base) ? "-" : sprintf("%.2fx", s / base)
-        printf "%-46s %7.2f s %10.1f MB/s %9.1f MB %18s\n", name, s, bytes/1e6/s, kb/1024, ratio }'
-}
-printf '%-46s %9s %15s %12s %18s\n' tool time throughput "peak memory" "tapsentry speed-up"
-row "tapsentry analyze (reassembly, flow records)" "$tapsentry_s" "$tapsentry_kb"
-row "tcpdump -r FILE -w /dev/null" "$tcpdump_s" "$tcpdump_kb"
-((with_tshark)) && row "tshark -n -q -z conv,tcp" "$tshark_s" "$tshark_kb"
-awk -v t="$tapsentry_s" -v d="$tcpdump_s" -v kb="$tapsentry_kb" 'BEGIN {
-    ratio = t / d
-    printf "\nanalyze costs %.2fx tcpdump'\''s bare read (target: at most 2x): %s\n", ratio, (ratio <= 2 ? "met" : "NOT met")
-    printf "analyze peak memory %.1f MB (target: under 150 MB): %s\n", kb/1024, (kb/1024 < 150 ? "met" : "NOT met")
-}'
+if [[ $only != tcp ]]; then
+    capture=$data/fix-${size_mb}mb-${sessions}sessions.pcap
+    if [[ ! -s $capture ]]; then
+        echo "generating $capture" >&2
+        "$bin/capgen" fix-bench --out "$capture" --size-mb "$size_mb" --sessions "$sessions" >&2
+    fi
+    bytes=$(stat -c %s "$capture")
+    cat "$capture" >/dev/null
+    echo "== FIX: $capture ($(awk "BEGIN{printf \"%.1f\", $bytes/1e6}") MB, $sessions sessions), best of $runs runs, one core"
+    read -r fix_s fix_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --eve /dev/null --quiet --no-progress)
+    read -r tcpdump_s tcpdump_kb < <(best_of "$runs" tcpdump -r "$capture" -w /dev/null)
+    if ((with_tshark)); then
+        read -r tshark_s tshark_kb < <(best_of 1 tshark -r "$capture" -Y fix -T fields -e fix.MsgType)
+    fi
+    messages=$("$bin/tapsentry" analyze "$capture" --eve - --quiet --no-progress --no-flow-events | tail -n 1 \
+        | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["stats"].get("fix", {}).get("messages", 0))')
+    header
+    row "tapsentry analyze (FIX decoder)" "$fix_s" "$fix_kb" "$fix_s"
+    row "tcpdump -r FILE -w /dev/null" "$tcpdump_s" "$tcpdump_kb" "$fix_s"
+    ((with_tshark)) && row "tshark -Y fix -T fields -e fix.MsgType" "$tshark_s" "$tshark_kb" "$fix_s"
+    awk -v s="$fix_s" -v bytes="$bytes" -v kb="$fix_kb" -v m="$messages" -v ts="${tshark_s:-0}" 'BEGIN {
+        rate = bytes / 1e6 / s
+        printf "FIX messages decoded: %d (%.2f M messages/s)\n", m, m / s / 1e6
+        printf "analyze with FIX: %.1f MB/s (target: at least 400 MB/s): %s\n", rate, (rate >= 400 ? "met" : "NOT met")
+        if (ts > 0) printf "speed-up over tshark: %.1fx (target: at least 30x): %s\n", ts / s, (ts / s >= 30 ? "met" : "NOT met")
+        printf "peak memory %.1f MB (target: under 150 MB): %s\n", kb / 1024, (kb / 1024 < 150 ? "met" : "NOT met")
+    }'
+fi
