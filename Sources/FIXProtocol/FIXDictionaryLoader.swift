@@ -67,9 +67,13 @@ struct FIXDictionaryLoader {
         }
     }
 
+    /// Tag → name and type: the base's, then each file's fields.
     private(set) var fields: FIXTagTable<FIXFieldInfo>
+    /// Tag → value → description.
     private(set) var values: [Int: [String: String]]
+    /// MsgType → message name.
     private(set) var messages: [String: String]
+    /// LENGTH tag → DATA tag: the base's, plus the pairs found while resolving.
     private(set) var dataPairs: [Int: Int]
     private let baseGroups: FIXMessageGroups?
     private var tagsByName: [String: Int] = [:]

@@ -22,13 +22,15 @@ package enum FIXGroups {
         _ fields: [FIXField], bytes: UnsafeRawBufferPointer, msgType: String, dictionary: FIXDictionary,
         anomalies: inout [FIXAnomaly]
     ) -> [FIXNode] {
-        guard dictionary.hasGroups else { return fields.map(FIXNode.field) }
+        guard let groups = dictionary.groups else { return fields.map(FIXNode.field) }
+        // One string lookup per message; the per-field lookups are by tag.
+        let messageGroups = groups.byMessage[msgType] ?? [:]
         var builder = Builder(fields: fields, bytes: bytes)
         var nodes: [FIXNode] = []
         nodes.reserveCapacity(fields.count)
         while builder.index < fields.count {
             let field = fields[builder.index]
-            if let layout = dictionary.groupLayout(countTag: field.tag, msgType: msgType) {
+            if let layout = messageGroups[field.tag] ?? groups.header[field.tag] {
                 nodes.append(builder.group(layout))
             } else {
                 nodes.append(.field(field))
