@@ -29,4 +29,7 @@ package enum FIXAnomaly: String, Sendable, CaseIterable {
     case sequenceRegression = "sequence_regression"
     /// A length field (95, 90, 93, 212, ...) whose data runs past the message.
     case dataLengthOverrun = "data_length_overrun"
+    /// A NumInGroup field whose count differs from the number of group entries that follow it
+    /// (the entries found are kept).
+    case groupCountMismatch = "group_count_mismatch"
 }
