@@ -21,7 +21,8 @@ package final class FIXDictionary: Sendable {
     /// MsgType → message name.
     let messages: [String: String]
     /// LENGTH tag → DATA tag.
-    let dataPairs: [Int: Int]
+    /// Length tag → data tag, the standard pairs and the dictionary's own LENGTH/DATA fields.
+    package let dataPairs: [Int: Int]
     /// The group layouts; nil when groups stay flat.
     let groups: FIXMessageGroups?
     /// Where the definitions came from: the quickfix-ssl version and the files loaded, in order.

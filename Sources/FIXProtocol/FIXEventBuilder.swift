@@ -17,6 +17,7 @@ enum FIXEventBuilder {
         _ message: FIXMessage, anomalies: FIXAnomalySet, outer: (FIXFrame, UnsafeRawBufferPointer)?,
         flow: FlowInfo, direction: Direction, time: Timestamp, options: FIXOptions, interest: EventInterest
     ) -> TradingEvent {
+        var anomalies = anomalies
         let msgType = message.msgType
         let text = FIXTextDecoder(message: message)
         let dictionary = options.dictionary
@@ -38,23 +39,16 @@ enum FIXEventBuilder {
                 top.append(("envelope", .string("FIXCOMP")))
                 top.append(("compressed_length", .uint(UInt64(outerFrame.bodyLength))))
             }
-            var body: [(String, FieldValue)] = []
-            for field in message.fields where field.tag != 8 && field.tag != 9 && field.tag != 10 {
-                let name = dictionary.name(of: field.tag) ?? String(field.tag)
-                let value: FieldValue = isSecret(field.tag, msgType: msgType) && !options.showSecrets
-                    ? .string("<redacted>")
-                    : .string(text.string(message.value(of: field), tag: field.tag))
-                if let existing = body.lastIndex(where: { $0.0 == name }) {
-                    // A repeated tag (a group read without its layout) becomes a list.
-                    if case .array(var values) = body[existing].1 {
-                        values.append(value)
-                        body[existing].1 = .array(values)
-                    } else {
-                        body[existing].1 = .array([body[existing].1, value])
-                    }
-                } else {
-                    body.append((name, value))
-                }
+            var body: [(String, FieldValue)]
+            let flat = message.fields.filter { $0.tag != 8 && $0.tag != 9 && $0.tag != 10 }
+            if dictionary.hasGroups {
+                // With a dictionary, repeating groups nest: NoMDEntries: [{MDEntryType, ...}, ...].
+                var groupAnomalies: [FIXAnomaly] = []
+                let tree = FIXGroups.tree(flat, bytes: message.bytes, msgType: msgType, dictionary: dictionary, anomalies: &groupAnomalies)
+                for found in groupAnomalies { anomalies.insert(found) }
+                body = object(tree, message: message, msgType: msgType, text: text, options: options)
+            } else {
+                body = object(flat.map(FIXNode.field), message: message, msgType: msgType, text: text, options: options)
             }
             top.append(("fields", .object(body)))
             if !anomalies.isEmpty {
@@ -68,6 +62,40 @@ enum FIXEventBuilder {
         return TradingEvent(
             time: time, flow: flow, direction: direction, protocolName: "fix", kind: kind, fields: fields, record: record
         )
+    }
+
+    /// The fields of `nodes` as an object keyed by field name (the tag number when the dictionary
+    /// has no name); a repeated tag becomes a list, a group a list of entry objects.
+    private static func object(
+        _ nodes: [FIXNode], message: FIXMessage, msgType: String, text: FIXTextDecoder, options: FIXOptions
+    ) -> [(String, FieldValue)] {
+        var body: [(String, FieldValue)] = []
+        for node in nodes {
+            let name: String
+            let value: FieldValue
+            switch node {
+            case .field(let field):
+                name = options.dictionary.name(of: field.tag) ?? String(field.tag)
+                value = isSecret(field.tag, msgType: msgType) && !options.showSecrets
+                    ? .string("<redacted>")
+                    : .string(text.string(message.value(of: field), tag: field.tag))
+            case .group(let countTag, _, let entries):
+                name = options.dictionary.name(of: countTag) ?? String(countTag)
+                value = .array(entries.map { .object(object($0, message: message, msgType: msgType, text: text, options: options)) })
+            }
+            if let existing = body.lastIndex(where: { $0.0 == name }) {
+                // A repeated tag (a group read without its layout) becomes a list.
+                if case .array(var values) = body[existing].1, case .field = node {
+                    values.append(value)
+                    body[existing].1 = .array(values)
+                } else {
+                    body[existing].1 = .array([body[existing].1, value])
+                }
+            } else {
+                body.append((name, value))
+            }
+        }
+        return body
     }
 
     static func proprietary(
@@ -218,32 +246,19 @@ enum FIXEventBuilder {
     }
 }
 
-/// Text decoding for one message: STEP messages and MessageEncoding (347) GBK decode as GBK,
-/// Encoded* fields with 347's encoding, everything else as UTF-8 (invalid bytes become U+FFFD).
+/// Text decoding for one message. MessageEncoding (347), when given, decodes every text field —
+/// the Encoded* fields it is defined for, and the plain fields that Chinese STEP and FIXT gateways
+/// fill with GBK as well; without it STEP decodes as GBK and everything else as UTF-8. Invalid
+/// bytes become U+FFFD; the output is always valid UTF-8.
 struct FIXTextDecoder {
-    let messageEncoding: FIXTextEncoding?
-    let defaultEncoding: FIXTextEncoding
+    let encoding: FIXTextEncoding
 
     init(message: FIXMessage) {
-        messageEncoding = message.ascii(347).flatMap(FIXCharset.encoding(named:))
-        let step = message.beginString.hasPrefix("STEP")
-        if step || messageEncoding == .gbk {
-            defaultEncoding = .gbk
-        } else {
-            defaultEncoding = .utf8
-        }
+        encoding = message.ascii(347).flatMap { FIXTextEncoding(messageEncoding: $0) }
+            ?? FIXTextEncoding.assumed(forBeginString: message.beginString)
     }
 
     func string(_ bytes: UnsafeRawBufferPointer, tag: Int = 0) -> String {
-        let encoding = Self.isEncodedField(tag) ? (messageEncoding ?? defaultEncoding) : defaultEncoding
-        return FIXCharset.decode(bytes, as: encoding)
-    }
-
-    /// The Encoded* data fields (EncodedText 355, EncodedIssuer 349, ...), written in 347's encoding.
-    static func isEncodedField(_ tag: Int) -> Bool {
-        switch tag {
-        case 349, 351, 353, 355, 357, 359, 361, 363, 365, 446, 619, 622, 1278, 1281, 1398, 1469: true
-        default: false
-        }
+        FIXCharset.decode(bytes, as: encoding)
     }
 }

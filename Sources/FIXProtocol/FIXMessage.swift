@@ -98,21 +98,6 @@ struct FIXAnomalySet {
 extension FIXAnomaly {
     /// The anomaly's position in `allCases` (for bit sets and counter arrays).
     var index: Int {
-        switch self {
-        case .bodyLengthMismatch: 0
-        case .badChecksum: 1
-        case .checksumFormat: 2
-        case .nonCanonicalTag: 3
-        case .malformedField: 4
-        case .junkSkipped: 5
-        case .truncatedAtGap: 6
-        case .truncatedAtEnd: 7
-        case .messageTooLarge: 8
-        case .missingMsgType: 9
-        case .badCompression: 10
-        case .sequenceGap: 11
-        case .sequenceRegression: 12
-        case .dataLengthOverrun: 13
-        }
+        FIXAnomaly.allCases.firstIndex(of: self) ?? 0
     }
 }

@@ -7,7 +7,7 @@ final class FIXSession: DecoderSession {
     private let events: any EventSink
     private let options: FIXOptions
     private var streams = PerDirection(FIXStreamState())
-    private var tokenizer = FIXTokenizer()
+    private var tokenizer: FIXTokenizer
     private var counters = FIXCounters()
     private var reported = false
 
@@ -15,6 +15,7 @@ final class FIXSession: DecoderSession {
         self.flow = flow
         self.events = events
         self.options = options
+        self.tokenizer = FIXTokenizer(dataPairs: options.dictionary.dataPairs)
     }
 
     func data(_ bytes: RawSpan, direction: Direction, time: Timestamp) {

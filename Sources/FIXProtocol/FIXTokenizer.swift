@@ -22,9 +22,14 @@ package struct FIXTokenizer: Sendable {
     /// Anomalies met while tokenizing the last message.
     package private(set) var anomalies: [FIXAnomaly] = []
 
-    /// An empty tokenizer.
-    package init() {
+    /// Length/data pairs beyond the standard ones (from a loaded dictionary), or nil.
+    private let customDataPairs: [Int: Int]?
+
+    /// A tokenizer for the standard length/data pairs, or for `dataPairs` when a dictionary
+    /// defines more.
+    package init(dataPairs: [Int: Int]? = nil) {
         fields.reserveCapacity(64)
+        customDataPairs = dataPairs == FIXDataFields.pairs ? nil : dataPairs
     }
 
     /// Tokenizes `bytes[range]` (one framed tag=value message).
@@ -70,7 +75,7 @@ package struct FIXTokenizer: Sendable {
             }
             let valueEnd = FIXFraming.nextSOH(bytes, from: valueStart).map { min($0, end) } ?? end
             fields.append(FIXField(tag: tag, valueStart: valueStart, valueEnd: valueEnd))
-            if let dataTag = FIXDataFields.dataTag(forLength: tag) {
+            if let dataTag = customDataPairs.map({ $0[tag] }) ?? FIXDataFields.dataTag(forLength: tag) {
                 pendingData = (dataTag, FIXFraming.parseInt(bytes, valueStart..<valueEnd) ?? -1)
                 if pendingData?.length ?? -1 < 0 { pendingData = nil }
             } else {

@@ -28,6 +28,13 @@ package struct InspectorConfiguration: Sendable {
     /// FIX decoder settings (dictionaries, secrets, size limit).
     package var fix = FIXOptions()
 
+    /// Loads QuickFIX-format XML dictionaries for the FIX decoder (later files override earlier
+    /// ones); venue tags get names and repeating groups nest.
+    package mutating func loadFIXDictionaries(_ paths: [String]) throws {
+        guard !paths.isEmpty else { return }
+        fix.dictionary = try FIXDictionary(loading: paths)
+    }
+
     /// The decoders every run uses, with this configuration's settings: the one place that
     /// names each protocol.
     package var builtInDecoders: [any ProtocolDecoder] {

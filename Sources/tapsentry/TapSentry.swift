@@ -50,14 +50,43 @@ struct PipelineOptions: ParsableArguments {
     @Option(name: .long, help: "Memory all TCP reassembly buffers together may hold (MiB).")
     var reassemblyMemcapMb: Int = 64
 
-    @Flag(name: .long, help: "Write passwords and other secrets in clear instead of redacting them.")
-    var showSecrets = false
-
-    @Option(name: .long, help: ArgumentHelp("Protocol decoders to run, comma-separated, or 'none' (default: all).", valueName: "list"))
-    var protocols: String?
+    @OptionGroup var decoding: DecoderOptions
 
     @Flag(name: .shortAndLong, help: "No summary on standard error.")
     var quiet = false
+
+    func validate() throws {
+        guard maxFlows > 0 else { throw ValidationError("--max-flows must be at least 1") }
+        guard tcpTimeout > 0, udpTimeout > 0 else { throw ValidationError("timeouts must be at least 1 second") }
+        guard streamBufferKb > 0, reassemblyMemcapMb > 0 else { throw ValidationError("buffer sizes must be positive") }
+    }
+
+    /// The run's configuration; fails with a message naming the file when a dictionary cannot be loaded.
+    func makeConfiguration() throws -> InspectorConfiguration {
+        var configuration = try decoding.makeConfiguration()
+        configuration.evePath = eve
+        configuration.flowEvents = !noFlowEvents
+        configuration.messageEvents = events
+        configuration.communityID = !noCommunityId
+        configuration.flows.maxFlows = maxFlows
+        configuration.flows.tcpIdleTimeout = tcpTimeout * 1_000_000_000
+        configuration.flows.udpIdleTimeout = udpTimeout * 1_000_000_000
+        configuration.flows.reassembly.maxBufferedBytes = streamBufferKb * 1024
+        configuration.flows.reassemblyMemcap = reassemblyMemcapMb << 20
+        return configuration
+    }
+}
+
+/// Options of the protocol decoders, shared by every command that decodes.
+struct DecoderOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Protocol decoders to run, comma-separated, or 'none' (default: all).", valueName: "list"))
+    var protocols: String?
+
+    @Option(name: .long, help: ArgumentHelp("A QuickFIX-format XML dictionary for venue tags and repeating groups (repeatable; later files override).", valueName: "file"))
+    var fixDictionary: [String] = []
+
+    @Flag(name: .long, help: "Write passwords and other secrets in clear instead of redacting them.")
+    var showSecrets = false
 
     /// The `--protocols` names (nil: all).
     var protocolNames: [String]? {
@@ -69,22 +98,18 @@ struct PipelineOptions: ParsableArguments {
         for name in protocolNames ?? [] where !InspectorConfiguration.protocolNames.contains(name) {
             throw ValidationError("unknown protocol '\(name)' in --protocols; known: \(InspectorConfiguration.protocolNames.joined(separator: ", ")), none")
         }
-        guard maxFlows > 0 else { throw ValidationError("--max-flows must be at least 1") }
-        guard tcpTimeout > 0, udpTimeout > 0 else { throw ValidationError("timeouts must be at least 1 second") }
-        guard streamBufferKb > 0, reassemblyMemcapMb > 0 else { throw ValidationError("buffer sizes must be positive") }
     }
 
-    var configuration: InspectorConfiguration {
+    /// A configuration with these decoders; fails with a message naming the file when a
+    /// dictionary cannot be loaded.
+    func makeConfiguration() throws -> InspectorConfiguration {
         var configuration = InspectorConfiguration()
-        configuration.evePath = eve
-        configuration.flowEvents = !noFlowEvents
-        configuration.messageEvents = events
-        configuration.communityID = !noCommunityId
-        configuration.flows.maxFlows = maxFlows
-        configuration.flows.tcpIdleTimeout = tcpTimeout * 1_000_000_000
-        configuration.flows.udpIdleTimeout = udpTimeout * 1_000_000_000
-        configuration.flows.reassembly.maxBufferedBytes = streamBufferKb * 1024
-        configuration.flows.reassemblyMemcap = reassemblyMemcapMb << 20
+        do {
+            try configuration.loadFIXDictionaries(fixDictionary)
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(2)
+        }
         configuration.fix.showSecrets = showSecrets
         configuration.detector.decoders = configuration.decoders(named: protocolNames)
         return configuration
@@ -112,7 +137,7 @@ struct Analyze: ParsableCommand {
     var progress = true
 
     func run() throws {
-        try runAnalysis(inputs: inputs, configuration: options.configuration, quiet: options.quiet, progress: progress)
+        try runAnalysis(inputs: inputs, configuration: try options.makeConfiguration(), quiet: options.quiet, progress: progress)
     }
 }
 
@@ -158,20 +183,17 @@ struct Decode: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Where to write the JSON lines ('-' for standard output).", valueName: "path"))
     var eve: String = "-"
 
-    @Flag(name: .long, help: "Write passwords and other secrets in clear instead of redacting them.")
-    var showSecrets = false
+    @OptionGroup var decoding: DecoderOptions
 
     @Flag(name: .shortAndLong, help: "No summary on standard error.")
     var quiet = false
 
     func run() throws {
-        var configuration = InspectorConfiguration()
+        var configuration = try decoding.makeConfiguration()
         configuration.evePath = eve
         configuration.flowEvents = false
         configuration.statsRecord = false
         configuration.messageEvents = true
-        configuration.fix.showSecrets = showSecrets
-        configuration.detector.decoders = configuration.builtInDecoders
         try runAnalysis(inputs: inputs, configuration: configuration, quiet: quiet, progress: false)
     }
 }
@@ -216,7 +238,7 @@ struct Live: ParsableCommand {
         StopSignal.install()
         let outcome: RunOutcome
         do {
-            outcome = try LiveRunner.run(options: capture, configuration: options.configuration, packetLimit: count) { live in
+            outcome = try LiveRunner.run(options: capture, configuration: try options.makeConfiguration(), packetLimit: count) { live in
                 if let warning = live.activationWarning { printError("warning: \"\(interface)\": \(warning)") }
                 if !options.quiet { printError("listening on \(interface), link type \(live.linkType)") }
             }
@@ -228,7 +250,7 @@ struct Live: ParsableCommand {
             printError("warning: \"\(source)\": \(message)")
         }
         if !options.quiet {
-            printError(Summary.render(outcome, evePath: options.configuration.evePath))
+            printError(Summary.render(outcome, evePath: options.eve))
         }
     }
 }
