@@ -7,6 +7,9 @@
 //   capgen bench --out FILE [--size-mb N] [--flows N] [--seed S]
 //                                        N flows open at once (default 600 MB, 2000 flows);
 //                                        build with -c release: 600 MB takes about 2 s
+//   capgen fix-bench --out FILE [--size-mb N] [--sessions N] [--seed S]
+//                                        FIX.4.4 order flow over N concurrent sessions
+//                                        (default 600 MB, 2000 sessions)
 //
 // The FIX captures (fix-edgecases, fix-prefix-split, fix-resync) go into the `fix` subfolder
 // under `all`, and write a ground-truth `.truth.json` next to the capture.
@@ -51,9 +54,16 @@ func write(_ recipe: CaptureRecipe, into directory: String) {
     print("\(recipe.path)\t\(capture.packets) packets\t\(capture.bytes.count) bytes")
 }
 
+/// Seconds on the monotonic clock.
+func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let command = arguments.first else {
-    fail("usage: capgen all|NAME|list|describe|bench|to-pcapng ... (see Sources/capgen/main.swift)")
+    fail("usage: capgen all|NAME|list|describe|bench|fix-bench|to-pcapng ... (see Sources/capgen/main.swift)")
 }
 
 switch command {
@@ -92,6 +102,20 @@ case "bench":
             (\(summary.closedFlows) closed), \(summary.payloadBytes) payload bytes, \(summary.reordered) reordered, \
             \(summary.retransmitted) retransmitted
             """)
+    } catch {
+        fail("\(error)")
+    }
+case "fix-bench":
+    guard let path = option("out", in: arguments) else { fail("fix-bench needs --out FILE") }
+    let sizeMB = Int(option("size-mb", in: arguments) ?? "600") ?? 600
+    let sessions = Int(option("sessions", in: arguments) ?? "2000") ?? 2000
+    let seed = UInt64(option("seed", in: arguments) ?? "1") ?? 1
+    let generator = FIXBenchmarkGenerator(targetBytes: sizeMB << 20, concurrentSessions: sessions, seed: seed)
+    let started = monotonicSeconds()
+    do {
+        let summary = try generator.write(to: path)
+        let elapsed = monotonicSeconds() - started
+        print(summary.line(path: path, seconds: elapsed))
     } catch {
         fail("\(error)")
     }
