@@ -4,11 +4,13 @@ what it covers, its packet count and what the analyzer is expected to report.
 
     manifest.py CAPTURES_DIR SYNTHETIC_TSV
 
-SYNTHETIC_TSV is the output of `capgen describe` (file, name, packets, covers, expected).
-Recorded captures are summarized with tshark (flows, client/server payload bytes, FIN/RST), since
-their ports and sequence numbers change on every recording.
+SYNTHETIC_TSV is the output of `capgen describe` (file, name, packets, covers, expected,
+companion files). Recorded captures are summarized with tshark (flows, client/server payload
+bytes, FIN/RST), since their ports and sequence numbers change on every recording. FIX captures
+(`fix/`) come with a ground-truth JSON; tshark's FIX message counts are put next to it.
 """
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -77,6 +79,47 @@ def summarize(path):
     return packets, f"{len(flows)} TCP flow(s): " + "; ".join(parts) + " (ports change per recording)"
 
 
+TSHARK_ORACLE = ["-o", "tcp.desegment_tcp_streams:TRUE", "-o", "fix.desegment:TRUE",
+                 "-o", "tcp.reassemble_out_of_order:TRUE"]
+TSHARK_ORACLE_FILTER = "fix && !tcp.analysis.retransmission && !tcp.analysis.fast_retransmission"
+
+
+def tshark_fix_counts(path, ports, oracle):
+    """FIX messages tshark decodes (MsgType values), per client port in `ports`."""
+    command = ["tshark", "-r", path] + (TSHARK_ORACLE if oracle else [])
+    command += ["-Y", TSHARK_ORACLE_FILTER if oracle else "fix", "-T", "fields",
+                "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "fix.MsgType"]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    counts = {port: 0 for port in ports}
+    for line in output.splitlines():
+        source, destination, types = (line.split("\t") + ["", "", ""])[:3]
+        port = int(source) if source and int(source) in counts else int(destination or 0)
+        if port in counts and types:
+            counts[port] += len(types.split(","))
+    return counts
+
+
+def fix_expected(directory, truth_file):
+    """The ground truth and tshark's counts, in words, for a FIX capture's expected column."""
+    with open(os.path.join(directory, truth_file)) as handle:
+        truth = json.load(handle)
+    capture = os.path.join(directory, os.path.dirname(truth_file), truth["capture"])
+    ports = {flow["port"]: flow["complete_messages"] for flow in truth["flows"]}
+    parts = []
+    for oracle, label in ((False, "default prefs"), (True, "section 6 oracle prefs: out-of-order reassembly, retransmissions excluded")):
+        counts = tshark_fix_counts(capture, ports, oracle)
+        misses = [f"{port} {counts[port]}/{expected}" for port, expected in ports.items() if counts[port] != expected]
+        text = f"tshark 4.0.17 ({label}): {sum(counts.values())} of {truth['complete_messages']}"
+        if "complete_messages_ports_40001_40016" in truth:
+            base = sum(count for port, count in counts.items() if port <= 40016)
+            text += f", {base} of {truth['complete_messages_ports_40001_40016']} on ports 40001-40016"
+        parts.append(text + (" (short on ports " + ", ".join(misses) + ")" if misses else ""))
+    base = truth.get("complete_messages_ports_40001_40016")
+    if base is not None:
+        parts.insert(0, f"{base} of the {truth['complete_messages']} truth messages are on ports 40001-40016")
+    return "; ".join(parts)
+
+
 def escape(text):
     return text.replace("|", "\\|")
 
@@ -94,11 +137,17 @@ def main():
             made = RECORD_COMMAND.format(options=OPTIONS[name])
         packets, expected = summarize(path)
         rows.append((name, sha256(path), made, covers, packets, expected))
+    companions = []
     with open(synthetic_tsv) as handle:
         for line in handle:
-            file, name, packets, covers, expected = line.rstrip("\n").split("\t")
+            file, name, packets, covers, expected, extra = line.rstrip("\n").split("\t")
             path = os.path.join(directory, file)
-            made = f"`Scripts/captures/make-synthetic.sh` (`capgen {name} --out Captures`)"
+            folder = os.path.dirname(file)
+            made = f"`Scripts/captures/make-synthetic.sh` (`capgen {name} --out Captures{'/' + folder if folder else ''}`)"
+            for companion in filter(None, extra.split(",")):
+                companions.append((companion, sha256(os.path.join(directory, companion)), file))
+                if companion.endswith(".truth.json"):
+                    expected += "; " + fix_expected(directory, companion)
             rows.append((file, sha256(path), made, covers, packets, expected))
     total = sum(os.path.getsize(os.path.join(directory, row[0])) for row in rows)
     with open(os.path.join(directory, "MANIFEST.md"), "w") as out:
@@ -109,13 +158,22 @@ def main():
         out.write("times and hashes, not the shape); `synthetic-*` files are written by `capgen` from fixed seeds and\n")
         out.write("times, so a re-run gives identical bytes. Byte counts are TCP payload bytes per direction\n")
         out.write("(c2s = client to server, the client being the SYN sender). Skip reasons in the malformed capture\n")
-        out.write("are suggestions using `SkipReason` names. The benchmark capture (`capgen bench --out FILE\n")
-        out.write("--size-mb 600 --flows 4000`) is not committed.\n\n")
+        out.write("are suggestions using `SkipReason` names. The benchmark captures (`capgen bench --out FILE\n")
+        out.write("--size-mb 600 --flows 4000`, `capgen fix-bench --out FILE --size-mb 600 --sessions 2000`) are not\n")
+        out.write("committed. FIX captures live in `fix/`, each with a ground-truth `.truth.json` (per client port: the\n")
+        out.write("complete messages with direction, MsgType, MsgSeqNum and expected anomaly names); their expected\n")
+        out.write("column puts tshark's FIX message counts next to the ground truth.\n\n")
         out.write(f"{len(rows)} files, {total} bytes in all.\n\n")
         out.write("| File | SHA-256 | Made by | Covers | Packets | Expected report |\n")
         out.write("| --- | --- | --- | --- | --- | --- |\n")
         for file, digest, made, covers, packets, expected in rows:
             out.write(f"| `{file}` | `{digest}` | {escape(made)} | {escape(covers)} | {packets} | {escape(expected)} |\n")
+        if companions:
+            out.write("\nGround-truth files, written with their capture:\n\n")
+            out.write("| File | SHA-256 | Describes |\n")
+            out.write("| --- | --- | --- |\n")
+            for file, digest, capture in companions:
+                out.write(f"| `{file}` | `{digest}` | `{capture}` |\n")
 
 
 if __name__ == "__main__":

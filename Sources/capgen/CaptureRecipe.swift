@@ -9,6 +9,16 @@ struct GeneratedCapture: Sendable {
     var packets: Int
     /// What the analyzer is expected to report, in words.
     var expected: String
+    /// Files written next to the capture (ground-truth JSON).
+    var companions: [CompanionFile] = []
+}
+
+/// A file written next to a capture, such as its ground truth.
+struct CompanionFile: Sendable {
+    /// The file name, in the capture's folder.
+    var name: String
+    /// The content.
+    var bytes: [UInt8]
 }
 
 /// One synthetic capture: its subcommand, file name, what it covers, and how to make it.
@@ -17,13 +27,18 @@ struct CaptureRecipe: Sendable {
     var name: String
     /// The file name under the output folder.
     var file: String
+    /// The subfolder of the captures folder the file belongs in (`fix`), or empty.
+    var folder = ""
     /// The link type and features the file covers.
     var covers: String
     /// Makes the file's content (deterministic).
     var make: @Sendable () -> GeneratedCapture
 
     /// Every synthetic capture, in manifest order.
-    static let all: [CaptureRecipe] = SyntheticCaptures.recipes + DamagedCaptures.recipes
+    static let all: [CaptureRecipe] = SyntheticCaptures.recipes + DamagedCaptures.recipes + FIXCaptures.recipes
+
+    /// The file's path relative to the captures folder (`fix/synthetic-fix-edgecases.pcap`).
+    var path: String { folder.isEmpty ? file : folder + "/" + file }
 }
 
 /// Helpers shared by the recipes.

@@ -7,6 +7,12 @@
 //   capgen bench --out FILE [--size-mb N] [--flows N] [--seed S]
 //                                        N flows open at once (default 600 MB, 2000 flows);
 //                                        build with -c release: 600 MB takes about 2 s
+//   capgen fix-bench --out FILE [--size-mb N] [--sessions N] [--seed S]
+//                                        FIX.4.4 order flow over N concurrent sessions
+//                                        (default 600 MB, 2000 sessions)
+//
+// The FIX captures (fix-edgecases, fix-prefix-split, fix-resync) go into the `fix` subfolder
+// under `all`, and write a ground-truth `.truth.json` next to the capture.
 //   capgen to-pcapng --in FILE --out FILE
 
 import PacketCapture
@@ -29,36 +35,60 @@ func option(_ name: String, in arguments: [String]) -> String? {
     return arguments[index + 1]
 }
 
-/// Writes one recipe's file into `directory`.
-func write(_ recipe: CaptureRecipe, into directory: String) {
-    let capture = recipe.make()
-    let path = directory + "/" + recipe.file
+/// Writes `bytes` to `path`, or stops the program.
+func writeFile(_ bytes: [UInt8], to path: String) {
     do {
         let output = try CaptureOutput(path: path)
-        output.write(capture.bytes)
+        output.write(bytes)
         try output.close()
     } catch {
         fail("\(error)")
     }
-    print("\(recipe.file)\t\(capture.packets) packets\t\(capture.bytes.count) bytes")
+}
+
+/// Writes one recipe's file (and its companions, such as a truth file) into `directory`.
+func write(_ recipe: CaptureRecipe, into directory: String) {
+    let capture = recipe.make()
+    writeFile(capture.bytes, to: directory + "/" + recipe.file)
+    for companion in capture.companions { writeFile(companion.bytes, to: directory + "/" + companion.name) }
+    print("\(recipe.path)\t\(capture.packets) packets\t\(capture.bytes.count) bytes")
+}
+
+/// Seconds on the monotonic clock.
+func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let command = arguments.first else {
-    fail("usage: capgen all|NAME|list|describe|bench|to-pcapng ... (see Sources/capgen/main.swift)")
+    fail("usage: capgen all|NAME|list|describe|bench|fix-bench|to-pcapng ... (see Sources/capgen/main.swift)")
 }
 
 switch command {
 case "list":
-    for recipe in CaptureRecipe.all { print("\(recipe.name)\t\(recipe.file)\t\(recipe.covers)") }
+    for recipe in CaptureRecipe.all { print("\(recipe.name)\t\(recipe.path)\t\(recipe.covers)") }
 case "describe":
+    // file, name, packets, covers, expected, companion files (comma-separated, same folder)
     for recipe in CaptureRecipe.all {
         let capture = recipe.make()
-        print("\(recipe.file)\t\(recipe.name)\t\(capture.packets)\t\(recipe.covers)\t\(capture.expected)")
+        let companions = capture.companions.map { recipe.folder.isEmpty ? $0.name : recipe.folder + "/" + $0.name }
+        print("""
+            \(recipe.path)\t\(recipe.name)\t\(capture.packets)\t\(recipe.covers)\t\(capture.expected)\t\
+            \(companions.joined(separator: ","))
+            """)
     }
 case "all":
     guard let directory = option("out", in: arguments) else { fail("all needs --out DIR") }
-    for recipe in CaptureRecipe.all { write(recipe, into: directory) }
+    for recipe in CaptureRecipe.all {
+        var target = directory
+        if !recipe.folder.isEmpty {
+            target += "/" + recipe.folder
+            if mkdir(target, 0o755) != 0 && errno != EEXIST { fail("cannot create \(target)") }
+        }
+        write(recipe, into: target)
+    }
 case "bench":
     guard let path = option("out", in: arguments) else { fail("bench needs --out FILE") }
     let sizeMB = Int(option("size-mb", in: arguments) ?? "600") ?? 600
@@ -72,6 +102,20 @@ case "bench":
             (\(summary.closedFlows) closed), \(summary.payloadBytes) payload bytes, \(summary.reordered) reordered, \
             \(summary.retransmitted) retransmitted
             """)
+    } catch {
+        fail("\(error)")
+    }
+case "fix-bench":
+    guard let path = option("out", in: arguments) else { fail("fix-bench needs --out FILE") }
+    let sizeMB = Int(option("size-mb", in: arguments) ?? "600") ?? 600
+    let sessions = Int(option("sessions", in: arguments) ?? "2000") ?? 2000
+    let seed = UInt64(option("seed", in: arguments) ?? "1") ?? 1
+    let generator = FIXBenchmarkGenerator(targetBytes: sizeMB << 20, concurrentSessions: sessions, seed: seed)
+    let started = monotonicSeconds()
+    do {
+        let summary = try generator.write(to: path)
+        let elapsed = monotonicSeconds() - started
+        print(summary.line(path: path, seconds: elapsed))
     } catch {
         fail("\(error)")
     }

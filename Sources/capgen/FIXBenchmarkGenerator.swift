@@ -1,0 +1,516 @@
+import PacketCapture
+import TestSupport
+
+/// Writes a large FIX.4.4 capture for throughput measurements: many concurrent TCP sessions, each
+/// with a handshake, Logon both ways, NewOrderSingles from the client answered by two
+/// ExecutionReports (New, then Fill; 18 business fields), a Heartbeat now and then, Logout both
+/// ways and a FIN close. Each burst of messages (1-4 orders, or their reports) is queued in a
+/// per-session buffer and leaves in segments of 300-1400 bytes cut wherever the size falls, so
+/// one segment packs several messages and messages are split across segments; 1 % of segments
+/// overtake the previous one and 0.5 % are sent twice.
+///
+/// Nothing is allocated per message: messages are copied from templates built once, their
+/// variable fields (ids, times, prices, quantities) are fixed-width slots patched in place, and
+/// only MsgSeqNum and BodyLength vary in width. All buffers live in one slab.
+struct FIXBenchmarkGenerator {
+    /// Stop once the file reaches this many bytes.
+    var targetBytes: Int
+    /// Sessions open at any time (a closed one is replaced by a new one).
+    var concurrentSessions: Int
+    /// The seed of everything random.
+    var seed: UInt64
+
+    /// What was written.
+    struct Summary {
+        var packets = 0
+        var dataSegments = 0
+        var sessions = 0
+        var closedSessions = 0
+        /// Messages by kind, indexed by `Kind.rawValue`.
+        var messages = [Int](repeating: 0, count: Kind.allCases.count)
+        var payloadBytes = 0
+        var reordered = 0
+        var retransmitted = 0
+        var fileBytes = 0
+
+        /// One line for the terminal.
+        func line(path: String, seconds: Double) -> String {
+            var byType: [String: Int] = [:]
+            for kind in Kind.allCases { byType[kind.msgType, default: 0] += messages[kind.rawValue] }
+            let types = ["A", "D", "8", "0", "5"].map { "\($0)=\(byType[$0] ?? 0)" }.joined(separator: " ")
+            let total = messages.reduce(0, +)
+            let rate = seconds > 0 ? Double(fileBytes) / 1_048_576 / seconds : 0
+            return """
+                \(path): \(fileBytes) bytes, \(packets) packets (\(dataSegments) with data), \(sessions) sessions \
+                (\(closedSessions) closed), \(total) messages (\(types); ExecutionReports \(messages[Kind.executionNew.rawValue]) \
+                New + \(messages[Kind.executionFill.rawValue]) Fill), \(payloadBytes) payload bytes, \(reordered) reordered, \
+                \(retransmitted) retransmitted; \(String(format1(seconds))) s, \(String(format1(rate))) MB/s
+                """
+        }
+
+        private func format1(_ value: Double) -> String {
+            let scaled = Int((value * 10).rounded())
+            return "\(scaled / 10).\(scaled % 10)"
+        }
+    }
+
+    /// The message kinds, each with its own template per direction.
+    enum Kind: Int, CaseIterable {
+        case logon, newOrder, executionNew, executionFill, heartbeat, logout
+
+        var msgType: String {
+            switch self {
+            case .logon: "A"
+            case .newOrder: "D"
+            case .executionNew, .executionFill: "8"
+            case .heartbeat: "0"
+            case .logout: "5"
+            }
+        }
+    }
+
+    /// A patchable field in a template.
+    enum Slot: Int {
+        case client, server, time, clOrdID, orderID, execID, account, symbol, side, quantity, price
+    }
+
+    /// The bytes after `34=<seq>` up to the last SOH before `10=`, with fixed-width slots.
+    struct Template {
+        var bytes: [UInt8] = []
+        var slots: [(slot: Slot, offset: Int, width: Int)] = []
+        /// `35=X␁34=`.
+        var prefix: [UInt8] = []
+
+        /// Parses `{name:width}` placeholders.
+        init(msgType: String, _ text: String) {
+            prefix = Array("35=\(msgType)\u{01}34=".utf8)
+            let names: [String: Slot] = [
+                "client": .client, "server": .server, "time": .time, "clord": .clOrdID, "order": .orderID,
+                "exec": .execID, "account": .account, "symbol": .symbol, "side": .side, "qty": .quantity, "px": .price,
+            ]
+            var rest = Substring(text)
+            while let open = rest.firstIndex(of: "{") {
+                bytes += Array(rest[..<open].utf8)
+                let close = rest[open...].firstIndex(of: "}")!
+                let spec = rest[rest.index(after: open)..<close].split(separator: ":")
+                let width = Int(spec[1])!
+                slots.append((names[String(spec[0])]!, bytes.count, width))
+                bytes += [UInt8](repeating: UInt8(ascii: "0"), count: width)
+                rest = rest[rest.index(after: close)...]
+            }
+            bytes += Array(rest.utf8)
+        }
+    }
+
+    /// One order waiting for its ExecutionReports.
+    struct Order {
+        var clOrdID = 0
+        var orderID = 0
+        var symbol = 0
+        var side = 0
+        var quantity = 0
+        var price = 0
+    }
+
+    enum Phase {
+        case syn, synAck, ack, clientLogon, serverLogon, orders, reports, clientLogout, serverLogout
+        case finClient, finServer, lastAck
+    }
+
+    struct Session {
+        var client: Endpoint
+        var server: Endpoint
+        var number: Int
+        var serverIndex: Int
+        var account: Int
+        /// Next TCP sequence number per side (0 client, 1 server).
+        var tcp: (UInt32, UInt32)
+        /// Next MsgSeqNum per side.
+        var fix: (Int, Int) = (1, 1)
+        var phase = Phase.syn
+        var ordersLeft: Int
+        /// Orders sent and not yet answered (indices into the session's order slots).
+        var openOrders = 0
+        /// Queued bytes per side in the side's slab region (a burst is queued, then sent whole).
+        var tail: (Int, Int) = (0, 0)
+    }
+
+    private static let symbols: [[UInt8]] = ["AAPL", "MSFT", "GOOG", "AMZN", "NVDA", "TSLA", "META", "INTC", "ORCL", "CSCO", "ADBE", "QCOM", "AMAT", "SBUX", "PYPL", "NFLX"].map { Array($0.utf8) }
+    private static let regionSize = 8192
+    private static let ordersPerSession = 4
+
+    /// The templates, indexed by `Kind` then side (0 client, 1 server).
+    private static func templates() -> [[Template]] {
+        let header = { (fromClient: Bool) -> String in
+            fromClient
+                ? "\u{01}49=CL{client:6}\u{01}56=BROKER{server:2}\u{01}52={time:21}\u{01}"
+                : "\u{01}49=BROKER{server:2}\u{01}56=CL{client:6}\u{01}52={time:21}\u{01}"
+        }
+        let order = "11=C{clord:10}\u{01}1=ACC{account:6}\u{01}21=1\u{01}55={symbol:4}\u{01}54={side:1}\u{01}60={time:21}\u{01}38={qty:4}\u{01}40=2\u{01}44={px:6}\u{01}59=0\u{01}"
+        let common = "37=O{order:10}\u{01}11=C{clord:10}\u{01}17=E{exec:12}\u{01}"
+        let fields = "1=ACC{account:6}\u{01}55={symbol:4}\u{01}54={side:1}\u{01}38={qty:4}\u{01}40=2\u{01}44={px:6}\u{01}59=0\u{01}"
+        let new = common + "150=0\u{01}39=0\u{01}" + fields + "32=0\u{01}31=0\u{01}151={qty:4}\u{01}14=0\u{01}6=0\u{01}60={time:21}\u{01}"
+        let fill = common + "150=F\u{01}39=2\u{01}" + fields + "32={qty:4}\u{01}31={px:6}\u{01}151=0\u{01}14={qty:4}\u{01}6={px:6}\u{01}60={time:21}\u{01}"
+        return Kind.allCases.map { kind in
+            [true, false].map { fromClient in
+                let body: String
+                switch kind {
+                case .logon: body = "98=0\u{01}108=30\u{01}" + (fromClient ? "141=Y\u{01}" : "")
+                case .newOrder: body = order
+                case .executionNew: body = new
+                case .executionFill: body = fill
+                case .heartbeat: body = ""
+                case .logout: body = ""
+                }
+                return Template(msgType: kind.msgType, header(fromClient) + body)
+            }
+        }
+    }
+
+    /// Writes the capture to `path`.
+    func write(to path: String) throws(CaptureWriteError) -> Summary {
+        var random = SeededGenerator(seed: seed)
+        let writer = try PcapWriter(path: path, linkType: .ethernet, nanosecond: true)
+        let forward = FrameBuilder(link: .ethernet(
+            source: MACAddress(0x02_00_00_00_10_01), destination: MACAddress(0x02_00_00_00_10_02)))
+        let backward = forward.reversed
+        let synOptions = TCPOption.synOptions()
+        let templates = Self.templates()
+        let count = max(1, concurrentSessions)
+        let slab = UnsafeMutablePointer<UInt8>.allocate(capacity: count * 2 * Self.regionSize)
+        defer { slab.deallocate() }
+        var orders = [Order](repeating: Order(), count: count * Self.ordersPerSession)
+        var summary = Summary()
+        var frame = [UInt8]()
+        frame.reserveCapacity(2048)
+        var time = Timestamp(seconds: Recipe.epoch, nanoseconds: 0)
+        var counters = (clOrdID: 0, orderID: 0, execID: 0)
+        var sessionCounter = 0
+        // SendingTime: "YYYYMMDD-HH:MM:SS." cached per second, milliseconds patched.
+        var cachedSecond = Int64.min
+        var timeText = [UInt8](repeating: UInt8(ascii: "0"), count: 21)
+
+        func newSession(_ random: inout SeededGenerator) -> Session {
+            sessionCounter += 1
+            summary.sessions += 1
+            let number = sessionCounter
+            let serverIndex = random.int(in: 1...8)
+            let clientAddress = 0x0A01_0000 &+ UInt32(truncatingIfNeeded: number / 40_000 * 251 + number % 251)
+            return Session(
+                client: Endpoint(address: IPAddress(ipv4: clientAddress), port: UInt16(20_000 + number % 40_000)),
+                server: Endpoint(address: IPAddress(ipv4: 0x0AC8_0000 | UInt32(serverIndex)), port: 9878),
+                number: number % 1_000_000, serverIndex: serverIndex, account: random.int(in: 100_000...999_999),
+                tcp: (UInt32(truncatingIfNeeded: random.next()), UInt32(truncatingIfNeeded: random.next())),
+                ordersLeft: random.int(in: 2...30))
+        }
+
+        func emit(
+            _ session: Session, fromClient: Bool, sequence: UInt32, flags: TCPFlags, payload: UnsafeRawBufferPointer,
+            _ random: inout SeededGenerator, options: [UInt8] = []
+        ) {
+            let acknowledgement = flags.contains(.ack) ? (fromClient ? session.tcp.1 : session.tcp.0) : 0
+            (fromClient ? forward : backward).tcp(
+                into: &frame, from: fromClient ? session.client : session.server,
+                to: fromClient ? session.server : session.client, sequence: sequence,
+                acknowledgement: acknowledgement, flags: flags, window: 64240, options: options, payload: payload)
+            time = time.adding(nanoseconds: Int64(random.int(in: 200...4000)))
+            writer.write(frame: frame, time: time)
+            summary.packets += 1
+            if !payload.isEmpty {
+                summary.dataSegments += 1
+                summary.payloadBytes += payload.count
+            }
+        }
+
+        func control(_ session: Session, fromClient: Bool, flags: TCPFlags, _ random: inout SeededGenerator, options: [UInt8] = []) {
+            emit(
+                session, fromClient: fromClient, sequence: fromClient ? session.tcp.0 : session.tcp.1, flags: flags,
+                payload: UnsafeRawBufferPointer(start: nil, count: 0), &random, options: options)
+        }
+
+        func refreshTime() {
+            if time.seconds != cachedSecond {
+                cachedSecond = time.seconds
+                Self.formatSecond(time.seconds, into: &timeText)
+            }
+            let milliseconds = Int(time.fraction / 1_000_000)
+            timeText[18] = UInt8(ascii: "0") + UInt8(milliseconds / 100)
+            timeText[19] = UInt8(ascii: "0") + UInt8(milliseconds / 10 % 10)
+            timeText[20] = UInt8(ascii: "0") + UInt8(milliseconds % 10)
+        }
+
+        /// Appends one message from `side` of session `index` to its queue.
+        func queue(_ kind: Kind, _ session: inout Session, index: Int, side: Int, order: Order) {
+            let template = templates[kind.rawValue][side]
+            let region = slab + (index * 2 + side) * Self.regionSize
+            var tail = side == 0 ? session.tail.0 : session.tail.1
+            precondition(tail + 512 <= Self.regionSize, "message queue overflow")
+            let sequence = side == 0 ? session.fix.0 : session.fix.1
+            if side == 0 { session.fix.0 += 1 } else { session.fix.1 += 1 }
+            let sequenceDigits = Self.digitCount(sequence)
+            let bodyLength = template.prefix.count + sequenceDigits + template.bytes.count
+            let start = tail
+            var cursor = region + tail
+            Self.copy("8=FIX.4.4\u{01}9=", to: &cursor)
+            cursor = Self.writeDecimal(bodyLength, at: cursor)
+            cursor.pointee = 0x01
+            cursor += 1
+            template.prefix.withUnsafeBufferPointer { cursor.update(from: $0.baseAddress!, count: $0.count) }
+            cursor += template.prefix.count
+            cursor = Self.writeDecimal(sequence, at: cursor)
+            let body = cursor
+            template.bytes.withUnsafeBufferPointer { body.update(from: $0.baseAddress!, count: $0.count) }
+            cursor += template.bytes.count
+            refreshTime()
+            for (slot, offset, width) in template.slots {
+                let target = body + offset
+                switch slot {
+                case .client: Self.writeFixed(session.number, width: width, at: target)
+                case .server: Self.writeFixed(session.serverIndex, width: width, at: target)
+                case .time: timeText.withUnsafeBufferPointer { target.update(from: $0.baseAddress!, count: 21) }
+                case .clOrdID: Self.writeFixed(order.clOrdID, width: width, at: target)
+                case .orderID: Self.writeFixed(order.orderID, width: width, at: target)
+                case .execID:
+                    counters.execID += 1
+                    Self.writeFixed(counters.execID, width: width, at: target)
+                case .account: Self.writeFixed(session.account, width: width, at: target)
+                case .symbol:
+                    Self.symbols[order.symbol].withUnsafeBufferPointer { target.update(from: $0.baseAddress!, count: 4) }
+                case .side: target.pointee = order.side == 0 ? UInt8(ascii: "1") : UInt8(ascii: "2")
+                case .quantity: Self.writeFixed(order.quantity, width: width, at: target)
+                case .price:
+                    Self.writeFixed(order.price / 100, width: 3, at: target)
+                    target[3] = UInt8(ascii: ".")
+                    Self.writeFixed(order.price % 100, width: 2, at: target + 4)
+                }
+            }
+            let sum = Self.byteSum(UnsafeRawPointer(region + start), count: cursor - (region + start))
+            Self.copy("10=", to: &cursor)
+            Self.writeFixed(sum, width: 3, at: cursor)
+            cursor[3] = 0x01
+            cursor += 4
+            tail = cursor - region
+            if side == 0 { session.tail.0 = tail } else { session.tail.1 = tail }
+            summary.messages[kind.rawValue] += 1
+        }
+
+        /// Sends every queued byte from `side` in segments of 300-1400 bytes, cut wherever the
+        /// size falls (so a burst of messages is packed and some messages are split).
+        func transmit(_ session: inout Session, index: Int, side: Int, _ random: inout SeededGenerator) {
+            let region = UnsafeRawPointer(slab + (index * 2 + side) * Self.regionSize)
+            let fromClient = side == 0
+            var head = 0
+            let tail = fromClient ? session.tail.0 : session.tail.1
+            while head < tail {
+                let size = min(tail - head, random.int(in: 300...1400))
+                let remaining = tail - head - size
+                if remaining > 0 && random.chance(0.01) {
+                    // The next segment overtakes this one.
+                    let nextSize = min(remaining, random.int(in: 300...1400))
+                    let sequence = fromClient ? session.tcp.0 : session.tcp.1
+                    emit(
+                        session, fromClient: fromClient, sequence: sequence &+ UInt32(size), flags: .ack,
+                        payload: UnsafeRawBufferPointer(start: region + head + size, count: nextSize), &random)
+                    emit(
+                        session, fromClient: fromClient, sequence: sequence, flags: .ack,
+                        payload: UnsafeRawBufferPointer(start: region + head, count: size), &random)
+                    summary.reordered += 1
+                    if fromClient { session.tcp.0 &+= UInt32(size + nextSize) } else { session.tcp.1 &+= UInt32(size + nextSize) }
+                    head += size + nextSize
+                    continue
+                }
+                sendOne(&session, region: region, head: head, size: size, fromClient: fromClient, &random)
+                head += size
+            }
+            if fromClient { session.tail.0 = 0 } else { session.tail.1 = 0 }
+        }
+
+        func sendOne(
+            _ session: inout Session, region: UnsafeRawPointer, head: Int, size: Int, fromClient: Bool,
+            _ random: inout SeededGenerator
+        ) {
+            let sequence = fromClient ? session.tcp.0 : session.tcp.1
+            let payload = UnsafeRawBufferPointer(start: region + head, count: size)
+            emit(session, fromClient: fromClient, sequence: sequence, flags: [.ack, .psh], payload: payload, &random)
+            if random.chance(0.005) {
+                emit(session, fromClient: fromClient, sequence: sequence, flags: [.ack, .psh], payload: payload, &random)
+                summary.retransmitted += 1
+            }
+            if fromClient { session.tcp.0 &+= UInt32(size) } else { session.tcp.1 &+= UInt32(size) }
+        }
+
+        var sessions: [Session] = []
+        sessions.reserveCapacity(count)
+        for _ in 0..<count { sessions.append(newSession(&random)) }
+        let none = Order()
+
+        while writer.byteCount < targetBytes {
+            let index = random.int(in: 0...(count - 1))
+            var session = sessions[index]
+            switch session.phase {
+            case .syn:
+                control(session, fromClient: true, flags: .syn, &random, options: synOptions)
+                session.tcp.0 &+= 1
+                session.phase = .synAck
+            case .synAck:
+                control(session, fromClient: false, flags: [.syn, .ack], &random, options: synOptions)
+                session.tcp.1 &+= 1
+                session.phase = .ack
+            case .ack:
+                control(session, fromClient: true, flags: .ack, &random)
+                session.phase = .clientLogon
+            case .clientLogon:
+                queue(.logon, &session, index: index, side: 0, order: none)
+                transmit(&session, index: index, side: 0, &random)
+                session.phase = .serverLogon
+            case .serverLogon:
+                queue(.logon, &session, index: index, side: 1, order: none)
+                transmit(&session, index: index, side: 1, &random)
+                session.phase = .orders
+            case .orders:
+                if random.chance(0.03) { queue(.heartbeat, &session, index: index, side: 0, order: none) }
+                let batch = min(session.ordersLeft, random.int(in: 1...Self.ordersPerSession))
+                for slot in 0..<batch {
+                    counters.clOrdID += 1
+                    let order = Order(
+                        clOrdID: counters.clOrdID, orderID: 0, symbol: random.int(in: 0...(Self.symbols.count - 1)),
+                        side: random.int(in: 0...1), quantity: random.int(in: 10...99) * 100,
+                        price: random.int(in: 10_000...99_999))
+                    orders[index * Self.ordersPerSession + slot] = order
+                    queue(.newOrder, &session, index: index, side: 0, order: order)
+                }
+                session.openOrders = batch
+                session.ordersLeft -= batch
+                transmit(&session, index: index, side: 0, &random)
+                session.phase = .reports
+            case .reports:
+                if random.chance(0.03) { queue(.heartbeat, &session, index: index, side: 1, order: none) }
+                for slot in 0..<session.openOrders {
+                    counters.orderID += 1
+                    orders[index * Self.ordersPerSession + slot].orderID = counters.orderID
+                    let order = orders[index * Self.ordersPerSession + slot]
+                    queue(.executionNew, &session, index: index, side: 1, order: order)
+                    queue(.executionFill, &session, index: index, side: 1, order: order)
+                }
+                session.openOrders = 0
+                transmit(&session, index: index, side: 1, &random)
+                if random.chance(0.5) { control(session, fromClient: true, flags: .ack, &random) }
+                session.phase = session.ordersLeft > 0 ? .orders : .clientLogout
+            case .clientLogout:
+                queue(.logout, &session, index: index, side: 0, order: none)
+                transmit(&session, index: index, side: 0, &random)
+                session.phase = .serverLogout
+            case .serverLogout:
+                queue(.logout, &session, index: index, side: 1, order: none)
+                transmit(&session, index: index, side: 1, &random)
+                session.phase = .finClient
+            case .finClient:
+                control(session, fromClient: true, flags: [.fin, .ack], &random)
+                session.tcp.0 &+= 1
+                session.phase = .finServer
+            case .finServer:
+                control(session, fromClient: false, flags: [.fin, .ack], &random)
+                session.tcp.1 &+= 1
+                session.phase = .lastAck
+            case .lastAck:
+                control(session, fromClient: true, flags: .ack, &random)
+                summary.closedSessions += 1
+                session = newSession(&random)
+            }
+            sessions[index] = session
+        }
+        try writer.close()
+        summary.fileBytes = writer.byteCount
+        return summary
+    }
+
+    // MARK: - Byte helpers
+
+    @inline(__always)
+    private static func copy(_ text: StaticString, to cursor: inout UnsafeMutablePointer<UInt8>) {
+        cursor.update(from: text.utf8Start, count: text.utf8CodeUnitCount)
+        cursor += text.utf8CodeUnitCount
+    }
+
+    @inline(__always)
+    private static func digitCount(_ value: Int) -> Int {
+        var digits = 1
+        var rest = value
+        while rest >= 10 {
+            rest /= 10
+            digits += 1
+        }
+        return digits
+    }
+
+    /// Writes `value` in decimal without padding; returns the position after it.
+    @inline(__always)
+    private static func writeDecimal(_ value: Int, at target: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        let digits = digitCount(value)
+        writeFixed(value, width: digits, at: target)
+        return target + digits
+    }
+
+    /// Writes the low `width` decimal digits of `value`, zero-padded.
+    @inline(__always)
+    private static func writeFixed(_ value: Int, width: Int, at target: UnsafeMutablePointer<UInt8>) {
+        var rest = value
+        var index = width - 1
+        while index >= 0 {
+            target[index] = UInt8(truncatingIfNeeded: 0x30 + rest % 10)
+            rest /= 10
+            index -= 1
+        }
+    }
+
+    /// The byte sum mod 256 (the FIX CheckSum), eight bytes at a time.
+    @inline(__always)
+    private static func byteSum(_ base: UnsafeRawPointer, count: Int) -> Int {
+        var sum: UInt64 = 0
+        var index = 0
+        while index + 8 <= count {
+            let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            let pairs = (word & 0x00FF_00FF_00FF_00FF) &+ ((word >> 8) & 0x00FF_00FF_00FF_00FF)
+            let quads = (pairs & 0x0000_FFFF_0000_FFFF) &+ ((pairs >> 16) & 0x0000_FFFF_0000_FFFF)
+            sum &+= (quads & 0xFFFF_FFFF) &+ (quads >> 32)
+            index += 8
+        }
+        while index < count {
+            sum &+= UInt64(base.load(fromByteOffset: index, as: UInt8.self))
+            index += 1
+        }
+        return Int(sum & 0xFF)
+    }
+
+    /// Writes `YYYYMMDD-HH:MM:SS.` for a Unix time into the first 18 bytes of `text`.
+    private static func formatSecond(_ seconds: Int64, into text: inout [UInt8]) {
+        let days = Int(seconds / 86_400)
+        let secondOfDay = Int(seconds % 86_400)
+        // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+        let z = days + 719_468
+        let era = z / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let parts = [(year, 4), (month, 2), (day, 2)]
+        var index = 0
+        text.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            for (value, width) in parts {
+                writeFixed(value, width: width, at: base + index)
+                index += width
+            }
+            base[8] = UInt8(ascii: "-")
+            writeFixed(secondOfDay / 3600, width: 2, at: base + 9)
+            base[11] = UInt8(ascii: ":")
+            writeFixed(secondOfDay / 60 % 60, width: 2, at: base + 12)
+            base[14] = UInt8(ascii: ":")
+            writeFixed(secondOfDay % 60, width: 2, at: base + 15)
+            base[17] = UInt8(ascii: ".")
+        }
+    }
+}
