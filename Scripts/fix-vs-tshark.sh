@@ -58,7 +58,7 @@ def truth_count(path):
     if os.path.exists(truth):
         with open(truth) as handle:
             data = json.load(handle)
-        for key in ("total_messages", "total", "message_count"):
+        for key in ("complete_messages", "total_messages", "total", "message_count"):
             if isinstance(data, dict) and key in data:
                 return int(data[key])
         if isinstance(data, dict) and isinstance(data.get("messages"), list):
