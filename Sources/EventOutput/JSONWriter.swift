@@ -104,11 +104,23 @@ package struct JSONWriter: Sendable {
 
     // MARK: - Keys
 
-    /// Writes an object key (escaped) and the colon; the next call writes its value.
+    /// Writes an object key and the colon; the next call writes its value.
+    ///
+    /// Keys written as literals in the code are plain (letters, digits, `_`, `.`) and are copied
+    /// without the escaping scan; one that is not still goes through escaping.
     package mutating func key(_ name: StaticString) {
         closePendingKey()
         beforeValue()
-        name.withUTF8Buffer { appendEscaped(validUTF8: UnsafeRawBufferPointer($0)) }
+        name.withUTF8Buffer { buffer in
+            let raw = UnsafeRawBufferPointer(buffer)
+            if raw.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C && $0 < 0x80 }) {
+                bytes.append(UInt8(ascii: "\""))
+                bytes.append(contentsOf: raw)
+                bytes.append(UInt8(ascii: "\""))
+            } else {
+                appendEscaped(validUTF8: raw)
+            }
+        }
         bytes.append(UInt8(ascii: ":"))
         afterKey = true
     }

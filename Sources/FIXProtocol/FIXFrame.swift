@@ -48,8 +48,20 @@ package enum FIXEnvelope: Sendable, Equatable {
 
     /// The envelope of a BeginString value.
     package static func of(_ beginString: UnsafeRawBufferPointer) -> FIXEnvelope {
-        if beginString.starts(with: "FIXCOMP".utf8) { return .compressed }
-        if beginString.starts(with: "FIX".utf8) || beginString.starts(with: "STEP".utf8) { return .tagValue }
+        let count = beginString.count
+        if count >= 3 && beginString[0] == UInt8(ascii: "F") && beginString[1] == UInt8(ascii: "I") && beginString[2] == UInt8(ascii: "X") {
+            if count == 7 && beginString[3] == UInt8(ascii: "C") && beginString[4] == UInt8(ascii: "O")
+                && beginString[5] == UInt8(ascii: "M") && beginString[6] == UInt8(ascii: "P")
+            {
+                return .compressed
+            }
+            return .tagValue
+        }
+        if count >= 4 && beginString[0] == UInt8(ascii: "S") && beginString[1] == UInt8(ascii: "T")
+            && beginString[2] == UInt8(ascii: "E") && beginString[3] == UInt8(ascii: "P")
+        {
+            return .tagValue
+        }
         return .proprietary
     }
 }

@@ -164,13 +164,20 @@ package enum FIXFraming {
         guard let base = bytes.baseAddress else { return 0 }
         var index = 0
         let count = bytes.count
+        // Eight bytes a word, summed in four 16-bit lanes of two accumulators; the lanes are folded
+        // before they can overflow (at most 2 × 255 per lane per word, 64 words per block).
         while index + 8 <= count {
-            let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-            // Add the eight bytes in parallel: pairs, then quads, then the whole word.
-            let pairs = (word & 0x00FF_00FF_00FF_00FF) &+ ((word >> 8) & 0x00FF_00FF_00FF_00FF)
-            let quads = (pairs & 0x0000_FFFF_0000_FFFF) &+ ((pairs >> 16) & 0x0000_FFFF_0000_FFFF)
-            sum &+= UInt((quads & 0xFFFF_FFFF) &+ (quads >> 32))
-            index += 8
+            var even: UInt64 = 0
+            var odd: UInt64 = 0
+            let blockEnd = min(count - 7, index + 64 * 8)
+            while index < blockEnd {
+                let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                even &+= word & 0x00FF_00FF_00FF_00FF
+                odd &+= (word >> 8) & 0x00FF_00FF_00FF_00FF
+                index += 8
+            }
+            let lanes = even &+ odd
+            sum &+= UInt((lanes & 0xFFFF) &+ ((lanes >> 16) & 0xFFFF) &+ ((lanes >> 32) & 0xFFFF) &+ (lanes >> 48))
         }
         while index < count {
             sum &+= UInt(base.load(fromByteOffset: index, as: UInt8.self))

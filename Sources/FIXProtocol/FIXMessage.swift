@@ -7,12 +7,12 @@ struct FIXMessage {
     let bytes: UnsafeRawBufferPointer
     /// Where the message lies.
     let frame: FIXFrame
-    /// The fields in wire order.
-    let fields: [FIXField]
+    /// The fields in wire order (the tokenizer's storage).
+    let fields: UnsafeBufferPointer<FIXField>
     /// Index of MsgType (35) in `fields`, or nil; 2 in a well-formed message.
     let msgTypeIndex: Int?
 
-    init(bytes: UnsafeRawBufferPointer, frame: FIXFrame, fields: [FIXField]) {
+    init(bytes: UnsafeRawBufferPointer, frame: FIXFrame, fields: UnsafeBufferPointer<FIXField>) {
         self.bytes = bytes
         self.frame = frame
         self.fields = fields

@@ -7,7 +7,7 @@ final class FIXSession: DecoderSession {
     private let events: any EventSink
     private let options: FIXOptions
     private var streams = PerDirection(FIXStreamState())
-    private var tokenizer: FIXTokenizer
+    private let tokenizer: FIXTokenizer
     private var counters = FIXCounters()
     private var reported = false
 
@@ -15,7 +15,7 @@ final class FIXSession: DecoderSession {
         self.flow = flow
         self.events = events
         self.options = options
-        self.tokenizer = FIXTokenizer(dataPairs: options.dictionary.dataPairs)
+        self.tokenizer = FIXTokenizer(dataPairs: options.dictionary === FIXDictionary.standard ? nil : options.dictionary.dataPairs)
     }
 
     func data(_ bytes: RawSpan, direction: Direction, time: Timestamp) {
@@ -162,7 +162,7 @@ final class FIXSession: DecoderSession {
         outer: (frame: FIXFrame, view: UnsafeRawBufferPointer)?
     ) {
         counters.messages &+= 1
-        let message = FIXMessage(bytes: view, frame: frame, fields: tokenizer.fields)
+        let message = FIXMessage(bytes: view, frame: frame, fields: tokenizer.fieldBuffer)
         var anomalies = FIXAnomalySet()
         if !frame.bodyLengthValid { anomalies.insert(.bodyLengthMismatch) }
         if !frame.checksumValid { anomalies.insert(.badChecksum) }

@@ -13,29 +13,71 @@ package struct FIXField: Sendable, Equatable {
 
 /// Splits a framed message into fields, honouring length/data pairs.
 ///
-/// The field array is reused from message to message, so tokenizing allocates nothing once it
-/// has grown to the largest message seen.
-package struct FIXTokenizer: Sendable {
-    /// The fields of the last message tokenized, in wire order (BeginString, BodyLength and
-    /// CheckSum included).
-    package private(set) var fields: [FIXField] = []
+/// The field storage is kept from message to message and grows to the largest message seen, so
+/// tokenizing allocates nothing and appends cost a store (no copy-on-write check per field).
+package final class FIXTokenizer {
+    private var storage: UnsafeMutablePointer<FIXField>
+    private var capacity = 64
+    private var count = 0
     /// Anomalies met while tokenizing the last message.
     package private(set) var anomalies: [FIXAnomaly] = []
-
     /// Length/data pairs beyond the standard ones (from a loaded dictionary), or nil.
     private let customDataPairs: [Int: Int]?
 
     /// A tokenizer for the standard length/data pairs, or for `dataPairs` when a dictionary
     /// defines more.
     package init(dataPairs: [Int: Int]? = nil) {
-        fields.reserveCapacity(64)
-        customDataPairs = dataPairs == FIXDataFields.pairs ? nil : dataPairs
+        storage = UnsafeMutablePointer<FIXField>.allocate(capacity: capacity)
+        customDataPairs = dataPairs
+    }
+
+    deinit {
+        storage.deallocate()
+    }
+
+    /// The fields of the last message tokenized, in wire order (BeginString, BodyLength and
+    /// CheckSum included); valid until the next `tokenize`.
+    package var fieldBuffer: UnsafeBufferPointer<FIXField> {
+        UnsafeBufferPointer(start: storage, count: count)
+    }
+
+    /// The fields of the last message tokenized, as an array.
+    package var fields: [FIXField] { Array(fieldBuffer) }
+
+    @inline(__always)
+    private func append(_ field: FIXField) {
+        if count == capacity {
+            let grown = UnsafeMutablePointer<FIXField>.allocate(capacity: capacity * 2)
+            grown.moveInitialize(from: storage, count: count)
+            storage.deallocate()
+            storage = grown
+            capacity *= 2
+        }
+        (storage + count).initialize(to: field)
+        count += 1
+    }
+
+    /// The offset of the first SOH in `base[from..<end]`, or `end`: eight bytes at a time while
+    /// eight remain (a word has an SOH byte where `(x - 0x01…) & ~x & 0x80…` is set, x = word ^ 0x01…).
+    @inline(__always)
+    private func nextSOH(_ base: UnsafePointer<UInt8>, from: Int, end: Int) -> Int {
+        var index = from
+        let raw = UnsafeRawPointer(base)
+        while index + 8 <= end {
+            let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)) ^ 0x0101_0101_0101_0101
+            let found = (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
+            if found != 0 { return index + found.trailingZeroBitCount / 8 }
+            index += 8
+        }
+        while index < end && base[index] != soh { index += 1 }
+        return index
     }
 
     /// Tokenizes `bytes[range]` (one framed tag=value message).
-    package mutating func tokenize(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) {
-        fields.removeAll(keepingCapacity: true)
-        anomalies.removeAll(keepingCapacity: true)
+    package func tokenize(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) {
+        count = 0
+        if !anomalies.isEmpty { anomalies.removeAll(keepingCapacity: true) }
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), range.upperBound <= bytes.count else { return }
         var index = range.lowerBound
         let end = range.upperBound
         var pendingData: (tag: Int, length: Int)?
@@ -43,21 +85,23 @@ package struct FIXTokenizer: Sendable {
         var sawMalformed = false
         while index < end {
             var tag = 0
-            var digits = 0
             let tagStart = index
-            while index < end, bytes[index] >= 0x30, bytes[index] <= 0x39, digits < 10 {
-                tag = tag * 10 + Int(bytes[index] - 0x30)
-                digits += 1
+            let tagLimit = min(end, index + 10)
+            while index < tagLimit {
+                let digit = base[index] &- 0x30
+                if digit > 9 { break }
+                tag = tag &* 10 &+ Int(digit)
                 index += 1
             }
-            guard digits > 0, index < end, bytes[index] == UInt8(ascii: "=") else {
+            let digits = index - tagStart
+            guard digits > 0, index < end, base[index] == UInt8(ascii: "=") else {
                 // Not digits=…: skip to the next SOH and go on.
                 if !sawMalformed { anomalies.append(.malformedField); sawMalformed = true }
-                guard let next = FIXFraming.nextSOH(bytes, from: index), next < end else { return }
-                index = next + 1
+                while index < end && base[index] != soh { index += 1 }
+                index += 1
                 continue
             }
-            if digits > 1 && bytes[tagStart] == UInt8(ascii: "0") && !sawNonCanonical {
+            if base[tagStart] == UInt8(ascii: "0") && digits > 1 && !sawNonCanonical {
                 anomalies.append(.nonCanonicalTag)
                 sawNonCanonical = true
             }
@@ -65,19 +109,19 @@ package struct FIXTokenizer: Sendable {
             if let pending = pendingData, pending.tag == tag {
                 pendingData = nil
                 let valueEnd = valueStart + pending.length
-                if valueEnd <= end && (valueEnd == end || bytes[valueEnd] == soh) {
-                    fields.append(FIXField(tag: tag, valueStart: valueStart, valueEnd: valueEnd))
+                if valueEnd <= end && (valueEnd == end || base[valueEnd] == soh) {
+                    append(FIXField(tag: tag, valueStart: valueStart, valueEnd: valueEnd))
                     index = valueEnd + 1
                     continue
                 }
                 // The declared length runs past the message or misses the SOH: fall back to SOH.
                 anomalies.append(.dataLengthOverrun)
             }
-            let valueEnd = FIXFraming.nextSOH(bytes, from: valueStart).map { min($0, end) } ?? end
-            fields.append(FIXField(tag: tag, valueStart: valueStart, valueEnd: valueEnd))
-            if let dataTag = customDataPairs.map({ $0[tag] }) ?? FIXDataFields.dataTag(forLength: tag) {
-                pendingData = (dataTag, FIXFraming.parseInt(bytes, valueStart..<valueEnd) ?? -1)
-                if pendingData?.length ?? -1 < 0 { pendingData = nil }
+            let valueEnd = nextSOH(base, from: valueStart, end: end)
+            append(FIXField(tag: tag, valueStart: valueStart, valueEnd: valueEnd))
+            if tag >= 90, let dataTag = customDataPairs.map({ $0[tag] }) ?? FIXDataFields.dataTag(forLength: tag) {
+                let length = FIXFraming.parseInt(bytes, valueStart..<valueEnd) ?? -1
+                pendingData = length >= 0 ? (dataTag, length) : nil
             } else {
                 pendingData = nil
             }

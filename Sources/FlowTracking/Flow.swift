@@ -119,8 +119,22 @@ package struct PerDirection<Value> {
     /// The value for `direction`.
     @inline(__always)
     package subscript(direction: Direction) -> Value {
-        get { direction == .toServer ? toServer : toClient }
-        set { if direction == .toServer { toServer = newValue } else { toClient = newValue } }
+        // Borrowed and in place: a get or get-then-set would copy the value (and retain what it
+        // holds) on every access.
+        _read {
+            if direction == .toServer {
+                yield toServer
+            } else {
+                yield toClient
+            }
+        }
+        _modify {
+            if direction == .toServer {
+                yield &toServer
+            } else {
+                yield &toClient
+            }
+        }
     }
 }
 
@@ -163,6 +177,13 @@ package protocol StreamReceiver: AnyObject {
     func datagram(_ bytes: UnsafeRawBufferPointer, direction: Direction, time: Timestamp)
     /// The flow left the table; nothing more will be delivered.
     func flowEnded(summary: FlowSummary, reason: FlowEndReason, time: Timestamp)
+    /// The application protocol the receiver recognised, if any (the flow record's `app_proto`).
+    var protocolName: String? { get }
+}
+
+extension StreamReceiver {
+    /// No protocol, unless the receiver says otherwise.
+    package var protocolName: String? { nil }
 }
 
 /// Who gets told about flows: creates the per-flow receiver and hears about flows ending.

@@ -107,7 +107,7 @@ final class PipelineObserver: FlowObserver, EventSink {
         _ flow: FlowInfo, receiver: (any StreamReceiver)?, summary: FlowSummary, reason: FlowEndReason, time: Timestamp
     ) {
         guard configuration.flowEvents, output != nil else { return }
-        let appProto = (receiver as? AppLayerFlow)?.protocolName
+        let appProto = receiver?.protocolName
         writer.flowRecord(
             flow, summary: summary, reason: reason, appProto: appProto,
             communityID: configuration.communityID ? flow.communityID : nil
