@@ -33,8 +33,9 @@ Scenarios (contents are fixed; times, ports and TCP sequence numbers vary per ru
                 the user is not entitled to, rejected with Y 281=3; a snapshot-only request for
                 EUR/USD; unsubscribe; Logout.
   bad-logon     FIX.4.4, HUB01 -> BROKER with 141=Y: Logon with a wrong password, which the broker
-                answers with Logout (58 text) and a disconnect; the hub answers the Logout; half a
-                second later a new connection with the right password; Logout.
+                answers with Logout (58 text) and a disconnect; the hub's answering Logout reaches a
+                closed socket (RST); half a second later a new connection with the right
+                password; Logout.
   fix42-fixt11  FIX.4.2, BUY42 -> BROKER (credential in RawData 95/96, two orders with HandlInst),
                 then FIXT.1.1 / FIX.5.0SP2, BUY50 -> BROKER (553/554, DefaultApplVerID 1137=9, two
                 orders, one snapshot-only MarketDataRequest answered with two W carrying 1128=9).
@@ -662,8 +663,9 @@ def scenario_bad_logon(folder, port, recorder, log_dir):
     initiator.stop()
     acceptor.stop()
     return ("FIX.4.4 HUB01->BROKER with ResetSeqNumFlag 141=Y: Logon with a wrong password -> Logout "
-            "'Invalid username or password' (hub answers with Logout) and disconnect; a new TCP connection "
-            "with the right password -> Logon accepted; Logout")
+            "'Invalid username or password' and disconnect (the hub's answering Logout reaches a closed "
+            "socket, so that connection ends in a RST); a new TCP connection with the right password -> "
+            "Logon accepted; Logout")
 
 
 def scenario_fix42_fixt11(folder, port, recorder, log_dir):
