@@ -15,7 +15,9 @@
 # Re-runnable: installs quickfix-ssl (pip) and tcpdump/tshark (apt) when missing, picks a random free
 # port per capture, waits for tcpdump's "listening on", uses --immediate-mode (with TPACKET_V3,
 # packets still in an unretired ring block when SIGINT arrives are never written), stops tcpdump
-# with SIGINT and checks the packet count. Needs root (or capture rights) for tcpdump.
+# with SIGINT and checks the packet count. A recording whose messages differ from the scenario's
+# fixed expectation or from the captured bytes is made again (up to 8 attempts). Needs root (or
+# capture rights) for tcpdump.
 # Usage: Scripts/captures/record-fix.sh [OUTPUT_DIR]   (default: Captures/fix)
 set -euo pipefail
 
@@ -46,7 +48,7 @@ record() {
     for attempt in 1 2 3 4 5 6 7 8; do
         port=$(( 20000 + RANDOM % 40000 ))
         python3 "$scenario" probe "$port" || continue
-        rm -f "$work/capture" "$work/tcpdump.err" "$work/truth.json"
+        rm -f "$work/capture" "$work/tcpdump.err" "$work/truth.json" "$work/$name.truth.json"
         tcpdump -i lo --immediate-mode -U -s 262144 -w "$work/capture" "tcp port $port" 2>"$work/tcpdump.err" &
         pid=$!
         for _ in $(seq 100); do
@@ -67,6 +69,7 @@ record() {
         kill -INT "$pid"
         wait "$pid" || true
         if [ "$status" = 3 ]; then continue; fi
+        if [ "$status" = 4 ]; then echo "$name: unexpected messages (see above), recording again" >&2; continue; fi
         if [ "$status" != 0 ]; then echo "scenario $scene failed for $name (status $status)" >&2; exit 1; fi
         count=$(tcpdump -r "$work/capture" 2>/dev/null | wc -l)
         if ! grep -q "^$count packets captured" "$work/tcpdump.err"; then
@@ -77,13 +80,17 @@ record() {
             echo "$name: only $count packets (expected at least $minimum)" >&2
             exit 1
         fi
-        python3 "$scenario" verify --pcap "$work/capture" --truth "$work/truth.json" --port "$port" \
-            --out "$out/$name.truth.json"
+        if ! python3 "$scenario" verify --pcap "$work/capture" --truth "$work/truth.json" --port "$port" \
+            --out "$work/$name.truth.json"; then
+            echo "$name: the capture does not match the truth, recording again" >&2
+            continue
+        fi
+        cat "$work/$name.truth.json" >"$out/$name.truth.json"
         cat "$work/capture" >"$out/$name.pcap"
         echo "$name.pcap: $count packets, port $port, $(stat -c %s "$out/$name.pcap") bytes"
         return 0
     done
-    echo "no free port found for $name" >&2
+    echo "$name: no good recording in 8 attempts" >&2
     exit 1
 }
 

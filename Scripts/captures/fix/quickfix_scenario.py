@@ -14,6 +14,9 @@ replaced by "<redacted>". Stores are MemoryStoreFactory, logs are off (or FileLo
 the configuration is written to a temporary folder and the data dictionaries are the ones the
 quickfix-ssl wheel installs (<prefix>/share/quickfix).
 
+`run` exits with 3 when the port is taken and with 4 when the messages per MsgType differ from
+the scenario's fixed expectation (EXPECTED); record-fix.sh then records again.
+
 `verify` reads the recorded pcap with tshark, checks that each TCP connection's payload, per
 direction, is exactly the concatenation of the truth messages of that connection (after the
 same redaction), and writes the truth file with the TCP endpoints of each connection added.
@@ -538,6 +541,15 @@ def logout(client, reason=""):
     client.wait(lambda: client.logouts > count, "logout")
 
 
+def logon_again(client):
+    """Re-enable a logged-out initiator session. QuickFIX calls onLogout before the initiator has
+    dropped the old socket, and that socket's timer still drives the session: enabling it at once
+    lets QuickFIX "send" a Logon with no connection (it takes a MsgSeqNum and the broker later asks
+    for it with a ResendRequest). Half a second is ample for the old socket to go."""
+    time.sleep(0.5)
+    client.session().logon()
+
+
 # ---------------------------------------------------------------------------------------------
 # Scenarios
 
@@ -606,7 +618,7 @@ def scenario_trading(folder, port, recorder, log_dir):
     client.send(new_message("1", [(112, "TEST-0002")]))
     client.wait(lambda: "4" in client.admin, "gap fill")
     logout(client, "End of session")
-    client.session().logon()
+    logon_again(client)
     client.wait(lambda: client.logons >= 2, "second logon")
     place(order("HUB-0007", "ACC-2002", "MSFT", "1", "10", "2", "416.00", header=[(115, "CLIENT-B"), (116, "TRADER-2")],
                 parties=[("TRADER-2", "D", "11"), ("CLEARCO", "D", "4")]), 2, "MSFT fill after re-logon")
@@ -655,9 +667,8 @@ def scenario_bad_logon(folder, port, recorder, log_dir):
     client, initiator = start_client(folder, port, recorder, log_dir, "FIX.4.4", "HUB01", wrong, reconnect=1,
                                      extra=(("ResetOnLogon", "Y"),))
     client.wait(lambda: "5" in client.admin and client.logouts >= 1, "logon rejection")
-    time.sleep(0.5)
     client.credentials = dict(CREDENTIALS["HUB01"])
-    client.session().logon()
+    logon_again(client)
     client.wait(lambda: client.logons >= 1, "logon with the right password")
     logout(client)
     initiator.stop()
@@ -694,6 +705,15 @@ def scenario_fix42_fixt11(folder, port, recorder, log_dir):
             "with DefaultApplVerID 1137=9, 2 orders, snapshot-only V for 2 symbols -> 2 W with ApplVerID 1128=9), "
             "each ending in Logout")
 
+
+# Messages per MsgType each scenario must produce; anything else (a race inside QuickFIX, an extra
+# Heartbeat) makes `run` exit with status 4 so that record-fix.sh records again.
+EXPECTED = {
+    "trading": {"0": 2, "1": 2, "2": 1, "4": 1, "5": 4, "8": 12, "A": 4, "D": 6, "F": 1},
+    "marketdata": {"5": 2, "A": 2, "V": 4, "W": 4, "X": 4, "Y": 1},
+    "bad-logon": {"5": 4, "A": 3},
+    "fix42-fixt11": {"5": 4, "8": 8, "A": 4, "D": 4, "V": 1, "W": 2},
+}
 
 SCENARIOS = {"trading": scenario_trading, "marketdata": scenario_marketdata, "bad-logon": scenario_bad_logon,
              "fix42-fixt11": scenario_fix42_fixt11}
@@ -803,6 +823,9 @@ def main():
         json.dump(truth, handle, indent=1)
         handle.write("\n")
     print(f"{args.scenario}: {truth['message_count']} messages, {dict(truth['counts']['total'])}")
+    if truth["counts"]["total"] != EXPECTED[args.scenario]:
+        print(f"{args.scenario}: expected {EXPECTED[args.scenario]}", file=sys.stderr)
+        sys.exit(4)
 
 
 if __name__ == "__main__":
