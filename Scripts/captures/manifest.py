@@ -6,9 +6,13 @@ what it covers, its packet count and what the analyzer is expected to report.
 
 SYNTHETIC_TSV is the output of `capgen describe` (file, name, packets, covers, expected,
 companion files). Recorded captures are summarized with tshark (flows, client/server payload
-bytes, FIN/RST), since their ports and sequence numbers change on every recording. FIX captures
-(`fix/`) come with a ground-truth JSON; tshark's FIX message counts are put next to it.
+bytes, FIN/RST), since their ports and sequence numbers change on every recording. Synthetic FIX
+captures (`fix/synthetic-*`) come with a ground-truth JSON; tshark's FIX message counts are put
+next to it. The QuickFIX recordings in CAPTURES_DIR/fix/ (Scripts/captures/record-fix.sh) get a
+section of their own: their message counts per MsgType come from the ground-truth files next to
+them and are compared with tshark's FIX dissector.
 """
+import collections
 import hashlib
 import json
 import os
@@ -34,6 +38,13 @@ OPTIONS = {
     "loopback-sll.pcap": "-i any -y LINUX_SLL",
     "loopback-nano.pcap": "-i lo --time-stamp-precision=nano",
 }
+
+
+FIX_CAPTURES = ["quickfix-fix44-trading", "quickfix-fix44-marketdata", "quickfix-bad-logon", "quickfix-fix42-fixt11"]
+MSG_TYPES = {"0": "Heartbeat", "1": "TestRequest", "2": "ResendRequest", "3": "Reject", "4": "SequenceReset",
+             "5": "Logout", "8": "ExecutionReport", "9": "OrderCancelReject", "A": "Logon", "D": "NewOrderSingle",
+             "F": "OrderCancelRequest", "V": "MarketDataRequest", "W": "MarketDataSnapshotFullRefresh",
+             "X": "MarketDataIncrementalRefresh", "Y": "MarketDataRequestReject"}
 
 
 def sha256(path):
@@ -124,6 +135,80 @@ def escape(text):
     return text.replace("|", "\\|")
 
 
+def tshark_msg_types(path):
+    """MsgType counts from `tshark -r FILE -Y fix -T fields -e fix.MsgType` (several PDUs in a frame are comma-separated)."""
+    output = subprocess.run(["tshark", "-r", path, "-Y", "fix", "-T", "fields", "-e", "fix.MsgType"],
+                            check=True, capture_output=True, text=True).stdout
+    return collections.Counter(value for line in output.splitlines() for value in line.split(",") if value)
+
+
+def msg_type_text(counts, up=None, down=None):
+    """"A Logon 4, ..." and, with per-direction counts, "A Logon 4 (c2s 2, s2c 2), ..."."""
+    parts = []
+    for key in sorted(counts):
+        text = f"{key} {MSG_TYPES.get(key, '?')} {counts[key]}"
+        if up is not None:
+            text += f" (c2s {up.get(key, 0)}, s2c {down.get(key, 0)})"
+        parts.append(text)
+    return ", ".join(parts)
+
+
+def fix_section(directory):
+    """Markdown lines for the FIX captures in DIRECTORY/fix, or [] when there are none."""
+    folder = os.path.join(directory, "fix")
+    rows = []
+    for name in FIX_CAPTURES:
+        pcap, truth_path = os.path.join(folder, name + ".pcap"), os.path.join(folder, name + ".truth.json")
+        if not os.path.exists(pcap) or not os.path.exists(truth_path):
+            continue
+        with open(truth_path) as handle:
+            truth = json.load(handle)
+        expected = collections.Counter(truth["counts"]["total"])
+        seen = tshark_msg_types(pcap)
+        if seen == expected:
+            tshark = f"same ({sum(seen.values())})"
+        else:
+            tshark = "**differs**: " + msg_type_text(seen)
+            print(f"manifest.py: {name}.pcap: tshark MsgType counts {dict(seen)} differ from the truth {dict(expected)}",
+                  file=sys.stderr)
+        packets, flows = summarize(pcap)
+        made = f"`Scripts/captures/record-fix.sh` (tcpdump -i lo; `quickfix_scenario.py run {truth['scenario']}`)"
+        covers = truth["description"] + f". {flows}"
+        rows.append((f"fix/{name}.pcap", sha256(pcap), f"`{name}.truth.json` `{sha256(truth_path)}`", made, covers,
+                     packets, f"{truth['message_count']}: "
+                     + msg_type_text(expected, truth["counts"]["to_server"], truth["counts"]["to_client"]), tshark))
+    if not rows:
+        return []
+    total = sum(os.path.getsize(os.path.join(directory, row[0])) for row in rows)
+    total += sum(os.path.getsize(os.path.join(folder, os.path.basename(row[0])[:-5] + ".truth.json")) for row in rows)
+    lines = [
+        "",
+        "## FIX captures (`fix/`)",
+        "",
+        "Real FIX sessions between two QuickFIX engines (quickfix-ssl wheel, acceptor BROKER and one initiator",
+        "per session) on 127.0.0.1, recorded with `tcpdump -i lo --immediate-mode` by",
+        "`Scripts/captures/record-fix.sh`. Each capture has a ground-truth file next to it",
+        "(`<name>.truth.json`): every message as the sending engine produced it (toAdmin/toApp), with",
+        "direction (`to_server` = initiator to acceptor), connection, MsgType, MsgSeqNum, CompIDs, key",
+        "fields and the raw string with 554/925/96 values replaced by `<redacted>`; the recorder checks that",
+        "each connection's TCP payload per direction is exactly the concatenation of those messages. Message",
+        "contents are fixed; times, ports, TCP sequence numbers and hashes change per recording. QuickFIX",
+        "cannot log on twice on one TCP connection (both ends disconnect after Logout), so the second",
+        "Logon of the trading session is on a new connection. The tshark column compares",
+        "`tshark -r F -Y fix -T fields -e fix.MsgType` (split at commas) with the truth; c2s is",
+        "initiator to acceptor (`to_server`), s2c the other way.",
+        "",
+        f"{len(rows)} captures and {len(rows)} truth files, {total} bytes in all.",
+        "",
+        "| File | SHA-256 | Ground truth (SHA-256) | Made by | Covers | Packets | Messages per MsgType (truth) | tshark MsgType counts |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for file, digest, truth, made, covers, packets, messages, tshark in rows:
+        lines.append(f"| `{file}` | `{digest}` | {truth} | {escape(made)} | {escape(covers)} | {packets} | "
+                     f"{escape(messages)} | {escape(tshark)} |")
+    return lines
+
+
 def main():
     directory, synthetic_tsv = sys.argv[1], sys.argv[2]
     rows = []
@@ -174,6 +259,8 @@ def main():
             out.write("| --- | --- | --- |\n")
             for file, digest, capture in companions:
                 out.write(f"| `{file}` | `{digest}` | `{capture}` |\n")
+        for line in fix_section(directory):
+            out.write(line + "\n")
 
 
 if __name__ == "__main__":
