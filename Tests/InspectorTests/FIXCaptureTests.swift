@@ -93,3 +93,69 @@ struct FIXCaptureTests {
         #expect(Array(golden) == run.eve, "decode output of \(capture) differs from \(goldenPath)")
     }
 }
+
+/// The QuickFIX recordings: every message the real engine sent, in order, with its trading facts.
+@Suite("QuickFIX recordings through the whole analyzer")
+struct QuickFIXCaptureTests {
+    static let captures = [
+        "fix/quickfix-fix44-trading.pcap", "fix/quickfix-fix44-marketdata.pcap", "fix/quickfix-bad-logon.pcap",
+        "fix/quickfix-fix42-fixt11.pcap",
+    ]
+
+    /// Tag → trading field, for the facts the truth files record per message.
+    static let tradingFields: [(tag: String, field: String, kinds: Set<String>)] = [
+        ("1", "account", ["order_new", "order_cancel", "execution"]),
+        ("55", "instrument", ["order_new", "order_cancel", "execution"]),
+        ("54", "side", ["order_new", "order_cancel", "execution"]),
+        ("11", "order_id", ["order_new", "order_cancel", "execution"]),
+        ("115", "on_behalf_of", []),
+        ("116", "on_behalf_of_sub", []),
+        ("128", "deliver_to", []),
+        ("129", "deliver_to_sub", []),
+        ("553", "user_id", ["logon"]),
+    ]
+
+    @Test("every message QuickFIX sent is decoded once, in order, with its header and trading facts", arguments: captures)
+    func recording(capture: String) throws {
+        let truthPath = CommittedCaptures.path(capture.replacingOccurrences(of: ".pcap", with: ".truth.json"))
+        let truth = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: truthPath))) as? [String: Any])
+        let connections = try #require(truth["connections"] as? [[String: Any]])
+        let expected = try #require(truth["messages"] as? [[String: Any]])
+        let records = try FIXCaptureTests.decode(capture)
+        #expect(records.count == expected.count)
+
+        for (index, connection) in connections.enumerated() {
+            let clientPort = try #require((connection["client"] as? String)?.split(separator: ":").last.flatMap { Int($0) })
+            for direction in ["to_server", "to_client"] {
+                let want = expected.filter { $0["connection"] as? Int == index && $0["direction"] as? String == direction }
+                let have = records.filter { record in
+                    record.string("direction") == direction
+                        && (direction == "to_server" ? record.int("src_port") : record.int("dest_port")) == clientPort
+                }
+                #expect(have.count == want.count, "connection \(index) \(direction)")
+                for (mine, theirs) in zip(have, want) {
+                    let context = "connection \(index) \(direction) #\(theirs["ordinal"] ?? "")"
+                    #expect(mine.string("fix", "msg_type") == theirs["msg_type"] as? String, "\(context)")
+                    #expect(mine.int("fix", "msg_seq_num") == theirs["msg_seq_num"] as? Int, "\(context)")
+                    #expect(mine.string("fix", "begin_string") == theirs["begin_string"] as? String, "\(context)")
+                    #expect(mine.string("fix", "sender_comp_id") == theirs["sender_comp_id"] as? String, "\(context)")
+                    #expect(mine.string("fix", "target_comp_id") == theirs["target_comp_id"] as? String, "\(context)")
+                    #expect(mine.value(["fix", "checksum_valid"]) as? Bool == true, "\(context)")
+                    #expect(mine.value(["fix", "anomalies"]) == nil || mine.string("trading", "kind") == "message", "\(context): \(mine.line)")
+                    let kind = mine.string("trading", "kind") ?? ""
+                    let key = theirs["key"] as? [String: String] ?? [:]
+                    for (tag, field, kinds) in Self.tradingFields where kinds.isEmpty || kinds.contains(kind) {
+                        if let value = key[tag] {
+                            #expect(mine.string("trading", field) == value, "\(context) \(field)")
+                        }
+                    }
+                    if kind == "logon" {
+                        #expect(mine.value(["trading", "password_present"]) as? Bool == theirs["password_present"] as? Bool, "\(context)")
+                    }
+                    // The password never appears in clear.
+                    #expect(!mine.line.contains("\"Password\":\"") || mine.line.contains("\"Password\":\"<redacted>\""), "\(context)")
+                }
+            }
+        }
+    }
+}
