@@ -17,7 +17,7 @@ package struct FIXField: Sendable, Equatable {
 /// tokenizing allocates nothing and appends cost a store (no copy-on-write check per field).
 package final class FIXTokenizer {
     private var storage: UnsafeMutablePointer<FIXField>
-    private var capacity = 64
+    private var capacity = 32
     private var count = 0
     /// Anomalies met while tokenizing the last message.
     package private(set) var anomalies: [FIXAnomaly] = []
@@ -80,50 +80,53 @@ package final class FIXTokenizer {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), range.upperBound <= bytes.count else { return }
         var index = range.lowerBound
         let end = range.upperBound
-        var pendingData: (tag: Int, length: Int)?
-        var sawNonCanonical = false
-        var sawMalformed = false
+        // The data tag whose length the previous field gave (0: none), and that length.
+        var pendingTag = 0
+        var pendingLength = 0
+        var flags = 0  // bit 0: non-canonical tag seen, bit 1: malformed field seen
         while index < end {
-            var tag = 0
             let tagStart = index
-            let tagLimit = min(end, index + 10)
-            while index < tagLimit {
-                let digit = base[index] &- 0x30
-                if digit > 9 { break }
+            var tag = 0
+            var digit = base[index] &- 0x30
+            while digit < 10 {
                 tag = tag &* 10 &+ Int(digit)
                 index += 1
+                if index == end || index - tagStart > 9 { break }
+                digit = base[index] &- 0x30
             }
-            let digits = index - tagStart
-            guard digits > 0, index < end, base[index] == UInt8(ascii: "=") else {
+            guard index > tagStart, index < end, base[index] == UInt8(ascii: "=") else {
                 // Not digits=…: skip to the next SOH and go on.
-                if !sawMalformed { anomalies.append(.malformedField); sawMalformed = true }
-                while index < end && base[index] != soh { index += 1 }
-                index += 1
+                if flags & 2 == 0 { anomalies.append(.malformedField); flags |= 2 }
+                index = nextSOH(base, from: index, end: end) + 1
+                pendingTag = 0
                 continue
             }
-            if base[tagStart] == UInt8(ascii: "0") && digits > 1 && !sawNonCanonical {
+            if base[tagStart] == UInt8(ascii: "0") && index - tagStart > 1 && flags & 1 == 0 {
                 anomalies.append(.nonCanonicalTag)
-                sawNonCanonical = true
+                flags |= 1
             }
             let valueStart = index + 1
-            if let pending = pendingData, pending.tag == tag {
-                pendingData = nil
-                let valueEnd = valueStart + pending.length
-                if valueEnd <= end && (valueEnd == end || base[valueEnd] == soh) {
-                    append(FIXField(tag: tag, valueStart: valueStart, valueEnd: valueEnd))
-                    index = valueEnd + 1
-                    continue
+            if pendingTag != 0 {
+                let wanted = pendingTag
+                pendingTag = 0
+                if wanted == tag {
+                    let valueEnd = valueStart + pendingLength
+                    if valueEnd <= end && (valueEnd == end || base[valueEnd] == soh) {
+                        append(FIXField(tag: tag, valueStart: valueStart, valueEnd: valueEnd))
+                        index = valueEnd + 1
+                        continue
+                    }
+                    // The declared length runs past the message or misses the SOH: fall back to SOH.
+                    anomalies.append(.dataLengthOverrun)
                 }
-                // The declared length runs past the message or misses the SOH: fall back to SOH.
-                anomalies.append(.dataLengthOverrun)
             }
             let valueEnd = nextSOH(base, from: valueStart, end: end)
             append(FIXField(tag: tag, valueStart: valueStart, valueEnd: valueEnd))
-            if tag >= 90, let dataTag = customDataPairs.map({ $0[tag] }) ?? FIXDataFields.dataTag(forLength: tag) {
-                let length = FIXFraming.parseInt(bytes, valueStart..<valueEnd) ?? -1
-                pendingData = length >= 0 ? (dataTag, length) : nil
-            } else {
-                pendingData = nil
+            if tag >= 90, let dataTag = customDataPairs.map({ $0[tag] }) ?? FIXDataFields.dataTag(forLength: tag),
+                let length = FIXFraming.parseInt(bytes, valueStart..<valueEnd)
+            {
+                pendingTag = dataTag
+                pendingLength = length
             }
             index = valueEnd + 1
         }

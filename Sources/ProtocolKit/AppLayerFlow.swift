@@ -31,6 +31,8 @@ package final class AppLayerFlow: StreamReceiver {
         case probing
         case decoding(any DecoderSession)
         case undecided
+        /// Both streams ended: the session is released while the flow lingers in the table.
+        case finished
     }
 
     private enum Held {
@@ -65,7 +67,7 @@ package final class AppLayerFlow: StreamReceiver {
         case .decoding(let session):
             session.data(bytes.bytes, direction: direction, time: time)
             return true
-        case .undecided:
+        case .undecided, .finished:
             return false
         case .probing:
             let room = detector.probeLimit - (buffers[direction].count - probeStart[direction])
@@ -94,7 +96,7 @@ package final class AppLayerFlow: StreamReceiver {
         switch state {
         case .decoding(let session):
             session.gap(length: length, direction: direction, time: time)
-        case .undecided:
+        case .undecided, .finished:
             return
         case .probing:
             held.append(.gap(length, direction, time))
@@ -109,7 +111,8 @@ package final class AppLayerFlow: StreamReceiver {
         switch state {
         case .decoding(let session):
             session.end(direction: direction, time: time)
-        case .undecided:
+            if ended.toServer && ended.toClient { state = .finished }
+        case .undecided, .finished:
             return
         case .probing:
             held.append(.end(direction, time))
