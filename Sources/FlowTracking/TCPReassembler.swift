@@ -445,7 +445,9 @@ private struct SegmentDigest: Sendable {
     var digest: UInt64 = 0
 }
 
-/// A fast 64-bit digest of a byte range (wyhash-style multiply-fold over 16-byte blocks).
+/// A fast 64-bit digest of a byte range: wyhash-style multiply-folds over 16-byte blocks, in four
+/// independent lanes over 64-byte stripes (so the multiplies overlap instead of waiting on each
+/// other), then one lane for the rest.
 @inline(__always)
 private func segmentDigest(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
     @inline(__always)
@@ -454,13 +456,21 @@ private func segmentDigest(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         return product.high ^ product.low
     }
     let count = bytes.count
-    var hash: UInt64 = 0x243F_6A88_85A3_08D3 ^ UInt64(count)
-    guard let base = bytes.baseAddress else { return hash }
+    guard let base = bytes.baseAddress else { return 0x243F_6A88_85A3_08D3 }
+    var lanes: (UInt64, UInt64, UInt64, UInt64) = (0x243F_6A88_85A3_08D3, 0x1319_8A2E_0370_7344, 0xA409_3822_299F_31D0, 0x082E_FA98_EC4E_6C89)
     var index = 0
+    @inline(__always)
+    func word(_ offset: Int) -> UInt64 { base.loadUnaligned(fromByteOffset: offset, as: UInt64.self) }
+    while index + 64 <= count {
+        lanes.0 = fold(word(index) ^ 0xA076_1D64_78BD_642F ^ lanes.0, word(index + 8) ^ 0xE703_7ED1_A0B4_28DB)
+        lanes.1 = fold(word(index + 16) ^ 0xA076_1D64_78BD_642F ^ lanes.1, word(index + 24) ^ 0xE703_7ED1_A0B4_28DB)
+        lanes.2 = fold(word(index + 32) ^ 0xA076_1D64_78BD_642F ^ lanes.2, word(index + 40) ^ 0xE703_7ED1_A0B4_28DB)
+        lanes.3 = fold(word(index + 48) ^ 0xA076_1D64_78BD_642F ^ lanes.3, word(index + 56) ^ 0xE703_7ED1_A0B4_28DB)
+        index += 64
+    }
+    var hash = fold(lanes.0 ^ lanes.2, lanes.1 ^ lanes.3) ^ UInt64(count)
     while index + 16 <= count {
-        let a = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-        let b = base.loadUnaligned(fromByteOffset: index + 8, as: UInt64.self)
-        hash = fold(a ^ 0xA076_1D64_78BD_642F ^ hash, b ^ 0xE703_7ED1_A0B4_28DB)
+        hash = fold(word(index) ^ 0xA076_1D64_78BD_642F ^ hash, word(index + 8) ^ 0xE703_7ED1_A0B4_28DB)
         index += 16
     }
     var tail: (UInt64, UInt64) = (0, 0)
