@@ -54,6 +54,12 @@ package struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
         return out
     }
 
+    @inlinable
+    package static func == (lhs: IPAddress, rhs: IPAddress) -> Bool {
+        lhs.high == rhs.high && lhs.low == rhs.low
+    }
+
+    @inlinable
     package static func < (lhs: IPAddress, rhs: IPAddress) -> Bool {
         lhs.high != rhs.high ? lhs.high < rhs.high : lhs.low < rhs.low
     }
