@@ -4,6 +4,7 @@ import Foundation
 import PacketCapture
 import ProtocolKit
 import Synchronization
+import TestSupport
 import Testing
 
 import Inspector
@@ -138,7 +139,7 @@ struct LiveCaptureTests {
         var settings = InspectorConfiguration()
         settings.evePath = eve.path
         settings.messageEvents = true
-        settings.detector = ProtocolDetector(decoders: [LiveLineDecoder(port: listener.port, watch: watch)])
+        settings.detector = ProtocolDetector(decoders: [LineProtocolDecoder(ports: [listener.port], onEnd: { watch.ended($0) })])
         let configuration = settings
         let options = LoopbackCapture.options(filter: "tcp port \(listener.port)")
 
@@ -298,67 +299,7 @@ enum LoopbackCapture {
     }
 }
 
-// MARK: - The toy line protocol
-
-/// Lines of text on the test's port, starting with `HELLO`; one event per line (a copy of the
-/// protocol-kit tests' `LineDecoder` that also tells a `SessionWatch` when each direction ends).
-private struct LiveLineDecoder: ProtocolDecoder {
-    let port: UInt16
-    let watch: SessionWatch
-
-    var name: String { "lines" }
-    var servicePorts: [UInt16] { [port] }
-
-    func probe(_ bytes: RawSpan, direction: Direction) -> ProbeResult {
-        let magic = Array("HELLO".utf8)
-        let count = min(bytes.byteCount, magic.count)
-        for index in 0..<count where bytes.unsafeLoad(fromByteOffset: index, as: UInt8.self) != magic[index] {
-            return .noMatch
-        }
-        return count == magic.count ? .match : .needMoreData
-    }
-
-    func makeSession(flow: FlowInfo, events: any EventSink) -> any DecoderSession {
-        LiveLineSession(flow: flow, events: events, watch: watch)
-    }
-}
-
-private final class LiveLineSession: DecoderSession {
-    let flow: FlowInfo
-    let events: any EventSink
-    let watch: SessionWatch
-    var pending = PerDirection<[UInt8]>([])
-
-    init(flow: FlowInfo, events: any EventSink, watch: SessionWatch) {
-        self.flow = flow
-        self.events = events
-        self.watch = watch
-    }
-
-    func data(_ bytes: RawSpan, direction: Direction, time: Timestamp) {
-        for index in 0..<bytes.byteCount {
-            let byte = bytes.unsafeLoad(fromByteOffset: index, as: UInt8.self)
-            if byte == UInt8(ascii: "\n") {
-                events.emit(TradingEvent(
-                    time: time, flow: flow, direction: direction, protocolName: "lines", kind: .message,
-                    fields: [("line", .string(String(decoding: pending[direction], as: UTF8.self)))]
-                ))
-                pending[direction].removeAll()
-            } else {
-                pending[direction].append(byte)
-            }
-        }
-    }
-
-    func gap(length: UInt64, direction: Direction, time: Timestamp) {
-        pending[direction].removeAll()
-    }
-
-    func end(direction: Direction, time: Timestamp) {
-        events.emit(TradingEvent(time: time, flow: flow, direction: direction, protocolName: "lines", kind: .logout))
-        watch.ended(direction)
-    }
-}
+// MARK: - Waiting on the pipeline
 
 /// Which stream ends the decoder has seen, shared between the runner thread and the test.
 private final class SessionWatch: Sendable {

@@ -5,67 +5,7 @@ import Testing
 
 @testable import ProtocolKit
 
-/// A toy protocol for the tests: streams that start with `HELLO`, one event per text line.
-struct LineDecoder: ProtocolDecoder {
-    var name: String { "lines" }
-    var servicePorts: [UInt16] { [7777] }
-
-    func probe(_ bytes: RawSpan, direction: Direction) -> ProbeResult {
-        let magic = Array("HELLO".utf8)
-        let count = min(bytes.byteCount, magic.count)
-        for index in 0..<count where bytes.unsafeLoad(fromByteOffset: index, as: UInt8.self) != magic[index] {
-            return .noMatch
-        }
-        return count == magic.count ? .match : .needMoreData
-    }
-
-    func makeSession(flow: FlowInfo, events: any EventSink) -> any DecoderSession {
-        LineSession(flow: flow, events: events)
-    }
-}
-
-final class LineSession: DecoderSession {
-    let flow: FlowInfo
-    let events: any EventSink
-    var pending = PerDirection<[UInt8]>([])
-    var resyncing = PerDirection(false)
-
-    init(flow: FlowInfo, events: any EventSink) {
-        self.flow = flow
-        self.events = events
-    }
-
-    func data(_ bytes: RawSpan, direction: Direction, time: Timestamp) {
-        for index in 0..<bytes.byteCount {
-            let byte = bytes.unsafeLoad(fromByteOffset: index, as: UInt8.self)
-            if byte == UInt8(ascii: "\n") {
-                if !resyncing[direction] {
-                    events.emit(TradingEvent(
-                        time: time, flow: flow, direction: direction, protocolName: "lines", kind: .message,
-                        fields: [("line", .string(String(decoding: pending[direction], as: UTF8.self)))]
-                    ))
-                }
-                resyncing[direction] = false
-                pending[direction].removeAll()
-            } else {
-                pending[direction].append(byte)
-            }
-        }
-    }
-
-    func gap(length: UInt64, direction: Direction, time: Timestamp) {
-        pending[direction].removeAll()
-        resyncing[direction] = true
-        events.emit(TradingEvent(
-            time: time, flow: flow, direction: direction, protocolName: "lines", kind: .anomaly,
-            fields: [("anomaly", .string("stream_gap")), ("gap_length", .uint(length))]
-        ))
-    }
-
-    func end(direction: Direction, time: Timestamp) {
-        events.emit(TradingEvent(time: time, flow: flow, direction: direction, protocolName: "lines", kind: .logout))
-    }
-}
+typealias LineDecoder = LineProtocolDecoder
 
 typealias CollectingSink = CollectingEventSink
 
