@@ -18,11 +18,16 @@ package struct FIXOptions: Sendable {
 /// envelopes, detected by content on any port.
 package struct FIXDecoder: ProtocolDecoder {
     /// The settings.
-    package var options: FIXOptions
+    package let options: FIXOptions
+    /// One tokenizer for every session of this decoder: its storage stays in cache however many
+    /// sessions are interleaved (a tokenizer per session made each message start with cache misses).
+    private let tokenizer: FIXTokenizer
 
-    /// A decoder with `options`.
+    /// A decoder with `options`. Its sessions share state, so one decoder serves one pipeline
+    /// (one thread); each worker of a parallel run makes its own.
     package init(options: FIXOptions = FIXOptions()) {
         self.options = options
+        self.tokenizer = FIXTokenizer(dataPairs: options.dictionary === FIXDictionary.standard ? nil : options.dictionary.dataPairs)
     }
 
     package var name: String { "fix" }
@@ -56,6 +61,6 @@ package struct FIXDecoder: ProtocolDecoder {
     }
 
     package func makeSession(flow: FlowInfo, events: any EventSink) -> any DecoderSession {
-        FIXSession(flow: flow, events: events, options: options)
+        FIXSession(flow: flow, events: events, options: options, tokenizer: tokenizer)
     }
 }

@@ -10,12 +10,17 @@ final class FIXSession: DecoderSession {
     private let tokenizer: FIXTokenizer
     private var counters = FIXCounters()
     private var reported = false
+    /// What the run wants from decoders (fixed for a run, read once).
+    private let interest: EventInterest
+    private let wantsEvents: Bool
 
-    init(flow: FlowInfo, events: any EventSink, options: FIXOptions) {
+    init(flow: FlowInfo, events: any EventSink, options: FIXOptions, tokenizer: FIXTokenizer) {
         self.flow = flow
         self.events = events
         self.options = options
-        self.tokenizer = FIXTokenizer(dataPairs: options.dictionary === FIXDictionary.standard ? nil : options.dictionary.dataPairs)
+        self.tokenizer = tokenizer
+        self.interest = events.interest
+        self.wantsEvents = interest.records || interest.tradingEvents
     }
 
     func data(_ bytes: RawSpan, direction: Direction, time: Timestamp) {
@@ -150,7 +155,7 @@ final class FIXSession: DecoderSession {
         case .proprietary:
             counters.proprietaryFrames &+= 1
             counters.messages &+= 1
-            guard events.interest.records || events.interest.tradingEvents else { return }
+            guard wantsEvents else { return }
             events.emit(FIXEventBuilder.proprietary(
                 view, frame, flow: flow, direction: direction, time: time
             ))
@@ -173,16 +178,16 @@ final class FIXSession: DecoderSession {
         if !anomalies.isEmpty {
             for found in anomalies.members { counters.anomalies[found.index] &+= 1 }
         }
-        guard events.interest.records || events.interest.tradingEvents else { return }
+        guard wantsEvents else { return }
         events.emit(FIXEventBuilder.message(
             message, anomalies: anomalies, outer: outer.map { ($0.frame, $0.view) },
-            flow: flow, direction: direction, time: time, options: options, interest: events.interest
+            flow: flow, direction: direction, time: time, options: options, interest: interest
         ))
     }
 
     private func anomaly(_ kind: FIXAnomaly, direction: Direction, time: Timestamp, bytes: Int) {
         counters.anomalies[kind.index] &+= 1
-        guard events.interest.records || events.interest.tradingEvents else { return }
+        guard wantsEvents else { return }
         events.emit(TradingEvent(
             time: time, flow: flow, direction: direction, protocolName: "fix", kind: .anomaly,
             fields: [("anomaly", .string(kind.rawValue)), ("length", .uint(UInt64(bytes)))],

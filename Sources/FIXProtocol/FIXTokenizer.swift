@@ -15,7 +15,10 @@ package struct FIXField: Sendable, Equatable {
 ///
 /// The field storage is kept from message to message and grows to the largest message seen, so
 /// tokenizing allocates nothing and appends cost a store (no copy-on-write check per field).
-package final class FIXTokenizer {
+///
+/// One tokenizer is shared by all the sessions of a decoder; it is not thread-safe, and a decoder
+/// (with its sessions) belongs to one pipeline thread.
+package final class FIXTokenizer: @unchecked Sendable {
     private var storage: UnsafeMutablePointer<FIXField>
     private var capacity = 32
     private var count = 0
