@@ -511,8 +511,9 @@ private struct ReceiverSink: ReassemblySink {
 
     @inline(__always)
     mutating func deliver(_ bytes: UnsafeRawBufferPointer) {
-        guard wantsBytes, let receiver else { return }
-        wantsBytes = receiver.streamData(bytes, direction: direction, time: time)
+        // Called on the unowned reference directly: binding it to a local would retain it.
+        guard wantsBytes else { return }
+        wantsBytes = receiver?.streamData(bytes, direction: direction, time: time) ?? false
     }
 
     mutating func gap(_ length: UInt64) {

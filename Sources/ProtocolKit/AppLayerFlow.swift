@@ -48,6 +48,9 @@ package final class AppLayerFlow: StreamReceiver {
     private let detector: ProtocolDetector
     private let events: any EventSink
     private var state = State.probing
+    /// The session while decoding, unowned (`state` owns it): the per-chunk call then costs no
+    /// retain and release of an object that is usually out of cache.
+    private unowned(unsafe) var decodingSession: (any DecoderSession)?
     private var held: [Held] = []
     private var buffers = PerDirection<[UInt8]>([])
     private var probeStart = PerDirection(0)
@@ -63,6 +66,10 @@ package final class AppLayerFlow: StreamReceiver {
     }
 
     package func streamData(_ bytes: UnsafeRawBufferPointer, direction: Direction, time: Timestamp) -> Bool {
+        if decodingSession != nil {
+            decodingSession?.data(bytes.bytes, direction: direction, time: time)
+            return true
+        }
         switch state {
         case .decoding(let session):
             session.data(bytes.bytes, direction: direction, time: time)
@@ -111,7 +118,10 @@ package final class AppLayerFlow: StreamReceiver {
         switch state {
         case .decoding(let session):
             session.end(direction: direction, time: time)
-            if ended.toServer && ended.toClient { state = .finished }
+            if ended.toServer && ended.toClient {
+                decodingSession = nil
+                state = .finished
+            }
         case .undecided, .finished:
             return
         case .probing:
@@ -156,6 +166,7 @@ package final class AppLayerFlow: StreamReceiver {
         let session = decoder.makeSession(flow: flow, events: events)
         protocolName = decoder.name
         state = .decoding(session)
+        decodingSession = session
         let replay = held
         let data = buffers
         held = []
@@ -178,6 +189,7 @@ package final class AppLayerFlow: StreamReceiver {
     }
 
     private func giveUp() {
+        decodingSession = nil
         state = .undecided
         held = []
         buffers = PerDirection([])
