@@ -25,11 +25,12 @@ final class FIXSession: DecoderSession {
 
     func data(_ bytes: RawSpan, direction: Direction, time: Timestamp) {
         bytes.withUnsafeBytes { incoming in
-            if streams[direction].buffer.isEmpty {
+            if !streams[direction].holdsBytes {
                 // Whole messages are decoded straight from the segment; only a partial tail is kept.
                 let used = process(incoming, direction: direction, time: time, final: false)
                 if used < incoming.count {
                     streams[direction].buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: incoming[used...]))
+                    streams[direction].holdsBytes = true
                 }
             } else {
                 var buffer = streams[direction].buffer
@@ -37,6 +38,7 @@ final class FIXSession: DecoderSession {
                 buffer.append(contentsOf: incoming)
                 let used = buffer.withUnsafeBytes { process($0, direction: direction, time: time, final: false) }
                 buffer.removeFirst(used)
+                streams[direction].holdsBytes = !buffer.isEmpty
                 streams[direction].buffer = buffer
             }
         }
@@ -63,6 +65,7 @@ final class FIXSession: DecoderSession {
     private func flushAtBoundary(direction: Direction, time: Timestamp, cut: FIXAnomaly) {
         var buffer = streams[direction].buffer
         streams[direction].buffer = []
+        streams[direction].holdsBytes = false
         if !buffer.isEmpty {
             let used = buffer.withUnsafeBytes { process($0, direction: direction, time: time, final: true) }
             buffer.removeFirst(used)
@@ -200,6 +203,8 @@ final class FIXSession: DecoderSession {
 struct FIXStreamState {
     /// Bytes of a message not yet complete.
     var buffer: [UInt8] = []
+    /// Whether `buffer` holds bytes (checked per chunk without touching the array).
+    var holdsBytes = false
     /// Bytes skipped since the last message, not yet reported.
     var junk = 0
     /// Whether the stream is resynchronising after a gap.
