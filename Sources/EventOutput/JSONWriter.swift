@@ -106,20 +106,18 @@ package struct JSONWriter: Sendable {
 
     /// Writes an object key and the colon; the next call writes its value.
     ///
-    /// Keys written as literals in the code are plain (letters, digits, `_`, `.`) and are copied
-    /// without the escaping scan; one that is not still goes through escaping.
+    /// Keys written as literals in the code are plain (letters, digits, `_`, `.`, no quote,
+    /// backslash or control character), so they are copied without the escaping scan; debug
+    /// builds check that. Keys known only at run time go through `key(_: String)`.
     package mutating func key(_ name: StaticString) {
         closePendingKey()
         beforeValue()
         name.withUTF8Buffer { buffer in
             let raw = UnsafeRawBufferPointer(buffer)
-            if raw.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C && $0 < 0x80 }) {
-                bytes.append(UInt8(ascii: "\""))
-                bytes.append(contentsOf: raw)
-                bytes.append(UInt8(ascii: "\""))
-            } else {
-                appendEscaped(validUTF8: raw)
-            }
+            assert(raw.allSatisfy { $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C }, "a literal JSON key needs escaping")
+            bytes.append(UInt8(ascii: "\""))
+            bytes.append(contentsOf: raw)
+            bytes.append(UInt8(ascii: "\""))
         }
         bytes.append(UInt8(ascii: ":"))
         afterKey = true

@@ -34,6 +34,8 @@ package struct FlowInfo: Sendable, Hashable {
     package var start: Timestamp
     /// How the client/server orientation was decided.
     package var orientation: Orientation
+    /// The flow's Community ID v1 (seed 0), computed once when the flow is created.
+    package let communityID: String
 
     /// How a flow's client and server were told apart.
     package enum Orientation: String, Sendable {
@@ -52,7 +54,8 @@ package struct FlowInfo: Sendable, Hashable {
     /// A flow identity with every field given.
     package init(
         client: IPAddress, clientPort: UInt16, server: IPAddress, serverPort: UInt16,
-        transport: TransportProtocol, id: UInt64, start: Timestamp, orientation: Orientation
+        transport: TransportProtocol, id: UInt64, start: Timestamp, orientation: Orientation,
+        communityID: String? = nil
     ) {
         self.client = client
         self.clientPort = clientPort
@@ -62,6 +65,10 @@ package struct FlowInfo: Sendable, Hashable {
         self.id = id
         self.start = start
         self.orientation = orientation
+        self.communityID = communityID ?? CommunityID.compute(
+            source: client, sourcePort: clientPort, destination: server, destinationPort: serverPort,
+            protocolNumber: transport.rawValue
+        )
     }
 
     /// The sending endpoint for bytes travelling in `direction`.
@@ -74,13 +81,6 @@ package struct FlowInfo: Sendable, Hashable {
         direction == .toServer ? (server, serverPort) : (client, clientPort)
     }
 
-    /// The flow's Community ID v1 (seed 0).
-    package var communityID: String {
-        CommunityID.compute(
-            source: client, sourcePort: clientPort, destination: server, destinationPort: serverPort,
-            protocolNumber: transport.rawValue
-        )
-    }
 }
 
 /// Why a flow left the flow table.
