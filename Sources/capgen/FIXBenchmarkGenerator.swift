@@ -91,10 +91,13 @@ struct FIXBenchmarkGenerator {
             var rest = Substring(text)
             while let open = rest.firstIndex(of: "{") {
                 bytes += Array(rest[..<open].utf8)
-                let close = rest[open...].firstIndex(of: "}")!
+                // The templates are literals of this file: a malformed one is a programming error.
+                guard let close = rest[open...].firstIndex(of: "}") else { preconditionFailure("unclosed slot in a template") }
                 let spec = rest[rest.index(after: open)..<close].split(separator: ":")
-                let width = Int(spec[1])!
-                slots.append((names[String(spec[0])]!, bytes.count, width))
+                guard spec.count == 2, let width = Int(spec[1]), let slot = names[String(spec[0])] else {
+                    preconditionFailure("bad slot \(spec) in a template")
+                }
+                slots.append((slot, bytes.count, width))
                 bytes += [UInt8](repeating: UInt8(ascii: "0"), count: width)
                 rest = rest[rest.index(after: close)...]
             }
