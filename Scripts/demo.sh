@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds TapSentry in release mode and runs `tapsentry analyze` on the demo captures in Captures/.
+# Builds TapSentry in release mode, runs `tapsentry analyze` on the demo captures in Captures/ and
+# `tapsentry decode` on a recorded FIX session.
 # Installs what a fresh Debian machine lacks (libpcap-dev) first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,9 @@ echo >&2
 echo "== the EVE output ($(wc -l <"$out") lines); first flow record and the stats record:" >&2
 grep -m1 '"event_type":"flow"' "$out"
 tail -n 1 "$out"
+echo >&2
+echo "== tapsentry decode: FIX messages recorded from two QuickFIX engines (first three, cut at 400 characters):" >&2
+"$bin" decode Captures/fix/quickfix-fix44-trading.pcap --quiet | head -n 3 | cut -c 1-400
 echo >&2
 echo "== a file that is not a capture is reported, the others still processed (exit status 2):" >&2
 set +e
