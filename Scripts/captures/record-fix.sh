@@ -27,6 +27,8 @@ out=${1:-$root/Captures/fix}
 scenario="$here/fix/quickfix_scenario.py"
 mkdir -p "$out"
 work=$(mktemp -d)
+# shellcheck source=tcpdump-lib.sh
+source "$here/tcpdump-lib.sh"
 trap 'rm -rf "$work"' EXIT
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -44,38 +46,19 @@ fi
 # record NAME SCENARIO MIN_PACKETS
 record() {
     local name=$1 scene=$2 minimum=$3
-    local attempt port pid status count
+    local attempt port status count
     for attempt in 1 2 3 4 5 6 7 8; do
         port=$(( 20000 + RANDOM % 40000 ))
         python3 "$scenario" probe "$port" || continue
         rm -f "$work/capture" "$work/tcpdump.err" "$work/truth.json" "$work/$name.truth.json"
-        tcpdump -i lo --immediate-mode -U -s 262144 -w "$work/capture" "tcp port $port" 2>"$work/tcpdump.err" &
-        pid=$!
-        for _ in $(seq 100); do
-            grep -q "listening on" "$work/tcpdump.err" 2>/dev/null && break
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if ! grep -q "listening on" "$work/tcpdump.err"; then
-            kill -INT "$pid" 2>/dev/null || true
-            wait "$pid" 2>/dev/null || true
-            cat "$work/tcpdump.err" >&2
-            echo "tcpdump did not start for $name" >&2
-            exit 1
-        fi
+        start_tcpdump "$name" -i lo "tcp port $port"
         status=0
         timeout 60 python3 "$scenario" run "$scene" --port "$port" --truth "$work/truth.json" || status=$?
-        sleep 1
-        kill -INT "$pid"
-        wait "$pid" || true
+        stop_tcpdump
         if [ "$status" = 3 ]; then continue; fi
         if [ "$status" = 4 ]; then echo "$name: unexpected messages (see above), recording again" >&2; continue; fi
         if [ "$status" != 0 ]; then echo "scenario $scene failed for $name (status $status)" >&2; exit 1; fi
-        count=$(tcpdump -r "$work/capture" 2>/dev/null | wc -l)
-        if ! grep -q "^$count packets captured" "$work/tcpdump.err"; then
-            echo "$name: read back $count packets but tcpdump said: $(grep captured "$work/tcpdump.err")" >&2
-            exit 1
-        fi
+        count=$(captured_packets "$name") || exit 1
         if [ "$count" -lt "$minimum" ]; then
             echo "$name: only $count packets (expected at least $minimum)" >&2
             exit 1

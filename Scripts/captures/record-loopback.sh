@@ -22,6 +22,8 @@ root=$(cd "$here/../.." && pwd)
 out=${1:-$root/Captures}
 mkdir -p "$out"
 work=$(mktemp -d)
+# shellcheck source=tcpdump-lib.sh
+source "$here/tcpdump-lib.sh"
 trap 'rm -rf "$work"' EXIT
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -37,37 +39,18 @@ command -v python3 >/dev/null || { echo "python3 is needed" >&2; exit 1; }
 record() {
     local file=$1 interface=$2 host=$3 mode=$4 minimum=$5
     shift 5
-    local attempt port pid status count
+    local attempt port status count
     for attempt in 1 2 3 4 5 6 7 8; do
         port=$(( 20000 + RANDOM % 40000 ))
         python3 "$here/loopback_traffic.py" probe "$host" "$port" || continue
         rm -f "$work/capture" "$work/tcpdump.err"
-        tcpdump -i "$interface" --immediate-mode -U -s 262144 -w "$work/capture" "$@" "tcp port $port" 2>"$work/tcpdump.err" &
-        pid=$!
-        for _ in $(seq 100); do
-            grep -q "listening on" "$work/tcpdump.err" 2>/dev/null && break
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if ! grep -q "listening on" "$work/tcpdump.err"; then
-            kill -INT "$pid" 2>/dev/null || true
-            wait "$pid" 2>/dev/null || true
-            cat "$work/tcpdump.err" >&2
-            echo "tcpdump did not start for $file" >&2
-            exit 1
-        fi
+        start_tcpdump "$file" -i "$interface" "$@" "tcp port $port"
         status=0
         python3 "$here/loopback_traffic.py" "$mode" "$host" "$port" || status=$?
-        sleep 1
-        kill -INT "$pid"
-        wait "$pid" || true
+        stop_tcpdump
         if [ "$status" = 3 ]; then continue; fi
         if [ "$status" != 0 ]; then echo "traffic failed for $file" >&2; exit 1; fi
-        count=$(tcpdump -r "$work/capture" 2>/dev/null | wc -l)
-        if ! grep -q "$count packets captured" "$work/tcpdump.err"; then
-            echo "$file: read back $count packets but tcpdump said: $(grep captured "$work/tcpdump.err")" >&2
-            exit 1
-        fi
+        count=$(captured_packets "$file") || exit 1
         if [ "$count" -lt "$minimum" ]; then
             echo "$file: only $count packets (expected at least $minimum)" >&2
             exit 1
