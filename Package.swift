@@ -43,11 +43,7 @@ let package = Package(
         .testTarget(name: "ProtocolKitTests", dependencies: ["ProtocolKit", "TestSupport"]),
         .testTarget(name: "FIXProtocolTests", dependencies: ["FIXProtocol", "TestSupport", "CZlib"]),
         .testTarget(name: "EventOutputTests", dependencies: ["EventOutput", "TestSupport"]),
-        .testTarget(
-            name: "InspectorTests",
-            dependencies: ["Inspector", "TestSupport"],
-            resources: []
-        ),
+        .testTarget(name: "InspectorTests", dependencies: ["Inspector", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
