@@ -7,6 +7,10 @@ import PackageDescription
 /// the run-time checks too.
 let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
 
+/// Every target lists each module it uses, also those that come re-exported or through another
+/// dependency: SwiftPM rebuilds a target only when a direct dependency changes, and a change to a
+/// struct in `FlowTracking` otherwise left `FIXProtocol` and `EventOutput` compiled against the old
+/// layout (seen as link errors and a crash in incremental builds).
 let package = Package(
     name: "TapSentry",
     platforms: [.macOS(.v15)],
@@ -25,9 +29,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
         .target(name: "PacketCapture", dependencies: ["CPcap"], swiftSettings: hotPath),
         .target(name: "FlowTracking", dependencies: ["PacketCapture"], swiftSettings: hotPath),
-        .target(name: "ProtocolKit", dependencies: ["FlowTracking"], swiftSettings: hotPath),
-        .target(name: "FIXProtocol", dependencies: ["ProtocolKit", "CZlib"], swiftSettings: hotPath),
-        .target(name: "EventOutput", dependencies: ["ProtocolKit"], swiftSettings: hotPath),
+        .target(name: "ProtocolKit", dependencies: ["FlowTracking", "PacketCapture"], swiftSettings: hotPath),
+        .target(name: "FIXProtocol", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "CZlib"], swiftSettings: hotPath),
+        .target(name: "EventOutput", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture"], swiftSettings: hotPath),
         .target(name: "Inspector", dependencies: ["PacketCapture", "FlowTracking", "ProtocolKit", "EventOutput", "FIXProtocol"], swiftSettings: hotPath),
         .executableTarget(
             name: "tapsentry",
@@ -37,13 +41,16 @@ let package = Package(
             ]
         ),
         .target(name: "TestSupport", dependencies: ["PacketCapture", "FlowTracking", "ProtocolKit", "EventOutput", "Inspector", "CZlib"]),
-        .executableTarget(name: "capgen", dependencies: ["TestSupport"]),
-        .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "TestSupport"]),
-        .testTarget(name: "FlowTrackingTests", dependencies: ["FlowTracking", "TestSupport"]),
-        .testTarget(name: "ProtocolKitTests", dependencies: ["ProtocolKit", "TestSupport"]),
-        .testTarget(name: "FIXProtocolTests", dependencies: ["FIXProtocol", "TestSupport", "CZlib"]),
-        .testTarget(name: "EventOutputTests", dependencies: ["EventOutput", "TestSupport"]),
-        .testTarget(name: "InspectorTests", dependencies: ["Inspector", "TestSupport"]),
+        .executableTarget(name: "capgen", dependencies: ["TestSupport", "PacketCapture"]),
+        .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "CPcap", "TestSupport"]),
+        .testTarget(name: "FlowTrackingTests", dependencies: ["FlowTracking", "PacketCapture", "TestSupport"]),
+        .testTarget(name: "ProtocolKitTests", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "TestSupport"]),
+        .testTarget(name: "FIXProtocolTests", dependencies: ["FIXProtocol", "ProtocolKit", "FlowTracking", "PacketCapture", "TestSupport", "CZlib"]),
+        .testTarget(name: "EventOutputTests", dependencies: ["EventOutput", "PacketCapture", "TestSupport"]),
+        .testTarget(
+            name: "InspectorTests",
+            dependencies: ["Inspector", "ProtocolKit", "FlowTracking", "PacketCapture", "TestSupport"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
