@@ -63,21 +63,12 @@ package final class CaptureReader {
     /// The packet's bytes are valid until the next call.
     package func next() -> CapturedPacket? {
         if let file = soleFile {
-            switch file.next() {
-            case .packet(let packet):
-                return packet
-            case .end:
-                soleFile = nil
-                advancePending = nil
-                finish(file.sourceIndex)
-                return nil
-            case .failed(let reason):
-                onDiagnostic(.warning(source: file.path, message: Self.describeReadFailure(reason)))
-                soleFile = nil
-                advancePending = nil
-                finish(file.sourceIndex)
-                return nil
-            }
+            let result = file.next()
+            if case .packet(let packet) = result { return packet }
+            soleFile = nil
+            advancePending = nil
+            settle(file.sourceIndex, after: result)
+            return nil
         }
         if let index = advancePending {
             advancePending = nil
@@ -206,15 +197,20 @@ package final class CaptureReader {
 
     private func advance(_ index: Int) {
         guard let file = sources[index].file else { return }
-        switch file.next() {
-        case .packet(let packet):
+        let result = file.next()
+        if case .packet(let packet) = result {
             sources[index].current = packet
-        case .end:
-            finish(index)
-        case .failed(let reason):
-            onDiagnostic(.warning(source: sources[index].path, message: Self.describeReadFailure(reason)))
-            finish(index)
+        } else {
+            settle(index, after: result)
         }
+    }
+
+    /// Ends source `index` after a read that gave no packet, reporting why when it failed.
+    private func settle(_ index: Int, after result: CaptureFile.ReadResult) {
+        if case .failed(let reason) = result {
+            onDiagnostic(.warning(source: sources[index].path, message: Self.describeReadFailure(reason)))
+        }
+        finish(index)
     }
 
     private func finish(_ index: Int) {
