@@ -66,13 +66,10 @@ package final class AppLayerFlow: StreamReceiver {
     }
 
     package func streamData(_ bytes: UnsafeRawBufferPointer, direction: Direction, time: Timestamp) -> Bool {
-        if decodingSession != nil {
-            decodingSession?.data(bytes.bytes, direction: direction, time: time)
-            return true
-        }
         switch state {
-        case .decoding(let session):
-            session.data(bytes.bytes, direction: direction, time: time)
+        case .decoding:
+            // Called through the unowned reference: binding the case's payload would retain it.
+            decodingSession?.data(bytes.bytes, direction: direction, time: time)
             return true
         case .undecided, .finished:
             return false
@@ -83,12 +80,8 @@ package final class AppLayerFlow: StreamReceiver {
                 buffers[direction].append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[..<kept]))
                 held.append(.data(count: kept, direction, time))
             }
-            if kept < bytes.count {
-                // The probe window of this direction is full: decide with what it holds.
-                probe(direction, final: true)
-            } else {
-                probe(direction, final: false)
-            }
+            // When the probe window of this direction is full, decide with what it holds.
+            probe(direction, final: kept < bytes.count)
             if case .probing = state, kept < bytes.count { giveUp() }
             if case .decoding(let session) = state, kept < bytes.count {
                 let rest = UnsafeRawBufferPointer(rebasing: bytes[kept...])
