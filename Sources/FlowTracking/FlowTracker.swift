@@ -310,8 +310,6 @@ package final class FlowTracker {
         record.pointee.toServer.finish(context: &reassembly, sink: &toServer)
         var toClient = ReceiverSink(receiver: receiver, direction: .toClient, time: time)
         record.pointee.toClient.finish(context: &reassembly, sink: &toClient)
-        record.pointee.toServer.releaseMemory(context: &reassembly)
-        record.pointee.toClient.releaseMemory(context: &reassembly)
         if record.pointee.info.transport == .udp {
             receiver?.streamEnd(direction: .toServer, time: time)
             receiver?.streamEnd(direction: .toClient, time: time)

@@ -202,8 +202,9 @@ package struct TCPReassembler: Sendable {
         endStream(context: &context, sink: &sink)
     }
 
-    /// Returns the memory this stream holds to the context (the flow is going away).
-    package mutating func releaseMemory(context: inout ReassemblyContext) {
+    /// Returns the memory this stream holds to the context (the stream has ended; `finish` and
+    /// every other way of ending go through `endStream`, which calls this).
+    private mutating func releaseMemory(context: inout ReassemblyContext) {
         context.release(pendingBytes)
         pending = []
         pendingBytes = 0
