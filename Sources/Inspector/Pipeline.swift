@@ -33,7 +33,6 @@ package final class Pipeline {
     package func process(_ packet: CapturedPacket) {
         statistics.packets &+= 1
         statistics.bytes &+= UInt64(packet.bytes.count)
-        if statistics.firstPacket == nil { statistics.firstPacket = packet.time }
         statistics.lastPacket = packet.time
         guard let tracker else { return }
         let wireLength = packet.wireLength

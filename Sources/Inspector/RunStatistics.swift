@@ -26,8 +26,6 @@ package struct RunStatistics: Sendable {
     package var events: UInt64 = 0
     /// Records written to the EVE output (stats record excluded).
     package var recordsWritten: UInt64 = 0
-    /// Packet time of the first and last packet.
-    package var firstPacket: Timestamp?
     /// Packet time of the last packet.
     package var lastPacket: Timestamp?
     /// Counters reported by the protocol decoders, by protocol (`fix.messages`, ...).
