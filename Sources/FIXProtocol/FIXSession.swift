@@ -48,7 +48,7 @@ final class FIXSession: DecoderSession {
         flushAtBoundary(direction: direction, time: time, cut: .truncatedAtGap)
         streams[direction].afterGap = true
         // Sequence numbers cannot be trusted across a hole.
-        streams[direction].expectedSequence = nil
+        streams[direction].session.expectedSequence = nil
     }
 
     func end(direction: Direction, time: Timestamp) {
@@ -214,11 +214,6 @@ struct FIXStreamState {
     /// Logon and sequence-number state.
     var session = FIXSessionState()
 
-    /// The next MsgSeqNum expected (convenience for the session state's value).
-    var expectedSequence: Int? {
-        get { session.expectedSequence }
-        set { session.expectedSequence = newValue }
-    }
 }
 
 /// What a FIX session counts, reported into the stats record as `fix.<name>`.
