@@ -1,3 +1,5 @@
+import PacketCapture
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -76,8 +78,8 @@ package func formatBytes(_ bytes: Int64) -> String {
 package func formatDuration(_ seconds: Double) -> String {
     let total = Int(seconds.rounded())
     let (hours, minutes, secs) = (total / 3600, (total % 3600) / 60, total % 60)
-    let padded = String(secs).leftPaddedZero(2)
-    return hours > 0 ? "\(hours):\(String(minutes).leftPaddedZero(2)):\(padded)" : "\(minutes):\(padded)"
+    let padded = String(secs).leftPadded(to: 2)
+    return hours > 0 ? "\(hours):\(String(minutes).leftPadded(to: 2)):\(padded)" : "\(minutes):\(padded)"
 }
 
 /// A number with a fixed count of decimals, without Foundation.
@@ -87,7 +89,7 @@ package func formatFixed(_ value: Double, digits: Int) -> String {
     let scaled = Int64((value * scale).rounded())
     let whole = scaled / Int64(scale)
     let fraction = abs(scaled % Int64(scale))
-    return digits == 0 ? "\(whole)" : "\(whole).\(String(fraction).leftPaddedZero(digits))"
+    return digits == 0 ? "\(whole)" : "\(whole).\(String(fraction).leftPadded(to: digits))"
 }
 
 /// `1,234,567`.
@@ -99,10 +101,4 @@ package func formatCount(_ value: UInt64) -> String {
         out.append(digit)
     }
     return out
-}
-
-extension String {
-    fileprivate func leftPaddedZero(_ width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
-    }
 }
