@@ -213,7 +213,6 @@ struct FIXStreamState {
     var ended = false
     /// Logon and sequence-number state.
     var session = FIXSessionState()
-
 }
 
 /// What a FIX session counts, reported into the stats record as `fix.<name>`.
