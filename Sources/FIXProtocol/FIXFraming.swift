@@ -117,6 +117,25 @@ package enum FIXFraming {
         }
     }
 
+    /// The length a tag=value message starting at `bytes[0]` will have if its BodyLength is right
+    /// (header, body and a three-digit CheckSum field), once its header is complete; else nil.
+    package static func expectedLength(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        guard bytes.count >= 2, bytes[0] == UInt8(ascii: "8"), bytes[1] == UInt8(ascii: "="),
+            let tokenEnd = nextSOH(bytes, from: 2), tokenEnd - 2 <= maxTokenLength,
+            tokenEnd + 3 <= bytes.count, bytes[tokenEnd + 1] == UInt8(ascii: "9"), bytes[tokenEnd + 2] == UInt8(ascii: "=")
+        else { return nil }
+        var index = tokenEnd + 3
+        var bodyLength = 0
+        while index < bytes.count, bytes[index] != soh {
+            let digit = bytes[index] &- 0x30
+            guard digit < 10, index - tokenEnd - 3 < maxLengthDigits else { return nil }
+            bodyLength = bodyLength * 10 + Int(digit)
+            index += 1
+        }
+        guard index < bytes.count, index > tokenEnd + 3 else { return nil }
+        return index + 1 + bodyLength + 7
+    }
+
     private enum TrailerProbe {
         case found(end: Int)
         case incomplete
