@@ -179,11 +179,17 @@ package protocol StreamReceiver: AnyObject {
     func flowEnded(summary: FlowSummary, reason: FlowEndReason, time: Timestamp)
     /// The application protocol the receiver recognised, if any (the flow record's `app_proto`).
     var protocolName: String? { get }
+    /// The address of the object the receiver hands stream bytes on to (a decoder session), if
+    /// any: the flow table warms the cache for it ahead of the flow's next packet. Asked after
+    /// deliveries until it is not nil.
+    var forwardingAddress: UnsafeRawPointer? { get }
 }
 
 extension StreamReceiver {
     /// No protocol, unless the receiver says otherwise.
     package var protocolName: String? { nil }
+    /// Nothing further, unless the receiver says otherwise.
+    package var forwardingAddress: UnsafeRawPointer? { nil }
 }
 
 /// Who gets told about flows: creates the per-flow receiver and hears about flows ending.

@@ -1,3 +1,4 @@
+internal import CSupport
 import PacketCapture
 
 /// Settings of the flow table: its size, its timeouts (in packet time) and reassembly bounds.
@@ -40,6 +41,16 @@ package struct FlowStatistics: Sendable, Equatable {
 
     /// No counts.
     package init() {}
+}
+
+/// One step of warming the cache for a packet's flow ahead of time (see `FlowTracker.prefetch`).
+package enum PrefetchStep: Sendable {
+    /// The flow's index entry.
+    case index
+    /// The flow record (the index entry must be loaded).
+    case record
+    /// The receiver and the session it forwards to (the record must be loaded).
+    case receivers
 }
 
 /// The flow table: finds each packet's flow (bidirectional 5-tuple), orients it, reassembles TCP,
@@ -150,6 +161,9 @@ package final class FlowTracker {
             )
         }
         if !sink.wantsBytes { record.pointee.receiverWantsBytes = false }
+        if record.pointee.forwardingAddress == nil && record.pointee.receiverWantsBytes {
+            record.pointee.forwardingAddress = record.pointee.receiver?.forwardingAddress
+        }
         if packet.flags.contains(.rst) {
             // A reset ends the connection both ways.
             var other = ReceiverSink(receiver: record.pointee.receiver, direction: direction.reversed, time: time)
@@ -184,6 +198,58 @@ package final class FlowTracker {
     package func advance(to time: Timestamp) {
         if time > now { now = time }
         expire()
+    }
+
+    // MARK: - Cache warming
+
+    /// The hash `prefetch` needs for `packet`.
+    @inline(__always)
+    package func prefetchHash(_ packet: borrowing TransportPacket) -> UInt64 {
+        FlowKey(packet).hash(seed: hashSeed)
+    }
+
+    /// Starts loading part of the state of the flow whose packet had `hash` into the cache.
+    ///
+    /// With thousands of flows, each packet's state (index entry, flow record, protocol layer,
+    /// decoder session) is out of cache, and each is found through the one before: a chain of
+    /// misses. The pipeline therefore looks a few packets ahead and walks the chain one step per
+    /// packet: `.index` for the packet three ahead, `.record` (its index entry is loaded by now)
+    /// for the one two ahead, `.receivers` (its record is loaded) for the next one. Only hints:
+    /// nothing changes, and a wrong guess (another flow with the same tag, a flow created or
+    /// ended meanwhile) costs nothing but the loads.
+    @inline(__always)
+    package func prefetch(_ step: PrefetchStep, hash: UInt64) {
+        let tag = UInt64(UInt32(truncatingIfNeeded: hash))
+        var position = Int(tag) & indexMask
+        if step == .index {
+            index.withUnsafeBufferPointer { tapsentry_prefetch($0.baseAddress.unsafelyUnwrapped + position) }
+            return
+        }
+        while case let slotted = index[position], slotted != 0 {
+            if slotted >> 32 == tag {
+                let record = records[Int32(truncatingIfNeeded: slotted) &- 1]
+                if step == .record {
+                    let start = UnsafeRawPointer(record)
+                    var line = 0
+                    while line < MemoryLayout<FlowRecord>.size {
+                        tapsentry_prefetch(start + line)
+                        line &+= 64
+                    }
+                } else {
+                    if let receiver = record.pointee.receiverAddress {
+                        tapsentry_prefetch(receiver)
+                        tapsentry_prefetch(receiver + 64)
+                    }
+                    if let session = record.pointee.forwardingAddress {
+                        tapsentry_prefetch(session)
+                        tapsentry_prefetch(session + 64)
+                        tapsentry_prefetch(session + 128)
+                    }
+                }
+                return
+            }
+            position = (position + 1) & indexMask
+        }
     }
 
     // MARK: - The index
@@ -277,7 +343,9 @@ package final class FlowTracker {
         if packet.transport == .tcp { statistics.tcp &+= 1 } else { statistics.udp &+= 1 }
         lastSeen[Int(slot)] = time.nanoseconds
         append(slot, to: packet.transport == .tcp ? .tcpOpen : .udp)
-        records[slot].pointee.receiver = observer?.flowStarted(info)
+        let receiver = observer?.flowStarted(info)
+        records[slot].pointee.receiver = receiver
+        records[slot].pointee.receiverAddress = receiver.map { UnsafeRawPointer(Unmanaged.passUnretained($0 as AnyObject).toOpaque()) }
         return slot
     }
 
@@ -402,6 +470,10 @@ package final class FlowTracker {
 /// Fields every packet touches come first, so that they share the first cache lines.
 private struct FlowRecord {
     var key: FlowKey
+    /// The receiver's object and the one it forwards to, for cache warming (next to the key,
+    /// which the lookup loads anyway).
+    var receiverAddress: UnsafeRawPointer?
+    var forwardingAddress: UnsafeRawPointer?
     var clientIsLow: Bool
     var isClosed = false
     var summary = FlowSummary()

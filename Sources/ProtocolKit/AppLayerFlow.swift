@@ -74,6 +74,12 @@ package final class AppLayerFlow: StreamReceiver {
         case .undecided, .finished:
             return false
         case .probing:
+            // The usual case, the flow's first chunk already tells: start without holding a copy.
+            if held.isEmpty, bytes.count <= detector.probeLimit, let decoder = firstMatch(bytes, direction: direction) {
+                start(decoder)
+                decodingSession?.data(bytes.bytes, direction: direction, time: time)
+                return true
+            }
             let room = detector.probeLimit - (buffers[direction].count - probeStart[direction])
             let kept = min(bytes.count, max(room, 0))
             if kept > 0 {
@@ -125,6 +131,11 @@ package final class AppLayerFlow: StreamReceiver {
 
     package func datagram(_ bytes: UnsafeRawBufferPointer, direction: Direction, time: Timestamp) {}
 
+    /// The decoding session, once there is one.
+    package var forwardingAddress: UnsafeRawPointer? {
+        decodingSession.map { UnsafeRawPointer(Unmanaged.passUnretained($0 as AnyObject).toOpaque()) }
+    }
+
     package func flowEnded(summary: FlowSummary, reason: FlowEndReason, time: Timestamp) {
         if case .probing = state { giveUp() }
     }
@@ -153,6 +164,11 @@ package final class AppLayerFlow: StreamReceiver {
             let other = direction.reversed
             if ruledOut[other].allSatisfy({ $0 }) || ended[other] { giveUp() }
         }
+    }
+
+    /// The first decoder (in probe order) that says `bytes` are its protocol.
+    private func firstMatch(_ bytes: UnsafeRawBufferPointer, direction: Direction) -> (any ProtocolDecoder)? {
+        detector.decoders.first { $0.probe(bytes.bytes, direction: direction) == .match }
     }
 
     private func start(_ decoder: any ProtocolDecoder) {
