@@ -69,8 +69,11 @@ package final class FlowTracker {
     package private(set) var reassembly: ReassemblyContext
 
     private weak var observer: (any FlowObserver)?
-    private var index: [UInt64]
+    /// The index entries (`indexMask + 1` of them), in memory the tracker owns: reads on the
+    /// per-packet path then cost no bounds check and no retain of an array buffer.
+    private var index: UnsafeMutablePointer<UInt64>
     private var indexMask: Int
+    private var indexCapacity: Int { indexMask + 1 }
     private let maxIndexCapacity: Int
     private var records = FlowRecordStorage()
     private var freeSlots: [Int32] = []
@@ -91,6 +94,7 @@ package final class FlowTracker {
 
     deinit {
         records.release()
+        index.deallocate()
     }
 
     /// A flow table with the given settings; `observer` is told about every flow.
@@ -103,7 +107,8 @@ package final class FlowTracker {
         var capacity = 1024
         while capacity < max(configuration.maxFlows, 1) * 2 { capacity *= 2 }
         self.maxIndexCapacity = capacity
-        self.index = [UInt64](repeating: 0, count: 1024)
+        self.index = .allocate(capacity: 1024)
+        self.index.initialize(repeating: 0, count: 1024)
         self.indexMask = 1023
         self.hashSeed = UInt64.random(in: 1...UInt64.max)
         self.servicePortBits = [UInt64](repeating: 0, count: 1024)
@@ -222,7 +227,7 @@ package final class FlowTracker {
         let tag = UInt64(UInt32(truncatingIfNeeded: hash))
         var position = Int(tag) & indexMask
         if step == .index {
-            index.withUnsafeBufferPointer { tapsentry_prefetch($0.baseAddress.unsafelyUnwrapped + position) }
+            tapsentry_prefetch(index + position)
             return
         }
         while case let slotted = index[position], slotted != 0 {
@@ -277,9 +282,12 @@ package final class FlowTracker {
     }
 
     private func growIndex() {
-        let old = index
-        index = [UInt64](repeating: 0, count: old.count * 2)
-        indexMask = index.count - 1
+        let old = UnsafeMutableBufferPointer(start: index, count: indexCapacity)
+        let capacity = old.count * 2
+        index = .allocate(capacity: capacity)
+        index.initialize(repeating: 0, count: capacity)
+        indexMask = capacity - 1
+        defer { old.deallocate() }
         for slotted in old where slotted != 0 {
             var position = Int(slotted >> 32) & indexMask
             while index[position] != 0 { position = (position + 1) & indexMask }
@@ -337,7 +345,7 @@ package final class FlowTracker {
         }
         records[slot].pointee = FlowRecord(key: key, hash: hash, info: info, clientIsLow: clientIsSource == key.sourceIsLow)
         activeFlows += 1
-        if activeFlows * 2 > index.count && index.count < maxIndexCapacity { growIndex() }
+        if activeFlows * 2 > indexCapacity && indexCapacity < maxIndexCapacity { growIndex() }
         insertIndex(hash: hash, slot: slot)
         if UInt64(activeFlows) > statistics.peakActive { statistics.peakActive = UInt64(activeFlows) }
         if packet.transport == .tcp { statistics.tcp &+= 1 } else { statistics.udp &+= 1 }
