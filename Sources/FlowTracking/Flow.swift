@@ -104,20 +104,25 @@ package struct PerDirection<Value> {
     /// The value for server-to-client.
     package var toClient: Value
 
+    // Inlinable: the decoders use it per chunk from other modules, where an unspecialised
+    // generic call would look up type metadata and go through a coroutine on every access.
+
     /// Both values given.
+    @inlinable
     package init(toServer: Value, toClient: Value) {
         self.toServer = toServer
         self.toClient = toClient
     }
 
     /// The same value for both directions.
+    @inlinable
     package init(_ both: Value) {
         self.toServer = both
         self.toClient = both
     }
 
     /// The value for `direction`.
-    @inline(__always)
+    @inlinable @inline(__always)
     package subscript(direction: Direction) -> Value {
         // Borrowed and in place: a get or get-then-set would copy the value (and retain what it
         // holds) on every access.
