@@ -3,6 +3,7 @@
 
     ctp_pcap.py rewrite --pcap RAW --truth RAW_TRUTH --out PCAP --out-truth TRUTH
     ctp_pcap.py check --pcap PCAP --truth TRUTH [--handshake-dir DIR]
+    ctp_pcap.py dump --pcap PCAP --truth TRUTH [--tid 0x3024 ...] [--bytes N]
 
 `rewrite` reads a tcpdump capture (pcap, Ethernet link type, IPv4) of ctp_scenario.py run and
   - gives every connection the addresses of its simulated client and front (truth "client_ip",
@@ -20,6 +21,9 @@ and writes the truth with the handshake field as it now reads (FrontHandshakeDat
   - every 0x3026 frame's FrontHandshakeData is zero, and (when DIR has the captured reply) no
     16-byte piece of the original key material, raw or zero-run compressed, occurs in the file.
 It exits 1 with the first difference.
+
+`dump` prints frames of a capture as hex: the frame as sent, then the FTDC header and the first N
+bytes of each field after decompression (the excerpts in FINDINGS.md).
 """
 import argparse
 import json
@@ -337,6 +341,35 @@ def check(pcap, truth_path, handshake_dir):
           f"{handshakes} RspApiHandshake key(s) zero; {absent}")
 
 
+def hex_lines(data, indent="    "):
+    return "\n".join(f"{indent}{offset:04x}  {data[offset:offset + 16].hex(' ')}" for offset in range(0, len(data), 16))
+
+
+def dump(pcap, truth_path, tids, limit):
+    with open(truth_path, encoding="utf-8") as handle:
+        truth = json.load(handle)
+    streams = streams_of(pcap, truth)
+    for connection in truth["connections"]:
+        for direction in ("to_server", "to_client"):
+            for offset, frame in ftdc.FrameReader().feed(streams.get((connection["index"], direction), b"")):
+                package = ftdc.decode_package(frame) if frame.ftd_type == ftdc.FTD_COMPRESSED else None
+                if tids and (package is None or f"0x{package.tid:04x}" not in tids):
+                    continue
+                print(f"connection {connection['index']} ({connection['label']}) {direction} offset {offset}, "
+                      f"{len(frame.raw)} bytes on the wire:")
+                print(hex_lines(frame.raw[:limit]))
+                if package is None:
+                    continue
+                ftdc_bytes = ftdc.zero_decompress(frame.content[2:]) if package.method == ftdc.METHOD_ZERO else frame.content[2:]
+                print(f"  FTDC header: {ftdc_bytes[:20].hex(' ')}")
+                index = 20
+                while index + 4 <= len(ftdc_bytes):
+                    fid, size = ftdc.FIELD_HEADER.unpack_from(ftdc_bytes, index)
+                    print(f"  field 0x{fid:04x} length {size}:")
+                    print(hex_lines(ftdc_bytes[index + 4:index + 4 + min(size, limit)]))
+                    index += 4 + size
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -350,7 +383,15 @@ def main():
     check_command.add_argument("--truth", required=True)
     check_command.add_argument("--handshake-dir", default=os.path.normpath(os.path.join(HERE, "..", "..", "..", "..",
                                                                                         "shared", "ctp")))
+    dump_command = commands.add_parser("dump")
+    dump_command.add_argument("--pcap", required=True)
+    dump_command.add_argument("--truth", required=True)
+    dump_command.add_argument("--tid", action="append", default=[])
+    dump_command.add_argument("--bytes", type=int, default=64)
     args = parser.parse_args()
+    if args.command == "dump":
+        dump(args.pcap, args.truth, [tid.lower() for tid in args.tid], args.bytes)
+        return
     try:
         if args.command == "rewrite":
             rewrite(args.pcap, args.truth, args.out, args.out_truth)
