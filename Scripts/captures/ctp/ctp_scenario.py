@@ -343,6 +343,7 @@ class MarketData(Client):
         self.events.wait("subscribed", before + len(instruments), what=f"{self.label}: OnRspSubMarketData")
 
     def wait_quotes(self, count):
+        """Waits until COUNT quotes arrived in all."""
         self.events.wait("quote", count, timeout=30, what=f"{self.label}: {count} quotes")
 
     def unsubscribe(self, instruments):
@@ -508,8 +509,9 @@ def scenario_md_subscribers(run):
     one.wait_quotes(3 * run.md.quotes_per_instrument)
     two.wait_quotes(3 * run.md.quotes_per_instrument)
     one.unsubscribe(["au2602"])
-    run.notes.append("idle 7 s: the market-data front sends a keep-alive after 3 s without traffic")
-    time.sleep(7)
+    run.notes.append("idle 42 s: the market-data front sends a keep-alive after 20 s without traffic, the "
+                     "library sends its own after about 39 s without sending and the front answers it")
+    time.sleep(42)
     one.logout()
     two.logout()
     one.close()
@@ -517,8 +519,8 @@ def scenario_md_subscribers(run):
     return (f"two market-data clients: md-1 (u1001) subscribes rb2601, IF2512, au2602 in one request, md-2 "
             f"(mdreader7) cu2601, m2605, rb2601; one RspSubMarketData per instrument, then "
             f"{run.md.quotes_per_instrument} RtnDepthMarketData per instrument (rb2601, IF2512 and m2605 with five "
-            "price levels, the others one level and DBL_MAX elsewhere); md-1 unsubscribes au2602; 7 s idle "
-            "(the front sends keep-alives after 3 s without traffic); logout")
+            "price levels, the others one level and DBL_MAX elsewhere); md-1 unsubscribes au2602; 42 s idle "
+            "(keep-alives: the front's after 20 s, the library's after about 39 s, answered); logout")
 
 
 SCENARIOS = {
@@ -527,7 +529,7 @@ SCENARIOS = {
     "multi-user": (scenario_multi_user, {}, False, None),
     "relay-many-to-many": (scenario_relay_many_to_many, {"client_relayA_1.0": "2"}, False, None),
     "relay-one-to-many": (scenario_relay_one_to_many, {"client_relayB_1.0": "3", "client_relayC_1.0": "3"}, False, None),
-    "md-subscribers": (scenario_md_subscribers, {}, False, 3.0),
+    "md-subscribers": (scenario_md_subscribers, {}, False, 20.0),
 }
 
 
