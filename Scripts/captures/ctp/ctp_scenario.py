@@ -598,7 +598,7 @@ def main():
                 except OSError:
                     sys.exit(3)
         return
-    # The market-data library sends itself SIGUSR1 (seen on connect); without a handler that
+    # The market-data library sends itself SIGUSR1 during a session; without a handler that
     # signal ends the process. A Python handler keeps the interruption and ignores the signal.
     signal.signal(signal.SIGUSR1, lambda number, frame: None)
     function, app_types, challenge, idle_heartbeat = SCENARIOS[args.scenario]
