@@ -188,6 +188,12 @@ package protocol StreamReceiver: AnyObject {
     /// any: the flow table warms the cache for it ahead of the flow's next packet. Asked after
     /// deliveries until it is not nil.
     var forwardingAddress: UnsafeRawPointer? { get }
+    /// Calls `streamData` on the receiver at `receiver` (an object of this type). The flow table
+    /// delivers through this, with the object's address and its type, because a call through an
+    /// existential reference costs a retain and a release of the object on every packet.
+    static func deliver(
+        _ bytes: UnsafeRawBufferPointer, direction: Direction, time: Timestamp, to receiver: UnsafeRawPointer
+    ) -> Bool
 }
 
 extension StreamReceiver {
@@ -195,6 +201,15 @@ extension StreamReceiver {
     package var protocolName: String? { nil }
     /// Nothing further, unless the receiver says otherwise.
     package var forwardingAddress: UnsafeRawPointer? { nil }
+
+    @inline(__always)
+    package static func deliver(
+        _ bytes: UnsafeRawBufferPointer, direction: Direction, time: Timestamp, to receiver: UnsafeRawPointer
+    ) -> Bool {
+        Unmanaged<Self>.fromOpaque(receiver)._withUnsafeGuaranteedRef {
+            $0.streamData(bytes, direction: direction, time: time)
+        }
+    }
 }
 
 /// Who gets told about flows: creates the per-flow receiver and hears about flows ending.

@@ -152,8 +152,7 @@ package final class FlowTracker {
             return
         }
         record.pointee.summary.tcpFlags.formUnion(packet.flags)
-        var sink = ReceiverSink(receiver: record.pointee.receiver, direction: direction, time: time)
-        sink.wantsBytes = record.pointee.receiverWantsBytes
+        var sink = ReceiverSink(record, direction: direction, time: time)
         if direction == .toServer {
             record.pointee.toServer.segment(
                 sequence: packet.sequence, flags: packet.flags, payload: packet.payload,
@@ -171,7 +170,7 @@ package final class FlowTracker {
         }
         if packet.flags.contains(.rst) {
             // A reset ends the connection both ways.
-            var other = ReceiverSink(receiver: record.pointee.receiver, direction: direction.reversed, time: time)
+            var other = ReceiverSink(record, direction: direction.reversed, time: time)
             if direction == .toServer {
                 record.pointee.toClient.finish(context: &reassembly, sink: &other)
             } else {
@@ -354,6 +353,7 @@ package final class FlowTracker {
         let receiver = observer?.flowStarted(info)
         records[slot].pointee.receiver = receiver
         records[slot].pointee.receiverAddress = receiver.map { UnsafeRawPointer(Unmanaged.passUnretained($0 as AnyObject).toOpaque()) }
+        records[slot].pointee.receiverType = receiver.map { type(of: $0) }
         return slot
     }
 
@@ -382,9 +382,9 @@ package final class FlowTracker {
     private func end(_ slot: Int32, reason: FlowEndReason, time: Timestamp) {
         let record = records[slot]
         let receiver = record.pointee.receiver
-        var toServer = ReceiverSink(receiver: receiver, direction: .toServer, time: time)
+        var toServer = ReceiverSink(record, direction: .toServer, time: time)
         record.pointee.toServer.finish(context: &reassembly, sink: &toServer)
-        var toClient = ReceiverSink(receiver: receiver, direction: .toClient, time: time)
+        var toClient = ReceiverSink(record, direction: .toClient, time: time)
         record.pointee.toClient.finish(context: &reassembly, sink: &toClient)
         if record.pointee.info.transport == .udp {
             receiver?.streamEnd(direction: .toServer, time: time)
@@ -482,6 +482,8 @@ private struct FlowRecord {
     /// which the lookup loads anyway).
     var receiverAddress: UnsafeRawPointer?
     var forwardingAddress: UnsafeRawPointer?
+    /// The receiver's type, to deliver through its address (see `StreamReceiver.deliver`).
+    var receiverType: (any StreamReceiver.Type)?
     var clientIsLow: Bool
     var isClosed = false
     var summary = FlowSummary()
@@ -576,22 +578,29 @@ private struct LRUList {
 /// counted reference here cost a retain and a release on every packet.
 private struct ReceiverSink: ReassemblySink {
     unowned(unsafe) let receiver: (any StreamReceiver)?
+    /// The receiver's address and type, for data (see `StreamReceiver.deliver`).
+    let address: UnsafeRawPointer?
+    let type: (any StreamReceiver.Type)?
     let direction: Direction
     let time: Timestamp
     /// Whether stream bytes still go to the receiver.
     var wantsBytes = true
 
-    init(receiver: (any StreamReceiver)?, direction: Direction, time: Timestamp) {
-        self.receiver = receiver
+    /// The sink of `record`'s receiver for one direction.
+    @inline(__always)
+    init(_ record: UnsafeMutablePointer<FlowRecord>, direction: Direction, time: Timestamp) {
+        self.receiver = record.pointee.receiver
+        self.address = record.pointee.receiverAddress
+        self.type = record.pointee.receiverType
         self.direction = direction
         self.time = time
+        self.wantsBytes = record.pointee.receiverWantsBytes
     }
 
     @inline(__always)
     mutating func deliver(_ bytes: UnsafeRawBufferPointer) {
-        // Called on the unowned reference directly: binding it to a local would retain it.
-        guard wantsBytes else { return }
-        wantsBytes = receiver?.streamData(bytes, direction: direction, time: time) ?? false
+        guard wantsBytes, let address, let type else { return }
+        wantsBytes = type.deliver(bytes, direction: direction, time: time, to: address)
     }
 
     mutating func gap(_ length: UInt64) {
