@@ -1,3 +1,4 @@
+internal import CSupport
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -179,30 +180,8 @@ package enum FIXFraming {
     /// The FIX CheckSum: the sum of the bytes mod 256.
     @inline(__always)
     package static func checksum(_ bytes: UnsafeRawBufferPointer) -> Int {
-        var sum: UInt = 0
         guard let base = bytes.baseAddress else { return 0 }
-        var index = 0
-        let count = bytes.count
-        // Eight bytes a word, summed in four 16-bit lanes of two accumulators; the lanes are folded
-        // before they can overflow (at most 2 × 255 per lane per word, 64 words per block).
-        while index + 8 <= count {
-            var even: UInt64 = 0
-            var odd: UInt64 = 0
-            let blockEnd = min(count - 7, index + 64 * 8)
-            while index < blockEnd {
-                let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-                even &+= word & 0x00FF_00FF_00FF_00FF
-                odd &+= (word >> 8) & 0x00FF_00FF_00FF_00FF
-                index += 8
-            }
-            let lanes = even &+ odd
-            sum &+= UInt((lanes & 0xFFFF) &+ ((lanes >> 16) & 0xFFFF) &+ ((lanes >> 32) & 0xFFFF) &+ (lanes >> 48))
-        }
-        while index < count {
-            sum &+= UInt(base.load(fromByteOffset: index, as: UInt8.self))
-            index += 1
-        }
-        return Int(sum & 0xFF)
+        return Int(tapsentry_byte_sum(base.assumingMemoryBound(to: UInt8.self), bytes.count) & 0xFF)
     }
 
     private enum ScanResult {
