@@ -10,6 +10,8 @@
 #   pytdx-bars-minute.pcap        daily and five-minute bars, minute data, history minute data,
 #                                 trades, a block-file meta request
 #   pytdx-heartbeat.pcap          heartbeat=True: pytdx's 0x044e heartbeats during a 34 s idle pause
+#   pytdx-extended.pcap           TdxExHq_API (extended market, port 7727): 0x2454 set-up, markets,
+#                                 instrument count and info, float32 instrument quotes
 #   official-handmade.pcap        HAND-MADE frames from the notes (not pytdx, not observed): the
 #                                 official client's 0x000b login, a customcfg_*.zip download, 0x0004
 #   tdxtradeserver-http.pcap      TdxTradeServer HTTP wrapper, plain JSON (passwords in clear)
@@ -19,7 +21,7 @@
 # directions with its stream offset, header fields and decoded values (tdx/tdx_scenario.py; each
 # pytdx result was compared with what the server encoded). Each capture is then rewritten
 # (tdx/tdx_pcap.py rewrite): every simulated client gets its own address (10.30.x.y), the server is
-# 10.30.0.1 port 7709 (quotes) or 10092 (HTTP wrapper), checksums are recomputed; `tdx_pcap.py
+# 10.30.0.1 port 7709 (quotes), 7727 (extended market) or 10092 (HTTP wrapper), checksums are recomputed; `tdx_pcap.py
 # check` then verifies the file against its truth.
 #
 # Re-runnable on a fresh Debian machine: installs pytdx, requests and cryptography (pip) and tcpdump
@@ -90,6 +92,7 @@ record pytdx-quotes-clients quotes-clients 60
 record pytdx-list-harvest list-harvest 70
 record pytdx-bars-minute bars-minute 30
 record pytdx-heartbeat heartbeat 20
+record pytdx-extended extended 40
 record official-handmade official-handmade 10
 record tdxtradeserver-http trade-http 20
 record tdxtradeserver-http-aes trade-http-aes 10

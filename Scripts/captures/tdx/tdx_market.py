@@ -195,3 +195,54 @@ def transactions(market, code, start, count):
         ticks.append({"hour": minutes // 60, "minute": minutes % 60, "price": price, "vol": r.randint(1, 5000),
                       "num": r.randint(1, 40), "buyorsell": r.choice([0, 1, 2]), "reserved": 0})
     return ticks
+
+
+# ---------------------------------------------------------------------------------------------
+# Extended market (port 7727): markets, instruments and float32 quotes. Market ids follow the
+# numbering pytdx's documentation uses (47 CFFEX futures, 30 SHFE, 29 DCE, 28 CZCE, 31 HK main
+# board, 74 US stocks); names, short names and categories here are invented.
+
+EX_MARKETS = [
+    {"category": 3, "name": "中金所期货", "market": 47, "short_name": "CZ"},
+    {"category": 3, "name": "上海期货", "market": 30, "short_name": "QS"},
+    {"category": 3, "name": "大连商品", "market": 29, "short_name": "QD"},
+    {"category": 3, "name": "郑州商品", "market": 28, "short_name": "QZ"},
+    {"category": 2, "name": "香港主板", "market": 31, "short_name": "KH"},
+    {"category": 4, "name": "美国股票", "market": 74, "short_name": "US"},
+]
+EX_INSTRUMENTS = [
+    {"category": 3, "market": 47, "code": "IF2512", "name": "沪深300股指2512", "desc": "IF"},
+    {"category": 3, "market": 47, "code": "IC2512", "name": "中证500股指2512", "desc": "IC"},
+    {"category": 3, "market": 30, "code": "RB2601", "name": "螺纹钢2601", "desc": "RB"},
+    {"category": 3, "market": 30, "code": "AU2602", "name": "黄金2602", "desc": "AU"},
+    {"category": 3, "market": 29, "code": "M2605", "name": "豆粕2605", "desc": "M"},
+    {"category": 3, "market": 28, "code": "SR601", "name": "白糖601", "desc": "SR"},
+    {"category": 2, "market": 31, "code": "00700", "name": "腾讯控股", "desc": "HK"},
+    {"category": 4, "market": 74, "code": "AAPL", "name": "苹果", "desc": "US"},
+]
+EX_REFERENCE = {"IF2512": 4518.2, "IC2512": 7012.4, "RB2601": 3125.0, "AU2602": 612.38, "M2605": 2861.0,
+                "SR601": 5420.0, "00700": 612.5, "AAPL": 268.4}
+
+
+def ex_instruments(start, count):
+    return EX_INSTRUMENTS[start:start + count]
+
+
+def ex_quote(market_id, code, serial):
+    """One extended-market quote (float32 prices, u32 volumes)."""
+    r = rng("exquote", market_id, code, serial)
+    close = EX_REFERENCE.get(code, 100.0)
+    tick = 0.2 if code.startswith("I") else 1.0
+    price = close + r.randint(-20, 20) * tick
+    volume = r.randint(10_000, 900_000)
+    inner = r.randint(volume // 3, 2 * volume // 3)
+    return {
+        "market": market_id, "code": code, "pre_close": f32(close), "open": f32(close + r.randint(-5, 5) * tick),
+        "high": f32(price + r.randint(0, 10) * tick), "low": f32(price - r.randint(0, 10) * tick), "price": f32(price),
+        "kaicang": r.randint(0, 5000), "reserved1": 0, "zongliang": volume, "xianliang": r.randint(1, 300),
+        "reserved2": 0, "neipan": inner, "waipan": volume - inner, "reserved3": 0, "chicang": r.randint(50_000, 300_000),
+        "bids": [f32(price - level * tick) for level in range(1, 6)],
+        "bid_vols": [r.randint(1, 400) for _ in range(5)],
+        "asks": [f32(price + level * tick) for level in range(1, 6)],
+        "ask_vols": [r.randint(1, 400) for _ in range(5)],
+    }

@@ -7,7 +7,7 @@
 
 `rewrite` reads a tcpdump capture (pcap, Ethernet, IPv4) of a tdx_scenario.py run and gives
 every connection the addresses of its simulated client and of the server (truth "client_ip",
-"server_ip") and the server the port of its kind (7709 for quotes, 10092 for the TdxTradeServer
+"server_ip") and the server the port of its kind (7709 quotes, 7727 extended market, 10092 the TdxTradeServer
 wrapper: truth "wire_server_port"), recomputes the IPv4 and TCP checksums, and writes the truth
 with those ports.
 

@@ -36,6 +36,7 @@ import tdx_wire as wire  # noqa: E402
 
 SERVER_IP = "10.30.0.1"
 QUOTE_PORT = 7709          # the standard quote port; tdx_pcap.py gives it to the server
+EX_QUOTE_PORT = 7727       # the extended-market port
 HTTP_PORT = 10092          # TdxTradeServer's listening port in its README
 HTTP_KEY = bytes.fromhex("54617053656e7472792d546573744b31")   # "TapSentry-TestK1", fictional
 HTTP_IV = bytes.fromhex("30313233343536373839616263646566")    # "0123456789abcdef", fictional
@@ -48,14 +49,15 @@ class ScenarioError(Exception):
 def load_pytdx():
     try:
         from pytdx.hq import TdxHq_API
+        from pytdx.exhq import TdxExHq_API
         from pytdx.trade.trade import TdxTradeApi
         from pytdx.helper import get_volume
     except ImportError as error:
         raise SystemExit(f"cannot import pytdx ({error}); pip install pytdx requests cryptography")
-    return TdxHq_API, TdxTradeApi, get_volume
+    return TdxHq_API, TdxExHq_API, TdxTradeApi, get_volume
 
 
-TdxHq_API, TdxTradeApi, get_volume = load_pytdx()
+TdxHq_API, TdxExHq_API, TdxTradeApi, get_volume = load_pytdx()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -250,6 +252,45 @@ class PytdxClient:
         time.sleep(0.2)
 
 
+class PytdxExClient(PytdxClient):
+    """One TdxExHq_API instance (extended market: flag 0x01, float32 structures)."""
+
+    def __init__(self, run, label, ip):
+        self.run = run
+        self.label = label
+        self.api = TdxExHq_API(raise_exception=True)
+        if not self.api.connect(tdx_server.HOST, run.server.port):
+            raise ScenarioError(f"{label}: connect failed")
+        self.port = self.api.client.getsockname()[1]
+        run.client(label, ip, self.port)
+        self.record = run.connection(self.port)
+
+    def markets(self):
+        result = self.api.get_markets()
+        meant = self.reply_values(0x23f4)
+        expect("ex markets", [dict(item) for item in result],
+               [{"market": m["market"], "category": m["category"], "name": m["name"], "short_name": m["short_name"]}
+                for m in meant["markets"]])
+
+    def instrument_count(self):
+        expect("ex instrument count", self.api.get_instrument_count(), self.reply_values(0x23f0)["count"])
+
+    def instrument_info(self, start, count):
+        result = self.api.get_instrument_info(start, count)
+        expect("ex instruments", [dict(item) for item in result], self.reply_values(0x23f5)["instruments"])
+
+    def instrument_quote(self, market_id, code):
+        got = dict(self.api.get_instrument_quote(market_id, code)[0])
+        meant = self.reply_values(0x23fa)
+        for key in ("market", "code", "pre_close", "open", "high", "low", "price", "kaicang", "zongliang",
+                    "xianliang", "neipan", "waipan", "chicang"):
+            expect(f"ex quote {code} {key}", got[key], meant[key])
+        for level in range(5):
+            for side, prices, volumes in (("bid", "bids", "bid_vols"), ("ask", "asks", "ask_vols")):
+                expect(f"ex quote {code} {side}{level + 1}", (got[f"{side}{level + 1}"], got[f"{side}_vol{level + 1}"]),
+                       (meant[prices][level], meant[volumes][level]))
+
+
 class HandClient:
     """A raw-socket client sending frames written by hand from the notes (not pytdx)."""
 
@@ -430,6 +471,22 @@ def scenario_heartbeat(run):
             f"34 s idle with {beats} heartbeats (0x044e security count of a random market), a second batch, close")
 
 
+def scenario_extended(run):
+    """pytdx's extended-market client: the 0x2454 set-up, markets, instruments, quotes."""
+    futures = PytdxExClient(run, "futures-desk", "10.30.7.71")
+    futures.markets()
+    futures.instrument_count()
+    futures.instrument_info(0, 100)
+    for round_number in range(3):
+        for item in market.EX_INSTRUMENTS[:6]:
+            futures.instrument_quote(item["market"], item["code"])
+    futures.close()
+    return ("futures-desk (10.30.7.71, TdxExHq_API): the one-frame extended-market set-up (0x2454, flag 0x01), "
+            "markets (0x23f4), instrument count (0x23f0), instrument info start 0 count 100 (0x23f5, 8 instruments "
+            "returned), then 3 rounds of single quotes (0x23fa, float32 prices) for IF2512, IC2512, RB2601, AU2602, "
+            "M2605, SR601")
+
+
 def scenario_official_handmade(run):
     """Hand-made frames from the notes: 0x000b login, broker config download, heartbeats, quotes."""
     client = HandClient(run, "official-ui", "10.30.5.51")
@@ -496,6 +553,7 @@ SCENARIOS = {
     "list-harvest": (scenario_list_harvest, "quote", False),
     "bars-minute": (scenario_bars_minute, "quote", False),
     "heartbeat": (scenario_heartbeat, "quote", False),
+    "extended": (scenario_extended, "exquote", False),
     "official-handmade": (scenario_official_handmade, "quote", False),
     "trade-http": (scenario_trade_http, "http", False),
     "trade-http-aes": (scenario_trade_http_aes, "http", True),
@@ -535,7 +593,7 @@ def compact_frames(frames):
 def truth_of(run, name, description):
     counts = {"to_server": collections.Counter(), "to_client": collections.Counter()}
     connections = []
-    server_port = HTTP_PORT if run.kind == "http" else QUOTE_PORT
+    server_port = {"http": HTTP_PORT, "exquote": EX_QUOTE_PORT}.get(run.kind, QUOTE_PORT)
     for record in run.recorder.connections:
         label = run.labels.get(record["client_port"])
         if label is None:
@@ -565,8 +623,8 @@ def truth_of(run, name, description):
     truth = {
         "scenario": name,
         "description": description,
-        "client": pytdx_version() + (" (TdxTradeApi)" if run.kind == "http" else
-                                     " (TdxHq_API)" if name != "official-handmade" else " not used: hand-made frames"),
+        "client": pytdx_version() + {"http": " (TdxTradeApi)", "exquote": " (TdxExHq_API)"}.get(
+            run.kind, " (TdxHq_API)" if name != "official-handmade" else " not used: hand-made frames"),
         "trading_day": "%04d%02d%02d" % market.TRADING_DAY,
         "notes": run.notes,
         "secrets": run.secrets,

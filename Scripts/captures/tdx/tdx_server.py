@@ -17,6 +17,11 @@ sequence id echo, byte 9 = 0, command echo, wire and raw sizes) and a body:
   0x0fb4  history minute data                          u16 n, 4 bytes, n x 3 varints
   0x0fc5  transactions                                 u16 n + trades
   0x02c5  file meta (block files, broker config zips)  u32 size, 1, 32 hex digits, 0
+  0x2454  extended-market set-up (port 7727)           invented 40-byte body (pytdx ignores it)
+  0x23f4  extended markets                             u16 n + n x 64-byte records
+  0x23f0  extended instrument count                    31 bytes, u32 count at 19
+  0x23f5  extended instrument info                     u32 start, u16 n + n x 64-byte records
+  0x23fa  extended instrument quote                    150 bytes of u8/9s/float32/u32 fields
   0x0004  heartbeat (official client)                  invented 10-byte body
   0x000b  official-client login (hand-made client)     invented 24-byte body
   other   recorded and answered with an empty-looking 2-byte body (u16 0)
@@ -110,6 +115,13 @@ def official_login_body():
     return struct.pack("<HI", 1, year * 10000 + month * 100 + day) + bytes(18)
 
 
+def ex_setup_body():
+    """Reply to the extended-market set-up (0x2454): invented 40 bytes (u32 date, u32 time
+    HHMMSS, then zeros)."""
+    year, month, day = market.TRADING_DAY
+    return struct.pack("<II", year * 10000 + month * 100 + day, 143000) + bytes(32)
+
+
 def file_meta_body(name):
     content = FILES.get(name, b"")
     return wire.encode_file_meta(len(content), hashlib.md5(content).hexdigest())
@@ -195,6 +207,26 @@ class Session:
         if command == 0x02c5:
             body = file_meta_body(values["file_name"])
             return body, wire.decode_file_meta(body)
+        return self.extended_body(command, values)
+
+    def extended_body(self, command, values):
+        """Replies of the extended market (flag 0x01 requests)."""
+        if command == 0x2454:
+            return ex_setup_body(), None
+        if command == 0x23f4:
+            return wire.encode_ex_markets(market.EX_MARKETS), {"count": len(market.EX_MARKETS),
+                                                               "markets": market.EX_MARKETS}
+        if command == 0x23f0:
+            return wire.encode_ex_count(len(market.EX_INSTRUMENTS)), {"count": len(market.EX_INSTRUMENTS),
+                                                                     "tag": "TDX_DS"}
+        if command == 0x23f5:
+            items = market.ex_instruments(values["start"], values["count"])
+            return wire.encode_ex_instruments(values["start"], items), {"start": values["start"], "count": len(items),
+                                                                        "instruments": items}
+        if command == 0x23fa:
+            self.quote_serial += 1
+            quote = market.ex_quote(values["market"], values["code"], self.quote_serial)
+            return wire.encode_ex_quote(quote), quote
         return struct.pack("<H", 0), None
 
     def quotes(self, values):

@@ -29,9 +29,9 @@ MAX_BODY = 0xFFFF
 COMMANDS = {
     0x0004: "heartbeat",
     0x000b: "official_login",
-    0x000d: "setup1",
+    0x000d: "setup1",            # pytdx SetupCmd1 and SetupCmd2 (body 01 / 02)
     0x0015: "ping",
-    0x0fdb: "setup2",
+    0x0fdb: "setup3",            # pytdx SetupCmd3
     0x044e: "security_count",
     0x0450: "security_list",
     0x044d: "security_list_new",
@@ -49,6 +49,12 @@ COMMANDS = {
     0x02d0: "company_info_content",
     0x02c5: "file_meta",
     0x06b9: "file_data",
+    # extended market (port 7727, flag 0x01)
+    0x2454: "ex_setup",
+    0x23f4: "ex_markets",
+    0x23f0: "ex_instrument_count",
+    0x23f5: "ex_instrument_info",
+    0x23fa: "ex_instrument_quote",
 }
 
 # Bar categories whose dates are packed (u16 day, u16 minutes) rather than u32 YYYYMMDD.
@@ -275,6 +281,16 @@ def describe_request_body(command, body):
         return {"file_name": body.split(b"\0", 1)[0].decode("ascii"), "field_size": len(body)}
     if command == 0x000b:
         return describe_official_login(body)
+    if command == 0x2454:
+        return {"body_length": len(body), "block_hex": body[:8].hex(),
+                "block_repeats": next(i for i in range(len(body) // 8 + 1) if body[8 * i:8 * i + 8] != body[:8]),
+                "tail_hex": body[72:].hex()}
+    if command == 0x23f5:
+        start, count = struct.unpack("<IH", body)
+        return {"start": start, "count": count}
+    if command == 0x23fa:
+        market, code = struct.unpack("<B9s", body)
+        return {"market": market, "code": code.rstrip(b"\0").decode("ascii")}
     return {"body_hex": body.hex()} if len(body) <= 64 else {"body_length": len(body),
                                                              "body_sha256_16": sha16(body)}
 
@@ -538,6 +554,86 @@ def decode_file_meta(body):
     return {"size": size, "byte4": one, "hash": digest.decode("ascii"), "byte37": zero}
 
 
+# ---------------------------------------------------------------------------------------------
+# Extended market reply bodies (float32 / u32 structures, no varints)
+
+EX_MARKET = struct.Struct("<B32sB2s26s2s")      # 64 bytes
+EX_INSTRUMENT = struct.Struct("<BB3s9s17s9s")   # 40 bytes used of each 64-byte record
+EX_QUOTE = struct.Struct("<B9s4s5f9I5f5I5f5I")  # 150 bytes
+EX_QUOTE_FIELDS = ["pre_close", "open", "high", "low", "price", "kaicang", "reserved1", "zongliang", "xianliang",
+                   "reserved2", "neipan", "waipan", "reserved3", "chicang"]
+
+
+def encode_ex_markets(markets):
+    """0x23f4: u16 n, then n x 64 bytes: u8 category, 32-byte GBK name, u8 market, 2-byte short
+    name, 26 zero bytes, 2 bytes (zero here)."""
+    out = bytearray(struct.pack("<H", len(markets)))
+    for m in markets:
+        out += EX_MARKET.pack(m["category"], gbk_field(m["name"], 32), m["market"], gbk_field(m["short_name"], 2),
+                              bytes(26), bytes(2))
+    return bytes(out)
+
+
+def decode_ex_markets(body):
+    count, = struct.unpack_from("<H", body)
+    markets = []
+    for index in range(count):
+        category, name, market_id, short, _, _ = EX_MARKET.unpack_from(body, 2 + 64 * index)
+        markets.append({"category": category, "name": gbk_text(name), "market": market_id, "short_name": gbk_text(short)})
+    return {"count": count, "markets": markets}
+
+
+def encode_ex_count(count):
+    """0x23f0: 31 bytes: "TDX_DS" NUL-padded to 11, u32, u32 1, u32 COUNT at offset 19, u32, u32 0
+    (only the count is read by pytdx; the other values are invented)."""
+    return wire_pad(b"TDX_DS", 11) + struct.pack("<IIIII", 0xDC1F, 1, count, 0x74, 0)
+
+
+def wire_pad(data, size):
+    return data + bytes(size - len(data))
+
+
+def decode_ex_count(body):
+    return {"count": struct.unpack_from("<I", body, 19)[0], "tag": gbk_text(body[:11])}
+
+
+def encode_ex_instruments(start, instruments):
+    """0x23f5: u32 start, u16 n, then n x 64 bytes: u8 category, u8 market, 3 zero bytes, 9-byte
+    code, 17-byte GBK name, 9-byte GBK description, 24 zero bytes."""
+    out = bytearray(struct.pack("<IH", start, len(instruments)))
+    for item in instruments:
+        out += EX_INSTRUMENT.pack(item["category"], item["market"], bytes(3), wire_pad(item["code"].encode("ascii"), 9),
+                                  gbk_field(item["name"], 17), gbk_field(item["desc"], 9)) + bytes(24)
+    return bytes(out)
+
+
+def decode_ex_instruments(body):
+    start, count = struct.unpack_from("<IH", body)
+    items = []
+    for index in range(count):
+        category, market_id, _, code, name, desc = EX_INSTRUMENT.unpack_from(body, 6 + 64 * index)
+        items.append({"category": category, "market": market_id, "code": gbk_text(code), "name": gbk_text(name),
+                      "desc": gbk_text(desc)})
+    return {"start": start, "count": count, "instruments": items}
+
+
+def encode_ex_quote(q):
+    """0x23fa: u8 market, 9-byte code, 4 zero bytes, float32 pre_close/open/high/low/price, u32
+    kaicang, reserved, zongliang, xianliang, reserved, neipan, waipan, reserved, chicang (open
+    interest), float32 bid1..5, u32 bid volumes 1..5, float32 ask1..5, u32 ask volumes 1..5."""
+    return EX_QUOTE.pack(q["market"], wire_pad(q["code"].encode("ascii"), 9), bytes(4),
+                         *[q[key] for key in EX_QUOTE_FIELDS], *q["bids"], *q["bid_vols"], *q["asks"], *q["ask_vols"])
+
+
+def decode_ex_quote(body):
+    values = EX_QUOTE.unpack(body)
+    quote = {"market": values[0], "code": gbk_text(values[1])}
+    quote.update(zip(EX_QUOTE_FIELDS, values[3:17]))
+    quote.update(bids=list(values[17:22]), bid_vols=list(values[22:27]), asks=list(values[27:32]),
+                 ask_vols=list(values[32:37]))
+    return quote
+
+
 def describe_reply_body(command, body, request_values=None):
     """Decoded values of a reply body, by command (bars need the request's category)."""
     if command == 0x044e:
@@ -556,6 +652,14 @@ def describe_reply_body(command, body, request_values=None):
         return decode_transactions(body)
     if command == 0x02c5:
         return decode_file_meta(body)
+    if command == 0x23f4:
+        return decode_ex_markets(body)
+    if command == 0x23f0:
+        return decode_ex_count(body)
+    if command == 0x23f5:
+        return decode_ex_instruments(body)
+    if command == 0x23fa:
+        return decode_ex_quote(body)
     return {"body_length": len(body), "body_sha256_16": sha16(body)}
 
 
@@ -593,6 +697,8 @@ ROW_COLUMNS = {
     "bars": ["year", "month", "day", "hour", "minute", "open", "close", "high", "low", "vol", "amount"],
     "points": ["price", "reserved", "vol"],
     "ticks": ["hour", "minute", "price", "vol", "num", "buyorsell", "reserved"],
+    "markets": ["category", "name", "market", "short_name"],
+    "instruments": ["category", "market", "code", "name", "desc"],
 }
 
 
