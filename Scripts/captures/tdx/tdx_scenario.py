@@ -590,6 +590,12 @@ def compact_frames(frames):
     return written
 
 
+def client_of(run, name):
+    if name == "official-handmade":
+        return "none: frames written by hand from the notes (tdx_scenario.py HandClient), no pytdx"
+    return pytdx_version() + {"http": " (TdxTradeApi)", "exquote": " (TdxExHq_API)"}.get(run.kind, " (TdxHq_API)")
+
+
 def truth_of(run, name, description):
     counts = {"to_server": collections.Counter(), "to_client": collections.Counter()}
     connections = []
@@ -623,8 +629,7 @@ def truth_of(run, name, description):
     truth = {
         "scenario": name,
         "description": description,
-        "client": pytdx_version() + {"http": " (TdxTradeApi)", "exquote": " (TdxExHq_API)"}.get(
-            run.kind, " (TdxHq_API)" if name != "official-handmade" else " not used: hand-made frames"),
+        "client": client_of(run, name),
         "trading_day": "%04d%02d%02d" % market.TRADING_DAY,
         "notes": run.notes,
         "secrets": run.secrets,
