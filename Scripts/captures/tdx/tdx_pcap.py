@@ -7,9 +7,10 @@
 
 `rewrite` reads a tcpdump capture (pcap, Ethernet, IPv4) of a tdx_scenario.py run and gives
 every connection the addresses of its simulated client and of the server (truth "client_ip",
-"server_ip") and the server the port of its kind (7709 quotes, 7727 extended market, 10092 the TdxTradeServer
-wrapper: truth "wire_server_port"), recomputes the IPv4 and TCP checksums, and writes the truth
-with those ports.
+"server_ip") and the server the port of its kind (7709 quotes, 7727 extended market, 10092 the
+TdxTradeServer wrapper: truth "wire_server_port"), rewrites the HTTP Host header (127.0.0.1:PORT, written by the
+client) to that address and port (same length), recomputes the IPv4 and TCP checksums, and writes
+the truth with those ports and headers.
 
 `check` reassembles every connection of a rewritten capture and verifies that
   - each packet carries the addresses the truth gives its connection, with valid checksums;
@@ -17,7 +18,7 @@ with those ports.
     with the same offsets, header fields and decoded values (tdx_wire.py / tdx_trade_http.py
     decode the bytes again, replies paired with requests by sequence id and command);
   - in HTTP captures, the clear passwords ("secrets") occur in the file when the transport is
-    plain and do not occur when it is encrypted.
+    plain and do not occur when it is encrypted; no capture holds the text 127.0.0.1.
 It exits 1 with the first difference.
 
 `dump` prints frames of a capture as hex: each request whole, each reply's header and the first
@@ -59,21 +60,56 @@ def set_server_port(segment, direction, port):
     struct.pack_into(">H", segment.data, at, port)
 
 
+def host_headers(connection):
+    """(recorded, rewritten) Host header lines of an HTTP connection: 127.0.0.1:PORT becomes the
+    server's address and port, which has the same length for 5-digit ports (no TCP sequence
+    number changes)."""
+    old = f"Host: 127.0.0.1:{connection['server_port']}".encode("ascii")
+    new = f"Host: {connection['server_ip']}:{connection['wire_server_port']}".encode("ascii")
+    if len(old) != len(new):
+        raise CheckError(f"Host header {old!r} and {new!r} differ in length; record with a 5-digit port")
+    return old, new
+
+
+def rewrite_host(segment, connection):
+    """Rewrites the Host header in a client packet of an HTTP connection; 1 when it did."""
+    old, new = host_headers(connection)
+    payload = segment.payload
+    at = payload.find(old + b"\r\n")
+    if at < 0:
+        return 0
+    start = segment.payload_start + at
+    segment.data[start:start + len(new)] = new
+    return 1
+
+
 def rewrite(pcap, truth_path, out, out_truth):
     truth = load(truth_path)
     global_header, _, records = read_pcap(pcap)
     connections = Connections(truth)
     written = []
+    hosts = 0
     for header, packet in records:
         segment = Segment(packet)
         connection, direction = connections.locate(segment)
         client, server = connection["client_ip"], connection["server_ip"]
         segment.set_addresses(*((client, server) if direction == "to_server" else (server, client)))
+        if connection["role"] == "http" and direction == "to_server":
+            hosts += rewrite_host(segment, connection)
         set_server_port(segment, direction, connection["wire_server_port"])
         segment.fix_checksums()
         written.append((header, bytes(segment.data)))
+    requests = sum(1 for connection in truth["connections"] if connection["role"] == "http"
+                   for frame in connection["frames"] if frame["direction"] == "to_server")
+    if hosts != requests:
+        raise CheckError(f"rewrote {hosts} Host headers, the truth has {requests} HTTP requests")
     write_pcap(out, global_header, written)
     for connection in truth["connections"]:
+        if connection["role"] == "http":
+            old, new = (line.decode("ascii").split(": ", 1)[1] for line in host_headers(connection))
+            for frame in connection["frames"]:
+                frame["headers"] = [[name, new if name == "Host" and value == old else value]
+                                    for name, value in frame["headers"]]
         connection["server_port"] = connection.pop("wire_server_port")
     truth["capture"] = os.path.basename(out)
     wire.write_truth(truth, out_truth)
@@ -133,9 +169,12 @@ def transport_of(truth):
 
 
 def check_secrets(pcap, truth):
-    """Plain HTTP: every secret is in the file (the decoder must hide it); encrypted: none is."""
+    """Plain HTTP: every secret is in the file (the decoder must hide it); encrypted: none is.
+    No file holds the loopback address."""
     with open(pcap, "rb") as handle:
         data = handle.read()
+    if b"127.0.0.1" in data:
+        raise CheckError("the loopback address 127.0.0.1 is still in the file (Host header?)")
     encrypted = bool(truth.get("http_transport"))
     for secret in truth.get("secrets", []):
         if (secret.encode("utf-8") in data) == encrypted:
