@@ -1,0 +1,367 @@
+import ProtocolKit
+
+/// Turns a decoded message into the output: the `ctp` record (header, fields by name) and the
+/// normalised `trading` event in the shared vocabulary. Built only when someone wants it.
+enum CTPEventBuilder {
+    static func message(
+        _ message: CTPMessage, front: CTPFront?, flow: FlowInfo, direction: Direction, time: Timestamp,
+        interest: EventInterest
+    ) -> TradingEvent {
+        let transaction = CTPTransactions.named(message.header.tid)
+        var record: FieldValue?
+        if interest.records {
+            record = .object(self.record(message, transaction: transaction, front: front))
+        }
+        let (kind, fields) = interest.tradingEvents ? trading(message, front: front) : (EventKind.message, [])
+        return TradingEvent(time: time, flow: flow, direction: direction, protocolName: "ctp", kind: kind, fields: fields, record: record)
+    }
+
+    /// A heartbeat (FTD Type 0 frame with a keep-alive or heartbeat-timeout tag).
+    static func link(
+        _ extension: CTPExtension, area: UnsafeRawBufferPointer, anomalies: CTPAnomalySet, front: CTPFront?,
+        flow: FlowInfo, direction: Direction, time: Timestamp, interest: EventInterest
+    ) -> TradingEvent {
+        let isHeartbeat = `extension`.keepAlive || `extension`.heartbeatTimeout != nil
+        var record: FieldValue?
+        if interest.records {
+            var top: [(String, FieldValue)] = [("ftd_type", .uint(0))]
+            if `extension`.heartbeatTimeout != nil {
+                top.append(("link", .string("heartbeat_timeout")))
+            } else if `extension`.keepAlive {
+                top.append(("link", .string("keep_alive")))
+            }
+            if let timeout = `extension`.heartbeatTimeout { top.append(("heartbeat_timeout", .uint(UInt64(timeout)))) }
+            if let front { top.append(("front", .string(front.rawValue))) }
+            let tags = CTPExtension.record(area)
+            if !tags.isEmpty { top.append(("ext", .array(tags))) }
+            if !anomalies.isEmpty { top.append(("anomalies", names(anomalies))) }
+            record = .object(top)
+        }
+        var fields: [(String, FieldValue)] = []
+        if interest.tradingEvents {
+            if let front { fields.append(("ctp.front", .string(front.rawValue))) }
+            if let timeout = `extension`.heartbeatTimeout { fields.append(("heartbeat_timeout", .uint(UInt64(timeout)))) }
+            if !anomalies.isEmpty { fields.append(("anomalies", names(anomalies))) }
+        }
+        return TradingEvent(
+            time: time, flow: flow, direction: direction, protocolName: "ctp", kind: isHeartbeat ? .heartbeat : .message,
+            fields: fields, record: record)
+    }
+
+    // MARK: - The record
+
+    private static func record(_ message: CTPMessage, transaction: CTPTransaction?, front: CTPFront?) -> [(String, FieldValue)] {
+        let header = message.header
+        var top: [(String, FieldValue)] = [("tid", .string(CTPFormat.hex(header.tid, digits: 4)))]
+        if let transaction { top.append(("tid_name", .string(transaction.name))) }
+        top.append(("version", .uint(UInt64(header.version))))
+        top.append(("chain", .string(String(UnicodeScalar(header.chain)))))
+        top.append(("series", .uint(UInt64(header.series))))
+        top.append(("sequence", .uint(UInt64(header.sequence))))
+        top.append(("request_id", .uint(UInt64(header.requestID))))
+        top.append(("field_count", .uint(UInt64(header.fieldCount))))
+        top.append(("content_length", .uint(UInt64(message.contentBytes))))
+        if message.packets > 1 { top.append(("packets", .uint(UInt64(message.packets)))) }
+        top.append(("compressed", .bool(message.compressed)))
+        if message.ftdType != CTPFrameHeader.compressedType { top.append(("ftd_type", .uint(UInt64(message.ftdType)))) }
+        if let front { top.append(("front", .string(front.rawValue))) }
+        if let version = message.apiVersion { top.append(("api_version", .string(version))) }
+        if !message.extensions.isEmpty { top.append(("ext", .array(message.extensions))) }
+        var fields: [(String, FieldValue)] = []
+        for field in message.fields {
+            var value: [(String, FieldValue)]
+            if field.members.isEmpty {
+                value = [("length", .uint(UInt64(field.length)))]
+            } else {
+                value = field.members
+            }
+            if field.recognised {
+                value.insert(("fid", .string(CTPFormat.hex(UInt32(field.fid), digits: 4))), at: 0)
+                value.insert(("recognised_by", .string("length")), at: 1)
+            }
+            if let existing = fields.lastIndex(where: { $0.0 == field.name }) {
+                // A repeated field (instruments of a subscription, dissemination entries) becomes a list.
+                if case .array(var values) = fields[existing].1 {
+                    values.append(.object(value))
+                    fields[existing].1 = .array(values)
+                } else {
+                    fields[existing].1 = .array([fields[existing].1, .object(value)])
+                }
+            } else {
+                fields.append((field.name, .object(value)))
+            }
+        }
+        top.append(("fields", .object(fields)))
+        if !message.anomalies.isEmpty { top.append(("anomalies", names(message.anomalies))) }
+        return top
+    }
+
+    private static func names(_ anomalies: CTPAnomalySet) -> FieldValue {
+        .array(anomalies.members.map { .string($0.rawValue) })
+    }
+
+    // MARK: - The trading event
+
+    /// The AppType names of RspAuthenticate (`TThostFtdcAppTypeType`).
+    static func appTypeName(_ code: String) -> String? {
+        switch code {
+        case "1": "direct"
+        case "2": "relay_many_to_many"
+        case "3": "relay_one_to_many"
+        case "4": "unknown"
+        default: nil
+        }
+    }
+
+    private static func trading(_ message: CTPMessage, front: CTPFront?) -> (EventKind, [(String, FieldValue)]) {
+        let tid = message.header.tid
+        var fields: [(String, FieldValue)] = [("ctp.tid", .string(CTPFormat.hex(tid, digits: 4)))]
+        if let front { fields.append(("ctp.front", .string(front.rawValue))) }
+        if let version = message.apiVersion { fields.append(("ctp.api_version", .string(version))) }
+        var builder = TradingFields(fields: fields)
+        let result = message.field("RspInfo")
+        let failed = (result?.int("ErrorID") ?? 0) != 0
+        let kind: EventKind
+        switch tid {
+        case CTPTransactions.reqAuthenticate:
+            kind = .authenticate
+            if let request = message.field("ReqAuthenticate") ?? message.field("AuthenticationInfo") {
+                builder.add("broker_id", request, "BrokerID")
+                builder.add("user_id", request, "UserID")
+                builder.add("client_product", request, "UserProductInfo")
+                builder.add("app_id", request, "AppID")
+                builder.fields.append(("auth_code_present", .bool(request["AuthCode"] != nil || request["AuthInfo"] != nil)))
+                builder.addAppType(request)
+                builder.add("reported_ip", request, "ClientIPAddress")
+            }
+        case CTPTransactions.rspAuthenticate:
+            kind = .authenticateResult
+            if let response = message.field("RspAuthenticate") ?? message.field("AuthenticationInfo") {
+                builder.add("broker_id", response, "BrokerID")
+                builder.add("user_id", response, "UserID")
+                builder.add("client_product", response, "UserProductInfo")
+                builder.add("app_id", response, "AppID")
+                builder.addAppType(response)
+            }
+            builder.addResult(result)
+        case CTPTransactions.reqUserLogin:
+            kind = .logon
+            if let login = message.field("ReqUserLogin") {
+                builder.add("broker_id", login, "BrokerID")
+                builder.add("user_id", login, "UserID")
+                builder.add("client_product", login, "UserProductInfo")
+                builder.add("interface_product", login, "InterfaceProductInfo")
+                builder.add("protocol_info", login, "ProtocolInfo")
+                builder.add("reported_mac", login, "MacAddress")
+                builder.add("reported_ip", login, "ClientIPAddress")
+                builder.addNumber("reported_port", login, "ClientIPPort", skipZero: true)
+                builder.add("login_remark", login, "LoginRemark")
+                builder.fields.append(("password_present", .bool(login["Password"] != nil)))
+                if login["OneTimePassword"] != nil { builder.fields.append(("one_time_password_present", .bool(true))) }
+            }
+        case CTPTransactions.rspUserLogin:
+            kind = .logonResult
+            if let login = message.field("RspUserLogin") {
+                builder.add("broker_id", login, "BrokerID")
+                builder.add("user_id", login, "UserID")
+                builder.add("trading_day", login, "TradingDay")
+                builder.add("login_time", login, "LoginTime")
+                builder.add("system_name", login, "SystemName")
+                builder.addNumber("front_id", login, "FrontID")
+                builder.addNumber("session_id", login, "SessionID")
+            }
+            builder.addResult(result)
+        case CTPTransactions.reqUserLogout, CTPTransactions.rspUserLogout:
+            kind = .logout
+            if let logout = message.field("UserLogout") {
+                builder.add("broker_id", logout, "BrokerID")
+                builder.add("user_id", logout, "UserID")
+            }
+            if result != nil { builder.addResult(result) }
+        case CTPTransactions.reqOrderInsert:
+            kind = .orderNew
+            if let order = message.field("InputOrder") { builder.addOrder(order) }
+        case CTPTransactions.reqOrderAction:
+            kind = .orderCancel
+            if let action = message.field("InputOrderAction") { builder.addOrderAction(action) }
+        case CTPTransactions.rtnTrade:
+            kind = .execution
+            if let trade = message.field("Trade") { builder.addTrade(trade) }
+        case CTPTransactions.subscribeMarketData, CTPTransactions.unsubscribeMarketData:
+            kind = .mdSubscribe
+            builder.fields.append(("subscription_type", .string(tid == CTPTransactions.subscribeMarketData ? "subscribe" : "unsubscribe")))
+            let instruments = message.fields.filter { $0.name == "SpecificInstrument" }.compactMap { $0.text("InstrumentID") }
+            builder.fields.append(("instruments", .array(instruments.map(FieldValue.string))))
+            builder.fields.append(("instrument_count", .uint(UInt64(instruments.count))))
+        case CTPTransactions.rtnDepthMarketData:
+            kind = .mdQuote
+            let quotes = message.fields.filter { $0.name == "DepthMarketData" }
+            if let quote = quotes.first { builder.addQuote(quote) }
+            if quotes.count > 1 {
+                builder.fields.append(("entry_count", .uint(UInt64(quotes.count))))
+                builder.fields.append(("instruments", .array(quotes.compactMap(\.instrument).map(FieldValue.string))))
+            }
+        default:
+            if let info = message.field(CTPFieldTable.userSystemInfoName) {
+                kind = .relayClientInfo
+                builder.addUserSystemInfo(info, tid: tid)
+            } else if failed || tid == CTPTransactions.rspError || tid == CTPTransactions.errRtnOrderInsert
+                || tid == CTPTransactions.errRtnOrderAction
+            {
+                kind = .reject
+                if let order = message.field("InputOrder") { builder.addOrder(order) }
+                if let action = message.field("InputOrderAction") { builder.addOrderAction(action) }
+                builder.addResult(result)
+            } else {
+                kind = .message
+                if tid == CTPTransactions.rtnOrder, let order = message.field("Order") {
+                    builder.addOrder(order)
+                    builder.add("order_sys_id", order, "OrderSysID")
+                    builder.add("order_status", order, "OrderStatus")
+                    builder.add("status_msg", order, "StatusMsg")
+                }
+            }
+        }
+        if !message.anomalies.isEmpty { builder.fields.append(("anomalies", names(message.anomalies))) }
+        return (kind, builder.fields)
+    }
+}
+
+/// The shared-vocabulary fields of one trading event, filled from decoded CTP fields.
+private struct TradingFields {
+    var fields: [(String, FieldValue)]
+
+    /// `name` = the text member `member` of `field`, when present.
+    mutating func add(_ name: String, _ field: CTPDecodedField, _ member: String) {
+        if let value = field.text(member) { fields.append((name, .string(value))) }
+    }
+
+    /// `name` = the numeric member `member` of `field`, when present (and not zero with `skipZero`).
+    mutating func addNumber(_ name: String, _ field: CTPDecodedField, _ member: String, skipZero: Bool = false) {
+        guard let value = field[member] else { return }
+        if skipZero, case .int(0) = value { return }
+        fields.append((name, value))
+    }
+
+    /// `app_type` (its name) and `app_type_code` from AppType.
+    mutating func addAppType(_ field: CTPDecodedField) {
+        guard let code = field.text("AppType") else { return }
+        fields.append(("app_type", .string(CTPEventBuilder.appTypeName(code) ?? code)))
+        fields.append(("app_type_code", .string(code)))
+    }
+
+    /// `result_code` (ErrorID) and `text` (ErrorMsg) of a RspInfo.
+    mutating func addResult(_ result: CTPDecodedField?) {
+        fields.append(("result_code", .int(result?.int("ErrorID") ?? 0)))
+        if let result { add("text", result, "ErrorMsg") }
+    }
+
+    /// `buy` / `sell` from a Direction letter ('0' / '1').
+    mutating func addSide(_ field: CTPDecodedField) {
+        guard let direction = field.text("Direction") else { return }
+        fields.append(("side", .string(direction == "0" ? "buy" : direction == "1" ? "sell" : direction)))
+    }
+
+    /// The fields InputOrder, Order and the order part of a reject share.
+    mutating func addOrder(_ order: CTPDecodedField) {
+        add("account", order, "InvestorID")
+        add("broker_id", order, "BrokerID")
+        add("user_id", order, "UserID")
+        if let instrument = order.instrument { fields.append(("instrument", .string(instrument))) }
+        add("exchange", order, "ExchangeID")
+        addSide(order)
+        addNumber("price", order, "LimitPrice")
+        addNumber("quantity", order, "VolumeTotalOriginal")
+        add("order_id", order, "OrderRef")
+        add("order_price_type", order, "OrderPriceType")
+        add("offset", order, "CombOffsetFlag")
+        add("hedge", order, "CombHedgeFlag")
+        add("time_condition", order, "TimeCondition")
+        add("client_id", order, "ClientID")
+        add("invest_unit", order, "InvestUnitID")
+        add("reported_ip", order, "IPAddress")
+        add("reported_mac", order, "MacAddress")
+    }
+
+    mutating func addOrderAction(_ action: CTPDecodedField) {
+        add("account", action, "InvestorID")
+        add("broker_id", action, "BrokerID")
+        add("user_id", action, "UserID")
+        if let instrument = action.instrument { fields.append(("instrument", .string(instrument))) }
+        add("exchange", action, "ExchangeID")
+        add("order_id", action, "OrderRef")
+        add("order_sys_id", action, "OrderSysID")
+        addNumber("front_id", action, "FrontID")
+        addNumber("session_id", action, "SessionID")
+        if let flag = action.text("ActionFlag") {
+            fields.append(("action", .string(flag == "0" ? "cancel" : flag == "3" ? "modify" : flag)))
+        }
+        addNumber("price", action, "LimitPrice")
+        add("invest_unit", action, "InvestUnitID")
+        add("reported_ip", action, "IPAddress")
+        add("reported_mac", action, "MacAddress")
+    }
+
+    mutating func addTrade(_ trade: CTPDecodedField) {
+        add("account", trade, "InvestorID")
+        add("broker_id", trade, "BrokerID")
+        add("user_id", trade, "UserID")
+        if let instrument = trade.instrument { fields.append(("instrument", .string(instrument))) }
+        add("exchange", trade, "ExchangeID")
+        addSide(trade)
+        addNumber("last_price", trade, "Price")
+        addNumber("last_quantity", trade, "Volume")
+        add("order_id", trade, "OrderRef")
+        add("order_sys_id", trade, "OrderSysID")
+        add("trade_id", trade, "TradeID")
+        add("trade_time", trade, "TradeTime")
+        add("offset", trade, "OffsetFlag")
+        add("client_id", trade, "ClientID")
+        add("invest_unit", trade, "InvestUnitID")
+    }
+
+    mutating func addQuote(_ quote: CTPDecodedField) {
+        if let instrument = quote.instrument { fields.append(("instrument", .string(instrument))) }
+        add("exchange", quote, "ExchangeID")
+        addNumber("price", quote, "LastPrice")
+        addNumber("volume", quote, "Volume")
+        addNumber("open_interest", quote, "OpenInterest")
+        addNumber("bid_price", quote, "BidPrice1")
+        addNumber("bid_quantity", quote, "BidVolume1")
+        addNumber("ask_price", quote, "AskPrice1")
+        addNumber("ask_quantity", quote, "AskVolume1")
+        if let time = quote.text("UpdateTime") {
+            let millisecond = quote.int("UpdateMillisec") ?? 0
+            let padded = String(millisecond + 1000).dropFirst()
+            fields.append(("update_time", .string("\(time).\(padded)")))
+        }
+        add("trading_day", quote, "TradingDay")
+        add("action_day", quote, "ActionDay")
+    }
+
+    mutating func addUserSystemInfo(_ info: CTPDecodedField, tid: UInt32) {
+        if tid == CTPTransactions.registerUserSystemInfo {
+            fields.append(("relay_call", .string("register")))
+        } else if tid == CTPTransactions.submitUserSystemInfo {
+            fields.append(("relay_call", .string("submit")))
+        }
+        add("broker_id", info, "BrokerID")
+        add("user_id", info, "UserID")
+        add("app_id", info, "ClientAppID")
+        add("reported_ip", info, "ClientPublicIP")
+        addNumber("reported_port", info, "ClientIPPort", skipZero: true)
+        add("client_login_time", info, "ClientLoginTime")
+        add("login_remark", info, "ClientLoginRemark")
+        if case .object(let blob)? = info["ClientSystemInfo"] {
+            for (name, value) in blob {
+                fields.append((name == "length" ? "terminal_info_length" : "terminal_info_hash", value))
+            }
+        }
+        if info.recognised { fields.append(("ctp.recognised_by_length", .bool(true))) }
+    }
+}
+
+extension CTPDecodedField {
+    /// The instrument: InstrumentID, or in 6.5.1+ bodies cut before it, nothing (the old slot is hidden).
+    var instrument: String? { text("InstrumentID") }
+}
