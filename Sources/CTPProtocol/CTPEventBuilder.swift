@@ -59,7 +59,7 @@ enum CTPEventBuilder {
         top.append(("series", .uint(UInt64(header.series))))
         top.append(("sequence", .uint(UInt64(header.sequence))))
         top.append(("request_id", .uint(UInt64(header.requestID))))
-        top.append(("field_count", .uint(UInt64(header.fieldCount))))
+        top.append(("field_count", .uint(UInt64(message.fieldCount))))
         top.append(("content_length", .uint(UInt64(message.contentBytes))))
         if message.packets > 1 { top.append(("packets", .uint(UInt64(message.packets)))) }
         top.append(("compressed", .bool(message.compressed)))

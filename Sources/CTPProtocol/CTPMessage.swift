@@ -8,6 +8,8 @@ struct CTPMessage {
     var packets = 1
     /// The FTDC content bytes of all its packets.
     var contentBytes = 0
+    /// The field counts of all its packets' headers.
+    var fieldCount = 0
     /// The FTD type of its frames (1 or 2).
     var ftdType: UInt8
     /// Whether its frames were zero-run compressed.

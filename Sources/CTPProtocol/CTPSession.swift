@@ -258,7 +258,8 @@ final class CTPSession: DecoderSession {
         let continued = header.chain == CTPMessageHeader.continued
         if !continued && streams[direction].chain == nil {
             // The usual case: a message of one packet.
-            var message = CTPMessage(header: header, contentBytes: content.count, ftdType: frameType, compressed: compressed)
+            var message = CTPMessage(
+                header: header, contentBytes: content.count, fieldCount: Int(header.fieldCount), ftdType: frameType, compressed: compressed)
             message.fields = fields
             message.anomalies = anomalies
             if wantsEvents && interest.records && !area.isEmpty { message.extensions = CTPExtension.record(area) }
@@ -271,6 +272,7 @@ final class CTPSession: DecoderSession {
         if chain.packets == 0, wantsEvents && interest.records && !area.isEmpty { chain.extensions = CTPExtension.record(area) }
         chain.packets += 1
         chain.contentBytes += content.count
+        chain.fieldCount += Int(header.fieldCount)
         chain.header.chain = header.chain
         chain.compressed = chain.compressed || compressed
         chain.anomalies.formUnion(anomalies)

@@ -112,6 +112,7 @@ struct CTPSessionTests {
 
         let query = toClient[7]
         #expect(query.ctp("packets") == .uint(3))
+        #expect(query.ctp("field_count") == .uint(6))
         #expect(query.ctp("chain") == .string("L"))
         if case .array(let positions)? = query.ctpFields.first(where: { $0.0 == "InvestorPosition" })?.1 {
             #expect(positions.count == 6)

@@ -101,3 +101,18 @@ extension TradingEvent {
     /// The record's TID.
     var tid: String? { if case .string(let tid)? = ctp("tid") { tid } else { nil } }
 }
+
+/// The sample sessions of TestSupport as one stream per direction.
+enum CTPConversations {
+    static func streams(_ steps: [(CTPSampleSessions.Sender, [UInt8])]) -> [(Direction, [UInt8])] {
+        [
+            (.toServer, steps.filter { $0.0 == .client }.flatMap(\.1)),
+            (.toClient, steps.filter { $0.0 == .server }.flatMap(\.1)),
+        ]
+    }
+
+    static var trader: [(Direction, [UInt8])] { streams(CTPSampleSessions.trader) }
+    static var marketData: [(Direction, [UInt8])] { streams(CTPSampleSessions.marketData) }
+    static var order: CTPStructs.Order { CTPSampleSessions.order }
+    static func terminalBlob(_ seed: UInt64) -> [UInt8] { CTPSampleSessions.terminalBlob(seed) }
+}
