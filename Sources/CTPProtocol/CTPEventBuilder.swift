@@ -3,16 +3,17 @@ import ProtocolKit
 /// Turns a decoded message into the output: the `ctp` record (header, fields by name) and the
 /// normalised `trading` event in the shared vocabulary. Built only when someone wants it.
 enum CTPEventBuilder {
+    /// A message, read against what its connection said before it (`facts`).
     static func message(
-        _ message: CTPMessage, front: CTPFront?, flow: FlowInfo, direction: Direction, time: Timestamp,
+        _ message: CTPMessage, facts: CTPSessionFacts, flow: FlowInfo, direction: Direction, time: Timestamp,
         interest: EventInterest
     ) -> TradingEvent {
         let transaction = CTPTransactions.named(message.header.tid)
         var record: FieldValue?
         if interest.records {
-            record = .object(self.record(message, transaction: transaction, front: front))
+            record = .object(self.record(message, transaction: transaction, front: facts.front))
         }
-        let (kind, fields) = interest.tradingEvents ? trading(message, front: front) : (EventKind.message, [])
+        let (kind, fields) = interest.tradingEvents ? trading(message, facts: facts) : (EventKind.message, [])
         return TradingEvent(time: time, flow: flow, direction: direction, protocolName: "ctp", kind: kind, fields: fields, record: record)
     }
 
@@ -113,10 +114,10 @@ enum CTPEventBuilder {
         }
     }
 
-    private static func trading(_ message: CTPMessage, front: CTPFront?) -> (EventKind, [(String, FieldValue)]) {
+    private static func trading(_ message: CTPMessage, facts: CTPSessionFacts) -> (EventKind, [(String, FieldValue)]) {
         let tid = message.header.tid
         var fields: [(String, FieldValue)] = [("ctp.tid", .string(CTPFormat.hex(tid, digits: 4)))]
-        if let front { fields.append(("ctp.front", .string(front.rawValue))) }
+        if let front = facts.front { fields.append(("ctp.front", .string(front.rawValue))) }
         if let version = message.apiVersion { fields.append(("ctp.api_version", .string(version))) }
         var builder = TradingFields(fields: fields)
         let result = message.field("RspInfo")
@@ -125,23 +126,32 @@ enum CTPEventBuilder {
         switch tid {
         case CTPTransactions.reqAuthenticate:
             kind = .authenticate
-            if let request = message.field("ReqAuthenticate") ?? message.field("AuthenticationInfo") {
+            if let request = message.field("AuthenticationInfo") ?? message.field("ReqAuthenticate") {
                 builder.add("broker_id", request, "BrokerID")
                 builder.add("user_id", request, "UserID")
                 builder.add("client_product", request, "UserProductInfo")
                 builder.add("app_id", request, "AppID")
-                builder.fields.append(("auth_code_present", .bool(request["AuthCode"] != nil || request["AuthInfo"] != nil)))
-                builder.addAppType(request)
                 builder.add("reported_ip", request, "ClientIPAddress")
+                if request.name == "ReqAuthenticate" {
+                    builder.fields.append(("auth_code_present", .bool(request["AuthCode"] != nil)))
+                } else {
+                    // The 6.7.11 library never sends the AuthCode; its answer to a challenge is AuthInfo.
+                    builder.fields.append(("auth_info_present", .bool(request["AuthInfo"] != nil)))
+                }
             }
         case CTPTransactions.rspAuthenticate:
             kind = .authenticateResult
-            if let response = message.field("RspAuthenticate") ?? message.field("AuthenticationInfo") {
+            if let response = message.field("AuthenticationInfo") ?? message.field("RspAuthenticate") {
                 builder.add("broker_id", response, "BrokerID")
                 builder.add("user_id", response, "UserID")
                 builder.add("client_product", response, "UserProductInfo")
                 builder.add("app_id", response, "AppID")
                 builder.addAppType(response)
+                if let result = response.int("IsResult") {
+                    // IsResult 0 with AuthInfo: a challenge the client must answer; 1: authenticated.
+                    builder.fields.append(("authenticated", .bool(result == 1)))
+                    if result == 0 && response["AuthInfo"] != nil { builder.fields.append(("challenge", .bool(true))) }
+                }
             }
             builder.addResult(result)
         case CTPTransactions.reqUserLogin:
@@ -204,13 +214,13 @@ enum CTPEventBuilder {
         default:
             if let info = message.field(CTPFieldTable.userSystemInfoName) {
                 kind = .relayClientInfo
-                builder.addUserSystemInfo(info, tid: tid)
+                builder.addUserSystemInfo(info, facts: facts)
             } else if failed || tid == CTPTransactions.rspError || tid == CTPTransactions.errRtnOrderInsert
                 || tid == CTPTransactions.errRtnOrderAction
             {
                 kind = .reject
                 if let order = message.field("InputOrder") { builder.addOrder(order) }
-                if let action = message.field("InputOrderAction") { builder.addOrderAction(action) }
+                if let action = message.field("InputOrderAction") ?? message.field("OrderAction") { builder.addOrderAction(action) }
                 builder.addResult(result)
             } else {
                 kind = .message
@@ -339,12 +349,23 @@ private struct TradingFields {
         add("action_day", quote, "ActionDay")
     }
 
-    mutating func addUserSystemInfo(_ info: CTPDecodedField, tid: UInt32) {
-        if tid == CTPTransactions.registerUserSystemInfo {
-            fields.append(("relay_call", .string("register")))
-        } else if tid == CTPTransactions.submitUserSystemInfo {
-            fields.append(("relay_call", .string("submit")))
+    /// The end client a UserSystemInfo describes, and which call sent it: `register` (a relay,
+    /// before login), `submit` (a relay, after login) or `direct` (the library's own report for a
+    /// direct client: AppType 1, or before login with no relay-filled members). One TID serves all
+    /// three, so the call is told by the connection's AppType and login.
+    mutating func addUserSystemInfo(_ info: CTPDecodedField, facts: CTPSessionFacts) {
+        let relayFilled = info["ClientAppID"] != nil || info["ClientPublicIP"] != nil
+        let reportType: String
+        if facts.loggedIn {
+            reportType = "submit"
+        } else if facts.appType == "1" || (facts.appType == nil && !relayFilled) {
+            reportType = "direct"
+        } else {
+            reportType = "register"
         }
+        fields.append(("report_type", .string(reportType)))
+        if reportType != "direct", let appID = facts.appID { fields.append(("relay_app_id", .string(appID))) }
+        if let appType = facts.appType { fields.append(("session_app_type", .string(CTPEventBuilder.appTypeName(appType) ?? appType))) }
         add("broker_id", info, "BrokerID")
         add("user_id", info, "UserID")
         add("app_id", info, "ClientAppID")

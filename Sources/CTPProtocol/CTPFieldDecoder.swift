@@ -50,7 +50,7 @@ enum CTPFieldDecoder {
             }
             if !exact { anomalies.insert(.unknownFieldLength) }
             return CTPDecodedField(
-                fid: fid, name: spec.name, length: body.count, members: members(body, variant.layout),
+                fid: fid, name: variant.name ?? spec.name, length: body.count, members: members(body, variant.layout),
                 version: exact && !variant.version.isEmpty ? variant.version : nil, known: true)
         }
         if let variant = userSystemInfoVariant(body) {

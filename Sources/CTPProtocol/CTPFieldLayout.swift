@@ -64,6 +64,9 @@ struct CTPFieldVariant: Sendable {
     var version: String
     /// The layout whose members that fit in `length` are decoded.
     var layout: CTPLayout
+    /// The struct name when this length is another struct under the same id (0x4022 is
+    /// UserSystemInfo at 550 bytes and QrySecAgentTradeInfo at 24).
+    var name: String? = nil
 }
 
 /// A field id the decoder knows: its struct name and, for the fields it decodes, the layouts by length.

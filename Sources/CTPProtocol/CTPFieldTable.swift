@@ -20,9 +20,10 @@ enum CTPFieldTable {
     static let rspAuthenticate: UInt16 = 0x1011
     static let authenticationInfo: UInt16 = 0x1012
     static let specificInstrument: UInt16 = 0x2441
-    /// UserSystemInfo (RegisterUserSystemInfo, SubmitUserSystemInfo): not public yet; until it is,
-    /// the field is recognised by its length and content.
-    static let userSystemInfo: UInt16? = nil
+    /// UserSystemInfo (RegisterUserSystemInfo, SubmitUserSystemInfo, the direct report), as the
+    /// 6.7.11 library sends it; the same id is QrySecAgentTradeInfo at 24 bytes. Under another id
+    /// the field is still recognised by its length and content.
+    static let userSystemInfo: UInt16 = 0x4022
 
     /// The name given to a UserSystemInfo field, whether its id is known or it was recognised.
     static let userSystemInfoName = "UserSystemInfo"
@@ -129,6 +130,17 @@ enum CTPFieldTable {
         ]))
     }
 
+    static let orderActionLayout = CTPLayout([
+        ("BrokerID", .text(11)), ("InvestorID", .text(13)), ("OrderActionRef", .int), ("OrderRef", .text(13)),
+        ("RequestID", .int), ("FrontID", .int), ("SessionID", .int), ("ExchangeID", .text(9)), ("OrderSysID", .text(21)),
+        ("ActionFlag", .char), ("LimitPrice", .double), ("VolumeChange", .int), ("ActionDate", .text(9)),
+        ("ActionTime", .text(9)), ("TraderID", .text(21)), ("InstallID", .int), ("OrderLocalID", .text(13)),
+        ("ActionLocalID", .text(13)), ("ParticipantID", .text(11)), ("ClientID", .text(11)), ("BusinessUnit", .text(21)),
+        ("OrderActionStatus", .char), ("UserID", .text(16)), ("StatusMsg", .text(81)), ("reserve1", .hidden(31)),
+        ("BranchID", .text(9)), ("InvestUnitID", .text(17)), ("reserve2", .hidden(16)), ("MacAddress", .text(21)),
+        ("InstrumentID", .text(81)), ("IPAddress", .text(33)), ("OrderMemo", .text(13)), ("SessionReqSeq", .int),
+    ])
+
     private static func orderLayout(legacy: Bool) -> CTPLayout {
         CTPLayout(orderHead(instrument: legacy ? .text(31) : .hidden(31)) + [
             ("OrderLocalID", .text(13)), ("ExchangeID", .text(9)), ("ParticipantID", .text(11)), ("ClientID", .text(11)),
@@ -224,7 +236,7 @@ enum CTPFieldTable {
                 (143, "6.3.6", actionLegacy), (197, "6.3.15-6.3.19", actionLegacy),
                 (311, "6.5.1-6.7.2", actionCurrent), (328, "6.7.7+", actionCurrent),
             ]),
-            spec(0x0405, "OrderAction"),
+            spec(0x0405, "OrderAction", [(531, "6.7.7+", orderActionLayout)]),
             spec(trade, "Trade", [(312, "6.3.6", tradeLegacy), (329, "6.3.15-6.3.19", tradeLegacy), (491, "6.5.1+", tradeCurrent)]),
             spec(0x040F, "SettlementInfoConfirm"),
             spec(0x0700, "QryOrder"),
@@ -264,7 +276,12 @@ enum CTPFieldTable {
         let split = ["Base", "Static", "LastMatch", "BestPrice", "Bid23", "Ask23", "Bid45", "Ask45", "UpdateTime"]
         for (index, part) in split.enumerated() { list.append(spec(0x2431 + UInt16(index), "MarketData" + part)) }
         list.append(spec(0x2481, "MarketDataAveragePrice"))
-        if let fid = userSystemInfo { list.append(userSystemInfoSpec(fid)) }
+        var reports = userSystemInfoSpec(userSystemInfo)
+        reports.variants.insert(
+            CTPFieldVariant(length: 24, version: "", layout: CTPLayout([("BrokerID", .text(11)), ("BrokerSecAgentID", .text(13))]),
+                            name: "QrySecAgentTradeInfo"),
+            at: 0)
+        list.append(reports)
         return list
     }()
 

@@ -31,3 +31,39 @@ struct CTPMessage {
         fields.first { $0.version != nil }?.version
     }
 }
+
+/// What a connection has said so far that later messages are read against.
+struct CTPSessionFacts {
+    /// The front kind, once a message told it.
+    var front: CTPFront?
+    /// The AppType the front granted in RspAuthenticate, once known.
+    var appType: String?
+    /// The AppID authenticated on this connection.
+    var appID: String?
+    /// Whether a login was sent on this connection (and no logout since).
+    var loggedIn = false
+
+    /// Follows one decoded message.
+    mutating func update(with message: CTPMessage) {
+        switch message.header.tid {
+        case CTPTransactions.reqAuthenticate:
+            if let request = message.field("AuthenticationInfo") ?? message.field("ReqAuthenticate") {
+                appID = request.text("AppID") ?? appID
+            }
+        case CTPTransactions.rspAuthenticate:
+            if let response = message.field("AuthenticationInfo"), response.int("IsResult") == 1 {
+                appType = response.text("AppType") ?? appType
+                appID = response.text("AppID") ?? appID
+            } else if let response = message.field("RspAuthenticate") {
+                appType = response.text("AppType") ?? appType
+                appID = response.text("AppID") ?? appID
+            }
+        case CTPTransactions.reqUserLogin:
+            loggedIn = true
+        case CTPTransactions.reqUserLogout:
+            loggedIn = false
+        default:
+            break
+        }
+    }
+}

@@ -14,8 +14,8 @@ final class CTPSession: DecoderSession {
     /// What the run wants from decoders (fixed for a run, read once).
     private let interest: EventInterest
     private let wantsEvents: Bool
-    /// The front kind, once a message told it.
-    private var front: CTPFront?
+    /// What the connection said so far (front kind, AppType, login).
+    private var facts = CTPSessionFacts()
 
     init(flow: FlowInfo, events: any EventSink, options: CTPOptions, scratch: CTPScratch) {
         self.flow = flow
@@ -65,7 +65,7 @@ final class CTPSession: DecoderSession {
         streams[direction].ended = true
         if streams.toServer.ended && streams.toClient.ended && !reported {
             reported = true
-            switch front {
+            switch facts.front {
             case .trader: counters.traderFlows += 1
             case .marketData: counters.marketDataFlows += 1
             case nil: break
@@ -175,7 +175,7 @@ final class CTPSession: DecoderSession {
             count(anomalies)
             guard wantsEvents else { return }
             events.emit(CTPEventBuilder.link(
-                tags, area: area, anomalies: anomalies, front: front, flow: flow, direction: direction, time: time, interest: interest))
+                tags, area: area, anomalies: anomalies, front: facts.front, flow: flow, direction: direction, time: time, interest: interest))
         case CTPFrameHeader.ftdcType:
             packet(content, frameType: header.type, compressed: false, anomalies: anomalies, area: area, direction: direction, time: time)
         default:
@@ -235,7 +235,7 @@ final class CTPSession: DecoderSession {
         if Int(header.contentLength) != available { anomalies.insert(.contentLengthMismatch) }
         let content = UnsafeRawBufferPointer(
             rebasing: bytes[CTPMessageHeader.size..<(CTPMessageHeader.size + min(Int(header.contentLength), available))])
-        if front == nil { front = CTPTransactions.front(of: header.tid) }
+        if facts.front == nil { facts.front = CTPTransactions.front(of: header.tid) }
 
         var fields: [CTPDecodedField] = []
         let walk: CTPFields.Walk
@@ -294,7 +294,8 @@ final class CTPSession: DecoderSession {
         counters.messages &+= 1
         count(message.anomalies)
         guard wantsEvents else { return }
-        events.emit(CTPEventBuilder.message(message, front: front, flow: flow, direction: direction, time: time, interest: interest))
+        events.emit(CTPEventBuilder.message(message, facts: facts, flow: flow, direction: direction, time: time, interest: interest))
+        facts.update(with: message)
     }
 
     // MARK: - Anomalies

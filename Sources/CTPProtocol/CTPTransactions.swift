@@ -25,10 +25,9 @@ struct CTPTransaction: Sendable {
 /// The TIDs the decoder knows: the one table of them (CTP notes section 6.1; requests are even,
 /// the response is the request + 1). Add a TID here and its name, front kind and events follow.
 ///
-/// RegisterUserSystemInfo and SubmitUserSystemInfo are not in any public source: until a capture of
-/// the real library gives their TIDs (add them below as `registerUserSystemInfo` /
-/// `submitUserSystemInfo`), their UserSystemInfo field is recognised by its length and content
-/// (see `CTPFieldDecoder.looksLikeUserSystemInfo`).
+/// RegisterUserSystemInfo, SubmitUserSystemInfo and the direct client's automatic terminal-info
+/// report are in no public source; recordings of the official 6.7.11 library show that all three
+/// send TID 0x3024 with a UserSystemInfo field 0x4022 (`Scripts/captures/ctp/FINDINGS.md`).
 enum CTPTransactions {
     static let rspError: UInt32 = 0x0001
     static let reqUserLogin: UInt32 = 0x3000
@@ -49,14 +48,13 @@ enum CTPTransactions {
     static let errRtnOrderInsert: UInt32 = 0xF003
     static let errRtnOrderAction: UInt32 = 0xF004
     static let rtnDepthMarketData: UInt32 = 0xF101
-    /// RegisterUserSystemInfo (relay, many-to-many): not public yet.
-    static let registerUserSystemInfo: UInt32? = nil
-    /// SubmitUserSystemInfo (relay, one-to-many): not public yet.
-    static let submitUserSystemInfo: UInt32? = nil
+    /// RegisterUserSystemInfo (relay, many-to-many, before login), SubmitUserSystemInfo (relay,
+    /// one-to-many, after login) and a direct client's automatic report share this TID.
+    static let submitUserSystemInfo: UInt32 = 0x3024
 
     /// Every known TID.
     static let all: [CTPTransaction] = {
-        var list = [
+        [
             CTPTransaction(rspError, "RspError"),
             CTPTransaction(reqUserLogin, "ReqUserLogin"),
             CTPTransaction(rspUserLogin, "RspUserLogin"),
@@ -68,6 +66,7 @@ enum CTPTransactions {
             CTPTransaction(0x300F, "RspTradingAccountPasswordUpdate", .trader),
             CTPTransaction(reqAuthenticate, "ReqAuthenticate", .trader),
             CTPTransaction(rspAuthenticate, "RspAuthenticate", .trader),
+            CTPTransaction(submitUserSystemInfo, "SubmitUserSystemInfo", .trader),
             CTPTransaction(0x3025, "ReqApiHandshake"),
             CTPTransaction(0x3026, "RspApiHandshake"),
             CTPTransaction(0x3027, "ReqVerifyApiKey"),
@@ -112,9 +111,6 @@ enum CTPTransactions {
             CTPTransaction(0xF103, "RtnIncrementalMarketData", .marketData),
             CTPTransaction(0xF104, "RtnInstrumentStatus", .trader),
         ]
-        if let tid = registerUserSystemInfo { list.append(CTPTransaction(tid, "RegisterUserSystemInfo", .trader)) }
-        if let tid = submitUserSystemInfo { list.append(CTPTransaction(tid, "SubmitUserSystemInfo", .trader)) }
-        return list
     }()
 
     private static let byTID: [UInt32: CTPTransaction] = Dictionary(all.map { ($0.tid, $0) }, uniquingKeysWith: { first, _ in first })

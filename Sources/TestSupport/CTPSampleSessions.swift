@@ -38,10 +38,10 @@ package enum CTPSampleSessions {
     /// The clear-text password of the trading session's login (it must never show in the output).
     package static let password = "Secret#1"
 
-    /// A relay's trading session: handshake, authentication as a relay (the front answers
-    /// AppType 2), the end client's UserSystemInfo under a TID and field id nobody has published
-    /// (0x3033, 0x1031), login, an order, a fill, a cancel and its rejection, a query answered in
-    /// three packets, heartbeats, logout.
+    /// A relay's trading session as the 6.7.11 library and a front send it: handshake,
+    /// authentication (the front grants AppType 2, relay many-to-many), RegisterUserSystemInfo for
+    /// the end client (TID 0x3024, field 0x4022, request id 1000), login, an order, a fill, a cancel
+    /// and its rejection, a query answered in three packets, heartbeats, logout.
     package static var trader: [(Sender, [UInt8])] {
         var steps: [(Sender, [UInt8])] = [(.client, CTPFrameBuilder.heartbeatTimeout(39))]
         var handshake = CTPFrameBuilder.Body()
@@ -59,17 +59,18 @@ package enum CTPSampleSessions {
         steps.append((.server, CTPFrameBuilder.message(tid: 0x3028, fields: [F(0x0000, CTPStructs.rspInfo())])))
         steps.append((.client, CTPFrameBuilder.message(tid: 0x3010, series: 1, requestID: 1, version: 0x34, fields: [
             F(0x1012, CTPStructs.authenticationInfo(
-                broker: "9999", user: "00012345", product: "relay1", authInfo: [UInt8](repeating: 0x5A, count: 16),
-                appID: "client_relay_1.0")),
+                broker: "9999", user: "00012345", product: "relay1", authInfo: [], appID: "client_relay_1.0", appType: "4")),
         ])))
         steps.append((.server, CTPFrameBuilder.message(tid: 0x3011, series: 1, requestID: 1, fields: [
             F(0x0000, CTPStructs.rspInfo(0, Array("CTP:No Error".utf8))),
-            F(0x1011, CTPStructs.rspAuthenticate(broker: "9999", user: "00012345", product: "relay1", appID: "client_relay_1.0", appType: "2")),
+            F(0x1012, CTPStructs.authenticationInfo(
+                broker: "9999", user: "00012345", product: "relay1", authInfo: [], appID: "client_relay_1.0", appType: "2",
+                isResult: 1)),
         ])))
         let info = CTPStructs.userSystemInfo(
             broker: "9999", user: "00012345", systemInfo: terminalBlob(1), publicIP: "203.0.113.77", port: 50123,
             loginTime: "09:12:01", appID: "client_enduser_2.1")
-        steps.append((.client, CTPFrameBuilder.message(tid: 0x3033, series: 1, requestID: 2, version: 0x34, fields: [F(0x1031, info)])))
+        steps.append((.client, CTPFrameBuilder.message(tid: 0x3024, requestID: 1000, version: 0x34, fields: [F(0x4022, info)])))
         steps.append((.client, CTPFrameBuilder.message(tid: 0x3000, requestID: 3, version: 0x34, fields: [
             F(0x1002, CTPStructs.reqUserLogin(
                 broker: "9999", user: "00012345", password: Array(password.utf8), product: "relay1", mac: "02:42:ac:11:00:02",

@@ -32,14 +32,15 @@ package enum CTPStructs {
         return body.bytes
     }
 
-    /// AuthenticationInfo (254, 6.5.1+), as the 6.7.11 library sends ReqAuthenticate: AuthInfo
-    /// holds opaque bytes.
+    /// AuthenticationInfo (254, 6.5.1+), as the 6.7.11 library sends ReqAuthenticate (AuthInfo
+    /// empty, or opaque bytes answering a challenge; AppType '4') and the front answers it
+    /// (IsResult 1 and the granted AppType).
     package static func authenticationInfo(
         broker: String, user: String, product: String, authInfo: [UInt8], appID: String, appType: Character = "\0",
-        clientIP: String = ""
+        isResult: Int32 = 0, clientIP: String = ""
     ) -> [UInt8] {
         var body = CTPFrameBuilder.Body()
-        body.text(broker, 11); body.text(user, 16); body.text(product, 11); body.raw(authInfo, 129); body.int(0)
+        body.text(broker, 11); body.text(user, 16); body.text(product, 11); body.raw(authInfo, 129); body.int(isResult)
         body.text(appID, 33); body.char(appType); body.zeros(16); body.text(clientIP, 33)
         return body.bytes
     }

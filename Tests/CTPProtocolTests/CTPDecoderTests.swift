@@ -36,7 +36,8 @@ struct CTPSessionTests {
 
     @Test("a relay's trading session becomes trading events in the shared vocabulary")
     func traderEvents() throws {
-        let sink = decode(CTPConversations.trader)
+        // In the order the frames travel, so that the relay report follows the granted AppType.
+        let sink = run(CTPSampleSessions.trader.map { StreamStep.data($0.0 == .client ? .toServer : .toClient, $0.1) })
         let toServer = sink.events.filter { $0.direction == .toServer }
         #expect(toServer.map(\.kind) == [
             .heartbeat, .message, .message, .authenticate, .relayClientInfo, .logon, .orderNew, .heartbeat, .orderCancel,
@@ -50,14 +51,16 @@ struct CTPSessionTests {
         #expect(authenticate[field: "user_id"] == .string("00012345"))
         #expect(authenticate[field: "app_id"] == .string("client_relay_1.0"))
         #expect(authenticate[field: "client_product"] == .string("relay1"))
-        #expect(authenticate[field: "auth_code_present"] == .bool(true))
+        #expect(authenticate[field: "auth_info_present"] == .bool(false))
         #expect(authenticate[field: "ctp.api_version"] == .string("6.5.1+"))
-        #expect(authenticate.field("AuthenticationInfo", "AuthInfo") == .string("<redacted>"))
+        #expect(authenticate.field("AuthenticationInfo", "AuthInfo") == nil)
+        #expect(authenticate.field("AuthenticationInfo", "AppType") == .string("4"))
 
         let result = toClient[2]
         #expect(result[field: "app_type"] == .string("relay_many_to_many"))
         #expect(result[field: "app_type_code"] == .string("2"))
         #expect(result[field: "result_code"] == .int(0))
+        #expect(result[field: "authenticated"] == .bool(true))
 
         let relay = toServer[4]
         #expect(relay[field: "user_id"] == .string("00012345"))
@@ -66,11 +69,13 @@ struct CTPSessionTests {
         #expect(relay[field: "app_id"] == .string("client_enduser_2.1"))
         #expect(relay[field: "client_login_time"] == .string("09:12:01"))
         #expect(relay[field: "terminal_info_length"] == .uint(270))
-        #expect(relay[field: "ctp.recognised_by_length"] == .bool(true))
-        #expect(relay.field("UserSystemInfo", "fid") == .string("0x1031"))
-        #expect(relay.field("UserSystemInfo", "recognised_by") == .string("length"))
-        #expect(relay.ctp("tid") == .string("0x3033"))
-        #expect(relay.ctp("tid_name") == nil)
+        #expect(relay[field: "report_type"] == .string("register"))
+        #expect(relay[field: "relay_app_id"] == .string("client_relay_1.0"))
+        #expect(relay[field: "session_app_type"] == .string("relay_many_to_many"))
+        #expect(relay[field: "ctp.recognised_by_length"] == nil)
+        #expect(relay.ctp("tid") == .string("0x3024"))
+        #expect(relay.ctp("tid_name") == .string("SubmitUserSystemInfo"))
+        #expect(relay.ctp("request_id") == .uint(1000))
 
         let logon = toServer[5]
         #expect(logon[field: "password_present"] == .bool(true))
@@ -125,7 +130,7 @@ struct CTPSessionTests {
             if case .string(let front)? = event[field: "ctp.front"] { return front }
             return "-"
         }
-        #expect(fronts.filter { $0 == "trader" }.count == 17)
+        #expect(fronts.filter { $0 == "trader" }.count == 15)
         #expect(sink.counters["ctp.trader_flows"] == 1)
         #expect(sink.counters["ctp.messages"] == 17)
         #expect(sink.counters["ctp.multi_packet_messages"] == 1)
@@ -191,6 +196,10 @@ struct CTPSessionTests {
         let third = report(user: "C3", blob: CTPConversations.terminalBlob(8))
         #expect(first?.kind == .relayClientInfo)
         #expect(first?[field: "ctp.api_version"] == .string("6.5.1"))
+        #expect(first?[field: "ctp.recognised_by_length"] == .bool(true))
+        #expect(first?.field("UserSystemInfo", "fid") == .string("0x1099"))
+        #expect(first?.field("UserSystemInfo", "recognised_by") == .string("length"))
+        #expect(first?[field: "report_type"] == .string("register"))
         #expect(first?[field: "terminal_info_hash"] != nil)
         #expect(first?[field: "terminal_info_hash"] == second?[field: "terminal_info_hash"])
         #expect(first?[field: "terminal_info_hash"] != third?[field: "terminal_info_hash"])
