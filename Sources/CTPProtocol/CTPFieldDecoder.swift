@@ -41,14 +41,12 @@ enum CTPFieldDecoder {
     /// DBL_MAX: the value CTP writes for "no price".
     static let noValue = Double.greatestFiniteMagnitude
 
-    /// Decodes one field. `anomalies` gets `unknown_field_length` for a known id with a length no
-    /// release sends.
-    static func decode(_ fid: UInt16, _ body: UnsafeRawBufferPointer, anomalies: inout CTPAnomalySet) -> CTPDecodedField {
+    /// Decodes one field (a known id with a length no release sends by the longest layout that fits).
+    static func decode(_ fid: UInt16, _ body: UnsafeRawBufferPointer) -> CTPDecodedField {
         if let spec = CTPFieldTable.spec(fid) {
             guard let (variant, exact) = spec.variant(for: body.count) else {
                 return CTPDecodedField(fid: fid, name: spec.name, length: body.count, members: [], known: true)
             }
-            if !exact { anomalies.insert(.unknownFieldLength) }
             return CTPDecodedField(
                 fid: fid, name: variant.name ?? spec.name, length: body.count, members: members(body, variant.layout),
                 version: exact && !variant.version.isEmpty ? variant.version : nil, known: true)

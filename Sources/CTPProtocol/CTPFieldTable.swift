@@ -298,4 +298,15 @@ enum CTPFieldTable {
 
     /// The field `fid` names, if known.
     static func spec(_ fid: UInt16) -> CTPFieldSpec? { byID[fid] }
+
+    /// The (id, length) pairs of the known layouts, as `id << 16 | length`.
+    private static let knownLengths: Set<UInt32> = Set(all.flatMap { spec in spec.variants.map { UInt32(spec.fid) << 16 | UInt32($0.length) } })
+    /// The ids with layouts.
+    private static let laidOut: Set<UInt16> = Set(all.filter { !$0.variants.isEmpty }.map(\.fid))
+
+    /// Whether a field of `length` bytes under `fid` has a length some release sends (true for
+    /// ids without a layout, whose lengths are not known).
+    static func lengthKnown(_ fid: UInt16, _ length: Int) -> Bool {
+        knownLengths.contains(UInt32(fid) << 16 | UInt32(truncatingIfNeeded: length)) || !laidOut.contains(fid)
+    }
 }

@@ -16,6 +16,9 @@ final class CTPSession: DecoderSession {
     private let wantsEvents: Bool
     /// What the connection said so far (front kind, AppType, login).
     private var facts = CTPSessionFacts()
+    /// The last field id and length (`id << 16 | length`) found to have a known length: a stream of
+    /// one kind of push checks its fields once.
+    private var lastKnownField: UInt32 = 0xFFFF_FFFF
 
     init(flow: FlowInfo, events: any EventSink, options: CTPOptions, scratch: CTPScratch) {
         self.flow = flow
@@ -35,23 +38,44 @@ final class CTPSession: DecoderSession {
 
     func data(_ bytes: RawSpan, direction: Direction, time: Timestamp) {
         bytes.withUnsafeBytes { incoming in
-            if !streams[direction].holdsBytes {
-                // Whole frames are decoded straight from the segment; only a partial tail is kept.
-                let used = process(incoming, direction: direction, time: time, final: false)
-                if used < incoming.count {
-                    streams[direction].buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: incoming[used...]))
-                    streams[direction].holdsBytes = true
-                }
-            } else {
+            var rest = incoming
+            if streams[direction].holdsBytes {
                 var buffer = streams[direction].buffer
                 streams[direction].buffer = []
-                buffer.append(contentsOf: incoming)
+                // A frame split across segments takes only the bytes it lacks; the segment's
+                // later frames are then decoded in place.
+                let missing = missingBytes(buffer, direction: direction)
+                let taken = missing > 0 && missing <= incoming.count ? missing : incoming.count
+                buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: incoming[..<taken]))
                 let used = buffer.withUnsafeBytes { process($0, direction: direction, time: time, final: false) }
                 buffer.removeFirst(used)
-                streams[direction].holdsBytes = !buffer.isEmpty
+                rest = UnsafeRawBufferPointer(rebasing: incoming[taken...])
+                if !buffer.isEmpty {
+                    // Not a whole frame after all (or resynchronising): keep everything for later.
+                    buffer.append(contentsOf: rest)
+                    streams[direction].buffer = buffer
+                    return
+                }
+                buffer.removeAll(keepingCapacity: true)
                 streams[direction].buffer = buffer
+                streams[direction].holdsBytes = false
+            }
+            // Whole frames are decoded straight from the segment; only a partial tail is kept.
+            let used = process(rest, direction: direction, time: time, final: false)
+            if used < rest.count {
+                streams[direction].buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest[used...]))
+                streams[direction].holdsBytes = true
             }
         }
+    }
+
+    /// How many bytes the frame that `held` starts lacks, when it is a frame header in step with
+    /// the stream; 0 when that is not known (fewer than 4 bytes, resynchronising, a bad header).
+    private func missingBytes(_ held: [UInt8], direction: Direction) -> Int {
+        guard held.count >= CTPFrameHeader.size, !streams[direction].resyncing else { return 0 }
+        let header = held.withUnsafeBytes { CTPFrameHeader($0, at: 0) }
+        guard header.typeKnown && header.extensionLengthValid else { return 0 }
+        return max(0, header.length - held.count)
     }
 
     func gap(length: UInt64, direction: Direction, time: Timestamp) {
@@ -177,7 +201,9 @@ final class CTPSession: DecoderSession {
             events.emit(CTPEventBuilder.link(
                 tags, area: area, anomalies: anomalies, front: facts.front, flow: flow, direction: direction, time: time, interest: interest))
         case CTPFrameHeader.ftdcType:
-            packet(content, frameType: header.type, compressed: false, anomalies: anomalies, area: area, direction: direction, time: time)
+            packet(
+                content, length: content.count, frameType: header.type, compressed: false, anomalies: anomalies, area: area,
+                direction: direction, time: time)
         default:
             guard content.count >= 2 else {
                 anomalies.insert(.headerTruncated)
@@ -192,9 +218,23 @@ final class CTPSession: DecoderSession {
             let payload = UnsafeRawBufferPointer(rebasing: content[2...])
             switch content[1] {
             case 0x00:
-                packet(payload, frameType: header.type, compressed: false, anomalies: anomalies, area: area, direction: direction, time: time)
+                packet(
+                    payload, length: payload.count, frameType: header.type, compressed: false, anomalies: anomalies, area: area,
+                    direction: direction, time: time)
             case 0x03:
                 counters.compressedFrames &+= 1
+                if !wantsEvents, let length = quickLength(payload) {
+                    // Counting only: the header and first field header written, the rest counted.
+                    counters.decompressedBytes &+= UInt64(length)
+                    let prefix = UnsafeRawBufferPointer(start: scratch.buffer, count: min(length, Self.quickPrefix))
+                    if let walk = Self.quickWalk(prefix, length: length) {
+                        packet(
+                            prefix, length: length, walk: walk, frameType: header.type, compressed: true, anomalies: anomalies,
+                            area: area, direction: direction, time: time)
+                        return
+                    }
+                    counters.decompressedBytes &-= UInt64(length)
+                }
                 let (length, status) = CTPZeroRun.decompress(payload, into: scratch.buffer, capacity: CTPLimits.maxMessage)
                 counters.decompressedBytes &+= UInt64(length)
                 switch status {
@@ -206,8 +246,8 @@ final class CTPSession: DecoderSession {
                     return
                 }
                 packet(
-                    UnsafeRawBufferPointer(start: scratch.buffer, count: length), frameType: header.type, compressed: true,
-                    anomalies: anomalies, area: area, direction: direction, time: time)
+                    UnsafeRawBufferPointer(start: scratch.buffer, count: length), length: length, frameType: header.type,
+                    compressed: true, anomalies: anomalies, area: area, direction: direction, time: time)
             default:
                 anomalies.insert(.unknownCompression)
                 report(anomalies, direction: direction, time: time, bytes: frame.count)
@@ -217,52 +257,90 @@ final class CTPSession: DecoderSession {
 
     // MARK: - FTDC packets and messages
 
-    /// One FTDC packet (header and fields): checked, then ended as a message or added to its chain.
+    /// Bytes of a packet the counting path writes out: the FTDC header and one field header.
+    static let quickPrefix = CTPMessageHeader.size + CTPFields.headerSize
+
+    /// The decompressed length of a compressed packet whose first `quickPrefix` bytes are now in
+    /// the scratch buffer; nil when it does not decompress cleanly (then the whole packet is).
+    private func quickLength(_ payload: UnsafeRawBufferPointer) -> Int? {
+        CTPZeroRun.prefixAndLength(payload, into: scratch.buffer, prefix: Self.quickPrefix, capacity: CTPLimits.maxMessage)
+    }
+
+    /// The field walk of a packet known only by its first bytes and its length, when that is
+    /// enough: a consistent header followed by no field, or by one field that ends the packet
+    /// (every market-data push). Nil otherwise.
+    static func quickWalk(_ prefix: UnsafeRawBufferPointer, length: Int) -> CTPFields.Walk? {
+        guard prefix.count >= CTPMessageHeader.size else { return nil }
+        let header = CTPMessageHeader(prefix)
+        guard Int(header.contentLength) == length - CTPMessageHeader.size else { return nil }
+        if length == CTPMessageHeader.size { return CTPFields.Walk(count: 0, overrun: false) }
+        guard prefix.count >= quickPrefix else { return nil }
+        let fieldLength = Int(UInt16(bigEndian: prefix.loadUnaligned(fromByteOffset: CTPMessageHeader.size + 2, as: UInt16.self)))
+        guard quickPrefix + fieldLength == length else { return nil }
+        return CTPFields.Walk(count: 1, overrun: false)
+    }
+
+    /// One FTDC packet (header and fields): checked, then ended as a message or added to its
+    /// chain. `bytes` holds the packet, or with `walk` given only its first bytes; `length` is its
+    /// whole length.
     private func packet(
-        _ bytes: UnsafeRawBufferPointer, frameType: UInt8, compressed: Bool, anomalies frameAnomalies: CTPAnomalySet,
-        area: UnsafeRawBufferPointer, direction: Direction, time: Timestamp
+        _ bytes: UnsafeRawBufferPointer, length: Int, walk known: CTPFields.Walk? = nil, frameType: UInt8, compressed: Bool,
+        anomalies frameAnomalies: CTPAnomalySet, area: UnsafeRawBufferPointer, direction: Direction, time: Timestamp
     ) {
         var anomalies = frameAnomalies
-        guard bytes.count >= CTPMessageHeader.size else {
+        guard length >= CTPMessageHeader.size else {
             anomalies.insert(.headerTruncated)
-            report(anomalies, direction: direction, time: time, bytes: bytes.count)
+            report(anomalies, direction: direction, time: time, bytes: length)
             return
         }
         let header = CTPMessageHeader(bytes)
         if !header.versionKnown { anomalies.insert(.unknownVersion) }
         if !header.chainValid { anomalies.insert(.badChain) }
-        let available = bytes.count - CTPMessageHeader.size
+        let available = length - CTPMessageHeader.size
         if Int(header.contentLength) != available { anomalies.insert(.contentLengthMismatch) }
-        let content = UnsafeRawBufferPointer(
-            rebasing: bytes[CTPMessageHeader.size..<(CTPMessageHeader.size + min(Int(header.contentLength), available))])
+        let contentLength = min(Int(header.contentLength), available)
         if facts.front == nil { facts.front = CTPTransactions.front(of: header.tid) }
 
         var fields: [CTPDecodedField] = []
         let walk: CTPFields.Walk
-        if wantsEvents {
-            walk = CTPFields.walk(content) { fid, body in fields.append(CTPFieldDecoder.decode(fid, body, anomalies: &anomalies)) }
+        if let known {
+            walk = known
+            if known.count == 1 {
+                let fid = UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: CTPMessageHeader.size, as: UInt16.self))
+                if !fieldLengthKnown(fid, length - Self.quickPrefix) { anomalies.insert(.unknownFieldLength) }
+            }
         } else {
-            walk = CTPFields.walk(content) { _, _ in }
+            let content = UnsafeRawBufferPointer(rebasing: bytes[CTPMessageHeader.size..<(CTPMessageHeader.size + contentLength)])
+            let decodes = wantsEvents
+            walk = CTPFields.walk(content) { fid, body in
+                if !fieldLengthKnown(fid, body.count) { anomalies.insert(.unknownFieldLength) }
+                if decodes { fields.append(CTPFieldDecoder.decode(fid, body)) }
+            }
         }
         if walk.overrun { anomalies.insert(.fieldOverrun) }
         if walk.count != Int(header.fieldCount) { anomalies.insert(.fieldCountMismatch) }
         counters.fields &+= UInt64(walk.count)
 
         // A chain continues only with packets of its own TID and request.
-        if let pending = streams[direction].chain, pending.header.tid != header.tid || pending.header.requestID != header.requestID {
+        if streams[direction].chainOpen, let pending = streams[direction].chain, pending.header.tid != header.tid || pending.header.requestID != header.requestID {
             streams[direction].chain = nil
             var interrupted = pending
             interrupted.anomalies.insert(.chainInterrupted)
             finish(interrupted, direction: direction, time: time)
         }
         let continued = header.chain == CTPMessageHeader.continued
-        if !continued && streams[direction].chain == nil {
-            // The usual case: a message of one packet.
+        if !continued && !streams[direction].chainOpen {
+            // The usual case: a message of one packet, built only when someone wants it.
+            guard wantsEvents else {
+                counters.messages &+= 1
+                count(anomalies)
+                return
+            }
             var message = CTPMessage(
-                header: header, contentBytes: content.count, fieldCount: Int(header.fieldCount), ftdType: frameType, compressed: compressed)
+                header: header, contentBytes: contentLength, fieldCount: Int(header.fieldCount), ftdType: frameType, compressed: compressed)
             message.fields = fields
             message.anomalies = anomalies
-            if wantsEvents && interest.records && !area.isEmpty { message.extensions = CTPExtension.record(area) }
+            if interest.records && !area.isEmpty { message.extensions = CTPExtension.record(area) }
             finish(message, direction: direction, time: time)
             return
         }
@@ -271,7 +349,7 @@ final class CTPSession: DecoderSession {
         streams[direction].chain = nil
         if chain.packets == 0, wantsEvents && interest.records && !area.isEmpty { chain.extensions = CTPExtension.record(area) }
         chain.packets += 1
-        chain.contentBytes += content.count
+        chain.contentBytes += contentLength
         chain.fieldCount += Int(header.fieldCount)
         chain.header.chain = header.chain
         chain.compressed = chain.compressed || compressed
@@ -287,6 +365,16 @@ final class CTPSession: DecoderSession {
         } else {
             streams[direction].chain = chain
         }
+    }
+
+    /// Whether a field's length is one some release sends for its id (the last known pair is remembered).
+    @inline(__always)
+    private func fieldLengthKnown(_ fid: UInt16, _ length: Int) -> Bool {
+        let key = UInt32(fid) << 16 | UInt32(truncatingIfNeeded: length)
+        if key == lastKnownField { return true }
+        guard CTPFieldTable.lengthKnown(fid, length) else { return false }
+        lastKnownField = key
+        return true
     }
 
     /// Counts a whole message and its anomalies, and emits it when wanted.
@@ -344,7 +432,11 @@ struct CTPStreamState {
     /// Whether the direction has ended.
     var ended = false
     /// A multi-packet message waiting for its 'L' packet.
-    var chain: CTPMessage?
+    var chain: CTPMessage? {
+        didSet { chainOpen = chain != nil }
+    }
+    /// Whether `chain` holds a message (checked per packet without touching the message).
+    private(set) var chainOpen = false
 }
 
 /// What a CTP session counts, reported into the stats record as `ctp.<name>`.

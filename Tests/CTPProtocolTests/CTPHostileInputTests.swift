@@ -164,6 +164,10 @@ struct CTPHostileInputTests {
         var generator = SeededGenerator(seed: seed)
         for _ in 0..<60 {
             var stream: [UInt8] = []
+            defer {
+                let chunk = generator.int(in: 1...200)
+                #expect(decode([(.toServer, stream)], chunk: chunk, interest: .none).counters == decode([(.toServer, stream)], chunk: chunk).counters)
+            }
             for _ in 0..<generator.int(in: 1...6) {
                 stream += generator.chance(0.5) ? generator.bytes(count: generator.int(in: 0...300)) : (generator.chance(0.5) ? Self.quote : Self.login)
             }
@@ -184,7 +188,11 @@ struct CTPHostileInputTests {
                 }
                 return (direction, copy)
             }
-            _ = decode(mutated, chunk: generator.int(in: 1...1500))
+            let chunk = generator.int(in: 1...1500)
+            let everything = decode(mutated, chunk: chunk)
+            // Counting alone (the fast path) finds the same messages and anomalies.
+            let counting = decode(mutated, chunk: chunk, interest: .none)
+            #expect(counting.counters == everything.counters)
             _ = probe(Array(mutated[0].1.prefix(4096)))
         }
     }

@@ -112,6 +112,69 @@ struct CTPZeroRunTests {
         #expect(decompress([UInt8](repeating: 0x41, count: 100), capacity: 100).status == .complete)
     }
 
+    /// The rules of the notes, one byte at a time (the reference for the word-at-a-time decoder).
+    static func reference(_ input: [UInt8], capacity: Int) -> (bytes: [UInt8], status: CTPZeroRun.Status) {
+        var out: [UInt8] = []
+        var index = 0
+        while index < input.count {
+            let byte = input[index]
+            if byte == 0xE0 {
+                guard index + 1 < input.count else { return (out, .overrun) }
+                guard out.count < capacity else { return (out, .tooLarge) }
+                out.append(input[index + 1])
+                index += 2
+            } else if byte & 0xF0 == 0xE0 {
+                guard out.count + Int(byte & 0x0F) <= capacity else { return (out, .tooLarge) }
+                out += [UInt8](repeating: 0, count: Int(byte & 0x0F))
+                index += 1
+            } else {
+                guard out.count < capacity else { return (out, .tooLarge) }
+                out.append(byte)
+                index += 1
+            }
+        }
+        return (out, .complete)
+    }
+
+    @Test("arbitrary input decompresses exactly as the byte-at-a-time rules say, at any capacity", arguments: [11, 12, 13])
+    func againstReference(seed: UInt64) {
+        var generator = SeededGenerator(seed: seed)
+        for _ in 0..<2000 {
+            var input = generator.bytes(count: generator.int(in: 0...80))
+            for index in input.indices where generator.chance(0.3) { input[index] = 0xE0 | UInt8(generator.int(in: 0...15)) }
+            let capacity = generator.chance(0.5) ? generator.int(in: 0...200) : CTPLimits.maxMessage
+            let expected = Self.reference(input, capacity: capacity)
+            let actual = decompress(input, capacity: capacity)
+            #expect(actual.status == expected.status, "\(input) capacity \(capacity)")
+            if expected.status != .tooLarge { #expect(actual.bytes == expected.bytes, "\(input)") }
+        }
+    }
+
+    @Test("the counting path gives the same length and first bytes as decompressing the whole", arguments: [21, 22])
+    func countingPath(seed: UInt64) {
+        var generator = SeededGenerator(seed: seed)
+        let output = UnsafeMutablePointer<UInt8>.allocate(capacity: 64)
+        defer { output.deallocate() }
+        for _ in 0..<3000 {
+            var input = generator.bytes(count: generator.int(in: 0...120))
+            // Markers at every density, escapes (0xE0) often, including escaped escapes.
+            let density = Double(generator.int(in: 1...9)) / 10
+            for index in input.indices where generator.chance(density) {
+                input[index] = generator.chance(0.3) ? 0xE0 : 0xE0 | UInt8(generator.int(in: 0...15))
+            }
+            let capacity = generator.chance(0.3) ? generator.int(in: 0...300) : CTPLimits.maxMessage
+            let whole = decompress(input, capacity: capacity)
+            let length = input.withUnsafeBytes { CTPZeroRun.prefixAndLength($0, into: output, prefix: 24, capacity: capacity) }
+            if whole.status == .complete {
+                #expect(length == whole.bytes.count, "\(input)")
+                let prefix = Array(UnsafeBufferPointer(start: output, count: min(24, whole.bytes.count)))
+                #expect(prefix == Array(whole.bytes.prefix(24)), "\(input)")
+            } else {
+                #expect(length == nil, "\(input)")
+            }
+        }
+    }
+
     @Test("compress then decompress gives the input back, for random and zero-heavy data", arguments: [1, 2, 3])
     func roundTrip(seed: UInt64) {
         var generator = SeededGenerator(seed: seed)
