@@ -75,6 +75,9 @@ struct CTPFieldSpec: Sendable {
     var name: String
     /// Known lengths, shortest first (empty: only the name is known).
     var variants: [CTPFieldVariant]
+    /// Whether `variants` are every length releases send (false for the fields known only from
+    /// one release's dictionary).
+    var lengthsComplete = true
 
     /// The variant for a body of `length` bytes: the one of that length, or else the longest that
     /// fits (nil when none fits or none is known); `exact` says whether the length matched.

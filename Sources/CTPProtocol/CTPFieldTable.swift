@@ -1,10 +1,10 @@
-/// The field ids the decoder knows, with the member layouts of the fields it decodes.
+/// The field ids the decoder knows, with their member layouts.
 ///
-/// The layouts are the packed `CThostFtdc...Field` structs of the official headers: the current
-/// ones as the 6.7.11 library declares them, the legacy ones (6.3.x, where `InstrumentID` was
-/// `char[31]` in place of today's `reserve` slots) from the 6.3.15/6.3.19 headers. Each variant is
-/// a wire length and the releases that send it (CTP notes section 5.3); a shorter body is a prefix
-/// of its layout.
+/// Two sources: the fields the events read, written here with every wire length and the releases
+/// that send it (CTP notes section 5.3; the legacy 6.3.x layouts, where `InstrumentID` was
+/// `char[31]` in place of today's `reserve` slots, from the 6.3.15/6.3.19 headers), and every
+/// other field of the 6.7.11 library's own dictionary (`CTPFieldDictionary`), at its 6.7.11
+/// length only. A shorter body is a prefix of its layout.
 enum CTPFieldTable {
     static let rspInfo: UInt16 = 0x0000
     static let depthMarketData: UInt16 = 0x0012
@@ -216,15 +216,11 @@ enum CTPFieldTable {
         func spec(_ fid: UInt16, _ name: String, _ variants: [(Int, String, CTPLayout)] = []) -> CTPFieldSpec {
             CTPFieldSpec(fid: fid, name: name, variants: variants.map { CTPFieldVariant(length: $0.0, version: $0.1, layout: $0.2) })
         }
-        var list = [
+        var list: [CTPFieldSpec] = [
             spec(rspInfo, "RspInfo", [(85, "", rspInfoLayout)]),
-            spec(0x0003, "Instrument"),
-            spec(0x000C, "TradingAccount"),
-            spec(0x000D, "InvestorPosition"),
             spec(depthMarketData, "DepthMarketData", [
                 (345, "6.3.6", depthLegacy), (354, "6.3.15-6.3.19", depthLegacy), (516, "6.5.1", depthCurrent), (532, "6.6.1+", depthCurrent),
             ]),
-            spec(0x0304, "UserPasswordUpdate"),
             spec(inputOrder, "InputOrder", [
                 (170, "6.3.6", inputOrderLegacy), (261, "6.3.15-6.3.19", inputOrderLegacy),
                 (375, "6.5.1-6.7.2", inputOrderLayout), (392, "6.7.7+", inputOrderLayout),
@@ -238,12 +234,6 @@ enum CTPFieldTable {
             ]),
             spec(0x0405, "OrderAction", [(531, "6.7.7+", orderActionLayout)]),
             spec(trade, "Trade", [(312, "6.3.6", tradeLegacy), (329, "6.3.15-6.3.19", tradeLegacy), (491, "6.5.1+", tradeCurrent)]),
-            spec(0x040F, "SettlementInfoConfirm"),
-            spec(0x0700, "QryOrder"),
-            spec(0x0701, "QryTrade"),
-            spec(0x0702, "QryInvestorPosition"),
-            spec(0x0703, "QryTradingAccount"),
-            spec(0x0717, "QryInstrument"),
             spec(dissemination, "Dissemination", [(6, "", disseminationLayout)]),
             spec(reqUserLogin, "ReqUserLogin", [
                 (188, "6.3.6", reqUserLoginLegacy), (224, "6.3.6", reqUserLoginLegacy), (228, "6.3.15-6.3.19", reqUserLoginLegacy),
@@ -264,7 +254,6 @@ enum CTPFieldTable {
                 (31, "6.3.6-6.3.19", CTPLayout([("InstrumentID", .text(31))])),
                 (112, "6.5.1+", CTPLayout([("reserve1", .hidden(31)), ("InstrumentID", .text(81))])),
             ]),
-            spec(0x2442, "InstrumentStatus"),
             spec(0x4032, "ReqApiHandshake", [(31, "", CTPLayout([("CryptoKeyVersion", .text(31))]))]),
             spec(0x4033, "RspApiHandshake", [
                 (309, "", CTPLayout([("FrontHandshakeDataLen", .int), ("FrontHandshakeData", .hidden(301)), ("IsApiAuthEnabled", .int)])),
@@ -273,16 +262,14 @@ enum CTPFieldTable {
                 (305, "", CTPLayout([("ApiHandshakeDataLen", .int), ("ApiHandshakeData", .hidden(301))])),
             ]),
         ]
-        let split = ["Base", "Static", "LastMatch", "BestPrice", "Bid23", "Ask23", "Bid45", "Ask45", "UpdateTime"]
-        for (index, part) in split.enumerated() { list.append(spec(0x2431 + UInt16(index), "MarketData" + part)) }
-        list.append(spec(0x2481, "MarketDataAveragePrice"))
         var reports = userSystemInfoSpec(userSystemInfo)
         reports.variants.insert(
             CTPFieldVariant(length: 24, version: "", layout: CTPLayout([("BrokerID", .text(11)), ("BrokerSecAgentID", .text(13))]),
                             name: "QrySecAgentTradeInfo"),
             at: 0)
         list.append(reports)
-        return list
+        let curated = Set(list.map(\.fid))
+        return list + dictionary.filter { !curated.contains($0.fid) }
     }()
 
     /// UserSystemInfo's lengths: 6.3.15-6.3.19 (366), 6.5.1 (399), 6.6.1+ (550).
@@ -299,14 +286,62 @@ enum CTPFieldTable {
     /// The field `fid` names, if known.
     static func spec(_ fid: UInt16) -> CTPFieldSpec? { byID[fid] }
 
-    /// The (id, length) pairs of the known layouts, as `id << 16 | length`.
-    private static let knownLengths: Set<UInt32> = Set(all.flatMap { spec in spec.variants.map { UInt32(spec.fid) << 16 | UInt32($0.length) } })
-    /// The ids with layouts.
-    private static let laidOut: Set<UInt16> = Set(all.filter { !$0.variants.isEmpty }.map(\.fid))
+    /// The (id, length) pairs of the layouts whose every length is known, as `id << 16 | length`.
+    private static let knownLengths: Set<UInt32> = Set(all.filter(\.lengthsComplete).flatMap { spec in
+        spec.variants.map { UInt32(spec.fid) << 16 | UInt32($0.length) }
+    })
+    /// The ids whose every length is known.
+    private static let laidOut: Set<UInt16> = Set(all.filter(\.lengthsComplete).map(\.fid))
 
     /// Whether a field of `length` bytes under `fid` has a length some release sends (true for
-    /// ids without a layout, whose lengths are not known).
+    /// ids whose lengths in other releases are not known).
     static func lengthKnown(_ fid: UInt16, _ length: Int) -> Bool {
         knownLengths.contains(UInt32(fid) << 16 | UInt32(truncatingIfNeeded: length)) || !laidOut.contains(fid)
+    }
+}
+
+// MARK: - The 6.7.11 dictionary
+
+extension CTPFieldTable {
+    /// The fields of the 6.7.11 library's dictionary, one variant each (at other lengths decoded
+    /// by prefix, with no anomaly: what other releases send for them is not known).
+    static let dictionary: [CTPFieldSpec] = {
+        var specs: [CTPFieldSpec] = []
+        let text = String(decoding: UnsafeBufferPointer(start: CTPFieldDictionary.table.utf8Start, count: CTPFieldDictionary.table.utf8CodeUnitCount), as: UTF8.self)
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            guard parts.count >= 3, let fid = UInt16(parts[0].dropFirst(2), radix: 16), let length = Int(parts[2]) else { continue }
+            let members = parts.dropFirst(3).compactMap { member -> (String, CTPMemberKind)? in
+                let pieces = member.split(separator: ":")
+                guard pieces.count == 2, let code = pieces[1].first, let size = Int(pieces[1].dropFirst()) else { return nil }
+                return (String(pieces[0]), kind(of: String(pieces[0]), code: code, size: size))
+            }
+            let layout = CTPLayout(members)
+            guard layout.size == length else { continue }
+            specs.append(CTPFieldSpec(
+                fid: fid, name: String(parts[1]), variants: [CTPFieldVariant(length: length, version: "", layout: layout)],
+                lengthsComplete: false))
+        }
+        return specs
+    }()
+
+    /// How a dictionary member is shown, by its type and name: secrets (passwords, codes, keys,
+    /// tokens) redacted, `Old...` slots (a repeat of a member kept elsewhere) and opaque blobs
+    /// hidden, terminal information as its length and hash.
+    static func kind(of name: String, code: Character, size: Int) -> CTPMemberKind {
+        switch code {
+        case "i": return .int
+        case "d": return .double
+        case "h": return .short
+        default:
+            if size == 1 { return .char }
+            let secrets = ["Password", "PassWord", "AuthCode", "AuthInfo", "PinKey", "MacKey", "CurrentKey", "Token", "Captcha", "Pwd"]
+            if secrets.contains(where: { name.contains($0) }) && !name.hasSuffix("Flag") && name != "CaptchaInfoLen" {
+                return name == "CaptchaInfo" ? .hidden(size) : .secret(size)
+            }
+            if name == "ClientSystemInfo" || name == "WechatCltSysInfo" { return .terminalInfo(size) }
+            if name.hasPrefix("Old") || name.hasSuffix("HandshakeData") { return .hidden(size) }
+            return .text(size)
+        }
     }
 }

@@ -237,4 +237,41 @@ struct CTPFieldLayoutTests {
         #expect(CTPStructs.userSystemInfo(broker: "", user: "", systemInfo: [], publicIP: "", port: 0, loginTime: "", appID: "", length: 366).count == 366)
         #expect(CTPStructs.authenticationInfo(broker: "", user: "", product: "", authInfo: [], appID: "").count == 254)
     }
+
+    @Test("the hand-written layouts agree member by member with the 6.7.11 library's own dictionary")
+    func dictionaryAgreement() {
+        #expect(CTPFieldTable.dictionary.count >= 490)
+        var compared = 0
+        for spec in CTPFieldTable.all where spec.lengthsComplete {
+            for entry in CTPFieldTable.dictionary where entry.fid == spec.fid {
+                guard let library = entry.variants.first, let mine = spec.variants.first(where: { $0.length == library.length }) else { continue }
+                compared += 1
+                let theirs = library.layout.members.map { "\($0.offset) \($0.kind.size)" }
+                let ours = mine.layout.members.map { "\($0.offset) \($0.kind.size)" }
+                #expect(ours == theirs, "\(spec.name)")
+                for (a, b) in zip(mine.layout.members, library.layout.members) where !a.name.hasPrefix("reserve") {
+                    #expect(a.name == b.name, "\(spec.name) at \(a.offset)")
+                }
+            }
+        }
+        #expect(compared >= 15)
+    }
+
+    @Test("fields known only from the dictionary decode by name; their secrets are redacted")
+    func dictionaryFields() {
+        var body = CTPFrameBuilder.Body()
+        body.text("9999", 11); body.text("u1", 16); body.text("old-secret", 41); body.text("new-secret", 41)
+        let events = decode([(.toServer, CTPFrameBuilder.message(tid: 0x300A, fields: [CTPFrameBuilder.Field(0x0304, body.bytes)]))]).events
+        #expect(events.first?.field("UserPasswordUpdate", "UserID") == .string("u1"))
+        #expect(events.first?.field("UserPasswordUpdate", "OldPassword") == .string("<redacted>"))
+        #expect(events.first?.field("UserPasswordUpdate", "NewPassword") == .string("<redacted>"))
+        #expect(events.first?.anomalyNames == [])
+        // Another length than 6.7.11's: the prefix, with no anomaly.
+        let short = decode([(.toServer, CTPFrameBuilder.message(tid: 0x300A, fields: [CTPFrameBuilder.Field(0x0304, Array(body.bytes.prefix(27)))]))]).events
+        #expect(short.first?.field("UserPasswordUpdate", "UserID") == .string("u1"))
+        #expect(short.first?.anomalyNames == [])
+        #expect(CTPFieldTable.kind(of: "BankPwdFlag", code: "c", size: 1) == .char)
+        #expect(CTPFieldTable.kind(of: "FutureAccPwd", code: "c", size: 41) == .secret(41))
+        #expect(CTPFieldTable.kind(of: "OldInstrumentID", code: "c", size: 31) == .hidden(31))
+    }
 }
