@@ -72,7 +72,7 @@ struct CTPBenchmarkGenerator {
         case finClient, finServer, lastAck
     }
 
-    struct Session {
+    struct Session: BenchmarkConnection {
         var client: Endpoint
         var server: Endpoint
         /// Next TCP sequence number per side (0 client, 1 server).
@@ -129,9 +129,9 @@ struct CTPBenchmarkGenerator {
     func write(to path: String) throws(CaptureWriteError) -> Summary {
         var random = SeededGenerator(seed: seed)
         let writer = try PcapWriter(path: path, linkType: .ethernet, nanosecond: true)
-        let forward = FrameBuilder(link: .ethernet(
-            source: MACAddress(0x02_00_00_00_20_01), destination: MACAddress(0x02_00_00_00_20_02)))
-        let backward = forward.reversed
+        let sender = SegmentSender(
+            writer: writer, clientMAC: MACAddress(0x02_00_00_00_20_01), serverMAC: MACAddress(0x02_00_00_00_20_02),
+            start: Timestamp(seconds: Recipe.epoch, nanoseconds: 0))
         let synOptions = TCPOption.synOptions()
         var instruments = Self.instruments(&random)
         let count = max(1, concurrentSessions)
@@ -140,9 +140,6 @@ struct CTPBenchmarkGenerator {
         let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: 1024)
         defer { scratch.deallocate() }
         var summary = Summary()
-        var frame = [UInt8]()
-        frame.reserveCapacity(2048)
-        var time = Timestamp(seconds: Recipe.epoch, nanoseconds: 0)
         var sessionCounter = 0
 
         // The frames every session sends the same way (built once).
@@ -180,30 +177,6 @@ struct CTPBenchmarkGenerator {
                 burstsLeft: random.int(in: 200...1500))
         }
 
-        func emit(
-            _ session: Session, fromClient: Bool, sequence: UInt32, flags: TCPFlags, payload: UnsafeRawBufferPointer,
-            _ random: inout SeededGenerator, options: [UInt8] = []
-        ) {
-            let acknowledgement = flags.contains(.ack) ? (fromClient ? session.tcp.1 : session.tcp.0) : 0
-            (fromClient ? forward : backward).tcp(
-                into: &frame, from: fromClient ? session.client : session.server,
-                to: fromClient ? session.server : session.client, sequence: sequence,
-                acknowledgement: acknowledgement, flags: flags, window: 64240, options: options, payload: payload)
-            time = time.adding(nanoseconds: Int64(random.int(in: 200...4000)))
-            writer.write(frame: frame, time: time)
-            summary.packets += 1
-            if !payload.isEmpty {
-                summary.dataSegments += 1
-                summary.payloadBytes += payload.count
-            }
-        }
-
-        func control(_ session: Session, fromClient: Bool, flags: TCPFlags, _ random: inout SeededGenerator, options: [UInt8] = []) {
-            emit(
-                session, fromClient: fromClient, sequence: fromClient ? session.tcp.0 : session.tcp.1, flags: flags,
-                payload: UnsafeRawBufferPointer(start: nil, count: 0), &random, options: options)
-        }
-
         /// Appends whole frame bytes to `side`'s queue.
         func queue(_ bytes: [UInt8], _ session: inout Session, index: Int, side: Int) {
             let region = slab + (index * 2 + side) * Self.regionSize
@@ -221,6 +194,7 @@ struct CTPBenchmarkGenerator {
             instruments[which].openInterest += Double(random.int(in: -20...20))
             let instrument = instruments[which]
             let price = Double(instrument.ticks) * instrument.tick
+            let time = sender.time
             let millisecond = Int(time.fraction / 1_000_000)
             instrument.packet.withUnsafeBufferPointer { template in
                 scratch.update(from: template.baseAddress!, count: template.count)
@@ -256,42 +230,11 @@ struct CTPBenchmarkGenerator {
             summary.compressedQuoteBytes += length
         }
 
-        /// Sends every queued byte from `side` in segments of 300-1400 bytes, cut wherever the
-        /// size falls (a burst of quotes is packed and some quotes are split).
+        /// Sends every queued byte from `side`.
         func transmit(_ session: inout Session, index: Int, side: Int, _ random: inout SeededGenerator) {
             let region = UnsafeRawPointer(slab + (index * 2 + side) * Self.regionSize)
-            let fromClient = side == 0
-            var head = 0
-            let tail = fromClient ? session.tail.0 : session.tail.1
-            while head < tail {
-                let size = min(tail - head, random.int(in: 300...1400))
-                let remaining = tail - head - size
-                if remaining > 0 && random.chance(0.01) {
-                    // The next segment overtakes this one.
-                    let nextSize = min(remaining, random.int(in: 300...1400))
-                    let sequence = fromClient ? session.tcp.0 : session.tcp.1
-                    emit(
-                        session, fromClient: fromClient, sequence: sequence &+ UInt32(size), flags: .ack,
-                        payload: UnsafeRawBufferPointer(start: region + head + size, count: nextSize), &random)
-                    emit(
-                        session, fromClient: fromClient, sequence: sequence, flags: .ack,
-                        payload: UnsafeRawBufferPointer(start: region + head, count: size), &random)
-                    summary.reordered += 1
-                    if fromClient { session.tcp.0 &+= UInt32(size + nextSize) } else { session.tcp.1 &+= UInt32(size + nextSize) }
-                    head += size + nextSize
-                    continue
-                }
-                let sequence = fromClient ? session.tcp.0 : session.tcp.1
-                let payload = UnsafeRawBufferPointer(start: region + head, count: size)
-                emit(session, fromClient: fromClient, sequence: sequence, flags: [.ack, .psh], payload: payload, &random)
-                if random.chance(0.005) {
-                    emit(session, fromClient: fromClient, sequence: sequence, flags: [.ack, .psh], payload: payload, &random)
-                    summary.retransmitted += 1
-                }
-                if fromClient { session.tcp.0 &+= UInt32(size) } else { session.tcp.1 &+= UInt32(size) }
-                head += size
-            }
-            if fromClient { session.tail.0 = 0 } else { session.tail.1 = 0 }
+            sender.transmit(region, count: side == 0 ? session.tail.0 : session.tail.1, &session, fromClient: side == 0, &random)
+            if side == 0 { session.tail.0 = 0 } else { session.tail.1 = 0 }
         }
 
         var sessions: [Session] = []
@@ -303,15 +246,15 @@ struct CTPBenchmarkGenerator {
             var session = sessions[index]
             switch session.phase {
             case .syn:
-                control(session, fromClient: true, flags: .syn, &random, options: synOptions)
+                sender.control(session, fromClient: true, flags: .syn, &random, options: synOptions)
                 session.tcp.0 &+= 1
                 session.phase = .synAck
             case .synAck:
-                control(session, fromClient: false, flags: [.syn, .ack], &random, options: synOptions)
+                sender.control(session, fromClient: false, flags: [.syn, .ack], &random, options: synOptions)
                 session.tcp.1 &+= 1
                 session.phase = .ack
             case .ack:
-                control(session, fromClient: true, flags: .ack, &random)
+                sender.control(session, fromClient: true, flags: .ack, &random)
                 session.phase = .clientLogin
             case .clientLogin:
                 queue(heartbeatTimeout, &session, index: index, side: 0)
@@ -349,7 +292,7 @@ struct CTPBenchmarkGenerator {
                     queueQuote(which, &session, index: index, &random)
                 }
                 transmit(&session, index: index, side: 1, &random)
-                if random.chance(0.2) { control(session, fromClient: true, flags: .ack, &random) }
+                if random.chance(0.2) { sender.control(session, fromClient: true, flags: .ack, &random) }
                 session.burstsLeft -= 1
                 if session.burstsLeft == 0 { session.phase = .clientLogout }
             case .clientLogout:
@@ -361,21 +304,26 @@ struct CTPBenchmarkGenerator {
                 transmit(&session, index: index, side: 1, &random)
                 session.phase = .finClient
             case .finClient:
-                control(session, fromClient: true, flags: [.fin, .ack], &random)
+                sender.control(session, fromClient: true, flags: [.fin, .ack], &random)
                 session.tcp.0 &+= 1
                 session.phase = .finServer
             case .finServer:
-                control(session, fromClient: false, flags: [.fin, .ack], &random)
+                sender.control(session, fromClient: false, flags: [.fin, .ack], &random)
                 session.tcp.1 &+= 1
                 session.phase = .lastAck
             case .lastAck:
-                control(session, fromClient: true, flags: .ack, &random)
+                sender.control(session, fromClient: true, flags: .ack, &random)
                 summary.closedSessions += 1
                 session = newSession(&random)
             }
             sessions[index] = session
         }
         try writer.close()
+        summary.packets = sender.packets
+        summary.dataSegments = sender.dataSegments
+        summary.payloadBytes = sender.payloadBytes
+        summary.reordered = sender.reordered
+        summary.retransmitted = sender.retransmitted
         summary.fileBytes = writer.byteCount
         return summary
     }
