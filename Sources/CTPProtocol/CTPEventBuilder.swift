@@ -272,62 +272,53 @@ private struct TradingFields {
         fields.append(("side", .string(direction == "0" ? "buy" : direction == "1" ? "sell" : direction)))
     }
 
+    /// Text members `(name, member)` of `field`, each when present.
+    mutating func add(_ pairs: KeyValuePairs<String, String>, _ field: CTPDecodedField) {
+        for (name, member) in pairs { add(name, field, member) }
+    }
+
+    /// Whose and on what an order, an order action or a trade is: `account` (InvestorID),
+    /// `broker_id`, `user_id`, `instrument`, `exchange`.
+    mutating func addParties(_ field: CTPDecodedField) {
+        add(["account": "InvestorID", "broker_id": "BrokerID", "user_id": "UserID"], field)
+        if let instrument = field.instrument { fields.append(("instrument", .string(instrument))) }
+        add("exchange", field, "ExchangeID")
+    }
+
     /// The fields InputOrder, Order and the order part of a reject share.
     mutating func addOrder(_ order: CTPDecodedField) {
-        add("account", order, "InvestorID")
-        add("broker_id", order, "BrokerID")
-        add("user_id", order, "UserID")
-        if let instrument = order.instrument { fields.append(("instrument", .string(instrument))) }
-        add("exchange", order, "ExchangeID")
+        addParties(order)
         addSide(order)
         addNumber("price", order, "LimitPrice")
         addNumber("quantity", order, "VolumeTotalOriginal")
-        add("order_id", order, "OrderRef")
-        add("order_price_type", order, "OrderPriceType")
-        add("offset", order, "CombOffsetFlag")
-        add("hedge", order, "CombHedgeFlag")
-        add("time_condition", order, "TimeCondition")
-        add("client_id", order, "ClientID")
-        add("invest_unit", order, "InvestUnitID")
-        add("reported_ip", order, "IPAddress")
-        add("reported_mac", order, "MacAddress")
+        add([
+            "order_id": "OrderRef", "order_price_type": "OrderPriceType", "offset": "CombOffsetFlag", "hedge": "CombHedgeFlag",
+            "time_condition": "TimeCondition", "client_id": "ClientID", "invest_unit": "InvestUnitID", "reported_ip": "IPAddress",
+            "reported_mac": "MacAddress",
+        ], order)
     }
 
     mutating func addOrderAction(_ action: CTPDecodedField) {
-        add("account", action, "InvestorID")
-        add("broker_id", action, "BrokerID")
-        add("user_id", action, "UserID")
-        if let instrument = action.instrument { fields.append(("instrument", .string(instrument))) }
-        add("exchange", action, "ExchangeID")
-        add("order_id", action, "OrderRef")
-        add("order_sys_id", action, "OrderSysID")
+        addParties(action)
+        add(["order_id": "OrderRef", "order_sys_id": "OrderSysID"], action)
         addNumber("front_id", action, "FrontID")
         addNumber("session_id", action, "SessionID")
         if let flag = action.text("ActionFlag") {
             fields.append(("action", .string(flag == "0" ? "cancel" : flag == "3" ? "modify" : flag)))
         }
         addNumber("price", action, "LimitPrice")
-        add("invest_unit", action, "InvestUnitID")
-        add("reported_ip", action, "IPAddress")
-        add("reported_mac", action, "MacAddress")
+        add(["invest_unit": "InvestUnitID", "reported_ip": "IPAddress", "reported_mac": "MacAddress"], action)
     }
 
     mutating func addTrade(_ trade: CTPDecodedField) {
-        add("account", trade, "InvestorID")
-        add("broker_id", trade, "BrokerID")
-        add("user_id", trade, "UserID")
-        if let instrument = trade.instrument { fields.append(("instrument", .string(instrument))) }
-        add("exchange", trade, "ExchangeID")
+        addParties(trade)
         addSide(trade)
         addNumber("last_price", trade, "Price")
         addNumber("last_quantity", trade, "Volume")
-        add("order_id", trade, "OrderRef")
-        add("order_sys_id", trade, "OrderSysID")
-        add("trade_id", trade, "TradeID")
-        add("trade_time", trade, "TradeTime")
-        add("offset", trade, "OffsetFlag")
-        add("client_id", trade, "ClientID")
-        add("invest_unit", trade, "InvestUnitID")
+        add([
+            "order_id": "OrderRef", "order_sys_id": "OrderSysID", "trade_id": "TradeID", "trade_time": "TradeTime",
+            "offset": "OffsetFlag", "client_id": "ClientID", "invest_unit": "InvestUnitID",
+        ], trade)
     }
 
     mutating func addQuote(_ quote: CTPDecodedField) {
