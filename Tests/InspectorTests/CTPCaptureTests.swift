@@ -103,13 +103,6 @@ struct CTPCaptureTests {
 
     @Test("decoding each committed CTP capture gives its golden output byte for byte", arguments: captures)
     func golden(capture: String) throws {
-        let run = try Self.decode(capture)
-        let goldenPath = CommittedCaptures.path(capture.replacingOccurrences(of: ".pcap", with: ".golden.jsonl"))
-        if ProcessInfo.processInfo.environment["TAPSENTRY_UPDATE_GOLDEN"] == "1" {
-            try Data(run.eve).write(to: URL(fileURLWithPath: goldenPath))
-        }
-        let golden = try #require(try? Data(contentsOf: URL(fileURLWithPath: goldenPath)),
-                                  "no golden file \(goldenPath): run the tests once with TAPSENTRY_UPDATE_GOLDEN=1 and review it")
-        #expect(Array(golden) == run.eve, "decode output of \(capture) differs from \(goldenPath)")
+        try EndToEnd.expectGolden(try Self.decode(capture), capture: capture)
     }
 }
