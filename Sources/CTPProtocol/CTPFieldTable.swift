@@ -307,7 +307,8 @@ extension CTPFieldTable {
     /// by prefix, with no anomaly: what other releases send for them is not known).
     static let dictionary: [CTPFieldSpec] = {
         var specs: [CTPFieldSpec] = []
-        let text = String(decoding: UnsafeBufferPointer(start: CTPFieldDictionary.table.utf8Start, count: CTPFieldDictionary.table.utf8CodeUnitCount), as: UTF8.self)
+        let table = CTPFieldDictionary.table
+        let text = String(decoding: UnsafeBufferPointer(start: table.utf8Start, count: table.utf8CodeUnitCount), as: UTF8.self)
         for line in text.split(separator: "\n") {
             let parts = line.split(separator: " ")
             guard parts.count >= 3, let fid = UInt16(parts[0].dropFirst(2), radix: 16), let length = Int(parts[2]) else { continue }

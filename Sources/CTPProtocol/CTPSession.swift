@@ -322,7 +322,9 @@ final class CTPSession: DecoderSession {
         counters.fields &+= UInt64(walk.count)
 
         // A chain continues only with packets of its own TID and request.
-        if streams[direction].chainOpen, let pending = streams[direction].chain, pending.header.tid != header.tid || pending.header.requestID != header.requestID {
+        if streams[direction].chainOpen, let pending = streams[direction].chain,
+            pending.header.tid != header.tid || pending.header.requestID != header.requestID
+        {
             streams[direction].chain = nil
             var interrupted = pending
             interrupted.anomalies.insert(.chainInterrupted)
