@@ -27,10 +27,11 @@ let package = Package(
             providers: [.apt(["libpcap-dev"]), .brew(["libpcap"])]
         ),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+        .target(name: "CSupport"),
         .target(name: "PacketCapture", dependencies: ["CPcap"], swiftSettings: hotPath),
-        .target(name: "FlowTracking", dependencies: ["PacketCapture"], swiftSettings: hotPath),
+        .target(name: "FlowTracking", dependencies: ["PacketCapture", "CSupport"], swiftSettings: hotPath),
         .target(name: "ProtocolKit", dependencies: ["FlowTracking", "PacketCapture"], swiftSettings: hotPath),
-        .target(name: "FIXProtocol", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "CZlib"], swiftSettings: hotPath),
+        .target(name: "FIXProtocol", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "CZlib", "CSupport"], swiftSettings: hotPath),
         .target(name: "CTPProtocol", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture"], swiftSettings: hotPath),
         .target(name: "EventOutput", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture"], swiftSettings: hotPath),
         .target(name: "Inspector", dependencies: ["PacketCapture", "FlowTracking", "ProtocolKit", "EventOutput", "FIXProtocol", "CTPProtocol"], swiftSettings: hotPath),

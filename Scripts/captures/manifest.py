@@ -10,7 +10,8 @@ bytes, FIN/RST), since their ports and sequence numbers change on every recordin
 captures (`fix/synthetic-*`) come with a ground-truth JSON; tshark's FIX message counts are put
 next to it. The QuickFIX recordings in CAPTURES_DIR/fix/ (Scripts/captures/record-fix.sh) get a
 section of their own: their message counts per MsgType come from the ground-truth files next to
-them and are compared with tshark's FIX dissector.
+them and are compared with tshark's FIX dissector. The CTP recordings in CAPTURES_DIR/ctp/
+(Scripts/captures/record-ctp.sh) get a section too, with frame counts from their ground truth.
 """
 import collections
 import hashlib
@@ -209,6 +210,65 @@ def fix_section(directory):
     return lines
 
 
+CTP_CAPTURES = ["openctp-trader-direct", "openctp-multi-user", "openctp-relay-many-to-many",
+                "openctp-relay-one-to-many", "openctp-md-subscribers"]
+
+
+def ctp_counts_text(counts):
+    """"ReqUserLogin 2, ..." per direction from a CTP truth file's counts."""
+    return "; ".join(f"{label} " + ", ".join(f"{name} {count}" for name, count in counts[direction].items())
+                     for direction, label in (("to_server", "c2s:"), ("to_client", "s2c:")))
+
+
+def ctp_section(directory):
+    """Markdown lines for the CTP recordings in DIRECTORY/ctp, or [] when there are none."""
+    folder = os.path.join(directory, "ctp")
+    rows = []
+    for name in CTP_CAPTURES:
+        pcap, truth_path = os.path.join(folder, name + ".pcap"), os.path.join(folder, name + ".truth.json")
+        if not os.path.exists(pcap) or not os.path.exists(truth_path):
+            continue
+        with open(truth_path, encoding="utf-8") as handle:
+            truth = json.load(handle)
+        packets, flows = summarize(pcap)
+        frames = sum(len(connection["frames"]) for connection in truth["connections"])
+        clients = ", ".join(f"{label} {address}" for label, address in truth["addresses"]["clients"].items())
+        made = f"`Scripts/captures/record-ctp.sh` (tcpdump -i lo; `ctp_scenario.py run {truth['scenario']}`; `ctp_pcap.py rewrite`)"
+        covers = f"{truth['description']}. Clients: {clients}. {flows}"
+        rows.append((f"ctp/{name}.pcap", sha256(pcap), f"`{name}.truth.json` `{sha256(truth_path)}`", made, covers,
+                     packets, f"{frames}: {ctp_counts_text(truth['counts'])}"))
+    if not rows:
+        return []
+    total = sum(os.path.getsize(os.path.join(directory, row[0])) for row in rows)
+    total += sum(os.path.getsize(os.path.join(folder, os.path.basename(row[0])[:-5] + ".truth.json")) for row in rows)
+    lines = [
+        "",
+        "## CTP captures (`ctp/`)",
+        "",
+        "The official SFIT CTP client library (PyPI wheel openctp-ctp 6.7.11, trader and market-data APIs,",
+        "v6.7.11_20250617) against the simulated fronts of `Scripts/captures/ctp/ctp_front.py` on 127.0.0.1,",
+        "recorded with `tcpdump -i lo --immediate-mode` by `Scripts/captures/record-ctp.sh`, then rewritten by",
+        "`ctp_pcap.py rewrite`: each simulated client has its own IPv4 address (several connections of one",
+        "client share it), the trader front is 10.20.0.1 and the market-data front 10.20.0.2, checksums are",
+        "recomputed, and the 128 bytes of key material in every RspApiHandshake (0x3026, sent uncompressed)",
+        "are zeros. Each capture has a ground-truth file (`<name>.truth.json`): every frame of every",
+        "connection per direction with its stream offset, FTD type and TLVs, FTDC header and fields (id,",
+        "struct name, length, decoded members; passwords only as present, opaque blobs as length and",
+        "hash); `ctp_pcap.py check` verified each file against it, the zeroed key and the absence of the",
+        "original key. Findings (TIDs, FIDs, lengths) are in `Scripts/captures/ctp/FINDINGS.md`. Contents",
+        "are fixed; times, ports, sequence numbers, encrypted bytes and hashes change per recording.",
+        "Frame counts below are per TID name (or FTD kind) and direction; c2s = client to front.",
+        "",
+        f"{len(rows)} captures and {len(rows)} truth files, {total} bytes in all.",
+        "",
+        "| File | SHA-256 | Ground truth (SHA-256) | Made by | Covers | Packets | Frames (truth) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for file, digest, truth, made, covers, packets, frames in rows:
+        lines.append(f"| `{file}` | `{digest}` | {truth} | {escape(made)} | {escape(covers)} | {packets} | {escape(frames)} |")
+    return lines
+
+
 def main():
     directory, synthetic_tsv = sys.argv[1], sys.argv[2]
     rows = []
@@ -259,7 +319,7 @@ def main():
             out.write("| --- | --- | --- |\n")
             for file, digest, capture in companions:
                 out.write(f"| `{file}` | `{digest}` | `{capture}` |\n")
-        for line in fix_section(directory):
+        for line in fix_section(directory) + ctp_section(directory):
             out.write(line + "\n")
 
 

@@ -1,3 +1,4 @@
+internal import CSupport
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -117,6 +118,25 @@ package enum FIXFraming {
         }
     }
 
+    /// The length a tag=value message starting at `bytes[0]` will have if its BodyLength is right
+    /// (header, body and a three-digit CheckSum field), once its header is complete; else nil.
+    package static func expectedLength(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        guard bytes.count >= 2, bytes[0] == UInt8(ascii: "8"), bytes[1] == UInt8(ascii: "="),
+            let tokenEnd = nextSOH(bytes, from: 2), tokenEnd - 2 <= maxTokenLength,
+            tokenEnd + 3 <= bytes.count, bytes[tokenEnd + 1] == UInt8(ascii: "9"), bytes[tokenEnd + 2] == UInt8(ascii: "=")
+        else { return nil }
+        var index = tokenEnd + 3
+        var bodyLength = 0
+        while index < bytes.count, bytes[index] != soh {
+            let digit = bytes[index] &- 0x30
+            guard digit < 10, index - tokenEnd - 3 < maxLengthDigits else { return nil }
+            bodyLength = bodyLength * 10 + Int(digit)
+            index += 1
+        }
+        guard index < bytes.count, index > tokenEnd + 3 else { return nil }
+        return index + 1 + bodyLength + 7
+    }
+
     private enum TrailerProbe {
         case found(end: Int)
         case incomplete
@@ -160,30 +180,8 @@ package enum FIXFraming {
     /// The FIX CheckSum: the sum of the bytes mod 256.
     @inline(__always)
     package static func checksum(_ bytes: UnsafeRawBufferPointer) -> Int {
-        var sum: UInt = 0
         guard let base = bytes.baseAddress else { return 0 }
-        var index = 0
-        let count = bytes.count
-        // Eight bytes a word, summed in four 16-bit lanes of two accumulators; the lanes are folded
-        // before they can overflow (at most 2 × 255 per lane per word, 64 words per block).
-        while index + 8 <= count {
-            var even: UInt64 = 0
-            var odd: UInt64 = 0
-            let blockEnd = min(count - 7, index + 64 * 8)
-            while index < blockEnd {
-                let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-                even &+= word & 0x00FF_00FF_00FF_00FF
-                odd &+= (word >> 8) & 0x00FF_00FF_00FF_00FF
-                index += 8
-            }
-            let lanes = even &+ odd
-            sum &+= UInt((lanes & 0xFFFF) &+ ((lanes >> 16) & 0xFFFF) &+ ((lanes >> 32) & 0xFFFF) &+ (lanes >> 48))
-        }
-        while index < count {
-            sum &+= UInt(base.load(fromByteOffset: index, as: UInt8.self))
-            index += 1
-        }
-        return Int(sum & 0xFF)
+        return Int(tapsentry_byte_sum(base.assumingMemoryBound(to: UInt8.self), bytes.count) & 0xFF)
     }
 
     private enum ScanResult {

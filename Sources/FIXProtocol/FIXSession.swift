@@ -35,9 +35,26 @@ final class FIXSession: DecoderSession {
             } else {
                 var buffer = streams[direction].buffer
                 streams[direction].buffer = []
-                buffer.append(contentsOf: incoming)
-                let used = buffer.withUnsafeBytes { process($0, direction: direction, time: time, final: false) }
-                buffer.removeFirst(used)
+                // Complete the held message with only the bytes it still needs (its BodyLength
+                // tells), so that the rest of the chunk is decoded in place, not copied through here.
+                var consumed = 0
+                while consumed < incoming.count {
+                    let rest = incoming.count - consumed
+                    var take = rest
+                    if let needed = buffer.withUnsafeBytes({ FIXFraming.expectedLength($0) }), needed > buffer.count {
+                        take = min(rest, needed - buffer.count)
+                    }
+                    buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: incoming[consumed..<(consumed + take)]))
+                    consumed += take
+                    let used = buffer.withUnsafeBytes { process($0, direction: direction, time: time, final: false) }
+                    buffer.removeFirst(used)
+                    if buffer.isEmpty || take == rest { break }
+                }
+                if buffer.isEmpty && consumed < incoming.count {
+                    let remaining = UnsafeRawBufferPointer(rebasing: incoming[consumed...])
+                    let used = process(remaining, direction: direction, time: time, final: false)
+                    if used < remaining.count { buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: remaining[used...])) }
+                }
                 streams[direction].holdsBytes = !buffer.isEmpty
                 streams[direction].buffer = buffer
             }

@@ -104,20 +104,25 @@ package struct PerDirection<Value> {
     /// The value for server-to-client.
     package var toClient: Value
 
+    // Inlinable: the decoders use it per chunk from other modules, where an unspecialised
+    // generic call would look up type metadata and go through a coroutine on every access.
+
     /// Both values given.
+    @inlinable
     package init(toServer: Value, toClient: Value) {
         self.toServer = toServer
         self.toClient = toClient
     }
 
     /// The same value for both directions.
+    @inlinable
     package init(_ both: Value) {
         self.toServer = both
         self.toClient = both
     }
 
     /// The value for `direction`.
-    @inline(__always)
+    @inlinable @inline(__always)
     package subscript(direction: Direction) -> Value {
         // Borrowed and in place: a get or get-then-set would copy the value (and retain what it
         // holds) on every access.
@@ -179,11 +184,32 @@ package protocol StreamReceiver: AnyObject {
     func flowEnded(summary: FlowSummary, reason: FlowEndReason, time: Timestamp)
     /// The application protocol the receiver recognised, if any (the flow record's `app_proto`).
     var protocolName: String? { get }
+    /// The address of the object the receiver hands stream bytes on to (a decoder session), if
+    /// any: the flow table warms the cache for it ahead of the flow's next packet. Asked after
+    /// deliveries until it is not nil.
+    var forwardingAddress: UnsafeRawPointer? { get }
+    /// Calls `streamData` on the receiver at `receiver` (an object of this type). The flow table
+    /// delivers through this, with the object's address and its type, because a call through an
+    /// existential reference costs a retain and a release of the object on every packet.
+    static func deliver(
+        _ bytes: UnsafeRawBufferPointer, direction: Direction, time: Timestamp, to receiver: UnsafeRawPointer
+    ) -> Bool
 }
 
 extension StreamReceiver {
     /// No protocol, unless the receiver says otherwise.
     package var protocolName: String? { nil }
+    /// Nothing further, unless the receiver says otherwise.
+    package var forwardingAddress: UnsafeRawPointer? { nil }
+
+    @inline(__always)
+    package static func deliver(
+        _ bytes: UnsafeRawBufferPointer, direction: Direction, time: Timestamp, to receiver: UnsafeRawPointer
+    ) -> Bool {
+        Unmanaged<Self>.fromOpaque(receiver)._withUnsafeGuaranteedRef {
+            $0.streamData(bytes, direction: direction, time: time)
+        }
+    }
 }
 
 /// Who gets told about flows: creates the per-flow receiver and hears about flows ending.

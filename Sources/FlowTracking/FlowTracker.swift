@@ -1,3 +1,4 @@
+internal import CSupport
 import PacketCapture
 
 /// Settings of the flow table: its size, its timeouts (in packet time) and reassembly bounds.
@@ -42,6 +43,16 @@ package struct FlowStatistics: Sendable, Equatable {
     package init() {}
 }
 
+/// One step of warming the cache for a packet's flow ahead of time (see `FlowTracker.prefetch`).
+package enum PrefetchStep: Sendable {
+    /// The flow's index entry.
+    case index
+    /// The flow record (the index entry must be loaded).
+    case record
+    /// The receiver and the session it forwards to (the record must be loaded).
+    case receivers
+}
+
 /// The flow table: finds each packet's flow (bidirectional 5-tuple), orients it, reassembles TCP,
 /// hands streams to the flow's receiver and retires flows on close, idle timeout or eviction.
 ///
@@ -58,8 +69,11 @@ package final class FlowTracker {
     package private(set) var reassembly: ReassemblyContext
 
     private weak var observer: (any FlowObserver)?
-    private var index: [UInt64]
+    /// The index entries (`indexMask + 1` of them), in memory the tracker owns: reads on the
+    /// per-packet path then cost no bounds check and no retain of an array buffer.
+    private var index: UnsafeMutablePointer<UInt64>
     private var indexMask: Int
+    private var indexCapacity: Int { indexMask + 1 }
     private let maxIndexCapacity: Int
     private var records = FlowRecordStorage()
     private var freeSlots: [Int32] = []
@@ -80,6 +94,7 @@ package final class FlowTracker {
 
     deinit {
         records.release()
+        index.deallocate()
     }
 
     /// A flow table with the given settings; `observer` is told about every flow.
@@ -92,7 +107,8 @@ package final class FlowTracker {
         var capacity = 1024
         while capacity < max(configuration.maxFlows, 1) * 2 { capacity *= 2 }
         self.maxIndexCapacity = capacity
-        self.index = [UInt64](repeating: 0, count: 1024)
+        self.index = .allocate(capacity: 1024)
+        self.index.initialize(repeating: 0, count: 1024)
         self.indexMask = 1023
         self.hashSeed = UInt64.random(in: 1...UInt64.max)
         self.servicePortBits = [UInt64](repeating: 0, count: 1024)
@@ -136,8 +152,7 @@ package final class FlowTracker {
             return
         }
         record.pointee.summary.tcpFlags.formUnion(packet.flags)
-        var sink = ReceiverSink(receiver: record.pointee.receiver, direction: direction, time: time)
-        sink.wantsBytes = record.pointee.receiverWantsBytes
+        var sink = ReceiverSink(record, direction: direction, time: time)
         if direction == .toServer {
             record.pointee.toServer.segment(
                 sequence: packet.sequence, flags: packet.flags, payload: packet.payload,
@@ -150,9 +165,12 @@ package final class FlowTracker {
             )
         }
         if !sink.wantsBytes { record.pointee.receiverWantsBytes = false }
+        if record.pointee.forwardingAddress == nil && record.pointee.receiverWantsBytes {
+            record.pointee.forwardingAddress = record.pointee.receiver?.forwardingAddress
+        }
         if packet.flags.contains(.rst) {
             // A reset ends the connection both ways.
-            var other = ReceiverSink(receiver: record.pointee.receiver, direction: direction.reversed, time: time)
+            var other = ReceiverSink(record, direction: direction.reversed, time: time)
             if direction == .toServer {
                 record.pointee.toClient.finish(context: &reassembly, sink: &other)
             } else {
@@ -186,6 +204,58 @@ package final class FlowTracker {
         expire()
     }
 
+    // MARK: - Cache warming
+
+    /// The hash `prefetch` needs for `packet`.
+    @inline(__always)
+    package func prefetchHash(_ packet: borrowing TransportPacket) -> UInt64 {
+        FlowKey(packet).hash(seed: hashSeed)
+    }
+
+    /// Starts loading part of the state of the flow whose packet had `hash` into the cache.
+    ///
+    /// With thousands of flows, each packet's state (index entry, flow record, protocol layer,
+    /// decoder session) is out of cache, and each is found through the one before: a chain of
+    /// misses. The pipeline therefore looks a few packets ahead and walks the chain one step per
+    /// packet: `.index` for the packet three ahead, `.record` (its index entry is loaded by now)
+    /// for the one two ahead, `.receivers` (its record is loaded) for the next one. Only hints:
+    /// nothing changes, and a wrong guess (another flow with the same tag, a flow created or
+    /// ended meanwhile) costs nothing but the loads.
+    @inline(__always)
+    package func prefetch(_ step: PrefetchStep, hash: UInt64) {
+        let tag = UInt64(UInt32(truncatingIfNeeded: hash))
+        var position = Int(tag) & indexMask
+        if step == .index {
+            tapsentry_prefetch(index + position)
+            return
+        }
+        while case let slotted = index[position], slotted != 0 {
+            if slotted >> 32 == tag {
+                let record = records[Int32(truncatingIfNeeded: slotted) &- 1]
+                if step == .record {
+                    let start = UnsafeRawPointer(record)
+                    var line = 0
+                    while line < MemoryLayout<FlowRecord>.size {
+                        tapsentry_prefetch(start + line)
+                        line &+= 64
+                    }
+                } else {
+                    if let receiver = record.pointee.receiverAddress {
+                        tapsentry_prefetch(receiver)
+                        tapsentry_prefetch(receiver + 64)
+                    }
+                    if let session = record.pointee.forwardingAddress {
+                        tapsentry_prefetch(session)
+                        tapsentry_prefetch(session + 64)
+                        tapsentry_prefetch(session + 128)
+                    }
+                }
+                return
+            }
+            position = (position + 1) & indexMask
+        }
+    }
+
     // MARK: - The index
 
     @inline(__always)
@@ -211,9 +281,12 @@ package final class FlowTracker {
     }
 
     private func growIndex() {
-        let old = index
-        index = [UInt64](repeating: 0, count: old.count * 2)
-        indexMask = index.count - 1
+        let old = UnsafeMutableBufferPointer(start: index, count: indexCapacity)
+        let capacity = old.count * 2
+        index = .allocate(capacity: capacity)
+        index.initialize(repeating: 0, count: capacity)
+        indexMask = capacity - 1
+        defer { old.deallocate() }
         for slotted in old where slotted != 0 {
             var position = Int(slotted >> 32) & indexMask
             while index[position] != 0 { position = (position + 1) & indexMask }
@@ -271,13 +344,16 @@ package final class FlowTracker {
         }
         records[slot].pointee = FlowRecord(key: key, hash: hash, info: info, clientIsLow: clientIsSource == key.sourceIsLow)
         activeFlows += 1
-        if activeFlows * 2 > index.count && index.count < maxIndexCapacity { growIndex() }
+        if activeFlows * 2 > indexCapacity && indexCapacity < maxIndexCapacity { growIndex() }
         insertIndex(hash: hash, slot: slot)
         if UInt64(activeFlows) > statistics.peakActive { statistics.peakActive = UInt64(activeFlows) }
         if packet.transport == .tcp { statistics.tcp &+= 1 } else { statistics.udp &+= 1 }
         lastSeen[Int(slot)] = time.nanoseconds
         append(slot, to: packet.transport == .tcp ? .tcpOpen : .udp)
-        records[slot].pointee.receiver = observer?.flowStarted(info)
+        let receiver = observer?.flowStarted(info)
+        records[slot].pointee.receiver = receiver
+        records[slot].pointee.receiverAddress = receiver.map { UnsafeRawPointer(Unmanaged.passUnretained($0 as AnyObject).toOpaque()) }
+        records[slot].pointee.receiverType = receiver.map { type(of: $0) }
         return slot
     }
 
@@ -306,9 +382,9 @@ package final class FlowTracker {
     private func end(_ slot: Int32, reason: FlowEndReason, time: Timestamp) {
         let record = records[slot]
         let receiver = record.pointee.receiver
-        var toServer = ReceiverSink(receiver: receiver, direction: .toServer, time: time)
+        var toServer = ReceiverSink(record, direction: .toServer, time: time)
         record.pointee.toServer.finish(context: &reassembly, sink: &toServer)
-        var toClient = ReceiverSink(receiver: receiver, direction: .toClient, time: time)
+        var toClient = ReceiverSink(record, direction: .toClient, time: time)
         record.pointee.toClient.finish(context: &reassembly, sink: &toClient)
         if record.pointee.info.transport == .udp {
             receiver?.streamEnd(direction: .toServer, time: time)
@@ -402,6 +478,12 @@ package final class FlowTracker {
 /// Fields every packet touches come first, so that they share the first cache lines.
 private struct FlowRecord {
     var key: FlowKey
+    /// The receiver's object and the one it forwards to, for cache warming (next to the key,
+    /// which the lookup loads anyway).
+    var receiverAddress: UnsafeRawPointer?
+    var forwardingAddress: UnsafeRawPointer?
+    /// The receiver's type, to deliver through its address (see `StreamReceiver.deliver`).
+    var receiverType: (any StreamReceiver.Type)?
     var clientIsLow: Bool
     var isClosed = false
     var summary = FlowSummary()
@@ -496,22 +578,29 @@ private struct LRUList {
 /// counted reference here cost a retain and a release on every packet.
 private struct ReceiverSink: ReassemblySink {
     unowned(unsafe) let receiver: (any StreamReceiver)?
+    /// The receiver's address and type, for data (see `StreamReceiver.deliver`).
+    let address: UnsafeRawPointer?
+    let type: (any StreamReceiver.Type)?
     let direction: Direction
     let time: Timestamp
     /// Whether stream bytes still go to the receiver.
     var wantsBytes = true
 
-    init(receiver: (any StreamReceiver)?, direction: Direction, time: Timestamp) {
-        self.receiver = receiver
+    /// The sink of `record`'s receiver for one direction.
+    @inline(__always)
+    init(_ record: UnsafeMutablePointer<FlowRecord>, direction: Direction, time: Timestamp) {
+        self.receiver = record.pointee.receiver
+        self.address = record.pointee.receiverAddress
+        self.type = record.pointee.receiverType
         self.direction = direction
         self.time = time
+        self.wantsBytes = record.pointee.receiverWantsBytes
     }
 
     @inline(__always)
     mutating func deliver(_ bytes: UnsafeRawBufferPointer) {
-        // Called on the unowned reference directly: binding it to a local would retain it.
-        guard wantsBytes else { return }
-        wantsBytes = receiver?.streamData(bytes, direction: direction, time: time) ?? false
+        guard wantsBytes, let address, let type else { return }
+        wantsBytes = type.deliver(bytes, direction: direction, time: time, to: address)
     }
 
     mutating func gap(_ length: UInt64) {

@@ -43,12 +43,23 @@ package enum Analyzer {
         let pipeline = Pipeline(configuration: configuration, output: output)
         var count = 0
         progress?.start(totalBytes: reader.totalBytes)
+        // Packets are processed three behind the reader, so that the cache misses of a packet's
+        // flow state are taken one step per packet ahead of time (see `FlowTracker.prefetch`).
+        // libpcap reuses its buffer on every read, so the packets waiting are copies.
+        let ahead = PacketLookahead()
         while let packet = reader.next() {
-            pipeline.process(packet)
+            ahead.push(packet, hash: pipeline.prefetchHash(packet))
+            if let hash = ahead.hash(back: 0) { pipeline.prefetch(.index, hash: hash) }
+            if let hash = ahead.hash(back: 1) { pipeline.prefetch(.record, hash: hash) }
+            if let hash = ahead.hash(back: 2) { pipeline.prefetch(.receivers, hash: hash) }
+            if let due = ahead.packet(back: 3) { pipeline.process(due) }
             count &+= 1
             if count & 0xFFFF == 0, let progress {
                 progress.update(bytesRead: reader.bytesRead, totalBytes: reader.totalBytes)
             }
+        }
+        for back in (0..<3).reversed() {
+            if let due = ahead.packet(back: back) { pipeline.process(due) }
         }
         progress?.finish()
         let failed = diagnostics.reduce(0) { if case .error = $1 { $0 + 1 } else { $0 } }
@@ -75,4 +86,59 @@ package struct WallClock {
         clock_gettime(CLOCK_MONOTONIC, &now)
         return Double(now.tv_sec - start.tv_sec) + Double(now.tv_nsec - start.tv_nsec) / 1e9
     }
+}
+
+/// The last four packets read, copied out of libpcap's buffer (which the next read overwrites),
+/// with their flow hashes; each copy's storage grows to the largest packet and is reused. Kept in
+/// raw memory: this runs for every packet, and arrays of copies cost reference counting.
+private final class PacketLookahead {
+    private struct Entry {
+        var storage: UnsafeMutableRawPointer
+        var capacity: Int
+        var packet: CapturedPacket?
+        var hash: UInt64?
+    }
+
+    private static let depth = 4
+    private let entries: UnsafeMutablePointer<Entry>
+    private var newest = depth - 1
+
+    init() {
+        entries = .allocate(capacity: Self.depth)
+        for slot in 0..<Self.depth {
+            (entries + slot).initialize(to: Entry(storage: .allocate(byteCount: 2048, alignment: 64), capacity: 2048))
+        }
+    }
+
+    deinit {
+        for slot in 0..<Self.depth { entries[slot].storage.deallocate() }
+        entries.deinitialize(count: Self.depth)
+        entries.deallocate()
+    }
+
+    /// Copies `packet` in as the newest, replacing the oldest.
+    @inline(__always)
+    func push(_ packet: CapturedPacket, hash: UInt64?) {
+        newest = (newest + 1) & (Self.depth - 1)
+        let entry = entries + newest
+        let count = packet.bytes.count
+        if count > entry.pointee.capacity {
+            entry.pointee.storage.deallocate()
+            entry.pointee.capacity = max(count, entry.pointee.capacity * 2)
+            entry.pointee.storage = .allocate(byteCount: entry.pointee.capacity, alignment: 64)
+        }
+        if count > 0, let base = packet.bytes.baseAddress { entry.pointee.storage.copyMemory(from: base, byteCount: count) }
+        var copy = packet
+        copy.bytes = UnsafeRawBufferPointer(start: entry.pointee.storage, count: count)
+        entry.pointee.packet = copy
+        entry.pointee.hash = hash
+    }
+
+    /// The packet `back` places behind the newest (0: the newest), if one was pushed.
+    @inline(__always)
+    func packet(back: Int) -> CapturedPacket? { entries[(newest - back) & (Self.depth - 1)].packet }
+
+    /// Its flow hash, if it has one.
+    @inline(__always)
+    func hash(back: Int) -> UInt64? { entries[(newest - back) & (Self.depth - 1)].hash }
 }

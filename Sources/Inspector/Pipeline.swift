@@ -12,8 +12,11 @@ package final class Pipeline {
     /// The settings of this run.
     package let configuration: InspectorConfiguration
     private var decoder: PacketDecoder
-    private var tracker: FlowTracker?
-    private var observer: PipelineObserver?
+    // Constants, so that the per-packet calls through them cost no retain and release.
+    private let tracker: FlowTracker
+    private let observer: PipelineObserver
+    /// Set by `finish`: packets after it are ignored.
+    private var finished = false
     private var statistics = RunStatistics()
     private var nextFragmentExpiry = Timestamp.zero
 
@@ -34,7 +37,7 @@ package final class Pipeline {
         statistics.packets &+= 1
         statistics.bytes &+= UInt64(packet.bytes.count)
         statistics.lastPacket = packet.time
-        guard let tracker else { return }
+        guard !finished else { return }
         let wireLength = packet.wireLength
         let time = packet.time
         if let reason = decoder.decode(packet.bytes, linkType: packet.linkType, time: time, wireLength: wireLength, { transport in
@@ -48,32 +51,44 @@ package final class Pipeline {
         }
     }
 
+    /// The flow hash of `packet` for `prefetch`, or nil when it is not an ordinary TCP or UDP
+    /// packet.
+    @inline(__always)
+    package func prefetchHash(_ packet: CapturedPacket) -> UInt64? {
+        var hash: UInt64?
+        PacketDecoder.peek(packet.bytes, linkType: packet.linkType) { transport in hash = tracker.prefetchHash(transport) }
+        return hash
+    }
+
+    /// Warms the cache for a packet that `process` gets soon (see `FlowTracker.prefetch`).
+    @inline(__always)
+    package func prefetch(_ step: PrefetchStep, hash: UInt64) {
+        tracker.prefetch(step, hash: hash)
+    }
+
     /// Lets flows time out at packet time `time` even when no packet arrives (live capture).
     package func advance(to time: Timestamp) {
-        tracker?.advance(to: time)
+        guard !finished else { return }
+        tracker.advance(to: time)
     }
 
     /// Ends every flow, writes the `stats` record and flushes the output; returns the counts.
     package func finish(files: Int, filesFailed: Int, live: LiveCaptureStatistics? = nil) throws -> RunStatistics {
-        tracker?.finish()
+        guard !finished else { return statistics }
+        finished = true
+        tracker.finish()
         statistics.files = files
         statistics.filesFailed = filesFailed
         statistics.live = live
         statistics.fragments = decoder.fragmentStatistics
-        if let tracker {
-            statistics.flows = tracker.statistics
-            statistics.tcp = tracker.reassembly.statistics
-            statistics.reassemblyMemoryPeak = tracker.reassembly.peakMemoryInUse
-        }
-        if let observer {
-            try observer.throwIfFailed()
-            statistics.events = observer.events
-            statistics.recordsWritten = observer.records
-            statistics.protocols = observer.protocolCounters
-            try observer.writeStats(statistics)
-        }
-        tracker = nil
-        observer = nil
+        statistics.flows = tracker.statistics
+        statistics.tcp = tracker.reassembly.statistics
+        statistics.reassemblyMemoryPeak = tracker.reassembly.peakMemoryInUse
+        try observer.throwIfFailed()
+        statistics.events = observer.events
+        statistics.recordsWritten = observer.records
+        statistics.protocols = observer.protocolCounters
+        try observer.writeStats(statistics)
         return statistics
     }
 }

@@ -28,6 +28,10 @@ package final class CaptureFile {
     /// Which input this is, copied into every packet.
     package let sourceIndex: Int
     private var handle: OpaquePointer?
+    /// The stdio buffer of the file: glibc ignores the size given to `setvbuf` without a buffer
+    /// and reads 4 KiB at a time, one system call per 4 KiB.
+    private var readBuffer: UnsafeMutablePointer<CChar>?
+    private static let readBufferSize = 1 << 20
 
     /// Opens `path` (`-` reads standard input).
     package init(path: String, sourceIndex: Int = 0) throws(CaptureError) {
@@ -54,14 +58,17 @@ package final class CaptureFile {
             file = opened
             size = Int64(info.st_size)
         }
-        setvbuf(file, nil, _IOFBF, 1 << 20)
+        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: Self.readBufferSize)
+        setvbuf(file, buffer, _IOFBF, Self.readBufferSize)
         var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
         guard let opened = pcap_fopen_offline_with_tstamp_precision(file, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errorBuffer) else {
             fclose(file)
+            buffer.deallocate()
             let reason = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             throw CaptureError(.notACapture, source: path, reason: Self.explain(reason))
         }
         handle = opened
+        readBuffer = buffer
         linkType = LinkType(rawValue: pcap_datalink(opened))
     }
 
@@ -75,6 +82,8 @@ package final class CaptureFile {
             pcap_close(handle)
             self.handle = nil
         }
+        readBuffer?.deallocate()
+        readBuffer = nil
     }
 
     /// Reads the next record.

@@ -35,7 +35,9 @@ package final class CaptureReader {
     private var active: [Int] = []
     private var advancePending: Int?
     // The one file left to read once every other input is done: read straight from it.
-    private var soleFile: CaptureFile?
+    /// The one input left, read directly. Unmanaged (its source entry owns it), so that the
+    /// per-packet call costs no retain and release.
+    private var soleFile: Unmanaged<CaptureFile>?
     private var finishedBytes: Int64 = 0
     private let onDiagnostic: (CaptureDiagnostic) -> Void
     private let maxOpenAtStart = 64
@@ -62,12 +64,12 @@ package final class CaptureReader {
     /// The next packet in time order over all inputs, or nil when every input is exhausted.
     /// The packet's bytes are valid until the next call.
     package func next() -> CapturedPacket? {
-        if let file = soleFile {
-            let result = file.next()
+        if let sole = soleFile {
+            let result = sole._withUnsafeGuaranteedRef { $0.next() }
             if case .packet(let packet) = result { return packet }
             soleFile = nil
             advancePending = nil
-            settle(file.sourceIndex, after: result)
+            settle(sole.takeUnretainedValue().sourceIndex, after: result)
             return nil
         }
         if let index = advancePending {
@@ -91,7 +93,7 @@ package final class CaptureReader {
             guard let chosen = best, let packet = sources[chosen].current else { return nil }
             advancePending = chosen
             if active.count == 1 && waiting.isEmpty {
-                soleFile = sources[chosen].file
+                soleFile = sources[chosen].file.map { Unmanaged.passUnretained($0) }
             }
             return packet
         }

@@ -48,9 +48,10 @@ package final class AppLayerFlow: StreamReceiver {
     private let detector: ProtocolDetector
     private let events: any EventSink
     private var state = State.probing
-    /// The session while decoding, unowned (`state` owns it): the per-chunk call then costs no
-    /// retain and release of an object that is usually out of cache.
-    private unowned(unsafe) var decodingSession: (any DecoderSession)?
+    /// The session while decoding, as its address and type (`state` owns it): the per-chunk
+    /// call then costs no retain and release of an object that is usually out of cache.
+    private var sessionAddress: UnsafeRawPointer?
+    private var sessionType: (any DecoderSession.Type)?
     private var held: [Held] = []
     private var buffers = PerDirection<[UInt8]>([])
     private var probeStart = PerDirection(0)
@@ -68,12 +69,20 @@ package final class AppLayerFlow: StreamReceiver {
     package func streamData(_ bytes: UnsafeRawBufferPointer, direction: Direction, time: Timestamp) -> Bool {
         switch state {
         case .decoding:
-            // Called through the unowned reference: binding the case's payload would retain it.
-            decodingSession?.data(bytes.bytes, direction: direction, time: time)
+            // Called through the address: binding the case's payload would retain the session.
+            if let sessionAddress, let sessionType {
+                sessionType.deliver(bytes.bytes, direction: direction, time: time, to: sessionAddress)
+            }
             return true
         case .undecided, .finished:
             return false
         case .probing:
+            // The usual case, the flow's first chunk already tells: start without holding a copy.
+            if held.isEmpty, bytes.count <= detector.probeLimit, let decoder = firstMatch(bytes, direction: direction) {
+                start(decoder)
+                if case .decoding(let session) = state { session.data(bytes.bytes, direction: direction, time: time) }
+                return true
+            }
             let room = detector.probeLimit - (buffers[direction].count - probeStart[direction])
             let kept = min(bytes.count, max(room, 0))
             if kept > 0 {
@@ -112,7 +121,8 @@ package final class AppLayerFlow: StreamReceiver {
         case .decoding(let session):
             session.end(direction: direction, time: time)
             if ended.toServer && ended.toClient {
-                decodingSession = nil
+                sessionAddress = nil
+                sessionType = nil
                 state = .finished
             }
         case .undecided, .finished:
@@ -124,6 +134,9 @@ package final class AppLayerFlow: StreamReceiver {
     }
 
     package func datagram(_ bytes: UnsafeRawBufferPointer, direction: Direction, time: Timestamp) {}
+
+    /// The decoding session, once there is one.
+    package var forwardingAddress: UnsafeRawPointer? { sessionAddress }
 
     package func flowEnded(summary: FlowSummary, reason: FlowEndReason, time: Timestamp) {
         if case .probing = state { giveUp() }
@@ -155,11 +168,17 @@ package final class AppLayerFlow: StreamReceiver {
         }
     }
 
+    /// The first decoder (in probe order) that says `bytes` are its protocol.
+    private func firstMatch(_ bytes: UnsafeRawBufferPointer, direction: Direction) -> (any ProtocolDecoder)? {
+        detector.decoders.first { $0.probe(bytes.bytes, direction: direction) == .match }
+    }
+
     private func start(_ decoder: any ProtocolDecoder) {
         let session = decoder.makeSession(flow: flow, events: events)
         protocolName = decoder.name
         state = .decoding(session)
-        decodingSession = session
+        sessionAddress = UnsafeRawPointer(Unmanaged.passUnretained(session as AnyObject).toOpaque())
+        sessionType = type(of: session)
         let replay = held
         let data = buffers
         held = []
@@ -182,7 +201,8 @@ package final class AppLayerFlow: StreamReceiver {
     }
 
     private func giveUp() {
-        decodingSession = nil
+        sessionAddress = nil
+        sessionType = nil
         state = .undecided
         held = []
         buffers = PerDirection([])

@@ -36,6 +36,17 @@ package protocol DecoderSession: AnyObject {
     func gap(length: UInt64, direction: Direction, time: Timestamp)
     /// `direction`'s stream ended; nothing more arrives for it.
     func end(direction: Direction, time: Timestamp)
+    /// Calls `data` on the session at `session` (an object of this type). The protocol layer
+    /// calls through this, with the object's address and its type, because a call through an
+    /// existential reference costs a retain and a release of the session on every chunk.
+    static func deliver(_ bytes: RawSpan, direction: Direction, time: Timestamp, to session: UnsafeRawPointer)
+}
+
+extension DecoderSession {
+    @inline(__always)
+    package static func deliver(_ bytes: RawSpan, direction: Direction, time: Timestamp, to session: UnsafeRawPointer) {
+        Unmanaged<Self>.fromOpaque(session)._withUnsafeGuaranteedRef { $0.data(bytes, direction: direction, time: time) }
+    }
 }
 
 /// What the consumers of a run want from decoders, so that nothing is built for nobody.
