@@ -7,7 +7,7 @@ import Testing
 /// that made them (`*.truth.json`) and against golden outputs.
 @Suite("CTP recordings through the whole analyzer")
 struct CTPCaptureTests {
-    /// The committed CTP recordings (none until `Captures/ctp/` holds them).
+    /// The committed CTP recordings.
     static var captures: [String] {
         let folder = CommittedCaptures.folder.appendingPathComponent("ctp")
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
