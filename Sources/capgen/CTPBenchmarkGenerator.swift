@@ -26,17 +26,14 @@ struct CTPBenchmarkGenerator {
 
     /// What was written.
     struct Summary {
-        var packets = 0
-        var dataSegments = 0
         var sessions = 0
         var closedSessions = 0
         var quotes = 0
         var otherFrames = 0
-        var payloadBytes = 0
         var uncompressedQuoteBytes = 0
         var compressedQuoteBytes = 0
-        var reordered = 0
-        var retransmitted = 0
+        /// The TCP side: packets, payload, reordering, retransmission.
+        var segments = SegmentCounts()
         var fileBytes = 0
 
         /// One line for the terminal.
@@ -44,10 +41,9 @@ struct CTPBenchmarkGenerator {
             let ratio = compressedQuoteBytes > 0 ? Double(uncompressedQuoteBytes) / Double(compressedQuoteBytes) : 0
             let rate = seconds > 0 ? Double(fileBytes) / 1_048_576 / seconds : 0
             return """
-                \(path): \(fileBytes) bytes, \(packets) packets (\(dataSegments) with data), \(sessions) sessions \
+                \(path): \(fileBytes) bytes, \(segments.packetText), \(sessions) sessions \
                 (\(closedSessions) closed), \(quotes) RtnDepthMarketData frames (compressed \(tenths(ratio)):1) and \
-                \(otherFrames) other frames, \(payloadBytes) payload bytes, \(reordered) reordered, \(retransmitted) \
-                retransmitted; \(tenths(seconds)) s, \(tenths(rate)) MB/s
+                \(otherFrames) other frames, \(segments.trafficText); \(tenths(seconds)) s, \(tenths(rate)) MB/s
                 """
         }
 
@@ -68,8 +64,8 @@ struct CTPBenchmarkGenerator {
     }
 
     enum Phase {
-        case syn, synAck, ack, clientLogin, serverLogin, subscribe, subscribed, quotes, clientLogout, serverLogout
-        case finClient, finServer, lastAck
+        case opening(Int), clientLogin, serverLogin, subscribe, subscribed, quotes, clientLogout, serverLogout
+        case closing(Int)
     }
 
     struct Session: BenchmarkConnection {
@@ -77,7 +73,7 @@ struct CTPBenchmarkGenerator {
         var server: Endpoint
         /// Next TCP sequence number per side (0 client, 1 server).
         var tcp: (UInt32, UInt32)
-        var phase = Phase.syn
+        var phase = Phase.opening(0)
         /// The subscribed instruments: `count` of them from `first` on (wrapping around the table).
         var first: Int
         var count: Int
@@ -132,7 +128,6 @@ struct CTPBenchmarkGenerator {
         let sender = SegmentSender(
             writer: writer, clientMAC: MACAddress(0x02_00_00_00_20_01), serverMAC: MACAddress(0x02_00_00_00_20_02),
             start: Timestamp(seconds: Recipe.epoch, nanoseconds: 0))
-        let synOptions = TCPOption.synOptions()
         var instruments = Self.instruments(&random)
         let count = max(1, concurrentSessions)
         let slab = UnsafeMutablePointer<UInt8>.allocate(capacity: count * 2 * Self.regionSize)
@@ -245,17 +240,9 @@ struct CTPBenchmarkGenerator {
             let index = random.int(in: 0...(count - 1))
             var session = sessions[index]
             switch session.phase {
-            case .syn:
-                sender.control(session, fromClient: true, flags: .syn, &random, options: synOptions)
-                session.tcp.0 &+= 1
-                session.phase = .synAck
-            case .synAck:
-                sender.control(session, fromClient: false, flags: [.syn, .ack], &random, options: synOptions)
-                session.tcp.1 &+= 1
-                session.phase = .ack
-            case .ack:
-                sender.control(session, fromClient: true, flags: .ack, &random)
-                session.phase = .clientLogin
+            case .opening(let step):
+                sender.open(&session, step: step, &random)
+                session.phase = step < 2 ? .opening(step + 1) : .clientLogin
             case .clientLogin:
                 queue(heartbeatTimeout, &session, index: index, side: 0)
                 queue(login, &session, index: index, side: 0)
@@ -302,28 +289,20 @@ struct CTPBenchmarkGenerator {
             case .serverLogout:
                 queue(logoutReply, &session, index: index, side: 1)
                 transmit(&session, index: index, side: 1, &random)
-                session.phase = .finClient
-            case .finClient:
-                sender.control(session, fromClient: true, flags: [.fin, .ack], &random)
-                session.tcp.0 &+= 1
-                session.phase = .finServer
-            case .finServer:
-                sender.control(session, fromClient: false, flags: [.fin, .ack], &random)
-                session.tcp.1 &+= 1
-                session.phase = .lastAck
-            case .lastAck:
-                sender.control(session, fromClient: true, flags: .ack, &random)
-                summary.closedSessions += 1
-                session = newSession(&random)
+                session.phase = .closing(0)
+            case .closing(let step):
+                sender.close(&session, step: step, &random)
+                if step < 2 {
+                    session.phase = .closing(step + 1)
+                } else {
+                    summary.closedSessions += 1
+                    session = newSession(&random)
+                }
             }
             sessions[index] = session
         }
         try writer.close()
-        summary.packets = sender.packets
-        summary.dataSegments = sender.dataSegments
-        summary.payloadBytes = sender.payloadBytes
-        summary.reordered = sender.reordered
-        summary.retransmitted = sender.retransmitted
+        summary.segments = sender.counts
         summary.fileBytes = writer.byteCount
         return summary
     }

@@ -22,15 +22,12 @@ struct FIXBenchmarkGenerator {
 
     /// What was written.
     struct Summary {
-        var packets = 0
-        var dataSegments = 0
         var sessions = 0
         var closedSessions = 0
         /// Messages by kind, indexed by `Kind.rawValue`.
         var messages = [Int](repeating: 0, count: Kind.allCases.count)
-        var payloadBytes = 0
-        var reordered = 0
-        var retransmitted = 0
+        /// The TCP side: packets, payload, reordering, retransmission.
+        var segments = SegmentCounts()
         var fileBytes = 0
 
         /// One line for the terminal.
@@ -41,10 +38,10 @@ struct FIXBenchmarkGenerator {
             let total = messages.reduce(0, +)
             let rate = seconds > 0 ? Double(fileBytes) / 1_048_576 / seconds : 0
             return """
-                \(path): \(fileBytes) bytes, \(packets) packets (\(dataSegments) with data), \(sessions) sessions \
+                \(path): \(fileBytes) bytes, \(segments.packetText), \(sessions) sessions \
                 (\(closedSessions) closed), \(total) messages (\(types); ExecutionReports \(messages[Kind.executionNew.rawValue]) \
-                New + \(messages[Kind.executionFill.rawValue]) Fill), \(payloadBytes) payload bytes, \(reordered) reordered, \
-                \(retransmitted) retransmitted; \(String(format1(seconds))) s, \(String(format1(rate))) MB/s
+                New + \(messages[Kind.executionFill.rawValue]) Fill), \(segments.trafficText); \(String(format1(seconds))) s, \
+                \(String(format1(rate))) MB/s
                 """
         }
 
@@ -116,8 +113,8 @@ struct FIXBenchmarkGenerator {
     }
 
     enum Phase {
-        case syn, synAck, ack, clientLogon, serverLogon, orders, reports, clientLogout, serverLogout
-        case finClient, finServer, lastAck
+        case opening(Int), clientLogon, serverLogon, orders, reports, clientLogout, serverLogout
+        case closing(Int)
     }
 
     struct Session: BenchmarkConnection {
@@ -130,7 +127,7 @@ struct FIXBenchmarkGenerator {
         var tcp: (UInt32, UInt32)
         /// Next MsgSeqNum per side.
         var fix: (Int, Int) = (1, 1)
-        var phase = Phase.syn
+        var phase = Phase.opening(0)
         var ordersLeft: Int
         /// Orders sent and not yet answered (indices into the session's order slots).
         var openOrders = 0
@@ -177,7 +174,6 @@ struct FIXBenchmarkGenerator {
         let sender = SegmentSender(
             writer: writer, clientMAC: MACAddress(0x02_00_00_00_10_01), serverMAC: MACAddress(0x02_00_00_00_10_02),
             start: Timestamp(seconds: Recipe.epoch, nanoseconds: 0))
-        let synOptions = TCPOption.synOptions()
         let templates = Self.templates()
         let count = max(1, concurrentSessions)
         let slab = UnsafeMutablePointer<UInt8>.allocate(capacity: count * 2 * Self.regionSize)
@@ -287,17 +283,9 @@ struct FIXBenchmarkGenerator {
             let index = random.int(in: 0...(count - 1))
             var session = sessions[index]
             switch session.phase {
-            case .syn:
-                sender.control(session, fromClient: true, flags: .syn, &random, options: synOptions)
-                session.tcp.0 &+= 1
-                session.phase = .synAck
-            case .synAck:
-                sender.control(session, fromClient: false, flags: [.syn, .ack], &random, options: synOptions)
-                session.tcp.1 &+= 1
-                session.phase = .ack
-            case .ack:
-                sender.control(session, fromClient: true, flags: .ack, &random)
-                session.phase = .clientLogon
+            case .opening(let step):
+                sender.open(&session, step: step, &random)
+                session.phase = step < 2 ? .opening(step + 1) : .clientLogon
             case .clientLogon:
                 queue(.logon, &session, index: index, side: 0, order: none)
                 transmit(&session, index: index, side: 0, &random)
@@ -342,28 +330,20 @@ struct FIXBenchmarkGenerator {
             case .serverLogout:
                 queue(.logout, &session, index: index, side: 1, order: none)
                 transmit(&session, index: index, side: 1, &random)
-                session.phase = .finClient
-            case .finClient:
-                sender.control(session, fromClient: true, flags: [.fin, .ack], &random)
-                session.tcp.0 &+= 1
-                session.phase = .finServer
-            case .finServer:
-                sender.control(session, fromClient: false, flags: [.fin, .ack], &random)
-                session.tcp.1 &+= 1
-                session.phase = .lastAck
-            case .lastAck:
-                sender.control(session, fromClient: true, flags: .ack, &random)
-                summary.closedSessions += 1
-                session = newSession(&random)
+                session.phase = .closing(0)
+            case .closing(let step):
+                sender.close(&session, step: step, &random)
+                if step < 2 {
+                    session.phase = .closing(step + 1)
+                } else {
+                    summary.closedSessions += 1
+                    session = newSession(&random)
+                }
             }
             sessions[index] = session
         }
         try writer.close()
-        summary.packets = sender.packets
-        summary.dataSegments = sender.dataSegments
-        summary.payloadBytes = sender.payloadBytes
-        summary.reordered = sender.reordered
-        summary.retransmitted = sender.retransmitted
+        summary.segments = sender.counts
         summary.fileBytes = writer.byteCount
         return summary
     }

@@ -11,20 +11,31 @@ protocol BenchmarkConnection {
     var tcp: (UInt32, UInt32) { get set }
 }
 
+/// What the segment sender wrote.
+struct SegmentCounts {
+    var packets = 0
+    var dataSegments = 0
+    var payloadBytes = 0
+    var reordered = 0
+    var retransmitted = 0
+
+    /// `N packets (M with data)`, then the payload, reordering and retransmission counts, for a summary line.
+    var packetText: String { "\(packets) packets (\(dataSegments) with data)" }
+    var trafficText: String { "\(payloadBytes) payload bytes, \(reordered) reordered, \(retransmitted) retransmitted" }
+}
+
 /// The TCP side of the benchmark generators: writes sessions' packets into the capture through
 /// one reused frame buffer, moves packet time 0.2-4 µs per packet, and counts what it wrote.
 final class SegmentSender {
     private let writer: PcapWriter
     private let forward: FrameBuilder
     private let backward: FrameBuilder
+    private let synOptions = TCPOption.synOptions()
     private var frame: [UInt8] = []
     /// The time of the last packet written.
     private(set) var time: Timestamp
-    private(set) var packets = 0
-    private(set) var dataSegments = 0
-    private(set) var payloadBytes = 0
-    private(set) var reordered = 0
-    private(set) var retransmitted = 0
+    /// What was written so far.
+    private(set) var counts = SegmentCounts()
 
     /// A sender writing to `writer` from Ethernet address `clientMAC` (clients) to `serverMAC`.
     init(writer: PcapWriter, clientMAC: MACAddress, serverMAC: MACAddress, start: Timestamp) {
@@ -47,10 +58,10 @@ final class SegmentSender {
             acknowledgement: acknowledgement, flags: flags, window: 64240, options: options, payload: payload)
         time = time.adding(nanoseconds: Int64(random.int(in: 200...4000)))
         writer.write(frame: frame, time: time)
-        packets += 1
+        counts.packets += 1
         if !payload.isEmpty {
-            dataSegments += 1
-            payloadBytes += payload.count
+            counts.dataSegments += 1
+            counts.payloadBytes += payload.count
         }
     }
 
@@ -62,6 +73,34 @@ final class SegmentSender {
         emit(
             session, fromClient: fromClient, sequence: fromClient ? session.tcp.0 : session.tcp.1, flags: flags,
             payload: UnsafeRawBufferPointer(start: nil, count: 0), &random, options: options)
+    }
+
+    /// Step `step` (0-2) of opening a session's connection: SYN, SYN-ACK, ACK.
+    func open(_ session: inout some BenchmarkConnection, step: Int, _ random: inout SeededGenerator) {
+        switch step {
+        case 0:
+            control(session, fromClient: true, flags: .syn, &random, options: synOptions)
+            session.tcp.0 &+= 1
+        case 1:
+            control(session, fromClient: false, flags: [.syn, .ack], &random, options: synOptions)
+            session.tcp.1 &+= 1
+        default:
+            control(session, fromClient: true, flags: .ack, &random)
+        }
+    }
+
+    /// Step `step` (0-2) of closing a session's connection: FIN from the client, FIN back, ACK.
+    func close(_ session: inout some BenchmarkConnection, step: Int, _ random: inout SeededGenerator) {
+        switch step {
+        case 0:
+            control(session, fromClient: true, flags: [.fin, .ack], &random)
+            session.tcp.0 &+= 1
+        case 1:
+            control(session, fromClient: false, flags: [.fin, .ack], &random)
+            session.tcp.1 &+= 1
+        default:
+            control(session, fromClient: true, flags: .ack, &random)
+        }
     }
 
     /// Sends `bytes` from one side in segments of 300-1400 bytes cut wherever the size falls (so
@@ -85,7 +124,7 @@ final class SegmentSender {
                 emit(
                     session, fromClient: fromClient, sequence: sequence, flags: .ack,
                     payload: UnsafeRawBufferPointer(start: bytes + head, count: size), &random)
-                reordered += 1
+                counts.reordered += 1
                 advance(&session, fromClient: fromClient, by: size + nextSize)
                 head += size + nextSize
                 continue
@@ -94,7 +133,7 @@ final class SegmentSender {
             emit(session, fromClient: fromClient, sequence: sequence, flags: [.ack, .psh], payload: payload, &random)
             if random.chance(0.005) {
                 emit(session, fromClient: fromClient, sequence: sequence, flags: [.ack, .psh], payload: payload, &random)
-                retransmitted += 1
+                counts.retransmitted += 1
             }
             advance(&session, fromClient: fromClient, by: size)
             head += size
