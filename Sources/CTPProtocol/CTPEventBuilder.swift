@@ -127,10 +127,7 @@ enum CTPEventBuilder {
         case CTPTransactions.reqAuthenticate:
             kind = .authenticate
             if let request = message.field("AuthenticationInfo") ?? message.field("ReqAuthenticate") {
-                builder.add("broker_id", request, "BrokerID")
-                builder.add("user_id", request, "UserID")
-                builder.add("client_product", request, "UserProductInfo")
-                builder.add("app_id", request, "AppID")
+                builder.addClient(request)
                 builder.add("reported_ip", request, "ClientIPAddress")
                 if request.name == "ReqAuthenticate" {
                     builder.fields.append(("auth_code_present", .bool(request["AuthCode"] != nil)))
@@ -142,10 +139,7 @@ enum CTPEventBuilder {
         case CTPTransactions.rspAuthenticate:
             kind = .authenticateResult
             if let response = message.field("AuthenticationInfo") ?? message.field("RspAuthenticate") {
-                builder.add("broker_id", response, "BrokerID")
-                builder.add("user_id", response, "UserID")
-                builder.add("client_product", response, "UserProductInfo")
-                builder.add("app_id", response, "AppID")
+                builder.addClient(response)
                 builder.addAppType(response)
                 if let result = response.int("IsResult") {
                     // IsResult 0 with AuthInfo: a challenge the client must answer; 1: authenticated.
@@ -157,13 +151,11 @@ enum CTPEventBuilder {
         case CTPTransactions.reqUserLogin:
             kind = .logon
             if let login = message.field("ReqUserLogin") {
-                builder.add("broker_id", login, "BrokerID")
-                builder.add("user_id", login, "UserID")
-                builder.add("client_product", login, "UserProductInfo")
-                builder.add("interface_product", login, "InterfaceProductInfo")
-                builder.add("protocol_info", login, "ProtocolInfo")
-                builder.add("reported_mac", login, "MacAddress")
-                builder.add("reported_ip", login, "ClientIPAddress")
+                builder.add([
+                    "broker_id": "BrokerID", "user_id": "UserID", "client_product": "UserProductInfo",
+                    "interface_product": "InterfaceProductInfo", "protocol_info": "ProtocolInfo", "reported_mac": "MacAddress",
+                    "reported_ip": "ClientIPAddress",
+                ], login)
                 builder.addNumber("reported_port", login, "ClientIPPort", skipZero: true)
                 builder.add("login_remark", login, "LoginRemark")
                 builder.fields.append(("password_present", .bool(login["Password"] != nil)))
@@ -172,11 +164,10 @@ enum CTPEventBuilder {
         case CTPTransactions.rspUserLogin:
             kind = .logonResult
             if let login = message.field("RspUserLogin") {
-                builder.add("broker_id", login, "BrokerID")
-                builder.add("user_id", login, "UserID")
-                builder.add("trading_day", login, "TradingDay")
-                builder.add("login_time", login, "LoginTime")
-                builder.add("system_name", login, "SystemName")
+                builder.add([
+                    "broker_id": "BrokerID", "user_id": "UserID", "trading_day": "TradingDay", "login_time": "LoginTime",
+                    "system_name": "SystemName",
+                ], login)
                 builder.addNumber("front_id", login, "FrontID")
                 builder.addNumber("session_id", login, "SessionID")
             }
@@ -184,8 +175,7 @@ enum CTPEventBuilder {
         case CTPTransactions.reqUserLogout, CTPTransactions.rspUserLogout:
             kind = .logout
             if let logout = message.field("UserLogout") {
-                builder.add("broker_id", logout, "BrokerID")
-                builder.add("user_id", logout, "UserID")
+                builder.add(["broker_id": "BrokerID", "user_id": "UserID"], logout)
             }
             if result != nil { builder.addResult(result) }
         case CTPTransactions.reqOrderInsert:
@@ -275,6 +265,11 @@ private struct TradingFields {
     /// Text members `(name, member)` of `field`, each when present.
     mutating func add(_ pairs: KeyValuePairs<String, String>, _ field: CTPDecodedField) {
         for (name, member) in pairs { add(name, field, member) }
+    }
+
+    /// Who authenticates: `broker_id`, `user_id`, `client_product` (UserProductInfo), `app_id`.
+    mutating func addClient(_ field: CTPDecodedField) {
+        add(["broker_id": "BrokerID", "user_id": "UserID", "client_product": "UserProductInfo", "app_id": "AppID"], field)
     }
 
     /// Whose and on what an order, an order action or a trade is: `account` (InvestorID),
