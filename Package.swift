@@ -32,8 +32,9 @@ let package = Package(
         .target(name: "FlowTracking", dependencies: ["PacketCapture", "CSupport"], swiftSettings: hotPath),
         .target(name: "ProtocolKit", dependencies: ["FlowTracking", "PacketCapture"], swiftSettings: hotPath),
         .target(name: "FIXProtocol", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "CZlib", "CSupport"], swiftSettings: hotPath),
+        .target(name: "CTPProtocol", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture"], swiftSettings: hotPath),
         .target(name: "EventOutput", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture"], swiftSettings: hotPath),
-        .target(name: "Inspector", dependencies: ["PacketCapture", "FlowTracking", "ProtocolKit", "EventOutput", "FIXProtocol"], swiftSettings: hotPath),
+        .target(name: "Inspector", dependencies: ["PacketCapture", "FlowTracking", "ProtocolKit", "EventOutput", "FIXProtocol", "CTPProtocol"], swiftSettings: hotPath),
         .executableTarget(
             name: "tapsentry",
             dependencies: [
@@ -47,6 +48,7 @@ let package = Package(
         .testTarget(name: "FlowTrackingTests", dependencies: ["FlowTracking", "PacketCapture", "TestSupport"]),
         .testTarget(name: "ProtocolKitTests", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "TestSupport"]),
         .testTarget(name: "FIXProtocolTests", dependencies: ["FIXProtocol", "ProtocolKit", "FlowTracking", "PacketCapture", "TestSupport", "CZlib"]),
+        .testTarget(name: "CTPProtocolTests", dependencies: ["CTPProtocol", "ProtocolKit", "FlowTracking", "PacketCapture", "TestSupport"]),
         .testTarget(name: "EventOutputTests", dependencies: ["EventOutput", "PacketCapture", "TestSupport"]),
         .testTarget(
             name: "InspectorTests",

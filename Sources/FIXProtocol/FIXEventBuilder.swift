@@ -251,14 +251,20 @@ enum FIXEventBuilder {
 /// fill with GBK as well; without it STEP decodes as GBK and everything else as UTF-8. Invalid
 /// bytes become U+FFFD; the output is always valid UTF-8.
 struct FIXTextDecoder {
-    let encoding: FIXTextEncoding
+    let encoding: TextEncoding
 
     init(message: FIXMessage) {
-        encoding = message.ascii(347).flatMap { FIXTextEncoding(messageEncoding: $0) }
-            ?? FIXTextEncoding.assumed(forBeginString: message.beginString)
+        encoding = message.ascii(347).flatMap { TextEncoding(name: $0) }
+            ?? FIXTextDecoder.assumed(forBeginString: message.beginString)
     }
 
     func string(_ bytes: UnsafeRawBufferPointer, tag: Int = 0) -> String {
-        FIXCharset.decode(bytes, as: encoding)
+        Charset.decode(bytes, as: encoding)
+    }
+
+    /// The encoding to assume when a message does not say: GBK for STEP (Chinese exchanges write
+    /// GBK text without always sending 347), UTF-8 otherwise.
+    static func assumed(forBeginString beginString: some StringProtocol) -> TextEncoding {
+        beginString.hasPrefix("STEP") ? .gbk : .utf8
     }
 }

@@ -84,13 +84,7 @@ struct FIXCaptureTests {
             configuration.flowEvents = false
             configuration.statsRecord = false
         }
-        let goldenPath = CommittedCaptures.path(capture.replacingOccurrences(of: ".pcap", with: ".golden.jsonl"))
-        if ProcessInfo.processInfo.environment["TAPSENTRY_UPDATE_GOLDEN"] == "1" {
-            try Data(run.eve).write(to: URL(fileURLWithPath: goldenPath))
-        }
-        let golden = try #require(try? Data(contentsOf: URL(fileURLWithPath: goldenPath)),
-                                  "no golden file \(goldenPath): run the tests once with TAPSENTRY_UPDATE_GOLDEN=1 and review it")
-        #expect(Array(golden) == run.eve, "decode output of \(capture) differs from \(goldenPath)")
+        try EndToEnd.expectGolden(run, capture: capture)
     }
 }
 
