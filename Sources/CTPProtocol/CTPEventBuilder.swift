@@ -252,7 +252,8 @@ private struct TradingFields {
 
     /// `result_code` (ErrorID) and `text` (ErrorMsg) of a RspInfo.
     mutating func addResult(_ result: CTPDecodedField?) {
-        fields.append(("result_code", .int(result?.int("ErrorID") ?? 0)))
+        // A string, as in FIX (373, 380, 102, 281): one JSON type per field name across protocols.
+        fields.append(("result_code", .string(String(result?.int("ErrorID") ?? 0))))
         if let result { add("text", result, "ErrorMsg") }
     }
 

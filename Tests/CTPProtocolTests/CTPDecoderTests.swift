@@ -59,7 +59,7 @@ struct CTPSessionTests {
         let result = toClient[2]
         #expect(result[field: "app_type"] == .string("relay_many_to_many"))
         #expect(result[field: "app_type_code"] == .string("2"))
-        #expect(result[field: "result_code"] == .int(0))
+        #expect(result[field: "result_code"] == .string("0"))
         #expect(result[field: "authenticated"] == .bool(true))
 
         let relay = toServer[4]
@@ -112,7 +112,7 @@ struct CTPSessionTests {
         #expect(fill[field: "trade_id"] == .string("     9001"))
 
         let reject = toClient[5]
-        #expect(reject[field: "result_code"] == .int(25))
+        #expect(reject[field: "result_code"] == .string("25"))
         #expect(reject[field: "text"] == .string("撤单找不到相应报单"))
 
         let query = toClient[7]

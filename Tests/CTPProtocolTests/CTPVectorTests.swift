@@ -59,7 +59,7 @@ struct CTPVectorTests {
         #expect(event.ctp("api_version") == .string("6.3.15-6.6.1"))
         #expect(event.field("RspInfo", "ErrorMsg") == .string("CTP:No Error"))
         #expect(event.field("RspUserLogin", "TradingDay") == .string("20210120"))
-        #expect(event[field: "result_code"] == .int(0))
+        #expect(event[field: "result_code"] == .string("0"))
         #expect(event[field: "text"] == .string("CTP:No Error"))
         #expect(event[field: "trading_day"] == .string("20210120"))
         #expect(event.anomalyNames == [])

@@ -109,6 +109,9 @@ struct QuickFIXCaptureTests {
         ("553", "user_id", ["logon"]),
     ]
 
+    /// FIX Side (54) values and their names in the trading vocabulary.
+    static let sideNames = ["1": "buy", "2": "sell", "5": "sell_short"]
+
     @Test("every message QuickFIX sent is decoded once, in order, with its header and trading facts", arguments: captures)
     func recording(capture: String) throws {
         let truthPath = CommittedCaptures.path(capture.replacingOccurrences(of: ".pcap", with: ".truth.json"))
@@ -140,7 +143,9 @@ struct QuickFIXCaptureTests {
                     let key = theirs["key"] as? [String: String] ?? [:]
                     for (tag, field, kinds) in Self.tradingFields where kinds.isEmpty || kinds.contains(kind) {
                         if let value = key[tag] {
-                            #expect(mine.string("trading", field) == value, "\(context) \(field)")
+                            // Side is given in the shared vocabulary (buy, sell, ...), as CTP's.
+                            let wanted = tag == "54" ? Self.sideNames[value] ?? value : value
+                            #expect(mine.string("trading", field) == wanted, "\(context) \(field)")
                         }
                     }
                     if kind == "logon" {
