@@ -43,16 +43,17 @@ struct TDXQuote {
     var ask: (price: Double, volume: Int64)?
 }
 
-/// Float32 values as the shortest decimal that reads back as the same float32 (11.52, not
-/// 11.520000457763672), which is what the sender meant.
+/// Float32 values as what the sender meant: whole numbers exactly (amounts: 167172432), others as
+/// the shortest decimal that reads back as the same float32 (11.52, not 11.520000457763672).
 enum TDXNumber {
     static func float(_ value: Float) -> FieldValue {
         guard value.isFinite else { return .null }
-        return .double(Double(value.description) ?? Double(value))
+        return .double(double(value))
     }
 
     static func double(_ value: Float) -> Double {
-        Double(value.description) ?? Double(value)
+        guard value.isFinite, value.rounded() != value else { return Double(value) }
+        return Double(value.description) ?? Double(value)
     }
 
     /// `value` hundredths (or `scale`ths) of a currency unit.
