@@ -174,20 +174,21 @@ final class TDXSession: DecoderSession {
         if streams[direction].holdsBytes {
             var buffer = streams[direction].buffer
             streams[direction].buffer = []
-            // A frame split across segments takes only the bytes it lacks; the segment's later
-            // frames are then decoded in place.
-            let missing = missingBytes(buffer, direction: direction)
-            let taken = missing > 0 && missing <= incoming.count ? missing : incoming.count
-            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: incoming[..<taken]))
-            let used = buffer.withUnsafeBytes { process($0, direction: direction, time: time, final: false) }
-            buffer.removeFirst(used)
-            rest = UnsafeRawBufferPointer(rebasing: incoming[taken...])
-            if !buffer.isEmpty {
-                buffer.append(contentsOf: rest)
-                streams[direction].buffer = buffer
-                return
+            // A frame split across segments takes only the bytes it lacks (its header first, then
+            // its body); the segment's later frames are then decoded in place.
+            while true {
+                let missing = missingBytes(buffer, direction: direction)
+                let taken = missing > 0 && missing <= rest.count ? missing : rest.count
+                buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest[..<taken]))
+                rest = UnsafeRawBufferPointer(rebasing: rest[taken...])
+                let used = buffer.withUnsafeBytes { process($0, direction: direction, time: time, final: false) }
+                buffer.removeFirst(used)
+                if buffer.isEmpty { break }
+                if rest.isEmpty {
+                    streams[direction].buffer = buffer
+                    return
+                }
             }
-            buffer.removeAll(keepingCapacity: true)
             streams[direction].buffer = buffer
             streams[direction].holdsBytes = false
         }
