@@ -15,9 +15,13 @@ struct TDXReplyBody {
 
     /// The most rows a record lists (a security-list page has 1000; its count is always given).
     static let maxRows = 1000
+    /// The rows listed: none when nobody wants the record (trading events need only the quotes).
+    private let rowLimit: Int
 
     /// Decodes `body` of a reply to `command`; `request` is the paired request's context, if any.
-    init(command: UInt16, body: UnsafeRawBufferPointer, request: TDXRequestContext?) {
+    /// Without `rows`, the record's row lists are left out (the quotes are still read).
+    init(command: UInt16, body: UnsafeRawBufferPointer, request: TDXRequestContext?, rows: Bool = true) {
+        rowLimit = rows ? Self.maxRows : 0
         var reader = TDXReader(body)
         var whole = true
         do throws(TDXShortBody) {
@@ -116,7 +120,7 @@ struct TDXReplyBody {
             let decimals = try reader.u8()
             let previousClose = try reader.f32()
             try reader.skip(4)
-            guard index < Self.maxRows else { continue }
+            guard index < rowLimit else { continue }
             rows.append(.object([
                 ("code", .string(code)), ("name", .string(name)), ("volunit", .uint(UInt64(volumeUnit))),
                 ("decimal_point", .uint(UInt64(decimals))), ("pre_close", TDXNumber.float(previousClose)),
@@ -152,18 +156,13 @@ struct TDXReplyBody {
             let buyVolume = try reader.varint()
             _ = try reader.varint()
             _ = try reader.varint()
-            var bids: [FieldValue] = []
-            var asks: [FieldValue] = []
-            var best: (bid: (Double, Int64), ask: (Double, Int64))?
-            for level in 0..<levels {
+            var book: [(bid: Int64, ask: Int64, bidVolume: Int64, askVolume: Int64)] = []
+            for _ in 0..<levels {
                 let bid = price + (try reader.varint())
                 let ask = price + (try reader.varint())
-                let bidVolume = try reader.varint()
-                let askVolume = try reader.varint()
-                bids.append(.array([TDXNumber.price(bid), .int(bidVolume)]))
-                asks.append(.array([TDXNumber.price(ask), .int(askVolume)]))
-                if level == 0 { best = ((Double(bid) / 100, bidVolume), (Double(ask) / 100, askVolume)) }
+                book.append((bid, ask, try reader.varint(), try reader.varint()))
             }
+            let best = book.first.map { ((Double($0.bid) / 100, $0.bidVolume), (Double($0.ask) / 100, $0.askVolume)) }
             let speed: Int16
             let active2: UInt16
             if levels == 5 {
@@ -180,8 +179,10 @@ struct TDXReplyBody {
             let instrument = TDXInstrument(market: market, code: code, family: .standard)
             quotes.append(TDXQuote(
                 instrument: instrument, price: Double(price) / 100, volume: volume, lastClose: Double(lastClose) / 100,
-                amount: TDXNumber.double(amount), bid: best?.bid, ask: best?.ask))
-            guard rows.count < Self.maxRows else { continue }
+                amount: TDXNumber.double(amount), bid: best?.0, ask: best?.1))
+            guard rows.count < rowLimit else { continue }
+            let bids = book.map { FieldValue.array([TDXNumber.price($0.bid), .int($0.bidVolume)]) }
+            let asks = book.map { FieldValue.array([TDXNumber.price($0.ask), .int($0.askVolume)]) }
             rows.append(.object([
                 ("market", .uint(UInt64(market))), ("code", .string(code)), ("active1", .uint(UInt64(active1))),
                 ("price", TDXNumber.price(price)), ("last_close", TDXNumber.price(lastClose)), ("open", TDXNumber.price(open)),
@@ -226,7 +227,7 @@ struct TDXReplyBody {
             let volume = try reader.f32()
             let amount = try reader.f32()
             previousClose = close
-            guard rows.count < Self.maxRows else { continue }
+            guard rows.count < rowLimit else { continue }
             rows.append(.object([
                 ("datetime", .string(date)), ("open", TDXNumber.price(open, scale: 1000)),
                 ("close", TDXNumber.price(close, scale: 1000)), ("high", TDXNumber.price(high, scale: 1000)),
@@ -250,7 +251,7 @@ struct TDXReplyBody {
             price += try reader.varint()
             _ = try reader.varint()
             let volume = try reader.varint()
-            guard rows.count < Self.maxRows else { continue }
+            guard rows.count < rowLimit else { continue }
             rows.append(.array([TDXNumber.price(price), .int(volume)]))
         }
         fields.append(("columns", .array([.string("price"), .string("vol")])))
@@ -275,7 +276,7 @@ struct TDXReplyBody {
             if !history { number = try reader.varint() }
             let side = try reader.varint()
             _ = try reader.varint()
-            guard rows.count < Self.maxRows else { continue }
+            guard rows.count < rowLimit else { continue }
             var row: [FieldValue] = [.string(Self.clock(Int(minutes))), TDXNumber.price(price), .int(volume)]
             if let number { row.append(.int(number)) }
             row.append(.int(side))
@@ -324,7 +325,7 @@ struct TDXReplyBody {
             let name = try reader.gbk(17)
             let description = try reader.gbk(9)
             try reader.skip(24)
-            guard rows.count < Self.maxRows else { continue }
+            guard rows.count < rowLimit else { continue }
             rows.append(.object([
                 ("category", .uint(UInt64(category))), ("market", .uint(UInt64(market))), ("code", .string(code)),
                 ("name", .string(name)), ("desc", .string(description)),
@@ -380,16 +381,18 @@ struct TDXReplyBody {
         if !text.isEmpty { fields.append(("name", .string(text))) }
         var reader = TDXReader(body, at: 33)
         var rows: [FieldValue] = []
+        var count = 0
         while reader.position + 36 <= body.count - 120 {
+            count += 1
             let date = try reader.u32()
             let seconds = try reader.u32()
             var values: [FieldValue] = []
             for _ in 0..<7 { values.append(TDXNumber.float(try reader.f32())) }
-            guard rows.count < Self.maxRows else { continue }
+            guard rows.count < rowLimit else { continue }
             rows.append(.array([.uint(UInt64(date)), .uint(UInt64(seconds))] + values))
         }
-        records = rows.count
-        fields.append(("count", .uint(UInt64(rows.count))))
+        records = count
+        fields.append(("count", .uint(UInt64(count))))
         fields.append(("columns", .array(["date", "seconds", "open", "high", "low", "close", "amount", "vol", "float_shares"].map(FieldValue.string))))
         fields.append(("bars", .array(rows)))
         instrument = TDXInstrument(market: 0, code: code, family: .newGeneration)
@@ -401,6 +404,7 @@ struct TDXReplyBody {
         fields.append(("body_length", .uint(UInt64(body.count))))
         var reader = TDXReader(body, at: min(37, body.count))
         var rows: [FieldValue] = []
+        var count = 0
         while reader.remaining >= 18 {
             let price = try reader.f32()
             let average = try reader.f32()
@@ -408,11 +412,12 @@ struct TDXReplyBody {
             try reader.skip(4)
             let minute = try reader.u16()
             guard minute >= 570 && minute <= 960 && price > 0 && price <= 1e6 else { break }
-            guard rows.count < Self.maxRows else { continue }
+            count += 1
+            guard rows.count < rowLimit else { continue }
             rows.append(.array([.string(Self.clock(Int(minute))), TDXNumber.float(price), TDXNumber.float(average), .uint(UInt64(volume))]))
         }
-        records = rows.count
-        fields.append(("count", .uint(UInt64(rows.count))))
+        records = count
+        fields.append(("count", .uint(UInt64(count))))
         fields.append(("columns", .array(["time", "price", "avg_price", "vol"].map(FieldValue.string))))
         fields.append(("points", .array(rows)))
         if let code = request?.code { instrument = TDXInstrument(market: request?.market ?? 0, code: code, family: .newGeneration) }

@@ -416,10 +416,10 @@ final class TDXSession: DecoderSession {
                 if case .complete = outcome {
                     decoded = TDXReplyBody(
                         command: header.command, body: UnsafeRawBufferPointer(start: inflater.buffer, count: produced),
-                        request: request?.context)
+                        request: request?.context, rows: interest.records)
                 }
             } else {
-                decoded = TDXReplyBody(command: header.command, body: body, request: request?.context)
+                decoded = TDXReplyBody(command: header.command, body: body, request: request?.context, rows: interest.records)
             }
         }
         if let decoded { anomalies.formUnion(decoded.anomalies) }

@@ -74,6 +74,16 @@ struct TDXDecoderTests {
         #expect(loud.counter("anomalies.zlib_corrupt") == 0)
     }
 
+    @Test("trading events without records (what rules want): quotes still read, no record built")
+    func tradingEventsOnly() throws {
+        let sink = run(TDXSessions.pytdx, interest: EventInterest(records: false, tradingEvents: true))
+        let quote = try #require(sink.events.first { $0.kind == .mdQuote })
+        #expect(quote.record == nil)
+        #expect(quote[field: "entry_count"] == .uint(30))
+        #expect(quote[field: "quotes"]?.elements.count == 30)
+        #expect(sink.counters == run(TDXSessions.pytdx).counters)
+    }
+
     /// Replies with problems only their header or body tells, after the pytdx session.
     static var malformed: [TDXStep] {
         let body = TDXFrameBuilder.quotesBody(TDXSessions.quotes(Array(TDXSessions.codes.prefix(3))))
