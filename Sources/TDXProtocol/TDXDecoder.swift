@@ -14,7 +14,7 @@ package struct TDXOptions: Sendable {
     /// (pytdx sends it after 10 s without a call).
     package var heartbeatIdleNanoseconds: Int64 = 9_000_000_000
     /// The largest HTTP body of the TdxTradeServer wrapper decoded (`http_body_over_cap`).
-    package var maxHTTPBodyBytes = 1 << 20
+    package var maxHTTPBodyBytes = 256 << 10
 
     /// The defaults.
     package init() {}
