@@ -6,6 +6,15 @@ package enum TDXFamily: String, Sendable {
     case extended
     /// The official client's new-generation frames (flag 0x00, commands 0x12xx; notes section 1.9).
     case newGeneration = "new_generation"
+
+    /// The family as a bit of a set in a byte.
+    var bit: UInt8 {
+        switch self {
+        case .standard: 1
+        case .extended: 2
+        case .newGeneration: 4
+        }
+    }
 }
 
 /// A TDX command code with its name (notes sections 1.6 and 1.9; names as in the ground truth of

@@ -16,15 +16,15 @@ final class TDXSession: DecoderSession {
         case trade
     }
 
-    private let flow: FlowInfo
-    private let events: any EventSink
-    private let options: TDXOptions
+    let flow: FlowInfo
+    let events: any EventSink
+    let options: TDXOptions
     private let inflater: TDXInflater
     /// What the run wants from decoders (fixed for a run, read once).
-    private let interest: EventInterest
-    private let wantsEvents: Bool
+    let interest: EventInterest
+    let wantsEvents: Bool
     private(set) var mode = Mode.undetermined
-    private var counters = TDXCounters()
+    var counters = TDXCounters()
     private var reported = false
     private var ended = PerDirection(false)
 
@@ -33,20 +33,21 @@ final class TDXSession: DecoderSession {
 
     // Quote frames.
     private var streams: PerDirection<TDXStreamState>
-    private var facts = TDXSessionFacts()
+    var facts = TDXSessionFacts()
     private var pending = TDXPendingRequests()
     /// Whether every request of the flow was seen (its client stream from the start, no gap): only
     /// then is a reply nobody asked for news.
     private var requestsComplete: Bool
-    private var families: Set<TDXFamily> = []
+    /// The families the flow's frames belonged to (bits of `TDXFamily.bit`).
+    private var families: UInt8 = 0
 
     // The HTTP wrapper.
-    private var http = PerDirection(TDXHTTPStream())
-    private var httpRequests: [String?] = []
+    var http = PerDirection(TDXHTTPStream())
+    var httpRequests: [String?] = []
 
     // The trading channel.
-    private var tradeBytes = PerDirection<UInt64>(0)
-    private var tradeReported = false
+    var tradeBytes = PerDirection<UInt64>(0)
+    var tradeReported = false
 
     init(flow: FlowInfo, events: any EventSink, options: TDXOptions, inflater: TDXInflater) {
         self.flow = flow
@@ -334,7 +335,7 @@ final class TDXSession: DecoderSession {
         counters.requests &+= 1
         counters.countCommand(header.command)
         let family = TDXCommand.family(of: header.command, flag: header.flag)
-        families.insert(family)
+        families |= family.bit
         let body = UnsafeRawBufferPointer(rebasing: frame[TDXRequestHeader.size...])
         let heartbeatPattern = facts.note(request: header, frame: frame, time: time, idle: options.heartbeatIdleNanoseconds)
         let heartbeat = heartbeatPattern || header.command == TDXCommand.heartbeat || header.command == TDXCommand.ping
@@ -386,7 +387,7 @@ final class TDXSession: DecoderSession {
         if request == nil && requestsComplete { anomalies.insert(.unpairedReply) }
         let heartbeat = request?.heartbeat ?? (header.command == TDXCommand.heartbeat || header.command == TDXCommand.ping)
         if heartbeat { counters.heartbeats &+= 1 }
-        families.insert(TDXCommand.family(of: header.command, flag: header.requestFlag))
+        families |= TDXCommand.family(of: header.command, flag: header.requestFlag).bit
         count(anomalies)
         guard wantsEvents else { return }
 
@@ -430,64 +431,14 @@ final class TDXSession: DecoderSession {
             info, body: decoded, request: request, facts: facts, flow: flow, direction: direction, time: time, interest: interest))
     }
 
-    // MARK: - The HTTP wrapper
-
-    private func httpData(_ incoming: UnsafeRawBufferPointer, direction: Direction, time: Timestamp) {
-        for event in http[direction].take(incoming, maxBody: options.maxHTTPBodyBytes) {
-            switch event {
-            case .anomaly(let kind, let bytes):
-                count(kind)
-                if wantsEvents { emitAnomaly([kind], direction: direction, time: time, bytes: bytes) }
-            case .message(let message):
-                httpMessage(message, direction: direction, time: time)
-            }
-        }
-    }
-
-    private func httpMessage(_ message: TDXHTTPMessage, direction: Direction, time: Timestamp) {
-        counters.httpMessages &+= 1
-        let json = message.json
-        let ciphertext = json == nil ? message.ciphertextLength : nil
-        let encrypted = json == nil && ciphertext != nil
-        var function: String?
-        if message.isRequest {
-            counters.httpRequests &+= 1
-            if encrypted { counters.httpEncrypted &+= 1 }
-            function = json?[member: "func"]?.text
-            httpRequests.append(function)
-            if httpRequests.count > 64 { httpRequests.removeFirst() }
-        } else if !httpRequests.isEmpty {
-            function = httpRequests.removeFirst()
-        }
-        guard wantsEvents else { return }
-        var anomalies = TDXAnomalySet()
-        if json == nil && !encrypted && !message.body.isEmpty { anomalies.insert(.httpBadJSON) }
-        events.emit(TDXEventBuilder.http(
-            message, json: json, ciphertextLength: ciphertext, function: function, anomalies: anomalies, facts: facts, flow: flow,
-            direction: direction, time: time, interest: interest))
-    }
-
-    // MARK: - The trading channel
-
-    private func tradeData(_ incoming: UnsafeRawBufferPointer, direction: Direction, time: Timestamp) {
-        tradeBytes[direction] &+= UInt64(incoming.count)
-        if !tradeReported { reportTradeChannel(direction: direction, time: time, first: incoming) }
-    }
-
-    private func reportTradeChannel(direction: Direction, time: Timestamp, first: UnsafeRawBufferPointer?) {
-        tradeReported = true
-        guard wantsEvents else { return }
-        events.emit(TDXEventBuilder.tradeChannel(first: first, flow: flow, direction: direction, time: time, interest: interest))
-    }
-
     // MARK: - Counters and anomalies
 
     private func finishCounters() {
         switch mode {
         case .quote:
             counters.quoteFlows &+= 1
-            if families.contains(.extended) { counters.extendedFlows &+= 1 }
-            if families.contains(.newGeneration) { counters.newGenerationFlows &+= 1 }
+            if families & TDXFamily.extended.bit != 0 { counters.extendedFlows &+= 1 }
+            if families & TDXFamily.newGeneration.bit != 0 { counters.newGenerationFlows &+= 1 }
             if facts.setupFrames == 3 { counters.pytdxSetupFlows &+= 1 }
             if facts.officialLogin { counters.officialLoginFlows &+= 1 }
             if facts.extendedSetup == .pytdx { counters.pytdxExtendedFlows &+= 1 }
@@ -510,7 +461,7 @@ final class TDXSession: DecoderSession {
         for found in anomalies.members where found.counted { counters.anomalies[found.index] &+= 1 }
     }
 
-    private func count(_ anomaly: TDXAnomaly) {
+    func count(_ anomaly: TDXAnomaly) {
         if anomaly.counted { counters.anomalies[anomaly.index] &+= 1 }
     }
 
@@ -521,60 +472,8 @@ final class TDXSession: DecoderSession {
         emitAnomaly([kind], direction: direction, time: time, bytes: bytes)
     }
 
-    private func emitAnomaly(_ kinds: [TDXAnomaly], direction: Direction, time: Timestamp, bytes: Int) {
+    func emitAnomaly(_ kinds: [TDXAnomaly], direction: Direction, time: Timestamp, bytes: Int) {
         guard wantsEvents else { return }
         events.emit(TDXEventBuilder.anomaly(kinds, bytes: bytes, facts: facts, flow: flow, direction: direction, time: time, interest: interest))
-    }
-}
-
-/// One direction's framing state.
-struct TDXStreamState {
-    /// Bytes of a frame not yet complete.
-    var buffer: [UInt8] = []
-    /// Whether `buffer` holds bytes (checked per chunk without touching the array).
-    var holdsBytes = false
-    /// Bytes skipped since the last frame, not yet reported.
-    var junk = 0
-    /// Whether the stream is resynchronising after a gap (skipping is then expected).
-    var afterGap = false
-    /// Whether frames are looked for by pattern and checked strictly (after junk or a gap).
-    var resyncing = false
-}
-
-/// A request waiting for its reply.
-struct TDXPendingRequest {
-    var sequence: UInt32
-    var command: UInt16
-    var time: Timestamp
-    /// Whether it was a heartbeat (its reply is one too).
-    var heartbeat: Bool
-    /// What its reply is read against (kept only when someone wants events).
-    var context: TDXRequestContext?
-}
-
-/// The requests of a flow waiting for replies, oldest first. Clients keep one or a few
-/// outstanding, and a command's sequence id may repeat (pytdx's ids are constants), so a reply
-/// takes the oldest request with its sequence id and command.
-struct TDXPendingRequests {
-    private var items: [TDXPendingRequest] = []
-
-    var count: Int { items.count }
-
-    /// Adds a request; returns true when the oldest had to be forgotten to stay within `limit`.
-    mutating func push(_ request: TDXPendingRequest, limit: Int) -> Bool {
-        items.append(request)
-        guard items.count > max(1, limit) else { return false }
-        items.removeFirst()
-        return true
-    }
-
-    /// Takes the oldest request with this sequence id and command.
-    @inline(__always)
-    mutating func take(sequence: UInt32, command: UInt16) -> TDXPendingRequest? {
-        if let first = items.first, first.sequence == sequence && first.command == command {
-            return items.removeFirst()
-        }
-        guard let index = items.firstIndex(where: { $0.sequence == sequence && $0.command == command }) else { return nil }
-        return items.remove(at: index)
     }
 }
