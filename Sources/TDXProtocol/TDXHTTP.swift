@@ -90,6 +90,19 @@ struct TDXHTTPStream {
         case anomaly(TDXAnomaly, bytes: Int)
     }
 
+    /// A message whose head was read, waiting for its body: the head, where its body starts in
+    /// `buffer`, and the body's length.
+    private var waiting: (message: TDXHTTPMessage, bodyStart: Int, length: Int)?
+    /// How far `buffer` was searched for the end of a head.
+    private var scanned = 0
+
+    /// Forgets what is held (a gap or the end cut it).
+    mutating func discard() {
+        buffer = []
+        waiting = nil
+        scanned = 0
+    }
+
     /// Takes the next bytes of the direction; returns the whole messages and the problems found.
     mutating func take(_ bytes: UnsafeRawBufferPointer, maxBody: Int) -> [Event] {
         guard !broken else { return [] }
@@ -102,7 +115,18 @@ struct TDXHTTPStream {
         buffer.append(contentsOf: input)
         var events: [Event] = []
         while !buffer.isEmpty && !broken {
-            guard let end = Self.headerEnd(buffer) else {
+            if let (message, bodyStart, length) = waiting {
+                guard buffer.count - bodyStart >= length else { break }
+                var whole = message
+                whole.body = Array(buffer[bodyStart..<(bodyStart + length)])
+                buffer.removeFirst(bodyStart + length)
+                waiting = nil
+                scanned = 0
+                events.append(.message(whole))
+                continue
+            }
+            guard let end = Self.headerEnd(buffer, from: max(0, scanned - 3)) else {
+                scanned = buffer.count
                 if buffer.count > Self.maxHeaderBytes {
                     events.append(.anomaly(.httpUnframed, bytes: buffer.count))
                     broken = true
@@ -139,24 +163,19 @@ struct TDXHTTPStream {
                 let available = buffer.count - bodyStart
                 skipping = max(0, length - available)
                 buffer.removeFirst(min(buffer.count, bodyStart + length))
-                var headOnly = message
-                headOnly.body = []
-                events.append(.message(headOnly))
+                scanned = 0
+                events.append(.message(message))
                 continue
             }
-            guard buffer.count - bodyStart >= length else { break }
-            var whole = message
-            whole.body = Array(buffer[bodyStart..<(bodyStart + length)])
-            buffer.removeFirst(bodyStart + length)
-            events.append(.message(whole))
+            waiting = (message, bodyStart, length)
         }
         return events
     }
 
-    /// The offset of the first `\r\n\r\n`, if any.
-    private static func headerEnd(_ bytes: [UInt8]) -> Int? {
-        guard bytes.count >= 4 else { return nil }
-        for index in 0...(bytes.count - 4)
+    /// The offset of the first `\r\n\r\n` at or after `start`, if any.
+    private static func headerEnd(_ bytes: [UInt8], from start: Int) -> Int? {
+        guard bytes.count >= 4, start <= bytes.count - 4 else { return nil }
+        for index in start...(bytes.count - 4)
         where bytes[index] == 0x0D && bytes[index + 1] == 0x0A && bytes[index + 2] == 0x0D && bytes[index + 3] == 0x0A {
             return index
         }

@@ -101,7 +101,7 @@ final class TDXSession: DecoderSession {
                 emitAnomaly([.truncatedAtGap], direction: direction, time: time, bytes: http[direction].buffer.count)
             }
             http[direction].broken = true
-            http[direction].buffer = []
+            http[direction].discard()
         case .trade:
             break
         }
@@ -117,7 +117,7 @@ final class TDXSession: DecoderSession {
                 count(.truncatedAtEnd)
                 emitAnomaly([.truncatedAtEnd], direction: direction, time: time, bytes: http[direction].buffer.count)
             }
-            http[direction].buffer = []
+            http[direction].discard()
         case .trade:
             if !tradeReported { reportTradeChannel(direction: direction, time: time, first: nil) }
         case .undetermined:

@@ -88,6 +88,18 @@ struct TDXHTTPTests {
         #expect(sink.counter("anomalies.http_body_over_cap") == 2)
     }
 
+    @Test("a 100 KiB body one byte at a time is framed once, without rereading its head per byte")
+    func largeBodyByteByByte() throws {
+        let rows = (0..<2000).map { #"{"证券代码": "\#(600000 + $0)", "证券名称": "测试", "证券数量": "100"}"# }.joined(separator: ",")
+        let reply = Self.response(#"{"success": true, "data": ["# + rows + "]}")
+        #expect(reply.count > 100_000)
+        let query = Self.post(#"{"func": "query_data", "params": {"client_id": 1, "category": 1}}"#)
+        let sink = run([.data(.toServer, query), .data(.toClient, reply)], chunk: 1, flow: Self.flow)
+        let event = try #require(sink.events.last)
+        #expect(event.tdx("data_rows") == .uint(2000))
+        #expect(event.tdx("func") == .string("query_data"))
+    }
+
     @Test("secrets are found by name at any depth")
     func redaction() {
         let value = FieldValue.object([
