@@ -33,8 +33,9 @@ let package = Package(
         .target(name: "ProtocolKit", dependencies: ["FlowTracking", "PacketCapture"], swiftSettings: hotPath),
         .target(name: "FIXProtocol", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "CZlib", "CSupport"], swiftSettings: hotPath),
         .target(name: "CTPProtocol", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture"], swiftSettings: hotPath),
+        .target(name: "TDXProtocol", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "CZlib"], swiftSettings: hotPath),
         .target(name: "EventOutput", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture"], swiftSettings: hotPath),
-        .target(name: "Inspector", dependencies: ["PacketCapture", "FlowTracking", "ProtocolKit", "EventOutput", "FIXProtocol", "CTPProtocol"], swiftSettings: hotPath),
+        .target(name: "Inspector", dependencies: ["PacketCapture", "FlowTracking", "ProtocolKit", "EventOutput", "FIXProtocol", "CTPProtocol", "TDXProtocol"], swiftSettings: hotPath),
         .executableTarget(
             name: "tapsentry",
             dependencies: [
@@ -49,6 +50,7 @@ let package = Package(
         .testTarget(name: "ProtocolKitTests", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "TestSupport"]),
         .testTarget(name: "FIXProtocolTests", dependencies: ["FIXProtocol", "ProtocolKit", "FlowTracking", "PacketCapture", "TestSupport", "CZlib"]),
         .testTarget(name: "CTPProtocolTests", dependencies: ["CTPProtocol", "ProtocolKit", "FlowTracking", "PacketCapture", "TestSupport"]),
+        .testTarget(name: "TDXProtocolTests", dependencies: ["TDXProtocol", "ProtocolKit", "FlowTracking", "PacketCapture", "TestSupport", "CZlib"]),
         .testTarget(name: "EventOutputTests", dependencies: ["EventOutput", "PacketCapture", "TestSupport"]),
         .testTarget(
             name: "InspectorTests",

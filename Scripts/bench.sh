@@ -16,9 +16,15 @@
 #      tapsentry analyze FILE                    the same with every decoder
 #      tcpdump -r FILE -w /dev/null              libpcap's bare read
 #      tshark -n -r FILE -q -z conv,tcp          tshark has no CTP dissector: TCP conversations only
+# 4. TDX, on a TongDaXin quote capture (default 600 MB, 400 concurrent pytdx-style sessions; security
+#    quotes answered by zlib-compressed replies, packed into and split across segments):
+#      tapsentry analyze --protocols tdx FILE    framing, pairing, fingerprints, counters (bodies are
+#                                                inflated only for --events)
+#      tapsentry analyze FILE                    the same with every decoder
+#      tapsentry analyze --protocols none FILE, tcpdump -r FILE -w /dev/null, tshark conv,tcp (no TDX dissector)
 #
-# Usage: Scripts/bench.sh [--size-mb N] [--flows N] [--sessions N] [--ctp-sessions N] [--runs N] [--no-tshark]
-#                         [--only tcp|fix|ctp]
+# Usage: Scripts/bench.sh [--size-mb N] [--flows N] [--sessions N] [--ctp-sessions N] [--tdx-sessions N] [--runs N]
+#                         [--no-tshark] [--only tcp|fix|ctp|tdx]
 # Captures are generated once into .build/bench-data/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +34,7 @@ size_mb=600
 flows=4000
 sessions=2000
 ctp_sessions=500
+tdx_sessions=400
 runs=3
 with_tshark=1
 only=""
@@ -37,10 +44,11 @@ while (($#)); do
         --flows) flows=$2; shift 2 ;;
         --sessions) sessions=$2; shift 2 ;;
         --ctp-sessions) ctp_sessions=$2; shift 2 ;;
+        --tdx-sessions) tdx_sessions=$2; shift 2 ;;
         --runs) runs=$2; shift 2 ;;
         --no-tshark) with_tshark=0; shift ;;
         --only) only=$2; shift 2 ;;
-        *) echo "usage: $0 [--size-mb N] [--flows N] [--sessions N] [--ctp-sessions N] [--runs N] [--no-tshark] [--only tcp|fix|ctp]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--size-mb N] [--flows N] [--sessions N] [--ctp-sessions N] [--tdx-sessions N] [--runs N] [--no-tshark] [--only tcp|fix|ctp|tdx]" >&2; exit 2 ;;
     esac
 done
 
@@ -166,6 +174,40 @@ if [[ -z $only || $only == ctp ]]; then
         rate = bytes / 1e6 / s
         printf "CTP messages decoded: %d (%.2f M messages/s)\n", m, m / s / 1e6
         printf "analyze with CTP: %.1f MB/s (target: at least 400 MB/s): %s\n", rate, (rate >= 400 ? "met" : "NOT met")
+        peak = (kb > akb ? kb : akb) / 1024
+        printf "peak memory %.1f MB (target: under 150 MB): %s\n", peak, (peak < 150 ? "met" : "NOT met")
+    }'
+fi
+
+if [[ -z $only || $only == tdx ]]; then
+    capture=$data/tdx-${size_mb}mb-${tdx_sessions}sessions.pcap
+    if [[ ! -s $capture ]]; then
+        echo "generating $capture" >&2
+        "$bin/capgen" tdx-bench --out "$capture" --size-mb "$size_mb" --sessions "$tdx_sessions" >&2
+    fi
+    bytes=$(stat -c %s "$capture")
+    cat "$capture" >/dev/null
+    echo "== TDX: $capture ($(awk "BEGIN{printf \"%.1f\", $bytes/1e6}") MB, $tdx_sessions concurrent quote sessions), best of $runs runs, one core"
+    read -r tdx_s tdx_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --protocols tdx --eve /dev/null --quiet --no-progress)
+    read -r all_s all_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --eve /dev/null --quiet --no-progress)
+    read -r none_s none_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --protocols none --eve /dev/null --quiet --no-progress)
+    read -r tcpdump_s tcpdump_kb < <(best_of "$runs" tcpdump -r "$capture" -w /dev/null)
+    if ((with_tshark)); then
+        read -r tshark_s tshark_kb < <(best_of 1 tshark -n -r "$capture" -q -z conv,tcp)
+    fi
+    frames=$("$bin/tapsentry" analyze "$capture" --protocols tdx --eve - --quiet --no-progress --no-flow-events | tail -n 1 \
+        | python3 -c 'import json,sys; t=json.loads(sys.stdin.read())["stats"].get("tdx", {}); print(t.get("frames", 0), t.get("compressed_replies", 0), t.get("reply_bytes_wire", 0))')
+    read -r tdx_frames tdx_compressed tdx_wire <<<"$frames"
+    header
+    row "tapsentry analyze --protocols tdx" "$tdx_s" "$tdx_kb" "$tdx_s"
+    row "tapsentry analyze (all decoders)" "$all_s" "$all_kb" "$tdx_s"
+    row "tapsentry analyze --protocols none" "$none_s" "$none_kb" "$tdx_s"
+    row "tcpdump -r FILE -w /dev/null" "$tcpdump_s" "$tcpdump_kb" "$tdx_s"
+    ((with_tshark)) && row "tshark -n -q -z conv,tcp (no TDX dissector)" "$tshark_s" "$tshark_kb" "$tdx_s"
+    awk -v s="$tdx_s" -v bytes="$bytes" -v kb="$tdx_kb" -v akb="$all_kb" -v f="$tdx_frames" -v c="$tdx_compressed" -v w="$tdx_wire" 'BEGIN {
+        rate = bytes / 1e6 / s
+        printf "TDX frames: %d (%.2f M frames/s), %d compressed replies (%.1f MB of zlib bodies)\n", f, f / s / 1e6, c, w / 1e6
+        printf "analyze with TDX: %.1f MB/s (target: at least 300 MB/s): %s\n", rate, (rate >= 300 ? "met" : "NOT met")
         peak = (kb > akb ? kb : akb) / 1024
         printf "peak memory %.1f MB (target: under 150 MB): %s\n", peak, (peak < 150 ? "met" : "NOT met")
     }'

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds TapSentry in release mode, runs `tapsentry analyze` on the demo captures in Captures/ and
-# `tapsentry decode` on a recorded FIX session and on a recorded CTP relay.
+# `tapsentry decode` on a recorded FIX session, on a recorded CTP relay and on recorded pytdx quote clients.
 # Installs what a fresh Debian machine lacks (libpcap-dev) first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +26,13 @@ echo "== tapsentry decode: FIX messages recorded from two QuickFIX engines (firs
 echo >&2
 echo "== tapsentry decode: what a CTP relay reported for its end clients (the official 6.7.11 library; trading objects):" >&2
 "$bin" decode --protocols ctp Captures/ctp/openctp-relay-one-to-many.pcap --quiet | grep -o '"trading":{"kind":"relay_client_info"[^}]*}' | head -n 3
+echo >&2
+echo "== tapsentry decode: pytdx clients pulling quote batches from a TDX quote server (the set-up, a quote request and its reply; trading objects, cut at 300 characters):" >&2
+tdx_out=${TMPDIR:-/tmp}/tapsentry-demo-tdx.jsonl
+"$bin" decode --protocols tdx Captures/tdx/pytdx-quotes-clients.pcap --quiet >"$tdx_out"
+for kind in logon md_subscribe md_quote; do
+    grep -m1 "\"kind\":\"$kind\"" "$tdx_out" | grep -o '"trading":{.*' | cut -c 1-300
+done
 echo >&2
 echo "== a file that is not a capture is reported, the others still processed (exit status 2):" >&2
 set +e

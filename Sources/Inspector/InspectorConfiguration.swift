@@ -3,6 +3,7 @@ import FIXProtocol
 import FlowTracking
 import PacketCapture
 import ProtocolKit
+import TDXProtocol
 
 /// Everything a run is configured with: limits, decoders and what to write.
 package struct InspectorConfiguration: Sendable {
@@ -32,6 +33,9 @@ package struct InspectorConfiguration: Sendable {
     /// CTP decoder settings (chain limits).
     package var ctp = CTPOptions()
 
+    /// TDX decoder settings (body cap, pending requests, trading ports).
+    package var tdx = TDXOptions()
+
     /// Loads QuickFIX-format XML dictionaries for the FIX decoder (later files override earlier
     /// ones); venue tags get names and repeating groups nest.
     package mutating func loadFIXDictionaries(_ paths: [String]) throws {
@@ -42,10 +46,10 @@ package struct InspectorConfiguration: Sendable {
     /// The decoders every run uses, with this configuration's settings: the one place that
     /// names each protocol.
     package var builtInDecoders: [any ProtocolDecoder] {
-        [FIXDecoder(options: fix), CTPDecoder(options: ctp)]
+        [FIXDecoder(options: fix), CTPDecoder(options: ctp), TDXDecoder(options: tdx)]
     }
 
-    /// The names of the built-in decoders (`fix`, `ctp`), for `--protocols`.
+    /// The names of the built-in decoders (`fix`, `ctp`, `tdx`), for `--protocols`.
     package static var protocolNames: [String] {
         InspectorConfiguration().builtInDecoders.map(\.name)
     }

@@ -201,6 +201,11 @@ package final class AppLayerFlow: StreamReceiver {
     }
 
     private func giveUp() {
+        // A decoder may still take the flow by its ports (an opaque channel); it gets what was held.
+        if case .probing = state, let claimant = detector.decoders.first(where: { $0.claimsUnrecognised(flow) }) {
+            start(claimant)
+            return
+        }
         sessionAddress = nil
         sessionType = nil
         state = .undecided

@@ -25,6 +25,14 @@ package protocol ProtocolDecoder: Sendable {
     func probe(_ bytes: RawSpan, direction: Direction) -> ProbeResult
     /// A session for one flow that this decoder matched; events go to `events`.
     func makeSession(flow: FlowInfo, events: any EventSink) -> any DecoderSession
+    /// Whether this decoder takes a flow that no decoder recognised by its content, from the flow
+    /// alone (its ports): a channel whose bytes cannot be decoded but whose metadata matters, such
+    /// as TDX trading on port 7708. Asked only once every probe has said no; the default is no.
+    func claimsUnrecognised(_ flow: FlowInfo) -> Bool
+}
+
+extension ProtocolDecoder {
+    package func claimsUnrecognised(_ flow: FlowInfo) -> Bool { false }
 }
 
 /// One flow's decoder state. Calls arrive in packet-time order; each direction's bytes arrive in

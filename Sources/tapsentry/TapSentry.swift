@@ -85,7 +85,7 @@ struct DecoderOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("A QuickFIX-format XML dictionary for venue tags and repeating groups (repeatable; later files override).", valueName: "file"))
     var fixDictionary: [String] = []
 
-    @Flag(name: .long, help: "Write FIX passwords and other secrets in clear instead of redacting them (CTP secrets are never written).")
+    @Flag(name: .long, help: "Write FIX passwords and other secrets in clear instead of redacting them (CTP and TDX secrets are never written).")
     var showSecrets = false
 
     /// The `--protocols` names (nil: all).
@@ -174,8 +174,10 @@ struct Decode: ParsableCommand {
             ('fix': begin_string, msg_type, msg_seq_num, sender_comp_id, target_comp_id, \
             checksum_valid, body_length_valid, the fields by name, anomalies; 'ctp': tid, tid_name, \
             version, chain, series, sequence, request_id, front, api_version, the fields by name, \
-            anomalies) and the normalised 'trading' object. No flow or stats records. Secrets are \
-            redacted (FIX: unless --show-secrets).
+            anomalies; 'tdx': frame, family, command, command_name, sequence, flag, sizes, \
+            compressed, paired, client_fingerprint, the decoded body, anomalies) and the \
+            normalised 'trading' object. No flow or stats records. Secrets are redacted (FIX: \
+            unless --show-secrets).
             """
     )
 

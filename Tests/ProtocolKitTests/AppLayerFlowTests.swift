@@ -70,3 +70,64 @@ struct AppLayerFlowTests {
         #expect(sink.events[2][field: "line"] == .string("three"))
     }
 }
+
+/// A decoder that recognises nothing by content but takes flows to one port (an opaque channel).
+struct PortClaimer: ProtocolDecoder {
+    var port: UInt16
+    var name: String { "claimer" }
+    var servicePorts: [UInt16] { [port] }
+    func probe(_ bytes: RawSpan, direction: Direction) -> ProbeResult { .noMatch }
+    func makeSession(flow: FlowInfo, events: any EventSink) -> any DecoderSession { Session(flow: flow, events: events) }
+    func claimsUnrecognised(_ flow: FlowInfo) -> Bool { flow.serverPort == port }
+
+    final class Session: DecoderSession {
+        let flow: FlowInfo
+        let events: any EventSink
+        var bytes = PerDirection(0)
+
+        init(flow: FlowInfo, events: any EventSink) {
+            self.flow = flow
+            self.events = events
+        }
+
+        func data(_ bytes: RawSpan, direction: Direction, time: Timestamp) { self.bytes[direction] += bytes.byteCount }
+        func gap(length: UInt64, direction: Direction, time: Timestamp) {}
+        func end(direction: Direction, time: Timestamp) {
+            events.emit(TradingEvent(
+                time: time, flow: flow, direction: direction, protocolName: name, kind: .message,
+                fields: [("bytes", .uint(UInt64(bytes[direction])))]))
+        }
+        var name: String { "claimer" }
+    }
+}
+
+@Suite("Flows claimed by port")
+struct ClaimedFlowTests {
+    @Test("a flow no probe recognises goes to a decoder that claims its port, with every byte held while probing")
+    func claimedAfterProbing() {
+        let sink = CollectingSink()
+        let detector = ProtocolDetector(decoders: [LineDecoder(), PortClaimer(port: 7777)])
+        let layer = AppLayerFlow(flow: testFlow, detector: detector, events: sink)
+        send("\u{16}\u{03}\u{01} not lines", .toServer, to: layer)
+        send("binary reply", .toClient, to: layer)
+        #expect(layer.protocolName == "claimer")
+        send("more", .toServer, to: layer)
+        layer.streamEnd(direction: .toServer, time: .zero)
+        layer.streamEnd(direction: .toClient, time: .zero)
+        #expect(sink.events.map { $0[field: "bytes"] } == [.uint(17), .uint(12)])
+    }
+
+    @Test("a decoder that recognises the content wins over a port claim; other ports are not claimed")
+    func contentFirst() {
+        let sink = CollectingSink()
+        let layer = AppLayerFlow(flow: testFlow, detector: ProtocolDetector(decoders: [PortClaimer(port: 7777), LineDecoder()]), events: sink)
+        send("HELLO there\n", .toServer, to: layer)
+        #expect(layer.protocolName == "lines")
+        var other = testFlow
+        other.serverPort = 7778
+        let unclaimed = AppLayerFlow(flow: other, detector: ProtocolDetector(decoders: [LineDecoder(), PortClaimer(port: 7777)]), events: sink)
+        send("\u{16}\u{03}\u{01}", .toServer, to: unclaimed)
+        send("binary", .toClient, to: unclaimed)
+        #expect(unclaimed.protocolName == nil)
+    }
+}

@@ -1,0 +1,105 @@
+import ProtocolKit
+import TestSupport
+import Testing
+
+@testable import TDXProtocol
+
+/// Random and mutated input: never a crash, a hang or unbounded memory; the counters stay equal
+/// with and without events.
+@Suite("TDX hostile input")
+struct TDXHostileInputTests {
+    @Test("random bytes in both directions, in random chunks: no crash, bounded buffers", arguments: [1, 2, 3, 4])
+    func randomBytes(seed: UInt64) {
+        var random = SeededGenerator(seed: seed)
+        for _ in 0..<20 {
+            let length = random.int(in: 0...6000)
+            let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            let other = (0..<random.int(in: 0...3000)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            let steps: [TDXStep] = [.data(.toServer, bytes), .data(.toClient, other)]
+            let chunk = random.int(in: 1...1500)
+            let loud = run(steps, chunk: chunk)
+            let quiet = run(steps, chunk: chunk, interest: .none)
+            #expect(loud.counters == quiet.counters)
+        }
+    }
+
+    @Test("streams that look like TDX: magic and request headers with random sizes and bodies", arguments: [5, 6, 7])
+    func plausibleGarbage(seed: UInt64) {
+        var random = SeededGenerator(seed: seed)
+        for _ in 0..<30 {
+            var client: [UInt8] = []
+            var server: [UInt8] = []
+            for _ in 0..<random.int(in: 1...20) {
+                let body = (0..<random.int(in: 0...300)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+                let command = [0x053E, 0x054C, 0x0450, 0x052D, 0x051D, 0x0FB4, 0x0FC5, 0x23FA, 0x23F5, 0x122E, 0x122D, 0x0777][random.int(in: 0...11)]
+                client += TDXFrameBuilder.request(
+                    flag: [0x0C, 0x01, 0x00][random.int(in: 0...2)], sequence: UInt32(random.int(in: 0...3)), command: UInt16(command), body: body)
+                let compress = random.chance(0.5)
+                server += TDXFrameBuilder.reply(
+                    sequence: UInt32(random.int(in: 0...3)), command: UInt16(command), body: body, compress: compress,
+                    wireSize: random.chance(0.2) ? UInt16(random.int(in: 0...400)) : nil,
+                    rawSize: random.chance(0.3) ? UInt16(random.int(in: 0...65535)) : nil)
+            }
+            // Flip a few bytes.
+            for _ in 0..<random.int(in: 0...5) where !server.isEmpty {
+                server[random.int(in: 0...(server.count - 1))] ^= UInt8(truncatingIfNeeded: random.next() | 1)
+            }
+            let steps: [TDXStep] = [.data(.toServer, client), .data(.toClient, server)]
+            let chunk = random.int(in: 1...2000)
+            let loud = run(steps, chunk: chunk)
+            let quiet = run(steps, chunk: chunk, interest: .none)
+            #expect(loud.counters == quiet.counters)
+        }
+    }
+
+    @Test("a valid session with one byte changed anywhere decodes without failing", arguments: [11, 12])
+    func mutations(seed: UInt64) {
+        var random = SeededGenerator(seed: seed)
+        let client = TDXSessions.pytdx.compactMap { step -> [UInt8]? in if case .data(.toServer, let bytes, _) = step { bytes } else { nil } }.flatMap { $0 }
+        let server = TDXSessions.pytdx.compactMap { step -> [UInt8]? in if case .data(.toClient, let bytes, _) = step { bytes } else { nil } }.flatMap { $0 }
+        for _ in 0..<60 {
+            var c = client
+            var s = server
+            if random.chance(0.5) {
+                c[random.int(in: 0...(c.count - 1))] = UInt8(truncatingIfNeeded: random.next())
+            } else {
+                s[random.int(in: 0...(s.count - 1))] = UInt8(truncatingIfNeeded: random.next())
+            }
+            let steps: [TDXStep] = [.data(.toServer, c), .data(.toClient, s)]
+            let loud = run(steps, chunk: random.int(in: 1...700))
+            let quiet = run(steps, chunk: 1460, interest: .none)
+            #expect(loud.counters == quiet.counters)
+        }
+    }
+
+    @Test("varints longer than 9 bytes and bodies cut anywhere are body_truncated, not a failure")
+    func varints() throws {
+        let long = [UInt8](repeating: 0xFF, count: 12)
+        #expect(throws: TDXShortBody.self) {
+            try long.withUnsafeBytes { buffer in
+                var reader = TDXReader(buffer)
+                _ = try reader.varint()
+            }
+        }
+        let body = TDXFrameBuilder.quotesBody(TDXSessions.quotes(Array(TDXSessions.codes.prefix(4))))
+        for cut in stride(from: 0, to: body.count, by: 5) {
+            let decoded = Array(body.prefix(cut)).withUnsafeBytes { TDXReplyBody(command: 0x053E, body: $0, request: nil) }
+            #expect(decoded.anomalies.contains(.bodyTruncated))
+        }
+    }
+
+    @Test("the JSON reader refuses what is not JSON and nesting past its limit")
+    func json() {
+        let deep = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        for text in ["", "{", "{\"a\":}", "[1,]", "\"\\u12\"", "tru", "{\"a\" 1}", deep, "1 2"] {
+            #expect(Array(text.utf8).withUnsafeBytes { TDXJSON.parse($0) } == nil, "\(text.prefix(20))")
+        }
+        let value = Array(#"{"func":"logon","params":{"n":-12,"x":1.5,"s":"\u5e73\ud83d\ude00","b":[true,false,null]}}"#.utf8)
+            .withUnsafeBytes { TDXJSON.parse($0) }
+        #expect(value?[member: "func"] == .string("logon"))
+        #expect(value?[member: "params"]?[member: "n"] == .int(-12))
+        #expect(value?[member: "params"]?[member: "x"] == .double(1.5))
+        #expect(value?[member: "params"]?[member: "s"] == .string("平😀"))
+        #expect(value?[member: "params"]?[member: "b"] == .array([.bool(true), .bool(false), .null]))
+    }
+}
