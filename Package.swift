@@ -19,6 +19,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -32,8 +33,18 @@ let package = Package(
         .target(name: "FlowTracking", dependencies: ["PacketCapture", "CSupport"], swiftSettings: hotPath),
         .target(name: "ProtocolKit", dependencies: ["FlowTracking", "PacketCapture"], swiftSettings: hotPath),
         .target(name: "FIXProtocol", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "CZlib", "CSupport"], swiftSettings: hotPath),
-        .target(name: "EventOutput", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture"], swiftSettings: hotPath),
-        .target(name: "Inspector", dependencies: ["PacketCapture", "FlowTracking", "ProtocolKit", "EventOutput", "FIXProtocol"], swiftSettings: hotPath),
+        .target(
+            name: "RuleEngine",
+            dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", .product(name: "Yams", package: "Yams")],
+            swiftSettings: hotPath
+        ),
+        .target(name: "Detections", dependencies: ["RuleEngine", "ProtocolKit", "FlowTracking", "PacketCapture"]),
+        .target(name: "EventOutput", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "RuleEngine"], swiftSettings: hotPath),
+        .target(
+            name: "Inspector",
+            dependencies: ["PacketCapture", "FlowTracking", "ProtocolKit", "EventOutput", "FIXProtocol", "RuleEngine", "Detections"],
+            swiftSettings: hotPath
+        ),
         .executableTarget(
             name: "tapsentry",
             dependencies: [
@@ -48,6 +59,11 @@ let package = Package(
         .testTarget(name: "ProtocolKitTests", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "TestSupport"]),
         .testTarget(name: "FIXProtocolTests", dependencies: ["FIXProtocol", "ProtocolKit", "FlowTracking", "PacketCapture", "TestSupport", "CZlib"]),
         .testTarget(name: "EventOutputTests", dependencies: ["EventOutput", "PacketCapture", "TestSupport"]),
+        .testTarget(name: "RuleEngineTests", dependencies: ["RuleEngine", "ProtocolKit", "FlowTracking", "PacketCapture"]),
+        .testTarget(
+            name: "DetectionsTests",
+            dependencies: ["Detections", "RuleEngine", "ProtocolKit", "FlowTracking", "PacketCapture", "FIXProtocol"]
+        ),
         .testTarget(
             name: "InspectorTests",
             dependencies: ["Inspector", "ProtocolKit", "FlowTracking", "PacketCapture", "TestSupport"]
