@@ -124,7 +124,10 @@ package final class RuleEngine {
             guard runtime.after.allSatisfy({ memories[$0].seen(view, at: time) }) else { continue }
             guard !runtime.unless.contains(where: { memories[$0].seen(view, at: time) }) else { continue }
             for evidence in runtime.evaluate(view, limits: limits) {
-                let suppressionKey = runtime.rule.suppress.map { view.key($0.by)?.joined(separator: "\u{1F}") ?? "" }
+                // A missing field is an empty part of the key.
+                let suppressionKey = runtime.rule.suppress.map { spec in
+                    spec.by.map { view.value($0)?.text ?? "" }.joined(separator: "\u{1F}")
+                }
                 if let suppressionKey, let duration = runtime.rule.suppress?.duration {
                     if let until = runtime.suppressedUntil[suppressionKey], until > time {
                         statistics.suppressed &+= 1
@@ -205,10 +208,16 @@ private final class RuleRuntime {
         if let detector { return detector.observe(view) }
         guard let aggregate = rule.aggregate else { return [single(view, limits: limits)] }
         guard let key = view.key(aggregate.groupBy) else { return [] }
-        var distinctValue: String?
+        // Distinct values: one, or each element of a list field (the instruments of a subscription).
+        var distinctValues: [String] = []
         if let field = aggregate.distinct {
             guard let value = view.value(field) else { return [] }
-            distinctValue = value.text
+            if case .list(let elements) = value {
+                distinctValues = elements.map(\.text)
+                guard !distinctValues.isEmpty else { return [] }
+            } else {
+                distinctValues = [value.text]
+            }
         }
         let time = view.time.nanoseconds
         let keyText = key.joined(separator: "\u{1F}")
@@ -220,7 +229,7 @@ private final class RuleRuntime {
             state = GroupState(key: key, rule: rule, aggregate: aggregate, limits: limits)
             groups[keyText] = state
         }
-        state.observe(view, distinctValue: distinctValue, rule: rule)
+        state.observe(view, distinctValues: distinctValues, rule: rule)
         guard state.crossed(at: time) else { return [] }
         let evidence = state.evidence(rule: rule, at: view.time)
         groups[keyText] = nil
@@ -287,12 +296,12 @@ private final class GroupState {
         flows = ValueWindow(cap: limits.flowIDs)
     }
 
-    func observe(_ view: EventView, distinctValue: String?, rule: Rule) {
+    func observe(_ view: EventView, distinctValues: [String], rule: Rule) {
         let time = view.time.nanoseconds
         last = time
-        if let distinctValue {
+        if countsDistinct {
             distinct.evict(before: time - window + 1)
-            distinct.add(distinctValue, at: time)
+            for value in distinctValues { distinct.add(value, at: time) }
         } else {
             times.push(time)
         }

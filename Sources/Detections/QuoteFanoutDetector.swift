@@ -1,0 +1,149 @@
+import FlowTracking
+import PacketCapture
+import ProtocolKit
+import RuleEngine
+
+/// Quote fan-out: a host that receives quotes and sends the same ticks on to several others
+/// within a short delay (detections notes, R24 and section 3.3).
+///
+/// Every `md_quote` is a tick (instrument, price, and volume and update time when given) that
+/// travels from `src_ip` to `dest_ip`. The detector remembers, per receiving host, the ticks it
+/// received in the last `max_delay`; when that host then sends a tick it received on another flow,
+/// the receiver of the copy is a downstream peer. A host with `threshold` downstream peers, each
+/// sent at least `min_ticks` copies within `window`, raises an alert. Hosts in
+/// `market_data.quote_servers` distribute quotes by design and are never flagged.
+///
+/// Only decoded quotes count: a host that re-serves ticks in a protocol no decoder reads (a web
+/// socket, its own format) is out of sight.
+final class QuoteFanoutDetector: RuleDetector {
+    /// The definition rules name (`detector: {name: quote_fanout, ...}`).
+    static let definition = DetectorDefinition(
+        name: "quote_fanout",
+        summary: "a host re-sending ticks it received to several downstream peers",
+        parameters: [
+            .init("max_delay", .duration, default: .duration(RuleDuration(nanoseconds: 500_000_000)), "how soon after receiving a tick a copy counts"),
+            .init("threshold", .int, default: .int(3), "downstream peers that make an alert"),
+            .init("min_ticks", .int, default: .int(3), "copies a peer must receive to count"),
+            .init("window", .duration, default: .duration(.seconds(60)), "the window peers are counted in"),
+        ],
+        make: { parameters, site in QuoteFanoutDetector(parameters: parameters, site: site) }
+    )
+
+    private let maxDelay: Int64
+    private let threshold: Int
+    private let minTicks: Int
+    private let window: Int64
+    private let site: SiteIndex
+    private let quoteServers = SiteList.named("market_data.quote_servers")
+
+    /// Ticks each host received recently: signature → (time, flow, sender).
+    private var received: [IPAddress: [String: (time: Int64, flow: UInt64, sender: IPAddress)]] = [:]
+    /// Per re-sending host: its downstream peers in the window.
+    private var fanout: [IPAddress: Fanout] = [:]
+    private var nextSweep = Int64.min
+    private static let ticksPerHost = 4096
+    private static let hosts = 20_000
+
+    private struct Fanout {
+        /// Peer → (copies, first, last).
+        var peers: [IPAddress: (copies: Int, first: Int64, last: Int64)] = [:]
+        /// Peers in first-seen order.
+        var order: [IPAddress] = []
+        var upstream: [IPAddress] = []
+        var flows: [UInt64] = []
+        var copies = 0
+    }
+
+    init(parameters: [String: DetectorParameter], site: SiteIndex) {
+        maxDelay = parameters.duration("max_delay").nanoseconds
+        threshold = max(1, parameters.int("threshold"))
+        minTicks = max(1, parameters.int("min_ticks"))
+        window = parameters.duration("window").nanoseconds
+        self.site = site
+    }
+
+    func observe(_ view: EventView) -> [AlertEvidence] {
+        let event = view.event
+        guard event.kind == .mdQuote, let signature = Self.signature(view) else { return [] }
+        let time = event.time.nanoseconds
+        sweep(time)
+        let sender = event.flow.source(event.direction).address
+        let receiver = event.flow.destination(event.direction).address
+        var alerts: [AlertEvidence] = []
+        if let original = received[sender]?[signature], original.flow != event.flow.id, time - original.time <= maxDelay,
+            original.sender != receiver
+        {
+            if let evidence = copied(by: sender, to: receiver, from: original.sender, view: view) { alerts.append(evidence) }
+        }
+        var ticks = received[receiver] ?? [:]
+        if ticks.count >= Self.ticksPerHost { ticks = ticks.filter { time - $0.value.time <= maxDelay } }
+        if ticks.count < Self.ticksPerHost {
+            ticks[signature] = (time, event.flow.id, sender)
+            if received[receiver] != nil || received.count < Self.hosts { received[receiver] = ticks }
+        }
+        return alerts
+    }
+
+    private func copied(by host: IPAddress, to peer: IPAddress, from upstream: IPAddress, view: EventView) -> AlertEvidence? {
+        if let quoteServers, site.contains(host, in: quoteServers, key: []) { return nil }
+        let time = view.time.nanoseconds
+        var state = fanout[host] ?? Fanout()
+        // Peers whose last copy left the window no longer count.
+        if state.peers.values.contains(where: { time - $0.last >= window }) {
+            state.peers = state.peers.filter { time - $0.value.last < window }
+            state.order = state.order.filter { state.peers[$0] != nil }
+        }
+        if var entry = state.peers[peer] {
+            entry.copies += 1
+            entry.last = time
+            state.peers[peer] = entry
+        } else {
+            state.peers[peer] = (1, time, time)
+            state.order.append(peer)
+        }
+        state.copies += 1
+        if !state.upstream.contains(upstream) && state.upstream.count < 16 { state.upstream.append(upstream) }
+        if !state.flows.contains(view.event.flow.id) && state.flows.count < 16 { state.flows.append(view.event.flow.id) }
+        let counted = state.order.filter { (state.peers[$0]?.copies ?? 0) >= minTicks }
+        guard counted.count >= threshold else {
+            if fanout[host] != nil || fanout.count < Self.hosts { fanout[host] = state }
+            return nil
+        }
+        fanout[host] = nil
+        let first = counted.compactMap { state.peers[$0]?.first }.min() ?? time
+        var evidence = AlertEvidence(firstTime: Timestamp(nanoseconds: first), lastTime: view.time)
+        evidence.group = [("host", host.description)]
+        evidence.count = counted.count
+        evidence.threshold = threshold
+        evidence.window = RuleDuration(nanoseconds: window)
+        evidence.distinct = ("dest_ip", counted.prefix(16).map(\.description), counted.count)
+        evidence.flows = state.flows
+        evidence.flowCount = state.flows.count
+        evidence.notes = [
+            ("upstream", .array(state.upstream.map { .string($0.description) })),
+            ("copied_ticks", .uint(UInt64(state.copies))),
+            ("max_delay", .string(RuleDuration(nanoseconds: maxDelay).description)),
+        ]
+        return evidence
+    }
+
+    /// instrument|price|volume|update_time, or nil without an instrument and a price.
+    private static func signature(_ view: EventView) -> String? {
+        guard let instrument = view.value(named: "instrument")?.text, let price = view.value(named: "price")?.text else { return nil }
+        var signature = instrument + "|" + price
+        for name in ["volume", "quantity", "update_time"] {
+            signature += "|" + (view.value(named: name)?.text ?? "")
+        }
+        return signature
+    }
+
+    private func sweep(_ time: Int64) {
+        guard time >= nextSweep else { return }
+        nextSweep = time + 10_000_000_000
+        received = received.compactMapValues { ticks in
+            let kept = ticks.filter { time - $0.value.time <= maxDelay }
+            return kept.isEmpty ? nil : kept
+        }
+        fanout = fanout.filter { $0.value.peers.values.contains { time - $0.last < window } }
+    }
+}
