@@ -66,7 +66,7 @@ let package = Package(
         ),
         .testTarget(
             name: "InspectorTests",
-            dependencies: ["Inspector", "ProtocolKit", "FlowTracking", "PacketCapture", "TestSupport"]
+            dependencies: ["Inspector", "ProtocolKit", "FlowTracking", "PacketCapture", "TestSupport", "RuleEngine"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -103,7 +103,7 @@ package struct RuleLoader: Sendable {
         _ = try fields["tags"]?.strings("tags")
         var rule = Rule(
             id: id, name: name, title: try fields["title"]?.string("title"), category: category, severity: severity,
-            description: try fields.required("description").string("description"),
+            description: try fields.required("description").string("description").trimmingWhitespace(),
             match: EventMatch(), file: node.file, line: node.line
         )
         rule.references = try fields["references"]?.strings("references") ?? []
@@ -507,5 +507,14 @@ package struct RuleLoader: Sendable {
             client: client, server: server, fields: values, repeatCount: repeatCount,
             every: try fields["every"]?.duration("every").seconds ?? 1
         )
+    }
+}
+
+extension String {
+    /// The text without leading and trailing spaces and newlines (YAML folded blocks end in one).
+    func trimmingWhitespace() -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(self[first...last])
     }
 }
