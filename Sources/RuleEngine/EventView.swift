@@ -3,7 +3,7 @@ import PacketCapture
 import ProtocolKit
 
 /// A value as rules see it: decoders' numbers of any width are numbers, addresses are addresses.
-package enum RuleValue: Sendable, Equatable {
+package enum RuleValue: Sendable, Hashable {
     case text(String)
     case number(Double)
     case bool(Bool)
@@ -75,19 +75,13 @@ package struct EventView {
     /// The value of `field`, if the event has it.
     package func value(_ field: FieldRef) -> RuleValue? {
         if let connection = field.connection { return value(connection) }
-        for (name, value) in event.fields where name == field.name {
-            return RuleValue(value)
-        }
-        return nil
+        return eventValue(field.name)
     }
 
     /// The value of the field named `name`.
     package func value(named name: String) -> RuleValue? {
         if let connection = ConnectionField(rawValue: name) { return value(connection) }
-        for (field, value) in event.fields where field == name {
-            return RuleValue(value)
-        }
-        return nil
+        return eventValue(name)
     }
 
     private func value(_ field: ConnectionField) -> RuleValue {
@@ -115,15 +109,38 @@ package struct EventView {
         }
     }
 
-    /// The texts of `fields` (nil when any is missing): a group or join key.
-    package func key(_ fields: [FieldRef]) -> [String]? {
-        var out: [String] = []
-        out.reserveCapacity(fields.count)
+    /// The value of `field` as group keys, distinct sets and joins compare it: address text of an
+    /// address field becomes the address, so that `reported_ip` text equals a `client_ip`.
+    package func keyValue(_ field: FieldRef) -> RuleValue? {
+        guard let value = value(field) else { return nil }
+        if field.type == .ip, case .text(let text) = value, let address = IPNetwork.parseAddress(text) { return .ip(address) }
+        return value
+    }
+
+    /// The values of `fields` (nil when any is missing): a group or join key.
+    package func key(_ fields: [FieldRef]) -> RuleKey? {
+        var key = RuleKey()
         for field in fields {
-            guard let value = value(field) else { return nil }
-            out.append(value.text)
+            guard let value = keyValue(field) else { return nil }
+            key.append(value)
         }
-        return out
+        return key
+    }
+
+    /// Whether the event has a field named `name` (connection fields always exist).
+    func has(_ name: String) -> Bool {
+        event.fields.withUnsafeBufferPointer { fields in
+            for index in fields.indices where fields[index].0 == name { return true }
+            return false
+        }
+    }
+
+    /// The decoder's field `name` (by index, so that other fields are not copied on the way).
+    private func eventValue(_ name: String) -> RuleValue? {
+        event.fields.withUnsafeBufferPointer { fields in
+            for index in fields.indices where fields[index].0 == name { return RuleValue(fields[index].1) }
+            return nil
+        }
     }
 }
 
@@ -131,9 +148,11 @@ package struct EventView {
 
 extension EventMatch {
     /// Whether `view` is one of the events this match selects.
-    func matches(_ view: EventView, site: SiteIndex) -> Bool {
-        if let kinds, !kinds.contains(view.event.kind.rawValue) { return false }
-        if let protocols, !protocols.contains(view.event.protocolName) { return false }
+    func matches(_ view: EventView, site: SiteIndex, indexed: Bool = false) -> Bool {
+        if !indexed {
+            if let kinds, !kinds.contains(view.event.kind.rawValue) { return false }
+            if let protocols, !protocols.contains(view.event.protocolName) { return false }
+        }
         if let direction, direction != view.event.direction { return false }
         for predicate in all where !predicate.holds(view, site: site) { return false }
         if !any.isEmpty && !any.contains(where: { $0.allSatisfy { $0.holds(view, site: site) } }) { return false }
@@ -156,7 +175,7 @@ extension RulePredicate {
             var key: [String] = []
             if !keyFields.isEmpty {
                 guard let found = view.key(keyFields) else { return false }
-                key = found
+                key = found.values.map(\.text)
             }
             return RulePredicate.any(value) { element in
                 switch list.content {
@@ -227,4 +246,28 @@ extension RulePredicate {
         default: return a.text == b.text
         }
     }
+}
+
+/// The values of a group, suppression or join key. Most keys have one field: that one is held
+/// apart so that building the key allocates nothing.
+package struct RuleKey: Hashable, Sendable {
+    private var head: RuleValue?
+    private var tail: [RuleValue] = []
+
+    /// The empty key.
+    package init() {}
+
+    /// Adds a value at the end.
+    package mutating func append(_ value: RuleValue) {
+        if head == nil { head = value } else { tail.append(value) }
+    }
+
+    /// The values in order.
+    package var values: [RuleValue] {
+        guard let head else { return [] }
+        return [head] + tail
+    }
+
+    /// The values as text, for ordering keys deterministically.
+    var text: String { values.map(\.text).joined(separator: "\u{1F}") }
 }

@@ -55,10 +55,12 @@ package final class RuleEngine {
 
     private let runtimes: [RuleRuntime]
     private let memories: [ReferenceMemory]
-    private var rulesByKind: [String: [Int]] = [:]
-    private var rulesForAnyKind: [Int] = []
-    private var memoriesByKind: [String: [Int]] = [:]
-    private var memoriesForAnyKind: [Int] = []
+    /// Rules by kind then protocol, built on first sight of each pair.
+    private var index: [String: [String: [Int]]] = [:]
+    private var memoryIndex: [String: [String: [Int]]] = [:]
+    /// Field-presence gates shared by rules (`RuleRuntime.gate`), and their answers for the current event.
+    private let gates: [[String]]
+    private var gateAnswers: [UInt8]
 
     /// An engine running those of `rules` that are active with `site` (see `Rule.activation`);
     /// `detectors` make the stateful detectors rules name.
@@ -70,6 +72,7 @@ package final class RuleEngine {
         self.limits = limits
         var memories: [ReferenceMemory] = []
         var runtimes: [RuleRuntime] = []
+        var gates: [[String]] = []
         for rule in running {
             var after: [Int] = []
             var unless: [Int] = []
@@ -85,31 +88,84 @@ package final class RuleEngine {
             if let spec = rule.detector, let definition = detectors.first(where: { $0.name == spec.name }) {
                 detector = definition.make(spec.parameters, index)
             }
-            runtimes.append(RuleRuntime(rule: rule, after: after, unless: unless, detector: detector, limits: limits))
+            var gate: Int?
+            if let fields = RuleEngine.gateFields(rule.match) {
+                if let known = gates.firstIndex(of: fields) {
+                    gate = known
+                } else {
+                    gate = gates.count
+                    gates.append(fields)
+                }
+            }
+            runtimes.append(RuleRuntime(rule: rule, after: after, unless: unless, detector: detector, gate: gate, limits: limits))
         }
         self.runtimes = runtimes
         self.memories = memories
-        for (position, runtime) in runtimes.enumerated() {
-            if let kinds = runtime.rule.match.kinds {
-                for kind in kinds { rulesByKind[kind, default: []].append(position) }
-            } else {
-                rulesForAnyKind.append(position)
-            }
-        }
-        for kind in rulesByKind.keys { rulesByKind[kind] = (rulesByKind[kind]! + rulesForAnyKind).sorted() }
-        for (position, memory) in memories.enumerated() {
-            if let kinds = memory.condition.match.kinds {
-                for kind in kinds { memoriesByKind[kind, default: []].append(position) }
-            } else {
-                memoriesForAnyKind.append(position)
-            }
-        }
-        for kind in memoriesByKind.keys { memoriesByKind[kind] = (memoriesByKind[kind]! + memoriesForAnyKind).sorted() }
+        self.gates = gates
+        gateAnswers = Array(repeating: 0, count: gates.count)
         statistics.alertsByRule = running.map { ($0.id, 0) }
+    }
+
+    /// Non-connection fields of which an event needs at least one to match (nil: no such set):
+    /// a required field of `where`, or one per alternative of `any`. Rules sharing a set share one
+    /// check per event.
+    static func gateFields(_ match: EventMatch) -> [String]? {
+        func required(_ predicates: [RulePredicate]) -> String? {
+            for predicate in predicates where predicate.field.connection == nil {
+                if case .exists(false) = predicate.op { continue }
+                return predicate.field.name
+            }
+            return nil
+        }
+        if let field = required(match.all) { return [field] }
+        guard !match.any.isEmpty else { return nil }
+        var fields: [String] = []
+        for alternative in match.any {
+            guard let field = required(alternative) else { return nil }
+            if !fields.contains(field) { fields.append(field) }
+        }
+        return fields.sorted()
     }
 
     /// Whether no rule runs.
     package var isEmpty: Bool { runtimes.isEmpty }
+
+    private func positions(kind: String, protocolName: String) -> [Int] {
+        if let found = index[kind]?[protocolName] { return found }
+        var list: [Int] = []
+        for (position, runtime) in runtimes.enumerated() {
+            let match = runtime.rule.match
+            if let kinds = match.kinds, !kinds.contains(kind) { continue }
+            if let protocols = match.protocols, !protocols.contains(protocolName) { continue }
+            list.append(position)
+        }
+        index[kind, default: [:]][protocolName] = list
+        return list
+    }
+
+    private func memoryPositions(kind: String, protocolName: String) -> [Int] {
+        if let found = memoryIndex[kind]?[protocolName] { return found }
+        var list: [Int] = []
+        for (position, memory) in memories.enumerated() {
+            let match = memory.condition.match
+            if let kinds = match.kinds, !kinds.contains(kind) { continue }
+            if let protocols = match.protocols, !protocols.contains(protocolName) { continue }
+            list.append(position)
+        }
+        memoryIndex[kind, default: [:]][protocolName] = list
+        return list
+    }
+
+    private func passes(gate: Int, _ view: EventView) -> Bool {
+        switch gateAnswers[gate] {
+        case 1: return true
+        case 2: return false
+        default:
+            let open = gates[gate].contains { view.has($0) }
+            gateAnswers[gate] = open ? 1 : 2
+            return open
+        }
+    }
 
     /// Looks at one event (events must come in packet-time order); appends the alerts it
     /// completes to `alerts`, in rule-id order.
@@ -117,23 +173,27 @@ package final class RuleEngine {
         statistics.events &+= 1
         let view = EventView(event)
         let time = event.time.nanoseconds
-        for position in rulesByKind[event.kind.rawValue] ?? rulesForAnyKind {
+        let kind = event.kind.rawValue
+        if !gateAnswers.isEmpty {
+            for gate in gateAnswers.indices { gateAnswers[gate] = 0 }
+        }
+        for position in positions(kind: kind, protocolName: event.protocolName) {
             let runtime = runtimes[position]
+            if let gate = runtime.gate, !passes(gate: gate, view) { continue }
             runtime.sweepIfDue(time)
-            guard runtime.rule.match.matches(view, site: site) else { continue }
+            guard runtime.match.matches(view, site: site, indexed: true) else { continue }
             guard runtime.after.allSatisfy({ memories[$0].seen(view, at: time) }) else { continue }
             guard !runtime.unless.contains(where: { memories[$0].seen(view, at: time) }) else { continue }
             for evidence in runtime.evaluate(view, limits: limits) {
-                // A missing field is an empty part of the key.
-                let suppressionKey = runtime.rule.suppress.map { spec in
-                    spec.by.map { view.value($0)?.text ?? "" }.joined(separator: "\u{1F}")
-                }
-                if let suppressionKey, let duration = runtime.rule.suppress?.duration {
-                    if let until = runtime.suppressedUntil[suppressionKey], until > time {
+                if let suppress = runtime.rule.suppress {
+                    // A missing field is an empty part of the key.
+                    var key = RuleKey()
+                    for field in suppress.by { key.append(view.keyValue(field) ?? .text("")) }
+                    if let until = runtime.suppressedUntil[key], until > time {
                         statistics.suppressed &+= 1
                         continue
                     }
-                    runtime.suppressedUntil[suppressionKey] = time + duration.nanoseconds
+                    runtime.suppressedUntil[key] = time + suppress.duration.nanoseconds
                 }
                 statistics.alerts &+= 1
                 statistics.alertsByRule[position].count &+= 1
@@ -148,7 +208,7 @@ package final class RuleEngine {
         }
         // Earlier-event conditions learn from the event after the rules have read it: "earlier"
         // means strictly before.
-        for position in memoriesByKind[event.kind.rawValue] ?? memoriesForAnyKind {
+        for position in memoryPositions(kind: kind, protocolName: event.protocolName) {
             statistics.referenceKeysEvicted &+= memories[position].record(view, at: time, site: site)
         }
     }
@@ -167,21 +227,35 @@ private final class RuleRuntime {
     let after: [Int]
     let unless: [Int]
     let detector: (any RuleDetector)?
-    var groups: [String: GroupState] = [:]
-    var suppressedUntil: [String: Int64] = [:]
+    /// The field-presence gate this rule needs (an index into the engine's gates).
+    let gate: Int?
+    /// Parts of `rule` read per event, held apart so that reading them copies nothing else.
+    let match: EventMatch
+    let aggregate: RuleAggregate?
+    let groupBy: [FieldRef]
+    let distinctField: FieldRef?
+    let evidenceFields: [FieldRef]
+    var groups: [RuleKey: GroupState] = [:]
+    var suppressedUntil: [RuleKey: Int64] = [:]
     private var nextSweep = Int64.min
     private var evicted: UInt64 = 0
     private let maxGroups: Int
     /// The longest window the state spans.
     private let span: Int64
 
-    init(rule: Rule, after: [Int], unless: [Int], detector: (any RuleDetector)?, limits: RuleEngine.Limits) {
+    init(rule: Rule, after: [Int], unless: [Int], detector: (any RuleDetector)?, gate: Int?, limits: RuleEngine.Limits) {
         self.rule = rule
         self.after = after
         self.unless = unless
         self.detector = detector
+        self.gate = gate
         self.maxGroups = limits.groupsPerRule
         let aggregate = rule.aggregate
+        self.match = rule.match
+        self.aggregate = aggregate
+        groupBy = aggregate?.groupBy ?? []
+        distinctField = aggregate?.distinct
+        evidenceFields = rule.evidence
         span = (aggregate?.occurrences?.window ?? aggregate?.window)?.nanoseconds ?? 0
     }
 
@@ -206,161 +280,162 @@ private final class RuleRuntime {
     /// The evidence of the alerts `view` completes (before suppression).
     func evaluate(_ view: EventView, limits: RuleEngine.Limits) -> [AlertEvidence] {
         if let detector { return detector.observe(view) }
-        guard let aggregate = rule.aggregate else { return [single(view, limits: limits)] }
-        guard let key = view.key(aggregate.groupBy) else { return [] }
+        guard let aggregate else { return [single(view, limits: limits)] }
+        guard let key = view.key(groupBy) else { return [] }
         // Distinct values: one, or each element of a list field (the instruments of a subscription).
-        var distinctValues: [String] = []
-        if let field = aggregate.distinct {
-            guard let value = view.value(field) else { return [] }
-            if case .list(let elements) = value {
-                distinctValues = elements.map(\.text)
-                guard !distinctValues.isEmpty else { return [] }
-            } else {
-                distinctValues = [value.text]
-            }
+        var distinctValue: RuleValue?
+        if let field = distinctField {
+            guard let value = view.keyValue(field) else { return [] }
+            if case .list(let elements) = value, elements.isEmpty { return [] }
+            distinctValue = value
         }
-        let time = view.time.nanoseconds
-        let keyText = key.joined(separator: "\u{1F}")
         let state: GroupState
-        if let known = groups[keyText] {
+        if let known = groups[key] {
             state = known
         } else {
             if groups.count >= maxGroups { evictOldest() }
-            state = GroupState(key: key, rule: rule, aggregate: aggregate, limits: limits)
-            groups[keyText] = state
+            state = GroupState(key: key, aggregate: aggregate, evidence: evidenceFields, limits: limits)
+            groups[key] = state
         }
-        state.observe(view, distinctValues: distinctValues, rule: rule)
-        guard state.crossed(at: time) else { return [] }
+        guard state.observe(view, distinctValue: distinctValue) else { return [] }
         let evidence = state.evidence(rule: rule, at: view.time)
-        groups[keyText] = nil
+        groups[key] = nil
         return [evidence]
     }
 
     private func evictOldest() {
         let target = maxGroups * 9 / 10
-        let ordered = groups.sorted { $0.value.last != $1.value.last ? $0.value.last < $1.value.last : $0.key < $1.key }
-        for (key, _) in ordered.prefix(groups.count - target) {
-            groups[key] = nil
+        let ordered = groups.map { (key: $0.key, last: $0.value.last, text: $0.key.text) }
+            .sorted { $0.last != $1.last ? $0.last < $1.last : $0.text < $1.text }
+        for entry in ordered.prefix(groups.count - target) {
+            groups[entry.key] = nil
             evicted &+= 1
         }
     }
 
     private func single(_ view: EventView, limits: RuleEngine.Limits) -> AlertEvidence {
         var evidence = AlertEvidence(firstTime: view.time, lastTime: view.time)
-        let groupFields = rule.suppress?.by ?? []
-        for field in groupFields {
+        for field in rule.suppress?.by ?? [] {
             if let value = view.value(field) { evidence.group.append((field.name, value.text)) }
         }
         evidence.flows = [view.event.flow.id]
         evidence.flowCount = 1
         for field in rule.evidence {
             if let value = view.value(field) {
-                evidence.fields.append((field.name, Self.texts(value, cap: limits.evidenceValues), false))
+                evidence.fields.append((field.name, Self.elements(value).prefix(limits.evidenceValues).map(\.text), false))
             }
         }
         return evidence
     }
 
-    static func texts(_ value: RuleValue, cap: Int) -> [String] {
-        if case .list(let elements) = value { return Array(elements.prefix(cap).map(\.text)) }
-        return [value.text]
+    /// A value, or the elements of a list.
+    static func elements(_ value: RuleValue) -> [RuleValue] {
+        if case .list(let elements) = value { return elements }
+        return [value]
     }
 }
 
 /// One group's windows.
 private final class GroupState {
-    let key: [String]
+    let key: RuleKey
     let window: Int64
     let span: Int64
-    var times: TimeRing
-    var distinct: ValueWindow<String>
-    var occurrences: TimeRing?
-    var evidence: [ValueWindow<String>]
+    var counter: WindowCounter
+    var distinct: ValueWindow<RuleValue>
+    /// Occurrences of the inner threshold (when the rule counts them: `countsOccurrences`).
+    var occurrences: WindowCounter
+    let countsOccurrences: Bool
+    let evidenceFields: [FieldRef]
+    var evidence: [ValueWindow<RuleValue>]
     var flows: ValueWindow<UInt64>
     var last: Int64 = 0
     let threshold: Int
     let countsDistinct: Bool
     let listed: Int
 
-    init(key: [String], rule: Rule, aggregate: RuleAggregate, limits: RuleEngine.Limits) {
+    init(key: RuleKey, aggregate: RuleAggregate, evidence: [FieldRef], limits: RuleEngine.Limits) {
         self.key = key
         window = aggregate.window.nanoseconds
         span = (aggregate.occurrences?.window ?? aggregate.window).nanoseconds
         threshold = aggregate.threshold
         countsDistinct = aggregate.distinct != nil
         listed = limits.evidenceValues
-        times = TimeRing(capacity: countsDistinct ? 1 : aggregate.threshold)
+        counter = WindowCounter(threshold: countsDistinct ? 1 : aggregate.threshold, window: window)
         distinct = ValueWindow(cap: countsDistinct ? aggregate.threshold : 0)
-        occurrences = aggregate.occurrences.map { TimeRing(capacity: $0.threshold) }
-        evidence = rule.evidence.map { _ in ValueWindow(cap: limits.evidenceValues) }
+        countsOccurrences = aggregate.occurrences != nil
+        occurrences = WindowCounter(
+            threshold: aggregate.occurrences?.threshold ?? 1, window: aggregate.occurrences?.window.nanoseconds ?? 1
+        )
+        evidenceFields = evidence
+        self.evidence = evidence.map { _ in ValueWindow(cap: limits.evidenceValues) }
         flows = ValueWindow(cap: limits.flowIDs)
     }
 
-    func observe(_ view: EventView, distinctValues: [String], rule: Rule) {
+    /// Counts the event; returns whether the count (or the occurrences) reached the threshold.
+    func observe(_ view: EventView, distinctValue: RuleValue?) -> Bool {
         let time = view.time.nanoseconds
         last = time
-        if countsDistinct {
-            distinct.evict(before: time - window + 1)
-            for value in distinctValues { distinct.add(value, at: time) }
-        } else {
-            times.push(time)
-        }
         flows.evict(before: time - span + 1)
         flows.add(view.event.flow.id, at: time)
-        for (position, field) in rule.evidence.enumerated() {
+        for position in evidenceFields.indices {
             evidence[position].evict(before: time - span + 1)
-            guard let value = view.value(field) else { continue }
-            for text in RuleRuntime.texts(value, cap: evidence[position].cap) { evidence[position].add(text, at: time) }
+            guard let value = view.keyValue(evidenceFields[position]) else { continue }
+            if case .list(let elements) = value {
+                for element in elements { evidence[position].add(element, at: time) }
+            } else {
+                evidence[position].add(value, at: time)
+            }
         }
-    }
-
-    /// Whether the count (or the occurrences) reached the threshold at `time`.
-    func crossed(at time: Int64) -> Bool {
         let inner: Bool
         if countsDistinct {
+            distinct.evict(before: time - window + 1)
+            if case .list(let elements)? = distinctValue {
+                for element in elements { distinct.add(element, at: time) }
+            } else if let distinctValue {
+                distinct.add(distinctValue, at: time)
+            }
             inner = distinct.count >= threshold
         } else {
-            inner = times.isFull && time - (times.oldest ?? time) < window
+            inner = counter.add(time)
         }
         guard inner else { return false }
-        guard var ring = occurrences else { return true }
-        ring.push(time)
-        occurrences = ring
+        guard countsOccurrences else { return true }
+        let reached = occurrences.add(time)
         // One occurrence counted: the inner count starts again.
-        times.removeAll()
+        counter.removeAll()
         distinct.removeAll()
-        return ring.isFull && time - (ring.oldest ?? time) < span
+        return reached
     }
 
     func evidence(rule: Rule, at time: Timestamp) -> AlertEvidence {
         let aggregate = rule.aggregate
         var first = time.nanoseconds
-        if let oldest = occurrences?.oldest {
+        if countsOccurrences, let oldest = occurrences.oldest {
             first = oldest
         } else if countsDistinct, let start = distinct.firstTime {
             first = start
-        } else if let oldest = times.oldest {
+        } else if let oldest = counter.oldest {
             first = oldest
         }
         if let start = flows.firstTime { first = min(first, start) }
         var evidence = AlertEvidence(firstTime: Timestamp(nanoseconds: first), lastTime: time)
-        evidence.group = zip(aggregate?.groupBy ?? [], key).map { ($0.name, $1) }
-        if let occurrences {
+        evidence.group = zip(aggregate?.groupBy ?? [], key.values).map { ($0.name, $1.text) }
+        if countsOccurrences {
             evidence.count = occurrences.count
             evidence.threshold = aggregate?.occurrences?.threshold
             evidence.window = aggregate?.occurrences?.window
             if let aggregate { evidence.occurrence = (aggregate.threshold, aggregate.window) }
         } else {
-            evidence.count = countsDistinct ? distinct.count : times.count
+            evidence.count = countsDistinct ? distinct.count : counter.count
             evidence.threshold = aggregate?.threshold
             evidence.window = aggregate?.window
         }
-        if let field = aggregate?.distinct, occurrences == nil {
-            evidence.distinct = (field.name, Array(distinct.values.prefix(listed)), distinct.count)
+        if let field = aggregate?.distinct, !countsOccurrences {
+            evidence.distinct = (field.name, distinct.values.prefix(listed).map(\.text), distinct.count)
         }
         evidence.flows = flows.values
         evidence.flowCount = flows.count + (flows.more ? 1 : 0)
-        evidence.fields = zip(rule.evidence, self.evidence).map { ($0.name, $1.values, $1.more) }
+        evidence.fields = zip(rule.evidence, self.evidence).map { ($0.name, $1.values.map(\.text), $1.more) }
         return evidence
     }
 }
@@ -369,7 +444,7 @@ private final class GroupState {
 /// was last seen.
 private final class ReferenceMemory {
     let condition: ReferenceCondition
-    private var seen: [String: Int64] = [:]
+    private var seen: [RuleKey: Int64] = [:]
     private let limit: Int
     private var nextSweep = Int64.min
     private let earlierFields: [FieldRef]
@@ -384,7 +459,7 @@ private final class ReferenceMemory {
 
     /// Whether an earlier event with the same key as `view` was seen (within the window).
     func seen(_ view: EventView, at time: Int64) -> Bool {
-        guard let key = view.key(currentFields), let last = seen[key.joined(separator: "\u{1F}")] else { return false }
+        guard let key = view.key(currentFields), let last = seen[key] else { return false }
         if let within = condition.within { return time - last < within.nanoseconds }
         return true
     }
@@ -396,16 +471,16 @@ private final class ReferenceMemory {
             nextSweep = time + 60_000_000_000
             seen = seen.filter { time - $0.value < within.nanoseconds }
         }
-        guard condition.match.matches(view, site: site), let key = view.key(earlierFields) else { return 0 }
-        let text = key.joined(separator: "\u{1F}")
-        if seen[text] == nil && seen.count >= limit {
-            let ordered = seen.sorted { $0.value != $1.value ? $0.value < $1.value : $0.key < $1.key }
-            for (old, _) in ordered.prefix(seen.count - limit * 9 / 10) {
-                seen[old] = nil
+        guard condition.match.matches(view, site: site, indexed: true), let key = view.key(earlierFields) else { return 0 }
+        if seen[key] == nil && seen.count >= limit {
+            let ordered = seen.map { (key: $0.key, last: $0.value, text: $0.key.text) }
+                .sorted { $0.last != $1.last ? $0.last < $1.last : $0.text < $1.text }
+            for entry in ordered.prefix(seen.count - limit * 9 / 10) {
+                seen[entry.key] = nil
                 dropped += 1
             }
         }
-        seen[text] = time
+        seen[key] = time
         return dropped
     }
 }
