@@ -33,6 +33,7 @@ let package = Package(
         .target(name: "FlowTracking", dependencies: ["PacketCapture", "CSupport"], swiftSettings: hotPath),
         .target(name: "ProtocolKit", dependencies: ["FlowTracking", "PacketCapture"], swiftSettings: hotPath),
         .target(name: "FIXProtocol", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "CZlib", "CSupport"], swiftSettings: hotPath),
+        .target(name: "CTPProtocol", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture"], swiftSettings: hotPath),
         .target(
             name: "RuleEngine",
             dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", .product(name: "Yams", package: "Yams")],
@@ -42,7 +43,9 @@ let package = Package(
         .target(name: "EventOutput", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "RuleEngine"], swiftSettings: hotPath),
         .target(
             name: "Inspector",
-            dependencies: ["PacketCapture", "FlowTracking", "ProtocolKit", "EventOutput", "FIXProtocol", "RuleEngine", "Detections"],
+            dependencies: [
+                "PacketCapture", "FlowTracking", "ProtocolKit", "EventOutput", "FIXProtocol", "CTPProtocol", "RuleEngine", "Detections",
+            ],
             swiftSettings: hotPath
         ),
         .executableTarget(
@@ -58,11 +61,12 @@ let package = Package(
         .testTarget(name: "FlowTrackingTests", dependencies: ["FlowTracking", "PacketCapture", "TestSupport"]),
         .testTarget(name: "ProtocolKitTests", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "TestSupport"]),
         .testTarget(name: "FIXProtocolTests", dependencies: ["FIXProtocol", "ProtocolKit", "FlowTracking", "PacketCapture", "TestSupport", "CZlib"]),
+        .testTarget(name: "CTPProtocolTests", dependencies: ["CTPProtocol", "ProtocolKit", "FlowTracking", "PacketCapture", "TestSupport"]),
         .testTarget(name: "EventOutputTests", dependencies: ["EventOutput", "PacketCapture", "TestSupport"]),
         .testTarget(name: "RuleEngineTests", dependencies: ["RuleEngine", "ProtocolKit", "FlowTracking", "PacketCapture"]),
         .testTarget(
             name: "DetectionsTests",
-            dependencies: ["Detections", "RuleEngine", "ProtocolKit", "FlowTracking", "PacketCapture", "FIXProtocol"]
+            dependencies: ["Detections", "RuleEngine", "ProtocolKit", "FlowTracking", "PacketCapture", "FIXProtocol", "CTPProtocol"]
         ),
         .testTarget(
             name: "InspectorTests",

@@ -11,8 +11,16 @@
 #      tshark -r FILE -Y fix -T fields -e fix.MsgType
 #      tapsentry analyze --no-rules FILE         with the FIX decoder: framing, checksum, fields, sessions
 #      tapsentry analyze FILE                    the same with the built-in rules on every trading event
+# 3. CTP, on a market-data-heavy CTP capture (default 600 MB of RtnDepthMarketData, 500 concurrent
+#    market-data sessions; quotes packed into and split across segments):
+#      tapsentry analyze --protocols ctp --no-rules FILE   framing, decompression, FTDC headers, fields, fronts
+#      tapsentry analyze --no-rules FILE                   the same with every decoder
+#      tapsentry analyze FILE                              the same with the built-in rules on every quote
+#      tcpdump -r FILE -w /dev/null              libpcap's bare read
+#      tshark -n -r FILE -q -z conv,tcp          tshark has no CTP dissector: TCP conversations only
 #
-# Usage: Scripts/bench.sh [--size-mb N] [--flows N] [--sessions N] [--runs N] [--no-tshark] [--only tcp|fix]
+# Usage: Scripts/bench.sh [--size-mb N] [--flows N] [--sessions N] [--ctp-sessions N] [--runs N] [--no-tshark]
+#                         [--only tcp|fix|ctp]
 # Captures are generated once into .build/bench-data/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +29,7 @@ source Scripts/lib/ensure-packages.sh
 size_mb=600
 flows=4000
 sessions=2000
+ctp_sessions=500
 runs=3
 with_tshark=1
 only=""
@@ -29,10 +38,11 @@ while (($#)); do
         --size-mb) size_mb=$2; shift 2 ;;
         --flows) flows=$2; shift 2 ;;
         --sessions) sessions=$2; shift 2 ;;
+        --ctp-sessions) ctp_sessions=$2; shift 2 ;;
         --runs) runs=$2; shift 2 ;;
         --no-tshark) with_tshark=0; shift ;;
         --only) only=$2; shift 2 ;;
-        *) echo "usage: $0 [--size-mb N] [--flows N] [--sessions N] [--runs N] [--no-tshark] [--only tcp|fix]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--size-mb N] [--flows N] [--sessions N] [--ctp-sessions N] [--runs N] [--no-tshark] [--only tcp|fix|ctp]" >&2; exit 2 ;;
     esac
 done
 
@@ -73,7 +83,7 @@ header() {
     printf '%-48s %9s %15s %12s %18s\n' tool time throughput "peak memory" "tapsentry speed-up"
 }
 
-if [[ $only != fix ]]; then
+if [[ -z $only || $only == tcp ]]; then
     capture=$data/bench-${size_mb}mb-${flows}flows.pcap
     if [[ ! -s $capture ]]; then
         echo "generating $capture" >&2
@@ -101,7 +111,7 @@ if [[ $only != fix ]]; then
     }'
 fi
 
-if [[ $only != tcp ]]; then
+if [[ -z $only || $only == fix ]]; then
     capture=$data/fix-${size_mb}mb-${sessions}sessions.pcap
     if [[ ! -s $capture ]]; then
         echo "generating $capture" >&2
@@ -130,5 +140,40 @@ if [[ $only != tcp ]]; then
         printf "analyze with FIX, no rules: %.1f MB/s (target: at least 400 MB/s): %s\n", rate, (rate >= 400 ? "met" : "NOT met")
         if (ts > 0) printf "speed-up over tshark: %.1fx (target: at least 30x): %s\n", ts / s, (ts / s >= 30 ? "met" : "NOT met")
         printf "peak memory %.1f MB (target: under 150 MB): %s\n", kb / 1024, (kb / 1024 < 150 ? "met" : "NOT met")
+    }'
+fi
+
+if [[ -z $only || $only == ctp ]]; then
+    capture=$data/ctp-${size_mb}mb-${ctp_sessions}sessions.pcap
+    if [[ ! -s $capture ]]; then
+        echo "generating $capture" >&2
+        "$bin/capgen" ctp-bench --out "$capture" --size-mb "$size_mb" --sessions "$ctp_sessions" >&2
+    fi
+    bytes=$(stat -c %s "$capture")
+    cat "$capture" >/dev/null
+    echo "== CTP: $capture ($(awk "BEGIN{printf \"%.1f\", $bytes/1e6}") MB, $ctp_sessions concurrent market-data sessions), best of $runs runs, one core"
+    read -r ctp_s ctp_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --protocols ctp --no-rules --eve /dev/null --quiet --no-progress)
+    read -r all_s all_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --no-rules --eve /dev/null --quiet --no-progress)
+    read -r none_s none_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --protocols none --no-rules --eve /dev/null --quiet --no-progress)
+    read -r ctprules_s ctprules_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --eve /dev/null --quiet --no-progress)
+    read -r tcpdump_s tcpdump_kb < <(best_of "$runs" tcpdump -r "$capture" -w /dev/null)
+    if ((with_tshark)); then
+        read -r tshark_s tshark_kb < <(best_of 1 tshark -n -r "$capture" -q -z conv,tcp)
+    fi
+    messages=$("$bin/tapsentry" analyze "$capture" --protocols ctp --no-rules --eve - --quiet --no-progress --no-flow-events | tail -n 1 \
+        | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["stats"].get("ctp", {}).get("messages", 0))')
+    header
+    row "tapsentry analyze --protocols ctp" "$ctp_s" "$ctp_kb" "$ctp_s"
+    row "tapsentry analyze (all decoders)" "$all_s" "$all_kb" "$ctp_s"
+    row "tapsentry analyze (all decoders + built-in rules)" "$ctprules_s" "$ctprules_kb" "$ctp_s"
+    row "tapsentry analyze --protocols none" "$none_s" "$none_kb" "$ctp_s"
+    row "tcpdump -r FILE -w /dev/null" "$tcpdump_s" "$tcpdump_kb" "$ctp_s"
+    ((with_tshark)) && row "tshark -n -q -z conv,tcp (no CTP dissector)" "$tshark_s" "$tshark_kb" "$ctp_s"
+    awk -v s="$ctp_s" -v bytes="$bytes" -v kb="$ctp_kb" -v akb="$all_kb" -v m="$messages" 'BEGIN {
+        rate = bytes / 1e6 / s
+        printf "CTP messages decoded: %d (%.2f M messages/s)\n", m, m / s / 1e6
+        printf "analyze with CTP: %.1f MB/s (target: at least 400 MB/s): %s\n", rate, (rate >= 400 ? "met" : "NOT met")
+        peak = (kb > akb ? kb : akb) / 1024
+        printf "peak memory %.1f MB (target: under 150 MB): %s\n", peak, (peak < 150 ? "met" : "NOT met")
     }'
 fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds TapSentry in release mode, runs `tapsentry analyze` on the demo captures in Captures/ and
-# `tapsentry decode` on a recorded FIX session.
+# `tapsentry decode` on a recorded FIX session and on a recorded CTP relay.
 # Installs what a fresh Debian machine lacks (libpcap-dev) first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +23,9 @@ tail -n 1 "$out"
 echo >&2
 echo "== tapsentry decode: FIX messages recorded from two QuickFIX engines (first three, cut at 400 characters):" >&2
 "$bin" decode Captures/fix/quickfix-fix44-trading.pcap --quiet | head -n 3 | cut -c 1-400
+echo >&2
+echo "== tapsentry decode: what a CTP relay reported for its end clients (the official 6.7.11 library; trading objects):" >&2
+"$bin" decode --protocols ctp Captures/ctp/openctp-relay-one-to-many.pcap --quiet | grep -o '"trading":{"kind":"relay_client_info"[^}]*}' | head -n 3
 echo >&2
 echo "== a file that is not a capture is reported, the others still processed (exit status 2):" >&2
 set +e

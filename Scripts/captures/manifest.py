@@ -11,7 +11,8 @@ captures (`fix/synthetic-*`) come with a ground-truth JSON; tshark's FIX message
 next to it. The QuickFIX recordings in CAPTURES_DIR/fix/ (Scripts/captures/record-fix.sh) get a
 section of their own: their message counts per MsgType come from the ground-truth files next to
 them and are compared with tshark's FIX dissector. The CTP recordings in CAPTURES_DIR/ctp/
-(Scripts/captures/record-ctp.sh) get a section too, with frame counts from their ground truth.
+(Scripts/captures/record-ctp.sh) get a section too, with frame counts from their ground truth, and
+so do the TDX recordings in CAPTURES_DIR/tdx/ (Scripts/captures/record-tdx.sh).
 """
 import collections
 import hashlib
@@ -269,6 +270,72 @@ def ctp_section(directory):
     return lines
 
 
+TDX_CAPTURES = ["pytdx-quotes-clients", "pytdx-list-harvest", "pytdx-bars-minute", "pytdx-heartbeat",
+                "pytdx-extended", "official-handmade", "tdxtradeserver-http", "tdxtradeserver-http-aes"]
+
+
+def tdx_made_by(truth):
+    """How a TDX capture was made; the hand-made one says so first."""
+    scenario = f"`tdx_scenario.py run {truth['scenario']}`"
+    if truth["scenario"] == "official-handmade":
+        return (f"HAND-MADE frames written from the notes (not pytdx, not observed traffic): "
+                f"`Scripts/captures/record-tdx.sh` (tcpdump -i lo; {scenario}; `tdx_pcap.py rewrite`)")
+    return f"`Scripts/captures/record-tdx.sh` (tcpdump -i lo; {scenario}; `tdx_pcap.py rewrite`)"
+
+
+def tdx_section(directory):
+    """Markdown lines for the TDX recordings in DIRECTORY/tdx, or [] when there are none."""
+    folder = os.path.join(directory, "tdx")
+    rows = []
+    for name in TDX_CAPTURES:
+        pcap, truth_path = os.path.join(folder, name + ".pcap"), os.path.join(folder, name + ".truth.json")
+        if not os.path.exists(pcap) or not os.path.exists(truth_path):
+            continue
+        with open(truth_path, encoding="utf-8") as handle:
+            truth = json.load(handle)
+        packets, flows = summarize(pcap)
+        frames = sum(len(connection["frames"]) for connection in truth["connections"])
+        clients = ", ".join(f"{label} {address}" for label, address in truth["addresses"]["clients"].items())
+        covers = f"{truth['description']}. Client: {truth['client']}. Clients: {clients}. {flows}"
+        rows.append((f"tdx/{name}.pcap", sha256(pcap), f"`{name}.truth.json` `{sha256(truth_path)}`",
+                     tdx_made_by(truth), covers, packets, f"{frames}: {ctp_counts_text(truth['counts'])}"))
+    if not rows:
+        return []
+    total = sum(os.path.getsize(os.path.join(directory, row[0])) for row in rows)
+    total += sum(os.path.getsize(os.path.join(folder, os.path.basename(row[0])[:-5] + ".truth.json")) for row in rows)
+    lines = [
+        "",
+        "## TDX captures (`tdx/`)",
+        "",
+        "The real pytdx client (PyPI pytdx 1.72: `TdxHq_API`, `TdxExHq_API`, and `TdxTradeApi` for the",
+        "TdxTradeServer HTTP wrapper) against the simulated servers of `Scripts/captures/tdx/tdx_server.py`",
+        "and `tdx_trade_http.py` on 127.0.0.1, recorded with `tcpdump -i lo --immediate-mode` by",
+        "`Scripts/captures/record-tdx.sh`, then rewritten by `tdx_pcap.py rewrite`: each simulated client has",
+        "its own IPv4 address (10.30.x.y), the server is 10.30.0.1 on port 7709 (standard quotes), 7727",
+        "(extended market) or 10092 (HTTP wrapper), and checksums are recomputed. Each capture has a",
+        "ground-truth file (`<name>.truth.json`): every frame of every connection per direction with its",
+        "stream offset, header fields (flag, sequence id, packet type, lengths, command; for replies the",
+        "flag echo, compression, wire and raw sizes) and decoded values (codes, prices, volumes, names),",
+        "or every HTTP message with `func`, params (passwords as `<redacted>`, clear values listed as",
+        "`secrets`) and JSON; `tdx_pcap.py check` decoded each file again and compared. Every pytdx call's",
+        "result was compared with the values the server encoded. Market data is invented (real codes and",
+        "short names, invented prices); `official-handmade.pcap` is not pytdx but frames written by hand",
+        "from the protocol notes (0x000b login, broker config download, 0x0004), with invented bytes where",
+        "the notes give none. Findings and reply layouts are in `Scripts/captures/tdx/FINDINGS.md`. Values",
+        "are fixed (heartbeat markets are random); times, ports, sequence numbers and hashes change per",
+        "recording. Frame counts below are per command name (or HTTP `func`) and direction; c2s = client",
+        "to server.",
+        "",
+        f"{len(rows)} captures and {len(rows)} truth files, {total} bytes in all.",
+        "",
+        "| File | SHA-256 | Ground truth (SHA-256) | Made by | Covers | Packets | Frames (truth) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for file, digest, truth, made, covers, packets, frames in rows:
+        lines.append(f"| `{file}` | `{digest}` | {truth} | {escape(made)} | {escape(covers)} | {packets} | {escape(frames)} |")
+    return lines
+
+
 def main():
     directory, synthetic_tsv = sys.argv[1], sys.argv[2]
     rows = []
@@ -319,7 +386,7 @@ def main():
             out.write("| --- | --- | --- |\n")
             for file, digest, capture in companions:
                 out.write(f"| `{file}` | `{digest}` | `{capture}` |\n")
-        for line in fix_section(directory) + ctp_section(directory):
+        for line in fix_section(directory) + ctp_section(directory) + tdx_section(directory):
             out.write(line + "\n")
 
 

@@ -211,6 +211,23 @@ enum FIXEventBuilder {
         return (kind, fields)
     }
 
+    /// Side (54) in the shared vocabulary (`buy`, `sell`, ... as CTP's Direction); other values as sent.
+    static func sideName(_ value: UnsafeRawBufferPointer) -> String {
+        guard value.count == 1 else { return String(decoding: value, as: UTF8.self) }
+        switch value[0] {
+        case UInt8(ascii: "1"): return "buy"
+        case UInt8(ascii: "2"): return "sell"
+        case UInt8(ascii: "3"): return "buy_minus"
+        case UInt8(ascii: "4"): return "sell_plus"
+        case UInt8(ascii: "5"): return "sell_short"
+        case UInt8(ascii: "6"): return "sell_short_exempt"
+        case UInt8(ascii: "7"): return "undisclosed"
+        case UInt8(ascii: "8"): return "cross"
+        case UInt8(ascii: "9"): return "cross_short"
+        default: return String(decoding: value, as: UTF8.self)
+        }
+    }
+
     private static func addOrder(_ message: FIXMessage, text: FIXTextDecoder, into fields: inout [(String, FieldValue)]) {
         func add(_ name: String, _ tag: Int) {
             if let value = message.raw(tag) { fields.append((name, .string(text.string(value, tag: tag)))) }
@@ -219,7 +236,7 @@ enum FIXEventBuilder {
         add("client_id", 109)
         add("order_id", 11)
         add("instrument", 55)
-        add("side", 54)
+        if let side = message.raw(54) { fields.append(("side", .string(FIXEventBuilder.sideName(side)))) }
         for (name, tag) in [("price", 44), ("quantity", 38)] {
             guard let value = message.raw(tag) else { continue }
             let string = String(decoding: value, as: UTF8.self)
@@ -251,14 +268,20 @@ enum FIXEventBuilder {
 /// fill with GBK as well; without it STEP decodes as GBK and everything else as UTF-8. Invalid
 /// bytes become U+FFFD; the output is always valid UTF-8.
 struct FIXTextDecoder {
-    let encoding: FIXTextEncoding
+    let encoding: TextEncoding
 
     init(message: FIXMessage) {
-        encoding = message.ascii(347).flatMap { FIXTextEncoding(messageEncoding: $0) }
-            ?? FIXTextEncoding.assumed(forBeginString: message.beginString)
+        encoding = message.ascii(347).flatMap { TextEncoding(name: $0) }
+            ?? FIXTextDecoder.assumed(forBeginString: message.beginString)
     }
 
     func string(_ bytes: UnsafeRawBufferPointer, tag: Int = 0) -> String {
-        FIXCharset.decode(bytes, as: encoding)
+        Charset.decode(bytes, as: encoding)
+    }
+
+    /// The encoding to assume when a message does not say: GBK for STEP (Chinese exchanges write
+    /// GBK text without always sending 347), UTF-8 otherwise.
+    static func assumed(forBeginString beginString: some StringProtocol) -> TextEncoding {
+        beginString.hasPrefix("STEP") ? .gbk : .utf8
     }
 }

@@ -1,3 +1,5 @@
+import ProtocolKit
+
 /// One element of a small XML document: its name, attributes and child elements (text is dropped).
 struct FIXXMLElement: Sendable {
     /// The element name.
@@ -26,7 +28,7 @@ struct FIXXMLError: Error, Sendable {
 /// A small non-validating XML parser, enough for QuickFIX dictionaries: elements, attributes,
 /// comments, processing instructions, CDATA, a DOCTYPE (skipped) and the five predefined and
 /// numeric character references. Text content is checked for nothing and dropped. The declared
-/// encoding is honoured for the encodings `FIXCharset` decodes (UTF-8 otherwise).
+/// encoding is honoured for the encodings `Charset` decodes (UTF-8 otherwise).
 ///
 /// Dictionaries are operator input, not wire input, but the parser still assumes nothing: element
 /// nesting is limited and every error is a thrown `FIXXMLError`, never a trap.
@@ -46,7 +48,7 @@ struct FIXXMLDocument {
     private struct Parser {
         let bytes: UnsafeRawBufferPointer
         var index = 0
-        var encoding = FIXTextEncoding.utf8
+        var encoding = TextEncoding.utf8
         // Line counting, advanced lazily and monotonically.
         var lineOffset = 0
         var lineNumber = 1
@@ -217,7 +219,7 @@ struct FIXXMLDocument {
             guard let found = declaration.firstRange(of: "encoding") else { return }
             let rest = declaration[found.upperBound...].drop { $0 == " " || $0 == "=" || $0 == "\"" || $0 == "'" }
             let name = rest.prefix { $0 != "\"" && $0 != "'" && $0 != "?" && $0 != " " }
-            encoding = FIXTextEncoding(messageEncoding: name) ?? .utf8
+            encoding = TextEncoding(name: name) ?? .utf8
         }
 
         /// Skips a DOCTYPE, its internal subset and quoted strings included.
@@ -272,7 +274,7 @@ struct FIXXMLDocument {
         }
 
         private func text(_ range: Range<Int>) -> String {
-            FIXCharset.decode(UnsafeRawBufferPointer(rebasing: bytes[range]), as: encoding)
+            Charset.decode(UnsafeRawBufferPointer(rebasing: bytes[range]), as: encoding)
         }
 
         private mutating func currentLine() -> Int {

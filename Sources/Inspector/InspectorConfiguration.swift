@@ -1,3 +1,4 @@
+import CTPProtocol
 import FIXProtocol
 import FlowTracking
 import PacketCapture
@@ -30,6 +31,9 @@ package struct InspectorConfiguration: Sendable {
     /// FIX decoder settings (dictionaries, secrets, size limit).
     package var fix = FIXOptions()
 
+    /// CTP decoder settings (chain limits).
+    package var ctp = CTPOptions()
+
     /// Loads QuickFIX-format XML dictionaries for the FIX decoder (later files override earlier
     /// ones); venue tags get names and repeating groups nest.
     package mutating func loadFIXDictionaries(_ paths: [String]) throws {
@@ -40,10 +44,10 @@ package struct InspectorConfiguration: Sendable {
     /// The decoders every run uses, with this configuration's settings: the one place that
     /// names each protocol.
     package var builtInDecoders: [any ProtocolDecoder] {
-        [FIXDecoder(options: fix)]
+        [FIXDecoder(options: fix), CTPDecoder(options: ctp)]
     }
 
-    /// The names of the built-in decoders (`fix`, ...), for `--protocols`.
+    /// The names of the built-in decoders (`fix`, `ctp`), for `--protocols`.
     package static var protocolNames: [String] {
         InspectorConfiguration().builtInDecoders.map(\.name)
     }

@@ -22,15 +22,12 @@ struct FIXBenchmarkGenerator {
 
     /// What was written.
     struct Summary {
-        var packets = 0
-        var dataSegments = 0
         var sessions = 0
         var closedSessions = 0
         /// Messages by kind, indexed by `Kind.rawValue`.
         var messages = [Int](repeating: 0, count: Kind.allCases.count)
-        var payloadBytes = 0
-        var reordered = 0
-        var retransmitted = 0
+        /// The TCP side: packets, payload, reordering, retransmission.
+        var segments = SegmentCounts()
         var fileBytes = 0
 
         /// One line for the terminal.
@@ -41,10 +38,10 @@ struct FIXBenchmarkGenerator {
             let total = messages.reduce(0, +)
             let rate = seconds > 0 ? Double(fileBytes) / 1_048_576 / seconds : 0
             return """
-                \(path): \(fileBytes) bytes, \(packets) packets (\(dataSegments) with data), \(sessions) sessions \
+                \(path): \(fileBytes) bytes, \(segments.packetText), \(sessions) sessions \
                 (\(closedSessions) closed), \(total) messages (\(types); ExecutionReports \(messages[Kind.executionNew.rawValue]) \
-                New + \(messages[Kind.executionFill.rawValue]) Fill), \(payloadBytes) payload bytes, \(reordered) reordered, \
-                \(retransmitted) retransmitted; \(String(format1(seconds))) s, \(String(format1(rate))) MB/s
+                New + \(messages[Kind.executionFill.rawValue]) Fill), \(segments.trafficText); \(String(format1(seconds))) s, \
+                \(String(format1(rate))) MB/s
                 """
         }
 
@@ -116,11 +113,11 @@ struct FIXBenchmarkGenerator {
     }
 
     enum Phase {
-        case syn, synAck, ack, clientLogon, serverLogon, orders, reports, clientLogout, serverLogout
-        case finClient, finServer, lastAck
+        case opening(Int), clientLogon, serverLogon, orders, reports, clientLogout, serverLogout
+        case closing(Int)
     }
 
-    struct Session {
+    struct Session: BenchmarkConnection {
         var client: Endpoint
         var server: Endpoint
         var number: Int
@@ -130,7 +127,7 @@ struct FIXBenchmarkGenerator {
         var tcp: (UInt32, UInt32)
         /// Next MsgSeqNum per side.
         var fix: (Int, Int) = (1, 1)
-        var phase = Phase.syn
+        var phase = Phase.opening(0)
         var ordersLeft: Int
         /// Orders sent and not yet answered (indices into the session's order slots).
         var openOrders = 0
@@ -174,19 +171,15 @@ struct FIXBenchmarkGenerator {
     func write(to path: String) throws(CaptureWriteError) -> Summary {
         var random = SeededGenerator(seed: seed)
         let writer = try PcapWriter(path: path, linkType: .ethernet, nanosecond: true)
-        let forward = FrameBuilder(link: .ethernet(
-            source: MACAddress(0x02_00_00_00_10_01), destination: MACAddress(0x02_00_00_00_10_02)))
-        let backward = forward.reversed
-        let synOptions = TCPOption.synOptions()
+        let sender = SegmentSender(
+            writer: writer, clientMAC: MACAddress(0x02_00_00_00_10_01), serverMAC: MACAddress(0x02_00_00_00_10_02),
+            start: Timestamp(seconds: Recipe.epoch, nanoseconds: 0))
         let templates = Self.templates()
         let count = max(1, concurrentSessions)
         let slab = UnsafeMutablePointer<UInt8>.allocate(capacity: count * 2 * Self.regionSize)
         defer { slab.deallocate() }
         var orders = [Order](repeating: Order(), count: count * Self.ordersPerSession)
         var summary = Summary()
-        var frame = [UInt8]()
-        frame.reserveCapacity(2048)
-        var time = Timestamp(seconds: Recipe.epoch, nanoseconds: 0)
         var counters = (clOrdID: 0, orderID: 0, execID: 0)
         var sessionCounter = 0
         // SendingTime: "YYYYMMDD-HH:MM:SS." cached per second, milliseconds patched.
@@ -207,31 +200,8 @@ struct FIXBenchmarkGenerator {
                 ordersLeft: random.int(in: 2...30))
         }
 
-        func emit(
-            _ session: Session, fromClient: Bool, sequence: UInt32, flags: TCPFlags, payload: UnsafeRawBufferPointer,
-            _ random: inout SeededGenerator, options: [UInt8] = []
-        ) {
-            let acknowledgement = flags.contains(.ack) ? (fromClient ? session.tcp.1 : session.tcp.0) : 0
-            (fromClient ? forward : backward).tcp(
-                into: &frame, from: fromClient ? session.client : session.server,
-                to: fromClient ? session.server : session.client, sequence: sequence,
-                acknowledgement: acknowledgement, flags: flags, window: 64240, options: options, payload: payload)
-            time = time.adding(nanoseconds: Int64(random.int(in: 200...4000)))
-            writer.write(frame: frame, time: time)
-            summary.packets += 1
-            if !payload.isEmpty {
-                summary.dataSegments += 1
-                summary.payloadBytes += payload.count
-            }
-        }
-
-        func control(_ session: Session, fromClient: Bool, flags: TCPFlags, _ random: inout SeededGenerator, options: [UInt8] = []) {
-            emit(
-                session, fromClient: fromClient, sequence: fromClient ? session.tcp.0 : session.tcp.1, flags: flags,
-                payload: UnsafeRawBufferPointer(start: nil, count: 0), &random, options: options)
-        }
-
         func refreshTime() {
+            let time = sender.time
             if time.seconds != cachedSecond {
                 cachedSecond = time.seconds
                 Self.formatSecond(time.seconds, into: &timeText)
@@ -297,49 +267,11 @@ struct FIXBenchmarkGenerator {
             summary.messages[kind.rawValue] += 1
         }
 
-        /// Sends every queued byte from `side` in segments of 300-1400 bytes, cut wherever the
-        /// size falls (so a burst of messages is packed and some messages are split).
+        /// Sends every queued byte from `side`.
         func transmit(_ session: inout Session, index: Int, side: Int, _ random: inout SeededGenerator) {
             let region = UnsafeRawPointer(slab + (index * 2 + side) * Self.regionSize)
-            let fromClient = side == 0
-            var head = 0
-            let tail = fromClient ? session.tail.0 : session.tail.1
-            while head < tail {
-                let size = min(tail - head, random.int(in: 300...1400))
-                let remaining = tail - head - size
-                if remaining > 0 && random.chance(0.01) {
-                    // The next segment overtakes this one.
-                    let nextSize = min(remaining, random.int(in: 300...1400))
-                    let sequence = fromClient ? session.tcp.0 : session.tcp.1
-                    emit(
-                        session, fromClient: fromClient, sequence: sequence &+ UInt32(size), flags: .ack,
-                        payload: UnsafeRawBufferPointer(start: region + head + size, count: nextSize), &random)
-                    emit(
-                        session, fromClient: fromClient, sequence: sequence, flags: .ack,
-                        payload: UnsafeRawBufferPointer(start: region + head, count: size), &random)
-                    summary.reordered += 1
-                    if fromClient { session.tcp.0 &+= UInt32(size + nextSize) } else { session.tcp.1 &+= UInt32(size + nextSize) }
-                    head += size + nextSize
-                    continue
-                }
-                sendOne(&session, region: region, head: head, size: size, fromClient: fromClient, &random)
-                head += size
-            }
-            if fromClient { session.tail.0 = 0 } else { session.tail.1 = 0 }
-        }
-
-        func sendOne(
-            _ session: inout Session, region: UnsafeRawPointer, head: Int, size: Int, fromClient: Bool,
-            _ random: inout SeededGenerator
-        ) {
-            let sequence = fromClient ? session.tcp.0 : session.tcp.1
-            let payload = UnsafeRawBufferPointer(start: region + head, count: size)
-            emit(session, fromClient: fromClient, sequence: sequence, flags: [.ack, .psh], payload: payload, &random)
-            if random.chance(0.005) {
-                emit(session, fromClient: fromClient, sequence: sequence, flags: [.ack, .psh], payload: payload, &random)
-                summary.retransmitted += 1
-            }
-            if fromClient { session.tcp.0 &+= UInt32(size) } else { session.tcp.1 &+= UInt32(size) }
+            sender.transmit(region, count: side == 0 ? session.tail.0 : session.tail.1, &session, fromClient: side == 0, &random)
+            if side == 0 { session.tail.0 = 0 } else { session.tail.1 = 0 }
         }
 
         var sessions: [Session] = []
@@ -351,17 +283,9 @@ struct FIXBenchmarkGenerator {
             let index = random.int(in: 0...(count - 1))
             var session = sessions[index]
             switch session.phase {
-            case .syn:
-                control(session, fromClient: true, flags: .syn, &random, options: synOptions)
-                session.tcp.0 &+= 1
-                session.phase = .synAck
-            case .synAck:
-                control(session, fromClient: false, flags: [.syn, .ack], &random, options: synOptions)
-                session.tcp.1 &+= 1
-                session.phase = .ack
-            case .ack:
-                control(session, fromClient: true, flags: .ack, &random)
-                session.phase = .clientLogon
+            case .opening(let step):
+                sender.open(&session, step: step, &random)
+                session.phase = step < 2 ? .opening(step + 1) : .clientLogon
             case .clientLogon:
                 queue(.logon, &session, index: index, side: 0, order: none)
                 transmit(&session, index: index, side: 0, &random)
@@ -397,7 +321,7 @@ struct FIXBenchmarkGenerator {
                 }
                 session.openOrders = 0
                 transmit(&session, index: index, side: 1, &random)
-                if random.chance(0.5) { control(session, fromClient: true, flags: .ack, &random) }
+                if random.chance(0.5) { sender.control(session, fromClient: true, flags: .ack, &random) }
                 session.phase = session.ordersLeft > 0 ? .orders : .clientLogout
             case .clientLogout:
                 queue(.logout, &session, index: index, side: 0, order: none)
@@ -406,23 +330,20 @@ struct FIXBenchmarkGenerator {
             case .serverLogout:
                 queue(.logout, &session, index: index, side: 1, order: none)
                 transmit(&session, index: index, side: 1, &random)
-                session.phase = .finClient
-            case .finClient:
-                control(session, fromClient: true, flags: [.fin, .ack], &random)
-                session.tcp.0 &+= 1
-                session.phase = .finServer
-            case .finServer:
-                control(session, fromClient: false, flags: [.fin, .ack], &random)
-                session.tcp.1 &+= 1
-                session.phase = .lastAck
-            case .lastAck:
-                control(session, fromClient: true, flags: .ack, &random)
-                summary.closedSessions += 1
-                session = newSession(&random)
+                session.phase = .closing(0)
+            case .closing(let step):
+                sender.close(&session, step: step, &random)
+                if step < 2 {
+                    session.phase = .closing(step + 1)
+                } else {
+                    summary.closedSessions += 1
+                    session = newSession(&random)
+                }
             }
             sessions[index] = session
         }
         try writer.close()
+        summary.segments = sender.counts
         summary.fileBytes = writer.byteCount
         return summary
     }

@@ -10,6 +10,9 @@
 //   capgen fix-bench --out FILE [--size-mb N] [--sessions N] [--seed S]
 //                                        FIX.4.4 order flow over N concurrent sessions
 //                                        (default 600 MB, 2000 sessions)
+//   capgen ctp-bench --out FILE [--size-mb N] [--sessions N] [--seed S]
+//                                        CTP market data (RtnDepthMarketData) over N concurrent
+//                                        market-data sessions (default 600 MB, 500 sessions)
 //
 // The FIX captures (fix-edgecases, fix-prefix-split, fix-resync) go into the `fix` subfolder
 // under `all`, and write a ground-truth `.truth.json` next to the capture.
@@ -63,7 +66,7 @@ func monotonicSeconds() -> Double {
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let command = arguments.first else {
-    fail("usage: capgen all|NAME|list|describe|bench|fix-bench|to-pcapng ... (see Sources/capgen/main.swift)")
+    fail("usage: capgen all|NAME|list|describe|bench|fix-bench|ctp-bench|to-pcapng ... (see Sources/capgen/main.swift)")
 }
 
 switch command {
@@ -116,6 +119,19 @@ case "fix-bench":
         let summary = try generator.write(to: path)
         let elapsed = monotonicSeconds() - started
         print(summary.line(path: path, seconds: elapsed))
+    } catch {
+        fail("\(error)")
+    }
+case "ctp-bench":
+    guard let path = option("out", in: arguments) else { fail("ctp-bench needs --out FILE") }
+    let sizeMB = Int(option("size-mb", in: arguments) ?? "600") ?? 600
+    let sessions = Int(option("sessions", in: arguments) ?? "500") ?? 500
+    let seed = UInt64(option("seed", in: arguments) ?? "1") ?? 1
+    let generator = CTPBenchmarkGenerator(targetBytes: sizeMB << 20, concurrentSessions: sessions, seed: seed)
+    let started = monotonicSeconds()
+    do {
+        let summary = try generator.write(to: path)
+        print(summary.line(path: path, seconds: monotonicSeconds() - started))
     } catch {
         fail("\(error)")
     }

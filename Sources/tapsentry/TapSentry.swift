@@ -114,7 +114,7 @@ struct DecoderOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("A QuickFIX-format XML dictionary for venue tags and repeating groups (repeatable; later files override).", valueName: "file"))
     var fixDictionary: [String] = []
 
-    @Flag(name: .long, help: "Write passwords and other secrets in clear instead of redacting them.")
+    @Flag(name: .long, help: "Write FIX passwords and other secrets in clear instead of redacting them (CTP secrets are never written).")
     var showSecrets = false
 
     /// The `--protocols` names (nil: all).
@@ -202,8 +202,10 @@ struct Decode: ParsableCommand {
         discussion: """
             One line per message: the EVE flow fields, 'direction', the protocol's own object \
             ('fix': begin_string, msg_type, msg_seq_num, sender_comp_id, target_comp_id, \
-            checksum_valid, body_length_valid, the fields by name, anomalies) and the normalised \
-            'trading' object. No flow or stats records. Secrets are redacted unless --show-secrets.
+            checksum_valid, body_length_valid, the fields by name, anomalies; 'ctp': tid, tid_name, \
+            version, chain, series, sequence, request_id, front, api_version, the fields by name, \
+            anomalies) and the normalised 'trading' object. No flow or stats records. Secrets are \
+            redacted (FIX: unless --show-secrets).
             """
     )
 

@@ -1,5 +1,6 @@
 import Testing
 @testable import Detections
+import CTPProtocol
 import FIXProtocol
 import RuleEngine
 
@@ -37,5 +38,12 @@ import RuleEngine
         }
         #expect(range.contains(rule.id), "\(rule.id) \(rule.name)")
         #expect(!rule.description.isEmpty)
+    }
+}
+
+@Test func everyCTPAnomalyHasAHygieneRule() {
+    let names = Set(Detections.builtInRules().rules.filter { $0.category == .hygiene }.map(\.name))
+    for anomaly in CTPAnomaly.allCases {
+        #expect(names.contains("hygiene.ctp.\(anomaly.rawValue)"), "no hygiene rule for CTP anomaly \(anomaly.rawValue)")
     }
 }

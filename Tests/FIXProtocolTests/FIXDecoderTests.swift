@@ -129,6 +129,12 @@ struct FIXSessionTests {
         ]))
     }
 
+    @Test("without MessageEncoding, STEP text is read as GBK and FIX text as UTF-8")
+    func assumedEncoding() {
+        #expect(FIXTextDecoder.assumed(forBeginString: "STEP.1.0.0") == .gbk)
+        #expect(FIXTextDecoder.assumed(forBeginString: "FIX.4.4") == .utf8)
+    }
+
     @Test("--show-secrets writes the password")
     func showSecrets() {
         var options = FIXOptions()

@@ -157,6 +157,19 @@ enum EndToEnd {
         return try analyze([path], configure: configure)
     }
 
+    /// Expects `run`'s output to be the golden file beside `capture` (`.golden.jsonl` for
+    /// `.pcap`) byte for byte; with TAPSENTRY_UPDATE_GOLDEN=1 the file is written first.
+    static func expectGolden(_ run: AnalysisRun, capture: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let goldenPath = CommittedCaptures.path(capture.replacingOccurrences(of: ".pcap", with: ".golden.jsonl"))
+        if ProcessInfo.processInfo.environment["TAPSENTRY_UPDATE_GOLDEN"] == "1" {
+            try Data(run.eve).write(to: URL(fileURLWithPath: goldenPath))
+        }
+        let golden = try #require(try? Data(contentsOf: URL(fileURLWithPath: goldenPath)),
+                                  "no golden file \(goldenPath): run the tests once with TAPSENTRY_UPDATE_GOLDEN=1 and review it",
+                                  sourceLocation: sourceLocation)
+        #expect(Array(golden) == run.eve, "decode output of \(capture) differs from \(goldenPath)", sourceLocation: sourceLocation)
+    }
+
     /// Suricata's timestamp text for nanoseconds since the epoch, computed with the C library
     /// (`gmtime_r`) rather than the code under test: UTC, microseconds floored.
     static func suricataTime(nanoseconds: Int64) -> String {

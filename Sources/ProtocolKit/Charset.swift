@@ -1,6 +1,6 @@
-/// A text encoding that MessageEncoding (347) can announce for the Encoded* fields and, in STEP,
-/// for the whole message.
-package enum FIXTextEncoding: String, Sendable, CaseIterable {
+/// A text encoding the protocol decoders can turn into UTF-8: what FIX MessageEncoding (347) can
+/// announce, and the GBK that CTP and STEP write without saying so.
+package enum TextEncoding: String, Sendable, CaseIterable {
     /// UTF-8.
     case utf8 = "UTF-8"
     /// GBK (Windows code page 936), which includes GB2312.
@@ -19,10 +19,10 @@ package enum FIXTextEncoding: String, Sendable, CaseIterable {
     /// US-ASCII: bytes above 0x7F are invalid.
     case ascii = "US-ASCII"
 
-    /// The encoding a MessageEncoding (347) value names, ignoring case, `-`, `_` and spaces
-    /// (`GBK`, `GB2312`, `UTF-8`, `Shift_JIS`, `EUC-JP`, `ISO-2022-JP`, `ISO-8859-1`, ...); nil when
-    /// the value names no encoding this module decodes.
-    package init?(messageEncoding value: some StringProtocol) {
+    /// The encoding a name stands for (a FIX MessageEncoding (347) value, an XML declaration's
+    /// `encoding`), ignoring case, `-`, `_` and spaces (`GBK`, `GB2312`, `UTF-8`, `Shift_JIS`,
+    /// `EUC-JP`, `ISO-2022-JP`, `ISO-8859-1`, ...); nil when it names no encoding decoded here.
+    package init?(name value: some StringProtocol) {
         var key = ""
         for scalar in value.unicodeScalars where scalar != "-" && scalar != "_" && scalar != " " {
             guard scalar.isASCII, key.utf8.count < 24 else { return nil }
@@ -40,23 +40,17 @@ package enum FIXTextEncoding: String, Sendable, CaseIterable {
         default: return nil
         }
     }
-
-    /// The encoding to assume when a message does not say: GBK for STEP (Chinese exchanges write
-    /// GBK text without always sending 347), UTF-8 otherwise.
-    package static func assumed(forBeginString beginString: some StringProtocol) -> FIXTextEncoding {
-        beginString.hasPrefix("STEP") ? .gbk : .utf8
-    }
 }
 
-/// Turns FIX text bytes into valid Unicode. Every encoding is decoded with the replacement rule
+/// Turns protocol text bytes into valid Unicode. Every encoding is decoded with the replacement rule
 /// of the WHATWG Encoding standard: a byte sequence that is not valid becomes U+FFFD and the
 /// decoder goes on at the next byte that can start a character.
 ///
 /// The tables come from Python's codecs (`Scripts/generate-gbk-table.py`) and are read in place
 /// from constant text, so nothing is set up before the first decode.
-package enum FIXCharset {
+package enum Charset {
     /// The text `bytes` hold in `encoding`, with U+FFFD for each invalid sequence.
-    package static func decode(_ bytes: UnsafeRawBufferPointer, as encoding: FIXTextEncoding) -> String {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, as encoding: TextEncoding) -> String {
         if encoding == .utf8 || isPlainASCII(bytes, escapeMatters: encoding == .iso2022JP) {
             return String(decoding: bytes, as: UTF8.self)
         }
@@ -123,9 +117,9 @@ package enum FIXCharset {
                 continue
             }
             let entry = Int(lead - 0x81) * 190 + Int(trail - 0x40) - (trail > 0x7F ? 1 : 0)
-            var scalar = hexEntry(FIXCharsetTables.gbk, entry)
+            var scalar = hexEntry(CharsetTables.gbk, entry)
             if scalar == replacement && gb18030 {
-                scalar = run(FIXCharsetTables.gb18030Extra, containing: entry) ?? replacement
+                scalar = run(CharsetTables.gb18030Extra, containing: entry) ?? replacement
             }
             writer.put(scalar)
             index += 2
@@ -140,7 +134,7 @@ package enum FIXCharset {
         let low = (b3 - 0x81) * 10 + (b4 - 0x30)
         if b1 <= 0x84 {
             let linear = ((b1 - 0x81) * 10 + (b2 - 0x30)) * 1260 + low
-            return run(FIXCharsetTables.gb18030Ranges, containing: linear) ?? replacement
+            return run(CharsetTables.gb18030Ranges, containing: linear) ?? replacement
         }
         if b1 >= 0x90 && b1 <= 0xE3 {
             let scalar = 0x10000 + ((b1 - 0x90) * 10 + (b2 - 0x30)) * 1260 + low
@@ -181,7 +175,7 @@ package enum FIXCharset {
         default: return nil
         }
         guard trail >= 0x40 && trail <= 0xFC && trail != 0x7F else { return nil }
-        return hexEntry(FIXCharsetTables.cp932, leadIndex * 188 + Int(trail - 0x40) - (trail > 0x7F ? 1 : 0))
+        return hexEntry(CharsetTables.cp932, leadIndex * 188 + Int(trail - 0x40) - (trail > 0x7F ? 1 : 0))
     }
 
     /// The scalar of JIS X 0208 row/cell bytes (each 0x21-0x7E), through the Shift_JIS table.

@@ -1,14 +1,15 @@
 import Testing
 
-@testable import FIXProtocol
+import ProtocolKit
+import TestSupport
 
-/// Decodes `bytes` with `FIXCharset`.
-private func decode(_ bytes: [UInt8], _ encoding: FIXTextEncoding) -> String {
-    bytes.withUnsafeBytes { FIXCharset.decode($0, as: encoding) }
+/// Decodes `bytes` with `Charset`.
+private func decode(_ bytes: [UInt8], _ encoding: TextEncoding) -> String {
+    bytes.withUnsafeBytes { Charset.decode($0, as: encoding) }
 }
 
-@Suite("FIX character sets")
-struct FIXCharsetTests {
+@Suite("Character sets")
+struct CharsetTests {
     @Test("GBK: 中文 and 证券")
     func gbkWords() {
         #expect(decode([0xD6, 0xD0, 0xCE, 0xC4], .gbk) == "中文")
@@ -69,19 +70,29 @@ struct FIXCharsetTests {
         #expect(decode([], .gbk) == "")
     }
 
-    @Test("MessageEncoding (347) names")
+    @Test("encoding names (FIX MessageEncoding, XML declarations)")
     func names() {
-        #expect(FIXTextEncoding(messageEncoding: "GBK") == .gbk)
-        #expect(FIXTextEncoding(messageEncoding: "GB2312") == .gbk)
-        #expect(FIXTextEncoding(messageEncoding: "gb18030") == .gb18030)
-        #expect(FIXTextEncoding(messageEncoding: "UTF-8") == .utf8)
-        #expect(FIXTextEncoding(messageEncoding: "Shift_JIS") == .shiftJIS)
-        #expect(FIXTextEncoding(messageEncoding: "EUC-JP") == .eucJP)
-        #expect(FIXTextEncoding(messageEncoding: "ISO-2022-JP") == .iso2022JP)
-        #expect(FIXTextEncoding(messageEncoding: "ISO-8859-1") == .latin1)
-        #expect(FIXTextEncoding(messageEncoding: "KOI8-R") == nil)
-        #expect(FIXTextEncoding(messageEncoding: "ＧＢＫ") == nil)
-        #expect(FIXTextEncoding.assumed(forBeginString: "STEP.1.0.0") == .gbk)
-        #expect(FIXTextEncoding.assumed(forBeginString: "FIX.4.4") == .utf8)
+        #expect(TextEncoding(name: "GBK") == .gbk)
+        #expect(TextEncoding(name: "GB2312") == .gbk)
+        #expect(TextEncoding(name: "gb18030") == .gb18030)
+        #expect(TextEncoding(name: "UTF-8") == .utf8)
+        #expect(TextEncoding(name: "Shift_JIS") == .shiftJIS)
+        #expect(TextEncoding(name: "EUC-JP") == .eucJP)
+        #expect(TextEncoding(name: "ISO-2022-JP") == .iso2022JP)
+        #expect(TextEncoding(name: "ISO-8859-1") == .latin1)
+        #expect(TextEncoding(name: "KOI8-R") == nil)
+        #expect(TextEncoding(name: "ＧＢＫ") == nil)
+    }
+
+    @Test("random bytes decode to valid text in every encoding")
+    func randomText() {
+        var generator = SeededGenerator(seed: 347)
+        for _ in 0..<500 {
+            let bytes = generator.bytes(count: generator.int(in: 0...64))
+            for encoding in TextEncoding.allCases {
+                let text = bytes.withUnsafeBytes { Charset.decode($0, as: encoding) }
+                #expect(text.utf8.count <= max(bytes.count * 3, 0))
+            }
+        }
     }
 }

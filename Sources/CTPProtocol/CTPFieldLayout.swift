@@ -1,0 +1,89 @@
+/// How one member of a CTP field struct is stored and shown.
+enum CTPMemberKind: Sendable, Equatable {
+    /// `char[N]`: NUL-terminated, zero-padded GBK text; shown as UTF-8, left out when empty.
+    case text(Int)
+    /// `char`: an enum letter ('0', '1', ...); left out when NUL.
+    case char
+    /// `int`, 4 bytes big-endian, signed.
+    case int
+    /// `short`, 2 bytes big-endian, signed.
+    case short
+    /// `double`, 8 bytes big-endian IEEE 754; DBL_MAX (the "no value" mark), NaN and infinities are left out.
+    case double
+    /// A secret (`char[N]`): never shown; `"<redacted>"` when it holds any byte, left out when empty.
+    case secret(Int)
+    /// The encrypted terminal information of UserSystemInfo (`char[N]`, its length in the `int`
+    /// member just before): shown as its length and a short hash, so reuse across users shows.
+    case terminalInfo(Int)
+    /// Bytes never shown: a `reserve` slot (it repeats a member kept elsewhere) or key material.
+    case hidden(Int)
+
+    /// The member's size on the wire.
+    var size: Int {
+        switch self {
+        case .text(let size), .secret(let size), .terminalInfo(let size), .hidden(let size): size
+        case .char: 1
+        case .short: 2
+        case .int: 4
+        case .double: 8
+        }
+    }
+}
+
+/// One member of a field struct at its packed offset.
+struct CTPMember: Sendable {
+    var name: String
+    var kind: CTPMemberKind
+    var offset: Int
+}
+
+/// A field struct's members in declaration order, packed (no alignment padding), as SFIT writes them.
+struct CTPLayout: Sendable {
+    let members: [CTPMember]
+    /// The packed size.
+    let size: Int
+
+    init(_ list: [(String, CTPMemberKind)]) {
+        var offset = 0
+        var members: [CTPMember] = []
+        for (name, kind) in list {
+            members.append(CTPMember(name: name, kind: kind, offset: offset))
+            offset += kind.size
+        }
+        self.members = members
+        self.size = offset
+    }
+}
+
+/// One wire length of a field and the API releases that send it. A release that appended members
+/// sends a longer body; an older body is a prefix of the newer layout or of the legacy one.
+struct CTPFieldVariant: Sendable {
+    /// The field length on the wire.
+    var length: Int
+    /// The API releases that send this length (`6.5.1+`, `6.3.15-6.3.19`).
+    var version: String
+    /// The layout whose members that fit in `length` are decoded.
+    var layout: CTPLayout
+    /// The struct name when this length is another struct under the same id (0x4022 is
+    /// UserSystemInfo at 550 bytes and QrySecAgentTradeInfo at 24).
+    var name: String? = nil
+}
+
+/// A field id the decoder knows: its struct name and, for the fields it decodes, the layouts by length.
+struct CTPFieldSpec: Sendable {
+    var fid: UInt16
+    var name: String
+    /// Known lengths, shortest first (empty: only the name is known).
+    var variants: [CTPFieldVariant]
+    /// Whether `variants` are every length releases send (false for the fields known only from
+    /// one release's dictionary).
+    var lengthsComplete = true
+
+    /// The variant for a body of `length` bytes: the one of that length, or else the longest that
+    /// fits (nil when none fits or none is known); `exact` says whether the length matched.
+    func variant(for length: Int) -> (variant: CTPFieldVariant, exact: Bool)? {
+        if let exact = variants.first(where: { $0.length == length }) { return (exact, true) }
+        if let fitting = variants.last(where: { $0.length < length }) { return (fitting, false) }
+        return variants.first.map { ($0, false) }
+    }
+}
