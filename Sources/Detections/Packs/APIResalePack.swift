@@ -11,35 +11,45 @@ extension BuiltInPacks {
             category: api-resale
             severity: high
             description: >
-              One CTP AppID authenticates for three or more distinct UserIDs within a day. The
+              One CTP AppID is authenticated for three or more distinct UserIDs within a day. The
               AuthCode is bound to the product, not the account, so a self-developed AppID passed
               around shows exactly this (R05; threshold 3 per day is the notes' engineering default).
-              AppIDs registered as relays are exempt.
+              Relay AppIDs are exempt: those the front grants a relay AppType, and those the registry
+              lists as relays.
             references: ["CTP look-through FAQ: AuthCode not configurable per fund account", "2021 Shanghai interface-resale case"]
             false_positives: [vendor terminal AppIDs shared by design, one owner's several registered accounts]
             match:
-              kind: authenticate
+              kind: authenticate_result
               protocol: ctp
-              direction: to_server
               where:
                 app_id: {exists: true}
+                result_code: 0
               not:
-                app_id: {in_site: licensed_apps.relay}
+                - {app_type: [relay_many_to_many, relay_one_to_many]}
+                - {app_id: {in_site: licensed_apps.relay}}
             aggregate: {group_by: [app_id], distinct: user_id, threshold: 3, window: 1d}
             evidence: [client_ip, client_net24]
             tests:
               - name: three users, three networks
                 events:
-                  - {kind: authenticate, repeat: 3, client: "198.51.{n}.7:50000", fields: {app_id: client_quant_1.0, user_id: "u{n}"}}
+                  - {kind: authenticate_result, direction: to_client, repeat: 3, client: "198.51.{n}.7:50000", fields: {app_id: client_quant_1.0, user_id: "u{n}", app_type: direct, result_code: 0}}
                 expect: {alerts: 1, group: {app_id: client_quant_1.0}, count: 3}
               - name: one user reconnecting
                 events:
-                  - {kind: authenticate, repeat: 5, fields: {app_id: client_quant_1.0, user_id: u1}}
+                  - {kind: authenticate_result, direction: to_client, repeat: 5, fields: {app_id: client_quant_1.0, user_id: u1, result_code: 0}}
+                expect: {alerts: 0}
+              - name: refused authentications do not count
+                events:
+                  - {kind: authenticate_result, direction: to_client, repeat: 3, fields: {app_id: client_quant_1.0, user_id: "u{n}", result_code: 63}}
+                expect: {alerts: 0}
+              - name: the front granted a relay AppType
+                events:
+                  - {kind: authenticate_result, direction: to_client, repeat: 3, fields: {app_id: relay_a, user_id: "u{n}", app_type: relay_many_to_many, result_code: 0}}
                 expect: {alerts: 0}
               - name: a registered relay AppID
                 site: {licensed_apps: [{app_id: relay_v2, type: relay_many_to_many}]}
                 events:
-                  - {kind: authenticate, repeat: 3, fields: {app_id: relay_v2, user_id: "u{n}"}}
+                  - {kind: authenticate_result, direction: to_client, repeat: 3, fields: {app_id: relay_v2, user_id: "u{n}", result_code: 0}}
                 expect: {alerts: 0}
 
           - id: 2002
@@ -48,27 +58,29 @@ extension BuiltInPacks {
             category: api-resale
             severity: high
             description: >
-              One CTP AppID authenticates from five or more distinct client /24 networks within a day
-              (R05; the threshold is the notes' engineering default). Relay AppIDs are exempt.
+              One CTP AppID is authenticated from five or more distinct client /24 networks within a
+              day (R05; the threshold is the notes' engineering default). Relay AppIDs are exempt as
+              in api_resale.appid_many_users.
             false_positives: [mobile clients changing carrier addresses, vendor terminals]
             match:
-              kind: authenticate
+              kind: authenticate_result
               protocol: ctp
-              direction: to_server
               where:
                 app_id: {exists: true}
+                result_code: 0
               not:
-                app_id: {in_site: licensed_apps.relay}
+                - {app_type: [relay_many_to_many, relay_one_to_many]}
+                - {app_id: {in_site: licensed_apps.relay}}
             aggregate: {group_by: [app_id], distinct: client_net24, threshold: 5, window: 1d}
             evidence: [user_id]
             tests:
               - name: six networks
                 events:
-                  - {kind: authenticate, repeat: 6, client: "203.0.{n}.9:50000", fields: {app_id: a, user_id: u1}}
+                  - {kind: authenticate_result, direction: to_client, repeat: 6, client: "203.0.{n}.9:50000", fields: {app_id: a, user_id: u1, result_code: 0}}
                 expect: {alerts: 1, count: 5}
               - name: one network
                 events:
-                  - {kind: authenticate, repeat: 6, client: "203.0.113.{n}:50000", fields: {app_id: a, user_id: u1}}
+                  - {kind: authenticate_result, direction: to_client, repeat: 6, client: "203.0.113.{n}:50000", fields: {app_id: a, user_id: u1, result_code: 0}}
                 expect: {alerts: 0}
 
           - id: 2003
