@@ -235,6 +235,8 @@ package struct Rule: Sendable {
     package var file: String
     /// Line of the rule in `file`.
     package var line: Int
+    /// Column of the rule in `file`.
+    package var column = 0
 
     /// The message of its alerts.
     package var signature: String { title ?? name }

@@ -106,6 +106,7 @@ package struct RuleLoader: Sendable {
             description: try fields.required("description").string("description").trimmingWhitespace(),
             match: EventMatch(), file: node.file, line: node.line
         )
+        rule.column = node.column
         rule.references = try fields["references"]?.strings("references") ?? []
         rule.falsePositives = try fields["false_positives"]?.strings("false_positives") ?? []
         rule.requiresSite = try siteKeys(fields["requires_site"], "requires_site")

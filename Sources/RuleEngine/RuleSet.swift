@@ -34,9 +34,9 @@ package struct RuleSet: Sendable {
         errors += problems
         for rule in loaded {
             if let other = rules.first(where: { $0.id == rule.id }) {
-                errors.append(RuleError(.duplicateRule, file: rule.file, line: rule.line, column: 1, "rule id \(rule.id) is already used by \(other.name) (\(other.file):\(other.line))"))
+                errors.append(RuleError(.duplicateRule, file: rule.file, line: rule.line, column: rule.column, "rule id \(rule.id) is already used by \(other.name) (\(other.file):\(other.line))"))
             } else if let other = rules.first(where: { $0.name == rule.name }) {
-                errors.append(RuleError(.duplicateRule, file: rule.file, line: rule.line, column: 1, "rule name \(rule.name) is already used by rule \(other.id) (\(other.file):\(other.line))"))
+                errors.append(RuleError(.duplicateRule, file: rule.file, line: rule.line, column: rule.column, "rule name \(rule.name) is already used by rule \(other.id) (\(other.file):\(other.line))"))
             } else {
                 rules.append(rule)
             }
