@@ -235,6 +235,8 @@ private final class RuleRuntime {
     let groupBy: [FieldRef]
     let distinctField: FieldRef?
     let evidenceFields: [FieldRef]
+    /// What the rule's groups share (nil without an aggregate).
+    let shape: GroupShape?
     var groups: [RuleKey: GroupState] = [:]
     var suppressedUntil: [RuleKey: Int64] = [:]
     private var nextSweep = Int64.min
@@ -256,6 +258,7 @@ private final class RuleRuntime {
         groupBy = aggregate?.groupBy ?? []
         distinctField = aggregate?.distinct
         evidenceFields = rule.evidence
+        shape = aggregate.map { GroupShape(aggregate: $0, evidence: rule.evidence, limits: limits) }
         span = (aggregate?.occurrences?.window ?? aggregate?.window)?.nanoseconds ?? 0
     }
 
@@ -280,7 +283,7 @@ private final class RuleRuntime {
     /// The evidence of the alerts `view` completes (before suppression).
     func evaluate(_ view: EventView, limits: RuleEngine.Limits) -> [AlertEvidence] {
         if let detector { return detector.observe(view) }
-        guard let aggregate else { return [single(view, limits: limits)] }
+        guard let shape else { return [single(view, limits: limits)] }
         guard let key = view.key(groupBy) else { return [] }
         // Distinct values: one, or each element of a list field (the instruments of a subscription).
         var distinctValue: RuleValue?
@@ -294,7 +297,7 @@ private final class RuleRuntime {
             state = known
         } else {
             if groups.count >= maxGroups { evictOldest() }
-            state = GroupState(key: key, aggregate: aggregate, evidence: evidenceFields, limits: limits)
+            state = GroupState(key: key, shape: shape)
             groups[key] = state
         }
         guard state.observe(view, distinctValue: distinctValue) else { return [] }
@@ -335,72 +338,91 @@ private final class RuleRuntime {
     }
 }
 
-/// One group's windows.
-private final class GroupState {
-    let key: RuleKey
+/// What every group of one rule shares: thresholds, windows, evidence layout.
+private final class GroupShape {
+    let aggregate: RuleAggregate
     let window: Int64
     let span: Int64
-    var counter: WindowCounter
-    var distinct: ValueWindow<RuleValue>
-    /// Occurrences of the inner threshold (when the rule counts them: `countsOccurrences`).
-    var occurrences: WindowCounter
-    let countsOccurrences: Bool
-    let evidenceFields: [FieldRef]
-    var evidence: [ValueWindow<RuleValue>]
-    var flows: ValueWindow<UInt64>
-    var last: Int64 = 0
     let threshold: Int
     let countsDistinct: Bool
+    let countsOccurrences: Bool
+    let counter: CounterShape
+    let occurrences: CounterShape
+    let evidenceFields: [FieldRef]
+    let flowSlot: Int
+    let flowCap: Int
     let listed: Int
+    let storeCap: Int
 
-    init(key: RuleKey, aggregate: RuleAggregate, evidence: [FieldRef], limits: RuleEngine.Limits) {
-        self.key = key
+    init(aggregate: RuleAggregate, evidence: [FieldRef], limits: RuleEngine.Limits) {
+        self.aggregate = aggregate
         window = aggregate.window.nanoseconds
         span = (aggregate.occurrences?.window ?? aggregate.window).nanoseconds
         threshold = aggregate.threshold
         countsDistinct = aggregate.distinct != nil
-        listed = limits.evidenceValues
-        counter = WindowCounter(threshold: countsDistinct ? 1 : aggregate.threshold, window: window)
-        distinct = ValueWindow(cap: countsDistinct ? aggregate.threshold : 0)
         countsOccurrences = aggregate.occurrences != nil
-        occurrences = WindowCounter(
+        counter = CounterShape(threshold: countsDistinct ? 1 : aggregate.threshold, window: window)
+        occurrences = CounterShape(
             threshold: aggregate.occurrences?.threshold ?? 1, window: aggregate.occurrences?.window.nanoseconds ?? 1
         )
         evidenceFields = evidence
-        self.evidence = evidence.map { _ in ValueWindow(cap: limits.evidenceValues) }
-        flows = ValueWindow(cap: limits.flowIDs)
+        flowSlot = evidence.count
+        flowCap = limits.flowIDs
+        listed = limits.evidenceValues
+        storeCap = max(limits.evidenceValues, limits.flowIDs)
+    }
+}
+
+/// One group's windows.
+private final class GroupState {
+    let key: RuleKey
+    let shape: GroupShape
+    var counter = WindowCounter()
+    var distinct: ValueWindow<RuleValue>
+    /// Occurrences of the inner threshold (when the rule counts them).
+    var occurrences = WindowCounter()
+    /// Evidence values, one slot per evidence field, then the flow ids.
+    var evidence: EvidenceStore
+    var last: Int64 = 0
+
+    init(key: RuleKey, shape: GroupShape) {
+        self.key = key
+        self.shape = shape
+        distinct = ValueWindow(cap: shape.countsDistinct ? shape.threshold : 0)
+        evidence = EvidenceStore(cap: shape.storeCap)
     }
 
     /// Counts the event; returns whether the count (or the occurrences) reached the threshold.
     func observe(_ view: EventView, distinctValue: RuleValue?) -> Bool {
         let time = view.time.nanoseconds
+        let shape = self.shape
         last = time
-        flows.evict(before: time - span + 1)
-        flows.add(view.event.flow.id, at: time)
-        for position in evidenceFields.indices {
-            evidence[position].evict(before: time - span + 1)
-            guard let value = view.keyValue(evidenceFields[position]) else { continue }
+        evidence.evict(before: time - shape.span + 1)
+        evidence.add(.number(Double(view.event.flow.id)), slot: shape.flowSlot, at: time)
+        let fields = shape.evidenceFields
+        for position in fields.indices {
+            guard let value = view.keyValue(fields[position]) else { continue }
             if case .list(let elements) = value {
-                for element in elements { evidence[position].add(element, at: time) }
+                for element in elements { evidence.add(element, slot: position, at: time) }
             } else {
-                evidence[position].add(value, at: time)
+                evidence.add(value, slot: position, at: time)
             }
         }
         let inner: Bool
-        if countsDistinct {
-            distinct.evict(before: time - window + 1)
+        if shape.countsDistinct {
+            distinct.evict(before: time - shape.window + 1)
             if case .list(let elements)? = distinctValue {
                 for element in elements { distinct.add(element, at: time) }
             } else if let distinctValue {
                 distinct.add(distinctValue, at: time)
             }
-            inner = distinct.count >= threshold
+            inner = distinct.count >= shape.threshold
         } else {
-            inner = counter.add(time)
+            inner = counter.add(time, shape.counter)
         }
         guard inner else { return false }
-        guard countsOccurrences else { return true }
-        let reached = occurrences.add(time)
+        guard shape.countsOccurrences else { return true }
+        let reached = occurrences.add(time, shape.occurrences)
         // One occurrence counted: the inner count starts again.
         counter.removeAll()
         distinct.removeAll()
@@ -408,34 +430,43 @@ private final class GroupState {
     }
 
     func evidence(rule: Rule, at time: Timestamp) -> AlertEvidence {
-        let aggregate = rule.aggregate
+        let shape = self.shape
+        let aggregate = shape.aggregate
         var first = time.nanoseconds
-        if countsOccurrences, let oldest = occurrences.oldest {
+        if shape.countsOccurrences, let oldest = occurrences.oldest(shape.occurrences) {
             first = oldest
-        } else if countsDistinct, let start = distinct.firstTime {
+        } else if shape.countsDistinct, let start = distinct.firstTime {
             first = start
-        } else if let oldest = counter.oldest {
+        } else if let oldest = counter.oldest(shape.counter) {
             first = oldest
         }
-        if let start = flows.firstTime { first = min(first, start) }
+        if let start = self.evidence.firstTime(shape.flowSlot) { first = min(first, start) }
         var evidence = AlertEvidence(firstTime: Timestamp(nanoseconds: first), lastTime: time)
-        evidence.group = zip(aggregate?.groupBy ?? [], key.values).map { ($0.name, $1.text) }
-        if countsOccurrences {
-            evidence.count = occurrences.count
-            evidence.threshold = aggregate?.occurrences?.threshold
-            evidence.window = aggregate?.occurrences?.window
-            if let aggregate { evidence.occurrence = (aggregate.threshold, aggregate.window) }
+        evidence.group = zip(aggregate.groupBy, key.values).map { ($0.name, $1.text) }
+        if shape.countsOccurrences {
+            evidence.count = occurrences.count(shape.occurrences)
+            evidence.threshold = aggregate.occurrences?.threshold
+            evidence.window = aggregate.occurrences?.window
+            evidence.occurrence = (aggregate.threshold, aggregate.window)
         } else {
-            evidence.count = countsDistinct ? distinct.count : counter.count
-            evidence.threshold = aggregate?.threshold
-            evidence.window = aggregate?.window
+            evidence.count = shape.countsDistinct ? distinct.count : counter.count(shape.counter)
+            evidence.threshold = aggregate.threshold
+            evidence.window = aggregate.window
         }
-        if let field = aggregate?.distinct, !countsOccurrences {
-            evidence.distinct = (field.name, distinct.values.prefix(listed).map(\.text), distinct.count)
+        if let field = aggregate.distinct, !shape.countsOccurrences {
+            evidence.distinct = (field.name, distinct.values.prefix(shape.listed).map(\.text), distinct.count)
         }
-        evidence.flows = flows.values
-        evidence.flowCount = flows.count + (flows.more ? 1 : 0)
-        evidence.fields = zip(rule.evidence, self.evidence).map { ($0.name, $1.values.map(\.text), $1.more) }
+        let flowValues = self.evidence.values(shape.flowSlot)
+        let flowIDs = flowValues.prefix(shape.flowCap).compactMap { value -> UInt64? in
+            if case .number(let number) = value { return UInt64(number) }
+            return nil
+        }
+        evidence.flows = flowIDs
+        evidence.flowCount = flowIDs.count + (self.evidence.more(shape.flowSlot) || flowValues.count > shape.flowCap ? 1 : 0)
+        evidence.fields = rule.evidence.enumerated().map { position, field in
+            let values = self.evidence.values(position)
+            return (field.name, values.prefix(shape.listed).map(\.text), self.evidence.more(position) || values.count > shape.listed)
+        }
         return evidence
     }
 }
