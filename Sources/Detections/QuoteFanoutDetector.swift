@@ -37,14 +37,20 @@ final class QuoteFanoutDetector: RuleDetector {
     private let quoteServers = SiteList.named("market_data.quote_servers")
 
     /// Ticks each host received recently: signature → (time, flow, sender).
-    private var received: [IPAddress: [String: (time: Int64, flow: UInt64, sender: IPAddress)]] = [:]
+    private var received: [IPAddress: ReceivedTicks] = [:]
     /// Per re-sending host: its downstream peers in the window.
     private var fanout: [IPAddress: Fanout] = [:]
     private var nextSweep = Int64.min
     private static let ticksPerHost = 4096
     private static let hosts = 20_000
 
-    private struct Fanout {
+    /// The ticks one host received (a class, so that adding one copies nothing).
+    private final class ReceivedTicks {
+        var ticks: [Tick: (time: Int64, flow: UInt64, sender: IPAddress)] = [:]
+    }
+
+    /// One re-sending host's downstream peers.
+    private final class Fanout {
         /// Peer → (copies, first, last).
         var peers: [IPAddress: (copies: Int, first: Int64, last: Int64)] = [:]
         /// Peers in first-seen order.
@@ -70,16 +76,24 @@ final class QuoteFanoutDetector: RuleDetector {
         let sender = event.flow.source(event.direction).address
         let receiver = event.flow.destination(event.direction).address
         var alerts: [AlertEvidence] = []
-        if let original = received[sender]?[signature], original.flow != event.flow.id, time - original.time <= maxDelay,
+        if let original = received[sender]?.ticks[signature], original.flow != event.flow.id, time - original.time <= maxDelay,
             original.sender != receiver
         {
             if let evidence = copied(by: sender, to: receiver, from: original.sender, view: view) { alerts.append(evidence) }
         }
-        var ticks = received[receiver] ?? [:]
-        if ticks.count >= Self.ticksPerHost { ticks = ticks.filter { time - $0.value.time <= maxDelay } }
-        if ticks.count < Self.ticksPerHost {
-            ticks[signature] = (time, event.flow.id, sender)
-            if received[receiver] != nil || received.count < Self.hosts { received[receiver] = ticks }
+        let store: ReceivedTicks
+        if let known = received[receiver] {
+            store = known
+        } else {
+            guard received.count < Self.hosts else { return alerts }
+            store = ReceivedTicks()
+            received[receiver] = store
+        }
+        if store.ticks.count >= Self.ticksPerHost {
+            store.ticks = store.ticks.filter { time - $0.value.time <= maxDelay }
+        }
+        if store.ticks.count < Self.ticksPerHost || store.ticks[signature] != nil {
+            store.ticks[signature] = (time, event.flow.id, sender)
         }
         return alerts
     }
@@ -87,16 +101,22 @@ final class QuoteFanoutDetector: RuleDetector {
     private func copied(by host: IPAddress, to peer: IPAddress, from upstream: IPAddress, view: EventView) -> AlertEvidence? {
         if let quoteServers, site.contains(host, in: quoteServers, key: []) { return nil }
         let time = view.time.nanoseconds
-        var state = fanout[host] ?? Fanout()
+        let state: Fanout
+        if let known = fanout[host] {
+            state = known
+        } else {
+            guard fanout.count < Self.hosts else { return nil }
+            state = Fanout()
+            fanout[host] = state
+        }
         // Peers whose last copy left the window no longer count.
         if state.peers.values.contains(where: { time - $0.last >= window }) {
             state.peers = state.peers.filter { time - $0.value.last < window }
             state.order = state.order.filter { state.peers[$0] != nil }
         }
-        if var entry = state.peers[peer] {
-            entry.copies += 1
-            entry.last = time
-            state.peers[peer] = entry
+        if state.peers[peer] != nil {
+            state.peers[peer]?.copies += 1
+            state.peers[peer]?.last = time
         } else {
             state.peers[peer] = (1, time, time)
             state.order.append(peer)
@@ -105,10 +125,7 @@ final class QuoteFanoutDetector: RuleDetector {
         if !state.upstream.contains(upstream) && state.upstream.count < 16 { state.upstream.append(upstream) }
         if !state.flows.contains(view.event.flow.id) && state.flows.count < 16 { state.flows.append(view.event.flow.id) }
         let counted = state.order.filter { (state.peers[$0]?.copies ?? 0) >= minTicks }
-        guard counted.count >= threshold else {
-            if fanout[host] != nil || fanout.count < Self.hosts { fanout[host] = state }
-            return nil
-        }
+        guard counted.count >= threshold else { return nil }
         fanout[host] = nil
         let first = counted.compactMap { state.peers[$0]?.first }.min() ?? time
         var evidence = AlertEvidence(firstTime: Timestamp(nanoseconds: first), lastTime: view.time)
@@ -127,22 +144,57 @@ final class QuoteFanoutDetector: RuleDetector {
         return evidence
     }
 
-    /// instrument|price|volume|update_time, or nil without an instrument and a price.
-    private static func signature(_ view: EventView) -> String? {
-        guard let instrument = view.value(named: "instrument")?.text, let price = view.value(named: "price")?.text else { return nil }
-        var signature = instrument + "|" + price
-        for name in ["volume", "quantity", "update_time"] {
-            signature += "|" + (view.value(named: name)?.text ?? "")
+    /// What identifies a tick: instrument and price, with volume, quantity and update time when
+    /// given.
+    struct Tick: Hashable {
+        var instrument: String
+        var price: Double
+        var volume: UInt64 = 0
+        var quantity: UInt64 = 0
+        var updateTime = ""
+    }
+
+    /// The tick of a quote (one pass over its fields), or nil without an instrument and a price.
+    private static func signature(_ view: EventView) -> Tick? {
+        var instrument: String?
+        var price: Double?
+        var volume: Double?
+        var quantity: Double?
+        var updateTime: String?
+        for (name, value) in view.event.fields {
+            switch name {
+            case "instrument": if case .string(let text) = value { instrument = text }
+            case "price": price = number(value)
+            case "volume": volume = number(value)
+            case "quantity": quantity = number(value)
+            case "update_time": if case .string(let text) = value { updateTime = text }
+            default: break
+            }
         }
-        return signature
+        guard let instrument, let price else { return nil }
+        var tick = Tick(instrument: instrument, price: price)
+        if let volume { tick.volume = volume.bitPattern }
+        if let quantity { tick.quantity = quantity.bitPattern }
+        if let updateTime { tick.updateTime = updateTime }
+        return tick
+    }
+
+    private static func number(_ value: FieldValue) -> Double? {
+        switch value {
+        case .double(let number): number
+        case .int(let number): Double(number)
+        case .uint(let number): Double(number)
+        case .string(let text): Double(text)
+        default: nil
+        }
     }
 
     private func sweep(_ time: Int64) {
         guard time >= nextSweep else { return }
         nextSweep = time + 10_000_000_000
-        received = received.compactMapValues { ticks in
-            let kept = ticks.filter { time - $0.value.time <= maxDelay }
-            return kept.isEmpty ? nil : kept
+        received = received.filter { _, store in
+            store.ticks = store.ticks.filter { time - $0.value.time <= maxDelay }
+            return !store.ticks.isEmpty
         }
         fanout = fanout.filter { $0.value.peers.values.contains { time - $0.last < window } }
     }
