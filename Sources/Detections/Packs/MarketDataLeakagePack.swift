@@ -84,8 +84,9 @@ extension BuiltInPacks {
               A host logs in to or subscribes on a CTP market-data front without a successful CTP
               trading login from the same address in the previous 24 hours: a quote consumer with no
               trading relationship, such as a scraper or a downstream redistributor (R10; CTP 6.6.2
-              can enforce the same binding at the front). Hosts in market_data.quote_servers and
-              market_data.authorized_consumers are exempt.
+              can enforce the same binding at the front). The 24 hours stand in for the notes'
+              "same trading day" (eng), and only an earlier trading login counts. Hosts in
+              market_data.quote_servers and market_data.authorized_consumers are exempt.
             references: [CTP 6.6.2 market-data login verification, exchange information-use restrictions]
             false_positives: [clients that trade through another egress address, registered data vendors]
             match:
