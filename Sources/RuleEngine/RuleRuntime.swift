@@ -43,6 +43,7 @@ final class RuleRuntime {
         span = (aggregate?.occurrences?.window ?? aggregate?.window)?.nanoseconds ?? 0
     }
 
+    /// Groups dropped at the bound since the last call.
     func takeEvicted() -> UInt64 {
         defer { evicted = 0 }
         return evicted
