@@ -473,5 +473,34 @@ extension BuiltInPacks {
                 events:
                   - {kind: order_new, repeat: 19999, every: 250ms, fields: {account: HF2}}
                 expect: {alerts: 0}
+
+          - id: 2016
+            name: api_resale.appid_probing
+            title: "API resale: one host authenticates with several AppIDs"
+            category: api-resale
+            severity: medium
+            description: >
+              One client address authenticates with three or more distinct AppIDs within a day:
+              AppID/AuthCode pairs being tried, or a reseller's host serving several cracked products
+              (R06; the threshold is the notes' engineering default). Registered relay hosts are exempt.
+            false_positives: [test hosts during certification, a vendor's support desk]
+            match:
+              kind: authenticate
+              protocol: ctp
+              direction: to_server
+              where:
+                app_id: {exists: true}
+                client_ip: {not_in_site: relay_hosts}
+            aggregate: {group_by: [client_ip], distinct: app_id, threshold: 3, window: 1d}
+            evidence: [user_id]
+            tests:
+              - name: three AppIDs from one host
+                events:
+                  - {kind: authenticate, repeat: 3, fields: {app_id: "guess_{n}.0", user_id: u1}}
+                expect: {alerts: 1, count: 3}
+              - name: one AppID again and again
+                events:
+                  - {kind: authenticate, repeat: 5, fields: {app_id: client_quant_1.0, user_id: "u{n}"}}
+                expect: {alerts: 0}
         """#)
 }

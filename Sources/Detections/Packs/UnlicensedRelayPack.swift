@@ -423,5 +423,61 @@ extension BuiltInPacks {
                 events:
                   - {kind: relay_client_info, fields: {user_id: inv1, terminal_info_length: 264}}
                 expect: {alerts: 0}
+
+          - id: 1013
+            name: relay.client_login_time_shared
+            title: "Relay reporting: one client login time reported for several users"
+            category: unlicensed-relay
+            severity: medium
+            description: >
+              One relay host reports the same ClientLoginTime for three or more distinct end users
+              within a day: a constant written instead of each client's real login time (R09;
+              threshold 3 is the notes' engineering default).
+            false_positives: [end clients logging in within the same second (rare beyond two)]
+            match:
+              kind: relay_client_info
+              protocol: ctp
+              where:
+                report_type: [register, submit]
+                client_login_time: {exists: true}
+            aggregate: {group_by: [client_ip, client_login_time], distinct: user_id, threshold: 3, window: 1d}
+            evidence: [reported_ip]
+            tests:
+              - name: three users logged in at 09:00:00
+                events:
+                  - {kind: relay_client_info, repeat: 3, fields: {report_type: submit, user_id: "inv{n}", client_login_time: "09:00:00"}}
+                expect: {alerts: 1, count: 3}
+              - name: real login times
+                events:
+                  - {kind: relay_client_info, repeat: 3, fields: {report_type: submit, user_id: "inv{n}", client_login_time: "09:00:0{n}"}}
+                expect: {alerts: 0}
+
+          - id: 1014
+            name: relay.client_port_constant
+            title: "Relay reporting: one client port reported for several users"
+            category: unlicensed-relay
+            severity: medium
+            description: >
+              One relay host reports the same ClientIPPort for three or more distinct end users
+              within a day, whatever their addresses: a constant such as the samples' 65535 instead
+              of each client's real port (R09; threshold 3 is the notes' engineering default).
+            false_positives: [clients behind one NAT that happen to reuse a port (rare beyond two)]
+            match:
+              kind: relay_client_info
+              protocol: ctp
+              where:
+                report_type: [register, submit]
+                reported_port: {exists: true}
+            aggregate: {group_by: [client_ip, reported_port], distinct: user_id, threshold: 3, window: 1d}
+            evidence: [reported_ip]
+            tests:
+              - name: port 65535 for three users
+                events:
+                  - {kind: relay_client_info, repeat: 3, fields: {report_type: register, user_id: "u{n}", reported_ip: "203.0.113.{n}", reported_port: 65535}}
+                expect: {alerts: 1, group: {reported_port: "65535"}}
+              - name: distinct ports
+                events:
+                  - {kind: relay_client_info, repeat: 3, fields: {report_type: register, user_id: "u{n}", reported_ip: "203.0.113.{n}", reported_port: "5100{n}"}}
+                expect: {alerts: 0}
         """#)
 }
