@@ -36,17 +36,41 @@ final class QuoteFanoutDetector: RuleDetector {
     private let site: SiteIndex
     private let quoteServers = SiteList.named("market_data.quote_servers")
 
-    /// Ticks each host received recently: signature → (time, flow, sender).
+    /// Ticks each host received recently: tick hash → (time, flow, sender).
     private var received: [IPAddress: ReceivedTicks] = [:]
     /// Per re-sending host: its downstream peers in the window.
     private var fanout: [IPAddress: Fanout] = [:]
     private var nextSweep = Int64.min
-    private static let ticksPerHost = 4096
+    private static let ticksPerHost = 1024
     private static let hosts = 20_000
 
-    /// The ticks one host received (a class, so that adding one copies nothing).
+    /// The ticks one host received in the last `max_delay` (a class, so that adding one copies
+    /// nothing), with their arrival order so that expired ones leave as new ones come.
     private final class ReceivedTicks {
-        var ticks: [Tick: (time: Int64, flow: UInt64, sender: IPAddress)] = [:]
+        var ticks: [UInt64: (time: Int64, flow: UInt64, sender: IPAddress)] = [:]
+        private var arrivals: [(tick: UInt64, time: Int64)] = []
+        private var head = 0
+
+        /// Records `tick`, dropping the ticks received more than `maxDelay` before `time`.
+        func add(_ tick: UInt64, time: Int64, flow: UInt64, sender: IPAddress, maxDelay: Int64, limit: Int) {
+            expire(before: time - maxDelay)
+            guard ticks.count < limit || ticks[tick] != nil else { return }
+            ticks[tick] = (time, flow, sender)
+            arrivals.append((tick, time))
+        }
+
+        /// Forgets ticks received before `cutoff`.
+        func expire(before cutoff: Int64) {
+            while head < arrivals.count, arrivals[head].time < cutoff {
+                let (tick, time) = arrivals[head]
+                if ticks[tick]?.time == time { ticks[tick] = nil }
+                head += 1
+            }
+            if head > 1024 && head * 2 > arrivals.count {
+                arrivals.removeFirst(head)
+                head = 0
+            }
+        }
     }
 
     /// One re-sending host's downstream peers.
@@ -89,12 +113,7 @@ final class QuoteFanoutDetector: RuleDetector {
             store = ReceivedTicks()
             received[receiver] = store
         }
-        if store.ticks.count >= Self.ticksPerHost {
-            store.ticks = store.ticks.filter { time - $0.value.time <= maxDelay }
-        }
-        if store.ticks.count < Self.ticksPerHost || store.ticks[signature] != nil {
-            store.ticks[signature] = (time, event.flow.id, sender)
-        }
+        store.add(signature, time: time, flow: event.flow.id, sender: sender, maxDelay: maxDelay, limit: Self.ticksPerHost)
         return alerts
     }
 
@@ -144,18 +163,10 @@ final class QuoteFanoutDetector: RuleDetector {
         return evidence
     }
 
-    /// What identifies a tick: instrument and price, with volume, quantity and update time when
-    /// given.
-    struct Tick: Hashable {
-        var instrument: String
-        var price: Double
-        var volume: UInt64 = 0
-        var quantity: UInt64 = 0
-        var updateTime = ""
-    }
-
-    /// The tick of a quote (one pass over its fields), or nil without an instrument and a price.
-    private static func signature(_ view: EventView) -> Tick? {
+    /// A tick's identity: a 64-bit FNV-1a hash of its instrument and price, with volume, quantity
+    /// and update time when given (a hash, so that a host's recent ticks cost a few bytes each).
+    /// Nil without an instrument and a price. One pass over the fields.
+    private static func signature(_ view: EventView) -> UInt64? {
         var instrument: String?
         var price: Double?
         var volume: Double?
@@ -172,11 +183,21 @@ final class QuoteFanoutDetector: RuleDetector {
             }
         }
         guard let instrument, let price else { return nil }
-        var tick = Tick(instrument: instrument, price: price)
-        if let volume { tick.volume = volume.bitPattern }
-        if let quantity { tick.quantity = quantity.bitPattern }
-        if let updateTime { tick.updateTime = updateTime }
-        return tick
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ byte: UInt8) {
+            hash ^= UInt64(byte)
+            hash &*= 0x100_0000_01b3
+        }
+        func mix(_ word: UInt64) {
+            for shift in stride(from: 0, to: 64, by: 8) { mix(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
+        }
+        for byte in instrument.utf8 { mix(byte) }
+        mix(UInt8(0))
+        mix(price.bitPattern)
+        mix(volume?.bitPattern ?? 0x7FF8_DEAD_0000_0001)
+        mix(quantity?.bitPattern ?? 0x7FF8_DEAD_0000_0002)
+        for byte in (updateTime ?? "").utf8 { mix(byte) }
+        return hash
     }
 
     private static func number(_ value: FieldValue) -> Double? {
@@ -193,7 +214,7 @@ final class QuoteFanoutDetector: RuleDetector {
         guard time >= nextSweep else { return }
         nextSweep = time + 10_000_000_000
         received = received.filter { _, store in
-            store.ticks = store.ticks.filter { time - $0.value.time <= maxDelay }
+            store.expire(before: time - maxDelay)
             return !store.ticks.isEmpty
         }
         fanout = fanout.filter { $0.value.peers.values.contains { time - $0.last < window } }
