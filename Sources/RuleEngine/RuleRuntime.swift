@@ -79,11 +79,11 @@ final class RuleRuntime {
             state = known
         } else {
             if groups.count >= maxGroups { evictOldest() }
-            state = GroupState(key: key, shape: shape)
+            state = GroupState(shape: shape)
             groups[key] = state
         }
         guard state.observe(view, distinctValue: distinctValue) else { return [] }
-        let evidence = state.evidence(rule: rule, at: view.time)
+        let evidence = state.evidence(rule: rule, key: key, at: view.time)
         groups[key] = nil
         return [evidence]
     }
@@ -155,22 +155,33 @@ final class GroupShape {
     }
 }
 
-/// One group's windows.
+/// The windows only some rules need, kept apart so that a group of a plain count does not carry
+/// them.
+final class GroupExtras {
+    /// Distinct values in the window (`distinct:` rules).
+    var distinct: ValueWindow<RuleValue>
+    /// Occurrences of the inner threshold (`occurrences:` rules).
+    var occurrences = WindowCounter()
+
+    init(cap: Int) {
+        distinct = ValueWindow(cap: cap)
+    }
+}
+
+/// One group's windows (its key is the dictionary's).
 final class GroupState {
-    let key: RuleKey
     let shape: GroupShape
     var counter = WindowCounter()
-    var distinct: ValueWindow<RuleValue>
-    /// Occurrences of the inner threshold (when the rule counts them).
-    var occurrences = WindowCounter()
+    /// Distinct values and occurrences, for the rules that count them.
+    let extras: GroupExtras?
     /// Evidence values, one slot per evidence field, then the flow ids.
     var evidence: EvidenceStore
     var last: Int64 = 0
 
-    init(key: RuleKey, shape: GroupShape) {
-        self.key = key
+    init(shape: GroupShape) {
         self.shape = shape
-        distinct = ValueWindow(cap: shape.countsDistinct ? shape.threshold : 0)
+        extras = shape.countsDistinct || shape.countsOccurrences
+            ? GroupExtras(cap: shape.countsDistinct ? shape.threshold : 0) : nil
         evidence = EvidenceStore(cap: shape.storeCap)
     }
 
@@ -191,29 +202,31 @@ final class GroupState {
             }
         }
         let inner: Bool
-        if shape.countsDistinct {
-            distinct.evict(before: time - shape.window + 1)
+        if shape.countsDistinct, let extras {
+            extras.distinct.evict(before: time - shape.window + 1)
             if case .list(let elements)? = distinctValue {
-                for element in elements { distinct.add(element, at: time) }
+                for element in elements { extras.distinct.add(element, at: time) }
             } else if let distinctValue {
-                distinct.add(distinctValue, at: time)
+                extras.distinct.add(distinctValue, at: time)
             }
-            inner = distinct.count >= shape.threshold
+            inner = extras.distinct.count >= shape.threshold
         } else {
             inner = counter.add(time, shape.counter)
         }
         guard inner else { return false }
-        guard shape.countsOccurrences else { return true }
-        let reached = occurrences.add(time, shape.occurrences)
+        guard shape.countsOccurrences, let extras else { return true }
+        let reached = extras.occurrences.add(time, shape.occurrences)
         // One occurrence counted: the inner count starts again.
         counter.removeAll()
-        distinct.removeAll()
+        extras.distinct.removeAll()
         return reached
     }
 
-    func evidence(rule: Rule, at time: Timestamp) -> AlertEvidence {
+    func evidence(rule: Rule, key: RuleKey, at time: Timestamp) -> AlertEvidence {
         let shape = self.shape
         let aggregate = shape.aggregate
+        let distinct = extras?.distinct ?? ValueWindow(cap: 0)
+        let occurrences = extras?.occurrences ?? WindowCounter()
         var first = time.nanoseconds
         if shape.countsOccurrences, let oldest = occurrences.oldest(shape.occurrences) {
             first = oldest

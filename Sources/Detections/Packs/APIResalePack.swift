@@ -354,7 +354,7 @@ extension BuiltInPacks {
               threshold: 5
               window: 1s
               occurrences: {threshold: 3, window: 1d}
-            evidence: [client_ip, protocol, instrument]
+            evidence: [client_ip, instrument]
             tests:
               - name: three bursts
                 events:
@@ -390,7 +390,7 @@ extension BuiltInPacks {
               threshold: 10
               window: 1s
               occurrences: {threshold: 10, window: 1d}
-            evidence: [client_ip, protocol]
+            evidence: [client_ip]
             tests:
               - name: ten bursts of ten
                 events:
@@ -435,7 +435,7 @@ extension BuiltInPacks {
               where:
                 account: {exists: true}
             aggregate: {group_by: [account], count: true, threshold: 300, window: 1s}
-            evidence: [client_ip, protocol]
+            evidence: [client_ip]
             tests:
               - name: 300 in 0.9 seconds
                 events:
@@ -463,7 +463,7 @@ extension BuiltInPacks {
               where:
                 account: {exists: true}
             aggregate: {group_by: [account], count: true, threshold: 20000, window: 1d}
-            evidence: [client_ip, protocol]
+            evidence: [client_ip]
             tests:
               - name: 20,000 orders at 4 a second
                 events:
