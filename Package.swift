@@ -19,6 +19,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -34,8 +35,21 @@ let package = Package(
         .target(name: "FIXProtocol", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "CZlib", "CSupport"], swiftSettings: hotPath),
         .target(name: "CTPProtocol", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture"], swiftSettings: hotPath),
         .target(name: "TDXProtocol", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "CZlib"], swiftSettings: hotPath),
-        .target(name: "EventOutput", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture"], swiftSettings: hotPath),
-        .target(name: "Inspector", dependencies: ["PacketCapture", "FlowTracking", "ProtocolKit", "EventOutput", "FIXProtocol", "CTPProtocol", "TDXProtocol"], swiftSettings: hotPath),
+        .target(
+            name: "RuleEngine",
+            dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", .product(name: "Yams", package: "Yams")],
+            swiftSettings: hotPath
+        ),
+        .target(name: "Detections", dependencies: ["RuleEngine", "ProtocolKit", "FlowTracking", "PacketCapture"]),
+        .target(name: "EventOutput", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "RuleEngine"], swiftSettings: hotPath),
+        .target(
+            name: "Inspector",
+            dependencies: [
+                "PacketCapture", "FlowTracking", "ProtocolKit", "EventOutput", "FIXProtocol", "CTPProtocol", "TDXProtocol",
+                "RuleEngine", "Detections",
+            ],
+            swiftSettings: hotPath
+        ),
         .executableTarget(
             name: "tapsentry",
             dependencies: [
@@ -52,9 +66,14 @@ let package = Package(
         .testTarget(name: "CTPProtocolTests", dependencies: ["CTPProtocol", "ProtocolKit", "FlowTracking", "PacketCapture", "TestSupport"]),
         .testTarget(name: "TDXProtocolTests", dependencies: ["TDXProtocol", "ProtocolKit", "FlowTracking", "PacketCapture", "TestSupport", "CZlib"]),
         .testTarget(name: "EventOutputTests", dependencies: ["EventOutput", "PacketCapture", "TestSupport"]),
+        .testTarget(name: "RuleEngineTests", dependencies: ["RuleEngine", "ProtocolKit", "FlowTracking", "PacketCapture"]),
+        .testTarget(
+            name: "DetectionsTests",
+            dependencies: ["Detections", "RuleEngine", "ProtocolKit", "FlowTracking", "PacketCapture", "FIXProtocol", "CTPProtocol"]
+        ),
         .testTarget(
             name: "InspectorTests",
-            dependencies: ["Inspector", "ProtocolKit", "FlowTracking", "PacketCapture", "TestSupport"]
+            dependencies: ["Inspector", "ProtocolKit", "FlowTracking", "PacketCapture", "TestSupport", "RuleEngine"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -5,15 +5,17 @@
 # 1. Capture foundation, on a TCP capture with no trading protocol (default 600 MB, 4000 flows):
 #      tcpdump -r FILE -w /dev/null              libpcap's bare read (the floor)
 #      tshark -n -r FILE -q -z conv,tcp          Wireshark's dissection up to TCP with conversations
-#      tapsentry analyze --protocols none FILE   parse, flow table, TCP reassembly, flow records
-#      tapsentry analyze FILE                    the same with every decoder probing each flow
+#      tapsentry analyze --protocols none --no-rules FILE   parse, flow table, TCP reassembly, flow records
+#      tapsentry analyze --no-rules FILE                    the same with every decoder probing each flow
 # 2. FIX, on a FIX capture (default 600 MB, 2000 sessions; orders one way, execution reports back):
 #      tshark -r FILE -Y fix -T fields -e fix.MsgType
-#      tapsentry analyze FILE                    with the FIX decoder: framing, checksum, fields, sessions
+#      tapsentry analyze --no-rules FILE         with the FIX decoder: framing, checksum, fields, sessions
+#      tapsentry analyze FILE                    the same with the built-in rules on every trading event
 # 3. CTP, on a market-data-heavy CTP capture (default 600 MB of RtnDepthMarketData, 500 concurrent
 #    market-data sessions; quotes packed into and split across segments):
-#      tapsentry analyze --protocols ctp FILE    framing, decompression, FTDC headers, fields, fronts
-#      tapsentry analyze FILE                    the same with every decoder
+#      tapsentry analyze --protocols ctp --no-rules FILE   framing, decompression, FTDC headers, fields, fronts
+#      tapsentry analyze --no-rules FILE                   the same with every decoder
+#      tapsentry analyze FILE                              the same with the built-in rules on every quote
 #      tcpdump -r FILE -w /dev/null              libpcap's bare read
 #      tshark -n -r FILE -q -z conv,tcp          tshark has no CTP dissector: TCP conversations only
 # 4. TDX, on a TongDaXin quote capture (default 600 MB, 400 concurrent pytdx-style sessions; security
@@ -99,8 +101,8 @@ if [[ -z $only || $only == tcp ]]; then
     cat "$capture" >/dev/null  # warm the page cache so every tool reads from memory
     echo "== capture foundation: $capture ($(awk "BEGIN{printf \"%.1f\", $bytes/1e6}") MB, $flows concurrent flows), best of $runs runs, one core"
     read -r tcpdump_s tcpdump_kb < <(best_of "$runs" tcpdump -r "$capture" -w /dev/null)
-    read -r none_s none_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --protocols none --eve /dev/null --quiet --no-progress)
-    read -r all_s all_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --eve /dev/null --quiet --no-progress)
+    read -r none_s none_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --protocols none --no-rules --eve /dev/null --quiet --no-progress)
+    read -r all_s all_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --no-rules --eve /dev/null --quiet --no-progress)
     if ((with_tshark)); then
         read -r tshark_s tshark_kb < <(best_of 1 tshark -n -r "$capture" -q -z conv,tcp)
     fi
@@ -126,21 +128,24 @@ if [[ -z $only || $only == fix ]]; then
     bytes=$(stat -c %s "$capture")
     cat "$capture" >/dev/null
     echo "== FIX: $capture ($(awk "BEGIN{printf \"%.1f\", $bytes/1e6}") MB, $sessions sessions), best of $runs runs, one core"
-    read -r fix_s fix_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --eve /dev/null --quiet --no-progress)
+    read -r fix_s fix_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --no-rules --eve /dev/null --quiet --no-progress)
+    read -r rules_s rules_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --eve /dev/null --quiet --no-progress)
     read -r tcpdump_s tcpdump_kb < <(best_of "$runs" tcpdump -r "$capture" -w /dev/null)
     if ((with_tshark)); then
         read -r tshark_s tshark_kb < <(best_of 1 tshark -r "$capture" -Y fix -T fields -e fix.MsgType)
     fi
-    messages=$("$bin/tapsentry" analyze "$capture" --eve - --quiet --no-progress --no-flow-events | tail -n 1 \
+    messages=$("$bin/tapsentry" analyze "$capture" --no-rules --eve - --quiet --no-progress --no-flow-events | tail -n 1 \
         | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["stats"].get("fix", {}).get("messages", 0))')
     header
-    row "tapsentry analyze (FIX decoder)" "$fix_s" "$fix_kb" "$fix_s"
+    row "tapsentry analyze --no-rules (FIX decoder)" "$fix_s" "$fix_kb" "$fix_s"
+    row "tapsentry analyze (FIX decoder + built-in rules)" "$rules_s" "$rules_kb" "$fix_s"
     row "tcpdump -r FILE -w /dev/null" "$tcpdump_s" "$tcpdump_kb" "$fix_s"
     ((with_tshark)) && row "tshark -Y fix -T fields -e fix.MsgType" "$tshark_s" "$tshark_kb" "$fix_s"
-    awk -v s="$fix_s" -v bytes="$bytes" -v kb="$fix_kb" -v m="$messages" -v ts="${tshark_s:-0}" 'BEGIN {
+    awk -v s="$fix_s" -v bytes="$bytes" -v kb="$fix_kb" -v m="$messages" -v ts="${tshark_s:-0}" -v rs="$rules_s" -v rkb="$rules_kb" 'BEGIN {
         rate = bytes / 1e6 / s
+        printf "analyze with FIX and the built-in rules: %.1f MB/s, peak memory %.1f MB\n", bytes / 1e6 / rs, rkb / 1024
         printf "FIX messages decoded: %d (%.2f M messages/s)\n", m, m / s / 1e6
-        printf "analyze with FIX: %.1f MB/s (target: at least 400 MB/s): %s\n", rate, (rate >= 400 ? "met" : "NOT met")
+        printf "analyze with FIX, no rules: %.1f MB/s (target: at least 400 MB/s): %s\n", rate, (rate >= 400 ? "met" : "NOT met")
         if (ts > 0) printf "speed-up over tshark: %.1fx (target: at least 30x): %s\n", ts / s, (ts / s >= 30 ? "met" : "NOT met")
         printf "peak memory %.1f MB (target: under 150 MB): %s\n", kb / 1024, (kb / 1024 < 150 ? "met" : "NOT met")
     }'
@@ -155,18 +160,20 @@ if [[ -z $only || $only == ctp ]]; then
     bytes=$(stat -c %s "$capture")
     cat "$capture" >/dev/null
     echo "== CTP: $capture ($(awk "BEGIN{printf \"%.1f\", $bytes/1e6}") MB, $ctp_sessions concurrent market-data sessions), best of $runs runs, one core"
-    read -r ctp_s ctp_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --protocols ctp --eve /dev/null --quiet --no-progress)
-    read -r all_s all_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --eve /dev/null --quiet --no-progress)
-    read -r none_s none_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --protocols none --eve /dev/null --quiet --no-progress)
+    read -r ctp_s ctp_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --protocols ctp --no-rules --eve /dev/null --quiet --no-progress)
+    read -r all_s all_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --no-rules --eve /dev/null --quiet --no-progress)
+    read -r none_s none_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --protocols none --no-rules --eve /dev/null --quiet --no-progress)
+    read -r ctprules_s ctprules_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --eve /dev/null --quiet --no-progress)
     read -r tcpdump_s tcpdump_kb < <(best_of "$runs" tcpdump -r "$capture" -w /dev/null)
     if ((with_tshark)); then
         read -r tshark_s tshark_kb < <(best_of 1 tshark -n -r "$capture" -q -z conv,tcp)
     fi
-    messages=$("$bin/tapsentry" analyze "$capture" --protocols ctp --eve - --quiet --no-progress --no-flow-events | tail -n 1 \
+    messages=$("$bin/tapsentry" analyze "$capture" --protocols ctp --no-rules --eve - --quiet --no-progress --no-flow-events | tail -n 1 \
         | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["stats"].get("ctp", {}).get("messages", 0))')
     header
     row "tapsentry analyze --protocols ctp" "$ctp_s" "$ctp_kb" "$ctp_s"
     row "tapsentry analyze (all decoders)" "$all_s" "$all_kb" "$ctp_s"
+    row "tapsentry analyze (all decoders + built-in rules)" "$ctprules_s" "$ctprules_kb" "$ctp_s"
     row "tapsentry analyze --protocols none" "$none_s" "$none_kb" "$ctp_s"
     row "tcpdump -r FILE -w /dev/null" "$tcpdump_s" "$tcpdump_kb" "$ctp_s"
     ((with_tshark)) && row "tshark -n -q -z conv,tcp (no CTP dissector)" "$tshark_s" "$tshark_kb" "$ctp_s"

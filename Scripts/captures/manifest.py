@@ -336,6 +336,50 @@ def tdx_section(directory):
     return lines
 
 
+def scenario_section(directory):
+    """Markdown lines for the detection scenarios in DIRECTORY/scenarios (scenarios.json), or []."""
+    folder = os.path.join(directory, "scenarios")
+    manifest_path = os.path.join(folder, "scenarios.json")
+    if not os.path.exists(manifest_path):
+        return []
+    with open(manifest_path, encoding="utf-8") as handle:
+        manifest = json.load(handle)
+    rows = []
+    for scenario in manifest["scenarios"]:
+        pcap = os.path.join(folder, scenario["capture"])
+        if not os.path.exists(pcap):
+            continue
+        packets, flows = summarize(pcap)
+        expected = "; ".join(
+            f"{alert['signature_id']} {alert['rule']} "
+            + " ".join(f"{key}={value}" for key, value in alert["group"].items())
+            for alert in scenario["expected_alerts"]) or "no alert"
+        companions = ", ".join(f"`{name}` `{sha256(os.path.join(folder, name))}`"
+                               for name in (scenario["truth"], scenario["golden"]))
+        rows.append((f"scenarios/{scenario['capture']}", sha256(pcap), companions, scenario["generator"],
+                     f"{scenario['summary']}. {scenario['description']}. {flows}", packets, expected))
+    if not rows:
+        return []
+    lines = [
+        "",
+        "## Detection scenarios (`scenarios/`)",
+        "",
+        "Recorded from the real client libraries by `Scripts/captures/record-scenarios.sh` (QuickFIX through",
+        "`record-fix.sh`, the official CTP API through `record-ctp.sh`, with the same checks against their ground",
+        "truth and the same address rewrite), to show the rules at work. `scenarios/site.yaml` is the demo",
+        "broker's site registry; the expected alerts (`tapsentry analyze FILE --site scenarios/site.yaml`, built-in",
+        "rules, in output order) come from `scenarios/scenarios.json`, and `<name>.alerts.jsonl` holds the exact",
+        "alert records (`Tests/InspectorTests/ScenarioTests.swift` checks both; `Scripts/demo.sh` runs them).",
+        f"`site.yaml` `{sha256(os.path.join(folder, 'site.yaml'))}`, `scenarios.json` `{sha256(manifest_path)}`.",
+        "",
+        "| File | SHA-256 | Truth, golden alerts (SHA-256) | Made by | Covers | Packets | Expected alerts |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for file, digest, companions, made, covers, packets, expected in rows:
+        lines.append(f"| `{file}` | `{digest}` | {companions} | {escape(made)} | {escape(covers)} | {packets} | {escape(expected)} |")
+    return lines
+
+
 def main():
     directory, synthetic_tsv = sys.argv[1], sys.argv[2]
     rows = []
@@ -386,7 +430,7 @@ def main():
             out.write("| --- | --- | --- |\n")
             for file, digest, capture in companions:
                 out.write(f"| `{file}` | `{digest}` | `{capture}` |\n")
-        for line in fix_section(directory) + ctp_section(directory) + tdx_section(directory):
+        for line in fix_section(directory) + ctp_section(directory) + tdx_section(directory) + scenario_section(directory):
             out.write(line + "\n")
 
 

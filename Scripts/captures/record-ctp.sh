@@ -27,7 +27,8 @@
 # library needs, and tcpdump (apt) when missing; picks random free ports, waits for tcpdump's
 # "listening on", stops it with SIGINT and checks the packet count. A failed recording is made
 # again (up to 5 attempts). Needs root (or sudo) for apt and tcpdump.
-# Usage: Scripts/captures/record-ctp.sh [OUTPUT_DIR [HANDSHAKE_DIR]]   (default: Captures/ctp)
+# Usage: Scripts/captures/record-ctp.sh [OUTPUT_DIR [HANDSHAKE_DIR [NAME:SCENARIO:MIN_PACKETS...]]]
+#        (default: Captures/ctp and the five recordings above; with triples, only those)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -101,14 +102,23 @@ record() {
     fail "$name: no good recording in 5 attempts"
 }
 
-record openctp-trader-direct trader-direct 40
-record openctp-multi-user multi-user 100
-record openctp-relay-many-to-many relay-many-to-many 60
-record openctp-relay-one-to-many relay-one-to-many 60
-record openctp-md-subscribers md-subscribers 100
+if [ $# -gt 2 ]; then
+    # NAME:SCENARIO:MIN_PACKETS triples instead of the default recordings (record-scenarios.sh).
+    for spec in "${@:3}"; do
+        IFS=: read -r name scene minimum <<<"$spec"
+        record "$name" "$scene" "$minimum"
+    done
+else
+    record openctp-trader-direct trader-direct 40
+    record openctp-multi-user multi-user 100
+    record openctp-relay-many-to-many relay-many-to-many 60
+    record openctp-relay-one-to-many relay-one-to-many 60
+    record openctp-md-subscribers md-subscribers 100
+fi
 
 # Last line of defence: every committed capture has its key material zeroed.
-for pcap in "$out"/*.pcap; do
+for pcap in "$out"/openctp-*.pcap "$out"/ctp-*.pcap; do
+    [ -e "$pcap" ] || continue
     python3 "$ctp/ctp_pcap.py" check --pcap "$pcap" --truth "${pcap%.pcap}.truth.json" --handshake-dir "$handshakes" >/dev/null \
         || fail "$pcap failed its final check"
 done

@@ -18,7 +18,8 @@
 # with SIGINT and checks the packet count. A recording whose messages differ from the scenario's
 # fixed expectation or from the captured bytes is made again (up to 8 attempts). Needs root (or
 # capture rights) for tcpdump.
-# Usage: Scripts/captures/record-fix.sh [OUTPUT_DIR]   (default: Captures/fix)
+# Usage: Scripts/captures/record-fix.sh [OUTPUT_DIR [NAME:SCENARIO:MIN_PACKETS...]]
+#        (default: Captures/fix and the four recordings above; with triples, only those)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -77,7 +78,15 @@ record() {
     exit 1
 }
 
-record quickfix-fix44-trading trading 40
-record quickfix-fix44-marketdata marketdata 20
-record quickfix-bad-logon bad-logon 10
-record quickfix-fix42-fixt11 fix42-fixt11 30
+if [ $# -gt 1 ]; then
+    # NAME:SCENARIO:MIN_PACKETS triples instead of the default recordings (record-scenarios.sh).
+    for spec in "${@:2}"; do
+        IFS=: read -r name scene minimum <<<"$spec"
+        record "$name" "$scene" "$minimum"
+    done
+else
+    record quickfix-fix44-trading trading 40
+    record quickfix-fix44-marketdata marketdata 20
+    record quickfix-bad-logon bad-logon 10
+    record quickfix-fix42-fixt11 fix42-fixt11 30
+fi

@@ -23,6 +23,8 @@ package struct InspectorConfiguration: Sendable {
     package var statsRecord = true
     /// Whether to add `community_id` to records.
     package var communityID = true
+    /// The rules to run (nil: none; decoders then build trading events only for `--events`).
+    package var rules: RuleConfiguration?
 
     /// The defaults.
     package init() {}

@@ -2,6 +2,7 @@ import EventOutput
 import FlowTracking
 import PacketCapture
 import ProtocolKit
+import RuleEngine
 
 /// One pass of the inspector: packets in, EVE records out.
 ///
@@ -88,6 +89,7 @@ package final class Pipeline {
         statistics.events = observer.events
         statistics.recordsWritten = observer.records
         statistics.protocols = observer.protocolCounters
+        statistics.alerts = observer.alertStatistics
         try observer.writeStats(statistics)
         return statistics
     }
@@ -105,11 +107,41 @@ final class PipelineObserver: FlowObserver, EventSink {
     /// Protocol counters for the stats record, by protocol then name, in first-seen order.
     var protocolCounters: [(String, [(String, UInt64)])] = []
 
+    /// The rule engine (nil: no rules, and no trading events built for it).
+    let engine: RuleEngine?
+    /// Whether per-message records are written.
+    let writesEvents: Bool
+    private var pendingAlerts: [Alert] = []
+    private(set) var alerts = AlertStatistics()
+
     init(configuration: InspectorConfiguration, output: EVEOutput?) {
         self.configuration = configuration
         self.output = output
         let perMessage = configuration.messageEvents && output != nil
-        self.interest = EventInterest(records: perMessage, tradingEvents: perMessage)
+        writesEvents = perMessage
+        if let rules = configuration.rules {
+            let engine = RuleEngine(rules: rules.rules, site: rules.site, detectors: rules.detectors)
+            self.engine = engine.isEmpty ? nil : engine
+            alerts.rulesLoaded = rules.rules.count
+            alerts.rulesActive = engine.rules.count
+        } else {
+            engine = nil
+        }
+        // Rules read trading events even when no per-message record is written.
+        self.interest = EventInterest(records: perMessage, tradingEvents: perMessage || engine != nil)
+    }
+
+    /// The alert counts for the stats record (nil when no rules were configured).
+    var alertStatistics: AlertStatistics? {
+        guard configuration.rules != nil else { return nil }
+        var result = alerts
+        if let engine {
+            result.engine = engine.statistics
+            result.byRule = zip(engine.rules, engine.statistics.alertsByRule).compactMap { rule, entry in
+                entry.count > 0 ? (rule.id, rule.name, entry.count) : nil
+            }
+        }
+        return result
     }
 
     func flowStarted(_ flow: FlowInfo) -> (any StreamReceiver)? {
@@ -131,9 +163,20 @@ final class PipelineObserver: FlowObserver, EventSink {
 
     func emit(_ event: TradingEvent) {
         events &+= 1
-        guard configuration.messageEvents, output != nil else { return }
-        writer.eventRecord(event, communityID: configuration.communityID ? event.flow.communityID : nil)
-        commit()
+        if writesEvents {
+            writer.eventRecord(event, communityID: configuration.communityID ? event.flow.communityID : nil)
+            commit()
+        }
+        guard let engine else { return }
+        engine.process(event, into: &pendingAlerts)
+        guard !pendingAlerts.isEmpty else { return }
+        for alert in pendingAlerts {
+            alerts.record(alert)
+            guard output != nil else { continue }
+            writer.alertRecord(alert, communityID: configuration.communityID ? alert.flow.communityID : nil)
+            commit()
+        }
+        pendingAlerts.removeAll(keepingCapacity: true)
     }
 
     func count(protocol name: String, _ counters: [(String, UInt64)]) {

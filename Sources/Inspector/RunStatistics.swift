@@ -32,6 +32,8 @@ package struct RunStatistics: Sendable {
     package var protocols: [(String, [(String, UInt64)])] = []
     /// libpcap's counters, for a live capture.
     package var live: LiveCaptureStatistics?
+    /// What the rules raised (nil when no rules ran).
+    package var alerts: AlertStatistics?
 
     /// No counts.
     package init() {}
@@ -109,6 +111,8 @@ extension JSONWriter {
             }
             endObject()
         }
+
+        if let alerts = stats.alerts { alertStatistics(alerts) }
 
         key("output")
         beginObject()

@@ -4,7 +4,9 @@ import PacketCapture
 /// The short summary printed on standard error at the end of a run.
 package enum Summary {
     /// A few lines: what was read, how fast, flows, reassembly, skipped packets and output.
-    package static func render(_ outcome: RunOutcome, evePath: String?, statsRecord: Bool = true) -> String {
+    package static func render(
+        _ outcome: RunOutcome, evePath: String?, statsRecord: Bool = true, rules: RuleConfiguration? = nil
+    ) -> String {
         let stats = outcome.statistics
         let seconds = max(outcome.elapsedSeconds, 1e-9)
         var lines: [String] = []
@@ -30,6 +32,9 @@ package enum Summary {
             let target = evePath == "-" ? "standard output" : evePath
             let closing = statsRecord ? " and the stats record" : ""
             lines.append("  output: \(formatCount(stats.recordsWritten)) records\(closing) to \(target)")
+        }
+        if let rules, let alerts = stats.alerts {
+            lines += AlertSummary.render(alerts, rules: rules)
         }
         return lines.joined(separator: "\n")
     }

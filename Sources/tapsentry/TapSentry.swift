@@ -17,7 +17,7 @@ struct TapSentry: ParsableCommand {
             broker-API and futures-front protocols and writes Suricata-EVE-compatible JSON lines.
             """,
         version: "0.1.0",
-        subcommands: [Analyze.self, Decode.self, Live.self]
+        subcommands: [Analyze.self, Decode.self, Live.self, Rules.self]
     )
 }
 
@@ -52,6 +52,8 @@ struct PipelineOptions: ParsableArguments {
 
     @OptionGroup var decoding: DecoderOptions
 
+    @OptionGroup var detection: RuleOptions
+
     @Flag(name: .shortAndLong, help: "No summary on standard error.")
     var quiet = false
 
@@ -73,7 +75,34 @@ struct PipelineOptions: ParsableArguments {
         configuration.flows.udpIdleTimeout = udpTimeout * 1_000_000_000
         configuration.flows.reassembly.maxBufferedBytes = streamBufferKb * 1024
         configuration.flows.reassemblyMemcap = reassemblyMemcapMb << 20
+        configuration.rules = try detection.load()
         return configuration
+    }
+}
+
+/// Which rules run and with which site registry (`analyze`, `live`, `rules list`).
+struct RuleOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The site registry: home networks, licensed AppIDs, relay hosts, FIX sessions, market-data consumers (YAML).", valueName: "file"))
+    var site: String?
+
+    @Option(name: .long, help: ArgumentHelp("More rules: a YAML file, or a folder of them (repeatable).", valueName: "file|dir"))
+    var rules: [String] = []
+
+    @Flag(name: .long, help: "Leave out the built-in rule packs (only --rules run).")
+    var noBuiltinRules = false
+
+    @Flag(name: .long, help: "Run no rules at all (no alerts; decoders build trading events only for --events).")
+    var noRules = false
+
+    /// The rules to run, nil for none; prints every problem (file:line:column) and exits with 2.
+    func load() throws -> RuleConfiguration? {
+        if noRules { return nil }
+        do {
+            return try RuleConfiguration.load(builtIn: !noBuiltinRules, paths: rules, sitePath: site)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(2)
+        }
     }
 }
 
@@ -121,8 +150,9 @@ struct Analyze: ParsableCommand {
         abstract: "Analyze pcap/pcapng files, folders of them, or standard input.",
         discussion: """
             All inputs are merged in timestamp order and run through one pipeline, so flows that \
-            span files stay whole. EVE JSON lines go to --eve; the last line is always a 'stats' \
-            record. Exit status: 0 when every input was read (a truncated file is a warning), 2 when \
+            span files stay whole. The built-in rules (and any --rules) run on the decoded trading \
+            events, with the site registry of --site; their alerts are EVE 'alert' records. EVE \
+            JSON lines go to --eve; the last line is always a 'stats' record. Exit status: 0 when every input was read (a truncated file is a warning), 2 when \
             an input could not be used (missing, unreadable, not a capture) — the others are still \
             processed.
             """
@@ -161,7 +191,7 @@ func runAnalysis(inputs: [String], configuration: InspectorConfiguration, quiet:
         throw ExitCode(2)
     }
     if !quiet {
-        printError(Summary.render(outcome, evePath: configuration.evePath, statsRecord: configuration.statsRecord))
+        printError(Summary.render(outcome, evePath: configuration.evePath, statsRecord: configuration.statsRecord, rules: configuration.rules))
     }
     if outcome.exitStatus != 0 { throw ExitCode(outcome.exitStatus) }
 }
@@ -240,9 +270,10 @@ struct Live: ParsableCommand {
         capture.bufferMegabytes = bufferMb
         capture.promiscuous = !noPromisc
         StopSignal.install()
+        let configuration = try options.makeConfiguration()
         let outcome: RunOutcome
         do {
-            outcome = try LiveRunner.run(options: capture, configuration: try options.makeConfiguration(), packetLimit: count) { live in
+            outcome = try LiveRunner.run(options: capture, configuration: configuration, packetLimit: count) { live in
                 if let warning = live.activationWarning { printError("warning: \"\(interface)\": \(warning)") }
                 if !options.quiet { printError("listening on \(interface), link type \(live.linkType)") }
             }
@@ -254,7 +285,7 @@ struct Live: ParsableCommand {
             printError("warning: \"\(source)\": \(message)")
         }
         if !options.quiet {
-            printError(Summary.render(outcome, evePath: options.eve))
+            printError(Summary.render(outcome, evePath: options.eve, rules: configuration.rules))
         }
     }
 }
@@ -264,5 +295,109 @@ func printError(_ text: String) {
     var line = Array((text + "\n").utf8)
     line.withUnsafeMutableBytes { raw in
         _ = write(STDERR_FILENO, raw.baseAddress, raw.count)
+    }
+}
+
+struct Rules: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List, check, test and export detection rules.",
+        discussion: """
+            Rules are YAML (see README.md, "Rules"). The built-in packs cover unlicensed relays, API \
+            resale, market-data leakage and one hygiene rule per decoder anomaly.
+            """,
+        subcommands: [RulesList.self, RulesCheck.self, RulesTest.self, RulesFields.self, RulesExport.self]
+    )
+}
+
+struct RulesList: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List the rules (built-in and --rules) and whether each runs with --site."
+    )
+
+    @OptionGroup var detection: RuleOptions
+
+    @Option(name: .long, help: "Only this category (unlicensed-relay, api-resale, market-data-leakage, hygiene).")
+    var category: String?
+
+    @Flag(name: .shortAndLong, help: "Also print each rule's title, description, counting, suppression and source.")
+    var verbose = false
+
+    func run() throws {
+        guard let rules = try detection.load() else { return }
+        print(RuleTool.list(rules, verbose: verbose, category: category))
+    }
+}
+
+struct RulesCheck: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Validate rule files (and a site file), printing file:line:column for each problem.",
+        discussion: "Exit status 0 when everything is valid, 1 otherwise. Ids and names must not collide with the built-in rules unless --no-builtin-rules."
+    )
+
+    @Argument(help: ArgumentHelp("Rule files or folders of them.", valueName: "file"))
+    var files: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Also validate this site registry.", valueName: "file"))
+    var site: String?
+
+    @Flag(name: .long, help: "Check the files on their own, not together with the built-in rules.")
+    var noBuiltinRules = false
+
+    func run() throws {
+        let report = RuleTool.check(paths: files, builtIn: !noBuiltinRules, sitePath: site)
+        print(report.output)
+        if !report.ok { throw ExitCode(1) }
+    }
+}
+
+struct RulesTest: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "test",
+        abstract: "Run the rules' own test cases (events in, alerts expected).",
+        discussion: "With no files, the built-in rules' tests. Exit status 0 when every case passes, 1 otherwise."
+    )
+
+    @Argument(help: ArgumentHelp("Rule files or folders of them.", valueName: "file"))
+    var files: [String] = []
+
+    @Flag(name: .long, help: "Also test the built-in rules when files are given.")
+    var builtin = false
+
+    func run() throws {
+        let report = RuleTool.test(paths: files, builtIn: files.isEmpty || builtin)
+        print(report.output)
+        if !report.ok { throw ExitCode(1) }
+    }
+}
+
+struct RulesFields: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fields",
+        abstract: "List the names rules may use: event kinds, protocols, fields with their types, site lists, detectors."
+    )
+
+    func run() throws {
+        print(RuleTool.fields())
+    }
+}
+
+struct RulesExport: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write the built-in rule packs as YAML files into a folder (to read or adapt them)."
+    )
+
+    @Argument(help: ArgumentHelp("The folder (created if missing).", valueName: "dir"))
+    var directory: String
+
+    func run() throws {
+        do {
+            for path in try RuleTool.export(to: directory) { print(path) }
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(2)
+        }
     }
 }

@@ -523,6 +523,105 @@ def scenario_md_subscribers(run):
             "(keep-alives: the front's after 20 s, the library's after about 39 s, answered); logout")
 
 
+# ---------------------------------------------------------------------------------------------
+# Detection scenarios (Captures/scenarios/, Scripts/captures/record-scenarios.sh): each shows one
+# abuse the rules must flag, or registered traffic they must leave alone.
+
+
+def scenario_appid_shared(run):
+    """Six users on one direct AppID, each from its own network: a licence key shared or resold."""
+    networks = ["10.61.1.11", "10.62.2.12", "10.63.3.13", "10.64.4.14", "10.65.5.15", "10.66.6.16"]
+    for index, ip in enumerate(networks):
+        user = f"s600{index + 1}"
+        trader = Trader(run, run.address(f"renter-{index + 1}", ip), user, f"Pw-{user}!", "client_quant_1.0", "quant")
+        trader.authenticate()
+        trader.login()
+        trader.order(user, ("rb2601", "au2602", "IF2512", "cu2601", "m2605", "rb2601")[index], "0",
+                     (3126.0, 613.0, 4519.0, 86430.0, 2862.0, 3126.0)[index], 1, expect="filled")
+        trader.logout()
+        trader.close()
+    return ("six users s6001..s6006 authenticate with the same direct AppID client_quant_1.0 (AppType 1), each from "
+            "its own network (10.61.1.11, 10.62.2.12, 10.63.3.13, 10.64.4.14, 10.65.5.15, 10.66.6.16), log in, place "
+            "one filled order for their own account and log out")
+
+
+def scenario_operator_eight_investors(run):
+    """One direct session whose login orders for eight investors: an unregistered one-to-many relay."""
+    trader = Trader(run, run.address("splitter", "10.70.0.7"), "op7000", "Pw-op7000!", "client_desk_5.1", "desk")
+    if trader.authenticate() != "1":
+        raise ScenarioError("splitter: AppType is not 1")
+    trader.login()
+    for index in range(8):
+        investor = f"inv700{index + 1}"
+        trader.order(investor, ("rb2601", "au2602", "IF2512", "cu2601")[index % 4], "0",
+                     (3126.0, 613.0, 4519.0, 86430.0)[index % 4], 1 + index % 3, expect="filled")
+    trader.logout()
+    trader.close()
+    return ("one direct connection (AppID client_desk_5.1, AppType 1) logged in as operator op7000 places one "
+            "filled order for each of eight investors inv7001..inv7008 (InvestorID differs from UserID), with no "
+            "SubmitUserSystemInfo, then logs out")
+
+
+def scenario_quotes_unlisted_host(run):
+    """Quotes to a registered consumer that also trades, and to a host that is neither registered nor trading."""
+    desk = Trader(run, run.address("consumer", "10.30.1.10"), "u8001", "Pw-u8001!", "client_tapdemo_1.0")
+    desk.authenticate()
+    desk.login()
+    consumer = MarketData(run, run.address("consumer", "10.30.1.10"), "u8001", "Pw-u8001!")
+    outsider = MarketData(run, run.address("outsider", "10.77.0.9"), "mdreader8", "Pw-md8!")
+    consumer.login()
+    outsider.login()
+    consumer.subscribe(["rb2601", "IF2512"])
+    outsider.subscribe(["rb2601", "IF2512", "au2602"])
+    consumer.wait_quotes(2 * run.md.quotes_per_instrument)
+    outsider.wait_quotes(3 * run.md.quotes_per_instrument)
+    consumer.logout()
+    outsider.logout()
+    desk.logout()
+    for api in (consumer, outsider, desk):
+        api.close()
+    return (f"host consumer (10.30.1.10) logs in to the trading front as u8001 (AppID client_tapdemo_1.0), then to "
+            f"the market-data front and subscribes rb2601, IF2512; host outsider (10.77.0.9, mdreader8) only logs in "
+            f"to the market-data front and subscribes rb2601, IF2512, au2602; {run.md.quotes_per_instrument} "
+            "RtnDepthMarketData per instrument to each; logouts")
+
+
+def scenario_clean_registered(run):
+    """Registered traffic only: a direct client, a registered many-to-many relay reporting its end clients,
+    and a market-data consumer that trades from the same address."""
+    direct = Trader(run, run.address("desk", "10.8.1.21"), "u9001", "Pw-u9001!", "client_tapdemo_1.0")
+    direct.authenticate()
+    direct.login()
+    direct.order("u9001", "rb2601", "0", 3126.0, 1, expect="filled")
+    resting = direct.order("u9001", "au2602", "1", 640.0, 1)
+    direct.cancel("u9001", "au2602", resting)
+    relay = run.address("relayA", "10.20.8.8")
+    for index, (user, public_ip, port, login_time, app_id) in enumerate(
+            [("u9101", "203.0.113.61", 51061, "10:15:01", "endclient_alpha_1.0"),
+             ("u9102", "198.51.100.62", 52062, "10:15:40", "endclient_beta_2.0")]):
+        trader = Trader(run, relay, user, f"Pw-{user}!", "client_relayA_1.0", "relayA")
+        if trader.authenticate() != "2":
+            raise ScenarioError("relayA: AppType is not 2")
+        trader.register(user_system_info(user, system_info_blob(), public_ip, port, login_time, app_id))
+        trader.login()
+        trader.order(user, ("IF2512", "cu2601")[index], "0", (4519.0, 86430.0)[index], 1, expect="filled")
+        trader.logout()
+        trader.close()
+    quotes = MarketData(run, run.address("desk", "10.8.1.21"), "u9001", "Pw-u9001!")
+    quotes.login()
+    quotes.subscribe(["rb2601", "au2602"])
+    quotes.wait_quotes(2 * run.md.quotes_per_instrument)
+    quotes.logout()
+    direct.logout()
+    quotes.close()
+    direct.close()
+    return ("registered traffic: desk (10.8.1.21, u9001, AppID client_tapdemo_1.0) trades its own account (a fill, "
+            "a resting order cancelled); the registered many-to-many relay relayA (10.20.8.8, AppID "
+            "client_relayA_1.0, AppType 2) serves u9101 and u9102, each with RegisterUserSystemInfo (public client "
+            "addresses, registered end-client AppIDs) before login and one filled order; desk then subscribes "
+            f"rb2601 and au2602 on the market-data front ({run.md.quotes_per_instrument} quotes each); logouts")
+
+
 SCENARIOS = {
     # name: (function, AppType per AppID, two-step authentication, market-data front keep-alive after S idle)
     "trader-direct": (scenario_trader_direct, {"client_tapdemo_1.0": "1"}, True, None),
@@ -530,6 +629,10 @@ SCENARIOS = {
     "relay-many-to-many": (scenario_relay_many_to_many, {"client_relayA_1.0": "2"}, False, None),
     "relay-one-to-many": (scenario_relay_one_to_many, {"client_relayB_1.0": "3", "client_relayC_1.0": "3"}, False, None),
     "md-subscribers": (scenario_md_subscribers, {}, False, 20.0),
+    "appid-shared": (scenario_appid_shared, {"client_quant_1.0": "1"}, False, None),
+    "operator-eight-investors": (scenario_operator_eight_investors, {"client_desk_5.1": "1"}, False, None),
+    "quotes-unlisted-host": (scenario_quotes_unlisted_host, {"client_tapdemo_1.0": "1"}, False, None),
+    "clean-registered": (scenario_clean_registered, {"client_tapdemo_1.0": "1", "client_relayA_1.0": "2"}, False, None),
 }
 
 

@@ -200,6 +200,8 @@ CREDENTIALS = {  # SenderCompID of the client -> (tag, expected value) pairs che
     "MDFEED": {"553": "md.reader", "554": "Md-pw-7731"},
     "BUY42": {"96": "k3y=42-secret"},
     "BUY50": {"553": "buy50.fix", "554": "B50-pw!x9"},
+    "SPLIT01": {"553": "split01.fix", "554": "Sp1it-pw-88"},
+    "DESKA": {"553": "deska.fix", "554": "DeskA-pw-31"},
 }
 ENTITLED = {"MDFEED": {"AAPL", "MSFT", "IBM", "EUR/USD"}, "BUY50": {"AAPL", "MSFT"}}
 REFERENCE = {"AAPL": 189.50, "MSFT": 415.25, "IBM": 171.10, "VOD.L": 72.10, "GOOG": 171.30,
@@ -494,7 +496,8 @@ LogoutTimeout=5
 """
 
 # (BeginString, client SenderCompID, extra session settings) for every session the broker knows
-SESSIONS = [("FIX.4.4", "HUB01", ()), ("FIX.4.4", "MDFEED", ()), ("FIX.4.2", "BUY42", ()), ("FIXT.1.1", "BUY50", ())]
+SESSIONS = [("FIX.4.4", "HUB01", ()), ("FIX.4.4", "MDFEED", ()), ("FIX.4.2", "BUY42", ()), ("FIXT.1.1", "BUY50", ()),
+            ("FIX.4.4", "SPLIT01", ()), ("FIX.4.4", "DESKA", ())]
 
 
 def settings_file(folder, name, text):
@@ -706,6 +709,41 @@ def scenario_fix42_fixt11(folder, port, recorder, log_dir):
             "each ending in Logout")
 
 
+def scenario_dozen_accounts(folder, port, recorder, log_dir):
+    """Detection scenario: one session placing orders for twelve accounts (an account-splitting back-end)."""
+    broker, acceptor = start_broker(folder, port, recorder, log_dir, SESSIONS)
+    client, initiator = start_client(folder, port, recorder, log_dir, "FIX.4.4", "SPLIT01", CREDENTIALS["SPLIT01"])
+    client.wait(lambda: client.logons >= 1, "logon")
+    for index in range(12):
+        symbol = ("AAPL", "MSFT", "IBM")[index % 3]
+        client.send(order(f"SPL-{index + 1:04d}", f"SUB-{index + 1:02d}", symbol, "1", str(100 + 10 * index), "2",
+                          f"{REFERENCE[symbol]:.2f}", sub_id="BOOK1"))
+        client.wait_received(2 * (index + 1), f"fill {index + 1}")
+    logout(client)
+    initiator.stop()
+    acceptor.stop()
+    return ("FIX.4.4 SPLIT01->BROKER: Logon 553/554, 12 NewOrderSingle for twelve accounts SUB-01..SUB-12 (one each, "
+            "marketable limits on AAPL, MSFT, IBM) with New+Fill ExecutionReports, Logout")
+
+
+def scenario_clean_desk(folder, port, recorder, log_dir):
+    """Detection scenario: a registered session trading its registered accounts."""
+    broker, acceptor = start_broker(folder, port, recorder, log_dir, SESSIONS)
+    client, initiator = start_client(folder, port, recorder, log_dir, "FIX.4.4", "DESKA", CREDENTIALS["DESKA"])
+    client.wait(lambda: client.logons >= 1, "logon")
+    client.send(order("DSK-0001", "DESK-ACC-1", "AAPL", "1", "100", "2", "189.50", sub_id="PM1"))
+    client.wait_received(2, "AAPL fill")
+    client.send(order("DSK-0002", "DESK-ACC-2", "MSFT", "2", "40", "2", "415.25", sub_id="PM1"))
+    client.wait_received(4, "MSFT fill")
+    client.send(order("DSK-0003", "DESK-ACC-1", "IBM", "1", "60", "2", "171.10", sub_id="PM1"))
+    client.wait_received(6, "IBM fill")
+    logout(client)
+    initiator.stop()
+    acceptor.stop()
+    return ("FIX.4.4 DESKA->BROKER: Logon 553/554, 3 NewOrderSingle for the session's two registered accounts "
+            "DESK-ACC-1 and DESK-ACC-2 with New+Fill ExecutionReports, Logout")
+
+
 # Messages per MsgType each scenario must produce; anything else (a race inside QuickFIX, an extra
 # Heartbeat) makes `run` exit with status 4 so that record-fix.sh records again.
 EXPECTED = {
@@ -713,10 +751,13 @@ EXPECTED = {
     "marketdata": {"5": 2, "A": 2, "V": 4, "W": 4, "X": 4, "Y": 1},
     "bad-logon": {"5": 4, "A": 3},
     "fix42-fixt11": {"5": 4, "8": 8, "A": 4, "D": 4, "V": 1, "W": 2},
+    "dozen-accounts": {"5": 2, "8": 24, "A": 2, "D": 12},
+    "clean-desk": {"5": 2, "8": 6, "A": 2, "D": 3},
 }
 
 SCENARIOS = {"trading": scenario_trading, "marketdata": scenario_marketdata, "bad-logon": scenario_bad_logon,
-             "fix42-fixt11": scenario_fix42_fixt11}
+             "fix42-fixt11": scenario_fix42_fixt11, "dozen-accounts": scenario_dozen_accounts,
+             "clean-desk": scenario_clean_desk}
 
 
 # ---------------------------------------------------------------------------------------------

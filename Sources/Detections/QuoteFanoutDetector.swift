@@ -1,0 +1,222 @@
+import FlowTracking
+import PacketCapture
+import ProtocolKit
+import RuleEngine
+
+/// Quote fan-out: a host that receives quotes and sends the same ticks on to several others
+/// within a short delay (detections notes, R24 and section 3.3).
+///
+/// Every `md_quote` is a tick (instrument, price, and volume and update time when given) that
+/// travels from `src_ip` to `dest_ip`. The detector remembers, per receiving host, the ticks it
+/// received in the last `max_delay`; when that host then sends a tick it received on another flow,
+/// the receiver of the copy is a downstream peer. A host with `threshold` downstream peers, each
+/// sent at least `min_ticks` copies within `window`, raises an alert. Hosts in
+/// `market_data.quote_servers` distribute quotes by design and are never flagged.
+///
+/// Only decoded quotes count: a host that re-serves ticks in a protocol no decoder reads (a web
+/// socket, its own format) is out of sight.
+final class QuoteFanoutDetector: RuleDetector {
+    /// The definition rules name (`detector: {name: quote_fanout, ...}`).
+    static let definition = DetectorDefinition(
+        name: "quote_fanout",
+        summary: "a host re-sending ticks it received to several downstream peers",
+        parameters: [
+            .init("max_delay", .duration, default: .duration(RuleDuration(nanoseconds: 500_000_000)), "how soon after receiving a tick a copy counts"),
+            .init("threshold", .int, default: .int(3), "downstream peers that make an alert"),
+            .init("min_ticks", .int, default: .int(3), "copies a peer must receive to count"),
+            .init("window", .duration, default: .duration(.seconds(60)), "the window peers are counted in"),
+        ],
+        make: { parameters, site in QuoteFanoutDetector(parameters: parameters, site: site) }
+    )
+
+    private let maxDelay: Int64
+    private let threshold: Int
+    private let minTicks: Int
+    private let window: Int64
+    private let site: SiteIndex
+    private let quoteServers = SiteList.named("market_data.quote_servers")
+
+    /// Ticks each host received recently: tick hash → (time, flow, sender).
+    private var received: [IPAddress: ReceivedTicks] = [:]
+    /// Per re-sending host: its downstream peers in the window.
+    private var fanout: [IPAddress: Fanout] = [:]
+    private var nextSweep = Int64.min
+    private static let ticksPerHost = 1024
+    private static let hosts = 20_000
+
+    /// The ticks one host received in the last `max_delay` (a class, so that adding one copies
+    /// nothing), with their arrival order so that expired ones leave as new ones come.
+    private final class ReceivedTicks {
+        var ticks: [UInt64: (time: Int64, flow: UInt64, sender: IPAddress)] = [:]
+        private var arrivals: [(tick: UInt64, time: Int64)] = []
+        private var head = 0
+
+        /// Records `tick`, dropping the ticks received more than `maxDelay` before `time`.
+        func add(_ tick: UInt64, time: Int64, flow: UInt64, sender: IPAddress, maxDelay: Int64, limit: Int) {
+            expire(before: time - maxDelay)
+            guard ticks.count < limit || ticks[tick] != nil else { return }
+            ticks[tick] = (time, flow, sender)
+            arrivals.append((tick, time))
+        }
+
+        /// Forgets ticks received before `cutoff`.
+        func expire(before cutoff: Int64) {
+            while head < arrivals.count, arrivals[head].time < cutoff {
+                let (tick, time) = arrivals[head]
+                if ticks[tick]?.time == time { ticks[tick] = nil }
+                head += 1
+            }
+            if head > 1024 && head * 2 > arrivals.count {
+                arrivals.removeFirst(head)
+                head = 0
+            }
+        }
+    }
+
+    /// One re-sending host's downstream peers.
+    private final class Fanout {
+        /// Peer → (copies, first, last).
+        var peers: [IPAddress: (copies: Int, first: Int64, last: Int64)] = [:]
+        /// Peers in first-seen order.
+        var order: [IPAddress] = []
+        var upstream: [IPAddress] = []
+        var flows: [UInt64] = []
+        var copies = 0
+    }
+
+    init(parameters: [String: DetectorParameter], site: SiteIndex) {
+        maxDelay = parameters.duration("max_delay").nanoseconds
+        threshold = max(1, parameters.int("threshold"))
+        minTicks = max(1, parameters.int("min_ticks"))
+        window = parameters.duration("window").nanoseconds
+        self.site = site
+    }
+
+    func observe(_ view: EventView) -> [AlertEvidence] {
+        let event = view.event
+        guard event.kind == .mdQuote, let signature = Self.signature(view) else { return [] }
+        let time = event.time.nanoseconds
+        sweep(time)
+        let sender = event.flow.source(event.direction).address
+        let receiver = event.flow.destination(event.direction).address
+        var alerts: [AlertEvidence] = []
+        if let original = received[sender]?.ticks[signature], original.flow != event.flow.id, time - original.time <= maxDelay,
+            original.sender != receiver
+        {
+            if let evidence = copied(by: sender, to: receiver, from: original.sender, view: view) { alerts.append(evidence) }
+        }
+        let store: ReceivedTicks
+        if let known = received[receiver] {
+            store = known
+        } else {
+            guard received.count < Self.hosts else { return alerts }
+            store = ReceivedTicks()
+            received[receiver] = store
+        }
+        store.add(signature, time: time, flow: event.flow.id, sender: sender, maxDelay: maxDelay, limit: Self.ticksPerHost)
+        return alerts
+    }
+
+    private func copied(by host: IPAddress, to peer: IPAddress, from upstream: IPAddress, view: EventView) -> AlertEvidence? {
+        if let quoteServers, site.contains(host, in: quoteServers, key: []) { return nil }
+        let time = view.time.nanoseconds
+        let state: Fanout
+        if let known = fanout[host] {
+            state = known
+        } else {
+            guard fanout.count < Self.hosts else { return nil }
+            state = Fanout()
+            fanout[host] = state
+        }
+        // Peers whose last copy left the window no longer count.
+        if state.peers.values.contains(where: { time - $0.last >= window }) {
+            state.peers = state.peers.filter { time - $0.value.last < window }
+            state.order = state.order.filter { state.peers[$0] != nil }
+        }
+        if state.peers[peer] != nil {
+            state.peers[peer]?.copies += 1
+            state.peers[peer]?.last = time
+        } else {
+            state.peers[peer] = (1, time, time)
+            state.order.append(peer)
+        }
+        state.copies += 1
+        if !state.upstream.contains(upstream) && state.upstream.count < 16 { state.upstream.append(upstream) }
+        if !state.flows.contains(view.event.flow.id) && state.flows.count < 16 { state.flows.append(view.event.flow.id) }
+        let counted = state.order.filter { (state.peers[$0]?.copies ?? 0) >= minTicks }
+        guard counted.count >= threshold else { return nil }
+        fanout[host] = nil
+        let first = counted.compactMap { state.peers[$0]?.first }.min() ?? time
+        var evidence = AlertEvidence(firstTime: Timestamp(nanoseconds: first), lastTime: view.time)
+        evidence.group = [("host", host.description)]
+        evidence.count = counted.count
+        evidence.threshold = threshold
+        evidence.window = RuleDuration(nanoseconds: window)
+        evidence.distinct = ("dest_ip", counted.prefix(16).map(\.description), counted.count)
+        evidence.flows = state.flows
+        evidence.flowCount = state.flows.count
+        evidence.notes = [
+            ("upstream", .array(state.upstream.map { .string($0.description) })),
+            ("copied_ticks", .uint(UInt64(state.copies))),
+            ("max_delay", .string(RuleDuration(nanoseconds: maxDelay).description)),
+        ]
+        return evidence
+    }
+
+    /// A tick's identity: a 64-bit FNV-1a hash of its instrument and price, with volume, quantity
+    /// and update time when given (a hash, so that a host's recent ticks cost a few bytes each).
+    /// Nil without an instrument and a price. One pass over the fields.
+    private static func signature(_ view: EventView) -> UInt64? {
+        var instrument: String?
+        var price: Double?
+        var volume: Double?
+        var quantity: Double?
+        var updateTime: String?
+        for (name, value) in view.event.fields {
+            switch name {
+            case "instrument": if case .string(let text) = value { instrument = text }
+            case "price": price = number(value)
+            case "volume": volume = number(value)
+            case "quantity": quantity = number(value)
+            case "update_time": if case .string(let text) = value { updateTime = text }
+            default: break
+            }
+        }
+        guard let instrument, let price else { return nil }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ byte: UInt8) {
+            hash ^= UInt64(byte)
+            hash &*= 0x100_0000_01b3
+        }
+        func mix(_ word: UInt64) {
+            for shift in stride(from: 0, to: 64, by: 8) { mix(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
+        }
+        for byte in instrument.utf8 { mix(byte) }
+        mix(UInt8(0))
+        mix(price.bitPattern)
+        mix(volume?.bitPattern ?? 0x7FF8_DEAD_0000_0001)
+        mix(quantity?.bitPattern ?? 0x7FF8_DEAD_0000_0002)
+        for byte in (updateTime ?? "").utf8 { mix(byte) }
+        return hash
+    }
+
+    private static func number(_ value: FieldValue) -> Double? {
+        switch value {
+        case .double(let number): number
+        case .int(let number): Double(number)
+        case .uint(let number): Double(number)
+        case .string(let text): Double(text)
+        default: nil
+        }
+    }
+
+    private func sweep(_ time: Int64) {
+        guard time >= nextSweep else { return }
+        nextSweep = time + 10_000_000_000
+        received = received.filter { _, store in
+            store.expire(before: time - maxDelay)
+            return !store.ticks.isEmpty
+        }
+        fanout = fanout.filter { $0.value.peers.values.contains { time - $0.last < window } }
+    }
+}

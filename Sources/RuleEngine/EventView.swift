@@ -1,0 +1,273 @@
+import FlowTracking
+import PacketCapture
+import ProtocolKit
+
+/// A value as rules see it: decoders' numbers of any width are numbers, addresses are addresses.
+package enum RuleValue: Sendable, Hashable {
+    case text(String)
+    case number(Double)
+    case bool(Bool)
+    case ip(IPAddress)
+    case list([RuleValue])
+
+    /// The value of an event field (nil for objects and nulls, which rules do not compare).
+    init?(_ value: FieldValue) {
+        switch value {
+        case .string(let text): self = .text(text)
+        case .int(let number): self = .number(Double(number))
+        case .uint(let number): self = .number(Double(number))
+        case .double(let number): self = .number(number)
+        case .bool(let flag): self = .bool(flag)
+        case .array(let elements): self = .list(elements.compactMap(RuleValue.init))
+        case .object, .null: return nil
+        }
+    }
+
+    /// The value as text: how group keys, distinct values and evidence show it.
+    package var text: String {
+        switch self {
+        case .text(let text): text
+        case .number(let number): RuleValue.format(number)
+        case .bool(let flag): flag ? "true" : "false"
+        case .ip(let address): address.description
+        case .list(let elements): elements.map(\.text).joined(separator: ",")
+        }
+    }
+
+    /// An address, when the value is one or is text holding one.
+    var address: IPAddress? {
+        switch self {
+        case .ip(let address): address
+        case .text(let text): IPNetwork.parseAddress(text)
+        default: nil
+        }
+    }
+
+    /// A number, when the value is one or is text holding one.
+    var number: Double? {
+        switch self {
+        case .number(let number): number
+        case .text(let text): Double(text)
+        default: nil
+        }
+    }
+
+    /// Integers without a decimal point; other numbers in Swift's shortest round-trip form.
+    package static func format(_ number: Double) -> String {
+        if number == number.rounded(), abs(number) < 9_007_199_254_740_992 { return String(Int64(number)) }
+        return String(number)
+    }
+}
+
+/// One event as the rules read it: its fields, and the connection fields computed from its flow.
+package struct EventView {
+    /// The event.
+    package let event: TradingEvent
+
+    /// A view of `event`.
+    package init(_ event: TradingEvent) {
+        self.event = event
+    }
+
+    /// Packet time.
+    package var time: Timestamp { event.time }
+
+    /// The value of `field`, if the event has it.
+    package func value(_ field: FieldRef) -> RuleValue? {
+        if let connection = field.connection { return value(connection) }
+        return eventValue(field.name)
+    }
+
+    /// The value of the field named `name`.
+    package func value(named name: String) -> RuleValue? {
+        if let connection = ConnectionField(rawValue: name) { return value(connection) }
+        return eventValue(name)
+    }
+
+    private func value(_ field: ConnectionField) -> RuleValue {
+        let flow = event.flow
+        let source = flow.source(event.direction)
+        let destination = flow.destination(event.direction)
+        switch field {
+        case .srcIP: return .ip(source.address)
+        case .srcPort: return .number(Double(source.port))
+        case .destIP: return .ip(destination.address)
+        case .destPort: return .number(Double(destination.port))
+        case .srcNet24: return .text(IPNetwork.networkText(source.address, v4Prefix: 24, v6Prefix: 64))
+        case .srcNet16: return .text(IPNetwork.networkText(source.address, v4Prefix: 16, v6Prefix: 48))
+        case .destNet24: return .text(IPNetwork.networkText(destination.address, v4Prefix: 24, v6Prefix: 64))
+        case .clientIP: return .ip(flow.client)
+        case .clientPort: return .number(Double(flow.clientPort))
+        case .serverIP: return .ip(flow.server)
+        case .serverPort: return .number(Double(flow.serverPort))
+        case .clientNet24: return .text(IPNetwork.networkText(flow.client, v4Prefix: 24, v6Prefix: 64))
+        case .clientNet16: return .text(IPNetwork.networkText(flow.client, v4Prefix: 16, v6Prefix: 48))
+        case .flowID: return .number(Double(flow.id))
+        case .direction: return .text(event.direction.description)
+        case .protocol: return .text(event.protocolName)
+        case .kind: return .text(event.kind.rawValue)
+        }
+    }
+
+    /// The value of `field` as group keys, distinct sets and joins compare it: address text of an
+    /// address field becomes the address, so that `reported_ip` text equals a `client_ip`.
+    package func keyValue(_ field: FieldRef) -> RuleValue? {
+        guard let value = value(field) else { return nil }
+        if field.type == .ip, case .text(let text) = value, let address = IPNetwork.parseAddress(text) { return .ip(address) }
+        return value
+    }
+
+    /// The values of `fields` (nil when any is missing): a group or join key.
+    package func key(_ fields: [FieldRef]) -> RuleKey? {
+        var key = RuleKey()
+        for field in fields {
+            guard let value = keyValue(field) else { return nil }
+            key.append(value)
+        }
+        return key
+    }
+
+    /// Whether the event has a field named `name` (connection fields always exist).
+    func has(_ name: String) -> Bool {
+        event.fields.withUnsafeBufferPointer { fields in
+            for index in fields.indices where fields[index].0 == name { return true }
+            return false
+        }
+    }
+
+    /// The decoder's field `name` (by index, so that other fields are not copied on the way).
+    private func eventValue(_ name: String) -> RuleValue? {
+        event.fields.withUnsafeBufferPointer { fields in
+            for index in fields.indices where fields[index].0 == name { return RuleValue(fields[index].1) }
+            return nil
+        }
+    }
+}
+
+// MARK: - Evaluation
+
+extension EventMatch {
+    /// Whether `view` is one of the events this match selects.
+    func matches(_ view: EventView, site: SiteIndex, indexed: Bool = false) -> Bool {
+        if !indexed {
+            if let kinds, !kinds.contains(view.event.kind.rawValue) { return false }
+            if let protocols, !protocols.contains(view.event.protocolName) { return false }
+        }
+        if let direction, direction != view.event.direction { return false }
+        for predicate in all where !predicate.holds(view, site: site) { return false }
+        if !any.isEmpty && !any.contains(where: { $0.allSatisfy { $0.holds(view, site: site) } }) { return false }
+        for exclusion in none where exclusion.allSatisfy({ $0.holds(view, site: site) }) { return false }
+        return true
+    }
+}
+
+extension RulePredicate {
+    /// Whether the predicate holds for `view`.
+    func holds(_ view: EventView, site: SiteIndex) -> Bool {
+        let value = view.value(field)
+        if case .exists(let wanted) = op { return (value != nil) == wanted }
+        guard let value else { return false }
+        if case .sameAs(let other) = op {
+            guard let otherValue = view.value(other) else { return false }
+            return RulePredicate.same(value, otherValue) != negated
+        }
+        if case .site(let list, let keyFields) = op {
+            var key: [String] = []
+            if !keyFields.isEmpty {
+                guard let found = view.key(keyFields) else { return false }
+                key = found.values.map(\.text)
+            }
+            return RulePredicate.any(value) { element in
+                switch list.content {
+                case .networks: element.address.map { site.contains($0, in: list, key: key) } ?? false
+                case .strings: site.contains(element.text, in: list, key: key)
+                }
+            } != negated
+        }
+        return RulePredicate.any(value) { test($0) } != negated
+    }
+
+    /// Whether `check` holds for the value or, for a list, any element of it.
+    private static func any(_ value: RuleValue, _ check: (RuleValue) -> Bool) -> Bool {
+        if case .list(let elements) = value { return elements.contains(where: check) }
+        return check(value)
+    }
+
+    private func test(_ value: RuleValue) -> Bool {
+        switch op {
+        case .equals(let literals):
+            return literals.contains { RulePredicate.equal(value, $0) }
+        case .cidr(let networks):
+            guard let address = value.address else { return false }
+            return networks.contains { $0.contains(address) }
+        case .regex(let regex):
+            return regex.matches(value.text)
+        case .compare(let comparison, let limit):
+            guard let number = value.number else { return false }
+            switch comparison {
+            case .gt: return number > limit
+            case .gte: return number >= limit
+            case .lt: return number < limit
+            case .lte: return number <= limit
+            }
+        case .ipClass(let classes):
+            guard let address = value.address else { return false }
+            return classes.contains(IPClass(address))
+        case .exists, .sameAs, .site:
+            return false
+        }
+    }
+
+    private static func equal(_ value: RuleValue, _ literal: RuleLiteral) -> Bool {
+        switch value {
+        case .text(let text):
+            if text == literal.text { return true }
+            if let number = literal.number, let parsed = Double(text) { return parsed == number }
+            return false
+        case .number(let number):
+            return literal.number == number
+        case .bool(let flag):
+            return literal.text == (flag ? "true" : "false")
+        case .ip(let address):
+            return literal.address == address
+        case .list(let elements):
+            return elements.contains { equal($0, literal) }
+        }
+    }
+
+    /// Equality across two fields: numbers as numbers, an address against an address or address
+    /// text, everything else as text (so that account "0012" and user "12" differ).
+    private static func same(_ a: RuleValue, _ b: RuleValue) -> Bool {
+        switch (a, b) {
+        case let (.number(left), .number(right)): return left == right
+        case (.ip, _), (_, .ip):
+            guard let left = a.address, let right = b.address else { return false }
+            return left == right
+        default: return a.text == b.text
+        }
+    }
+}
+
+/// The values of a group, suppression or join key. Most keys have one field: that one is held
+/// apart so that building the key allocates nothing.
+package struct RuleKey: Hashable, Sendable {
+    private var head: RuleValue?
+    private var tail: [RuleValue] = []
+
+    /// The empty key.
+    package init() {}
+
+    /// Adds a value at the end.
+    package mutating func append(_ value: RuleValue) {
+        if head == nil { head = value } else { tail.append(value) }
+    }
+
+    /// The values in order.
+    package var values: [RuleValue] {
+        guard let head else { return [] }
+        return [head] + tail
+    }
+
+    /// The values as text, for ordering keys deterministically.
+    var text: String { values.map(\.text).joined(separator: "\u{1F}") }
+}

@@ -1,0 +1,222 @@
+import FlowTracking
+import PacketCapture
+import ProtocolKit
+
+/// Runs rules over trading events in packet-time order and raises alerts.
+///
+/// Every piece of state is keyed and bounded: per rule, groups (sliding windows of times or of
+/// distinct values) and suppression keys; per reference condition, the keys of earlier events.
+/// Expired state is swept in packet time; past the limits the least recently updated groups go
+/// first (counted in `statistics`). Nothing reads the wall clock and nothing depends on hash
+/// order, so the same events give the same alerts, byte for byte.
+package final class RuleEngine {
+    /// Bounds on the engine's state.
+    package struct Limits: Sendable {
+        /// Groups one rule holds at once.
+        package var groupsPerRule = 100_000
+        /// Keys one reference condition remembers.
+        package var referenceKeys = 200_000
+        /// Values an alert lists per evidence field, and distinct values beyond the threshold.
+        package var evidenceValues = 16
+        /// Flow ids an alert lists.
+        package var flowIDs = 16
+
+        /// The defaults.
+        package init() {}
+    }
+
+    /// What the engine did, for the stats record and the summary.
+    package struct Statistics: Sendable {
+        /// Events looked at.
+        package var events: UInt64 = 0
+        /// Alerts raised.
+        package var alerts: UInt64 = 0
+        /// Alerts a rule's suppression held back.
+        package var suppressed: UInt64 = 0
+        /// Groups dropped because a rule reached `groupsPerRule`.
+        package var groupsEvicted: UInt64 = 0
+        /// Earlier-event keys dropped because a condition reached `referenceKeys`.
+        package var referenceKeysEvicted: UInt64 = 0
+        /// Alerts per rule id, in the order of the rules.
+        package var alertsByRule: [(id: Int, count: UInt64)] = []
+
+        /// No counts.
+        package init() {}
+    }
+
+    /// The rules that run, sorted by id.
+    package let rules: [Rule]
+    /// The site registry.
+    package let site: SiteIndex
+    /// The bounds.
+    package let limits: Limits
+    /// What was done so far.
+    package private(set) var statistics = Statistics()
+
+    private let runtimes: [RuleRuntime]
+    private let memories: [ReferenceMemory]
+    /// Rules by kind then protocol, built on first sight of each pair.
+    private var index: [String: [String: [Int]]] = [:]
+    private var memoryIndex: [String: [String: [Int]]] = [:]
+    /// Field-presence gates shared by rules (`RuleRuntime.gate`), and their answers for the current event.
+    private let gates: [[String]]
+    private var gateAnswers: [UInt8]
+
+    /// An engine running those of `rules` that are active with `site` (see `Rule.activation`);
+    /// `detectors` make the stateful detectors rules name.
+    package init(rules: [Rule], site: SiteRegistry, detectors: [DetectorDefinition] = [], limits: Limits = Limits()) {
+        let index = SiteIndex(site)
+        let running = rules.filter { $0.activation(with: site).runs }.sorted { $0.id < $1.id }
+        self.rules = running
+        self.site = index
+        self.limits = limits
+        var memories: [ReferenceMemory] = []
+        var runtimes: [RuleRuntime] = []
+        var gates: [[String]] = []
+        for rule in running {
+            var after: [Int] = []
+            var unless: [Int] = []
+            for condition in rule.after {
+                after.append(memories.count)
+                memories.append(ReferenceMemory(condition, limit: limits.referenceKeys))
+            }
+            for condition in rule.unless {
+                unless.append(memories.count)
+                memories.append(ReferenceMemory(condition, limit: limits.referenceKeys))
+            }
+            var detector: (any RuleDetector)?
+            if let spec = rule.detector, let definition = detectors.first(where: { $0.name == spec.name }) {
+                detector = definition.make(spec.parameters, index)
+            }
+            var gate: Int?
+            if let fields = RuleEngine.gateFields(rule.match) {
+                if let known = gates.firstIndex(of: fields) {
+                    gate = known
+                } else {
+                    gate = gates.count
+                    gates.append(fields)
+                }
+            }
+            runtimes.append(RuleRuntime(rule: rule, after: after, unless: unless, detector: detector, gate: gate, limits: limits))
+        }
+        self.runtimes = runtimes
+        self.memories = memories
+        self.gates = gates
+        gateAnswers = Array(repeating: 0, count: gates.count)
+        statistics.alertsByRule = running.map { ($0.id, 0) }
+    }
+
+    /// Non-connection fields of which an event needs at least one to match (nil: no such set):
+    /// a required field of `where`, or one per alternative of `any`. Rules sharing a set share one
+    /// check per event.
+    static func gateFields(_ match: EventMatch) -> [String]? {
+        func required(_ predicates: [RulePredicate]) -> String? {
+            for predicate in predicates where predicate.field.connection == nil {
+                if case .exists(false) = predicate.op { continue }
+                return predicate.field.name
+            }
+            return nil
+        }
+        if let field = required(match.all) { return [field] }
+        guard !match.any.isEmpty else { return nil }
+        var fields: [String] = []
+        for alternative in match.any {
+            guard let field = required(alternative) else { return nil }
+            if !fields.contains(field) { fields.append(field) }
+        }
+        return fields.sorted()
+    }
+
+    /// Whether no rule runs.
+    package var isEmpty: Bool { runtimes.isEmpty }
+
+    private func positions(kind: String, protocolName: String) -> [Int] {
+        if let found = index[kind]?[protocolName] { return found }
+        var list: [Int] = []
+        for (position, runtime) in runtimes.enumerated() {
+            let match = runtime.rule.match
+            if let kinds = match.kinds, !kinds.contains(kind) { continue }
+            if let protocols = match.protocols, !protocols.contains(protocolName) { continue }
+            list.append(position)
+        }
+        index[kind, default: [:]][protocolName] = list
+        return list
+    }
+
+    private func memoryPositions(kind: String, protocolName: String) -> [Int] {
+        if let found = memoryIndex[kind]?[protocolName] { return found }
+        var list: [Int] = []
+        for (position, memory) in memories.enumerated() {
+            let match = memory.condition.match
+            if let kinds = match.kinds, !kinds.contains(kind) { continue }
+            if let protocols = match.protocols, !protocols.contains(protocolName) { continue }
+            list.append(position)
+        }
+        memoryIndex[kind, default: [:]][protocolName] = list
+        return list
+    }
+
+    private func passes(gate: Int, _ view: EventView) -> Bool {
+        switch gateAnswers[gate] {
+        case 1: return true
+        case 2: return false
+        default:
+            let open = gates[gate].contains { view.has($0) }
+            gateAnswers[gate] = open ? 1 : 2
+            return open
+        }
+    }
+
+    /// Looks at one event (events must come in packet-time order); appends the alerts it
+    /// completes to `alerts`, in rule-id order.
+    package func process(_ event: TradingEvent, into alerts: inout [Alert]) {
+        statistics.events &+= 1
+        let view = EventView(event)
+        let time = event.time.nanoseconds
+        let kind = event.kind.rawValue
+        if !gateAnswers.isEmpty {
+            for gate in gateAnswers.indices { gateAnswers[gate] = 0 }
+        }
+        for position in positions(kind: kind, protocolName: event.protocolName) {
+            let runtime = runtimes[position]
+            if let gate = runtime.gate, !passes(gate: gate, view) { continue }
+            runtime.sweepIfDue(time)
+            guard runtime.match.matches(view, site: site, indexed: true) else { continue }
+            guard runtime.after.allSatisfy({ memories[$0].seen(view, at: time) }) else { continue }
+            guard !runtime.unless.contains(where: { memories[$0].seen(view, at: time) }) else { continue }
+            for evidence in runtime.evaluate(view, limits: limits) {
+                if let suppress = runtime.rule.suppress {
+                    // A missing field is an empty part of the key.
+                    var key = RuleKey()
+                    for field in suppress.by { key.append(view.keyValue(field) ?? .text("")) }
+                    if let until = runtime.suppressedUntil[key], until > time {
+                        statistics.suppressed &+= 1
+                        continue
+                    }
+                    runtime.suppressedUntil[key] = time + suppress.duration.nanoseconds
+                }
+                statistics.alerts &+= 1
+                statistics.alertsByRule[position].count &+= 1
+                let rule = runtime.rule
+                alerts.append(Alert(
+                    ruleID: rule.id, ruleName: rule.name, signature: rule.signature, category: rule.category,
+                    severity: rule.severity, time: event.time, flow: event.flow, direction: event.direction,
+                    protocolName: event.protocolName, evidence: evidence
+                ))
+            }
+            statistics.groupsEvicted &+= runtime.takeEvicted()
+        }
+        // Earlier-event conditions learn from the event after the rules have read it: "earlier"
+        // means strictly before.
+        for position in memoryPositions(kind: kind, protocolName: event.protocolName) {
+            statistics.referenceKeysEvicted &+= memories[position].record(view, at: time, site: site)
+        }
+    }
+
+    /// Convenience: the alerts of `events`, in order.
+    package func run(_ events: [TradingEvent]) -> [Alert] {
+        var alerts: [Alert] = []
+        for event in events { process(event, into: &alerts) }
+        return alerts
+    }
+}

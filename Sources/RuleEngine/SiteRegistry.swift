@@ -1,0 +1,195 @@
+import PacketCapture
+
+/// The broker's own knowledge (`site.yaml`): home networks, licensed AppIDs, registered relay
+/// hosts, FIX sessions with the accounts each may carry, and who may receive market data. Rules
+/// test membership in its lists by name (`in_site: relay_hosts`). A key the file leaves out is
+/// absent, which is not the same as an empty list: rules that need it are inactive or fall back to
+/// default thresholds, and the summary says so.
+package struct SiteRegistry: Sendable {
+    /// The broker's own networks.
+    package var homeNetworks: [IPNetwork]?
+    /// The CTP AppIDs the broker issued.
+    package var licensedApps: [LicensedApp]?
+    /// Hosts allowed to serve many accounts.
+    package var relayHosts: [IPNetwork]?
+    /// Registered FIX sessions and the accounts and routing each may carry.
+    package var fixSessions: [FIXSession]?
+    /// Who may receive real-time quotes.
+    package var authorizedConsumers: [IPNetwork]?
+    /// The broker's quote servers.
+    package var quoteServers: [IPNetwork]?
+    /// Where the registry was read from (nil for none: the defaults).
+    package var source: String?
+
+    /// No site file: every key absent.
+    package init() {}
+
+    /// The type of a licensed AppID.
+    package enum AppType: String, Sendable, CaseIterable {
+        /// A client that connects to the broker itself.
+        case direct
+        /// A relay trading for many investors through one operator login (SubmitUserSystemInfo).
+        case relayOneToMany = "relay_one_to_many"
+        /// A relay opening one session per end client (RegisterUserSystemInfo).
+        case relayManyToMany = "relay_many_to_many"
+    }
+
+    /// One AppID the broker issued.
+    package struct LicensedApp: Sendable {
+        /// The AppID.
+        package var appID: String
+        /// What it may do.
+        package var type: AppType
+        /// The hosts it may be used from (nil: any).
+        package var hosts: [IPNetwork]?
+
+        /// An AppID with every part given.
+        package init(appID: String, type: AppType, hosts: [IPNetwork]? = nil) {
+            self.appID = appID
+            self.type = type
+            self.hosts = hosts
+        }
+    }
+
+    /// One registered FIX session (SenderCompID to TargetCompID of the client's messages).
+    package struct FIXSession: Sendable {
+        /// The client's SenderCompID.
+        package var sender: String
+        /// The broker's CompID (the client's TargetCompID).
+        package var target: String
+        /// Account (1) values it may carry.
+        package var accounts: [String]
+        /// OnBehalfOfCompID (115) values it may use.
+        package var onBehalfOf: [String]
+        /// DeliverToCompID (128) values it may use.
+        package var deliverTo: [String]
+
+        /// A session with every part given.
+        package init(sender: String, target: String, accounts: [String] = [], onBehalfOf: [String] = [], deliverTo: [String] = []) {
+            self.sender = sender
+            self.target = target
+            self.accounts = accounts
+            self.onBehalfOf = onBehalfOf
+            self.deliverTo = deliverTo
+        }
+    }
+
+    /// The top-level keys, as written in the file (and in `requires_site`).
+    package static let keys = [
+        "home_networks", "licensed_apps", "relay_hosts", "fix_sessions",
+        "market_data.authorized_consumers", "market_data.quote_servers",
+    ]
+
+    /// Whether the file gave `key` (one of `keys`).
+    package func provides(_ key: String) -> Bool {
+        switch key {
+        case "home_networks": homeNetworks != nil
+        case "licensed_apps": licensedApps != nil
+        case "relay_hosts": relayHosts != nil
+        case "fix_sessions": fixSessions != nil
+        case "market_data.authorized_consumers": authorizedConsumers != nil
+        case "market_data.quote_servers": quoteServers != nil
+        default: false
+        }
+    }
+}
+
+/// A list of the site registry that rules name in `in_site` / `not_in_site`.
+package struct SiteList: Sendable, Hashable {
+    /// What the list holds.
+    package enum Content: Sendable {
+        /// Addresses and networks; the field must be an address.
+        case networks
+        /// Texts (AppIDs, accounts, CompIDs).
+        case strings
+    }
+
+    /// The name rules use (`licensed_apps.relay`).
+    package var name: String
+    /// The site key it comes from (`licensed_apps`), for activation and the summary.
+    package var siteKey: String
+    /// Networks or texts.
+    package var content: Content
+    /// How many fields the lookup key has (0: the list is not keyed).
+    package var keyArity: Int
+    /// What it is, for `rules list` and the README.
+    package var summary: String
+
+    package static func == (lhs: SiteList, rhs: SiteList) -> Bool { lhs.name == rhs.name }
+    package func hash(into hasher: inout Hasher) { hasher.combine(name) }
+
+    /// Every list, by name.
+    package static let all: [SiteList] = [
+        SiteList(name: "home_networks", siteKey: "home_networks", content: .networks, keyArity: 0, summary: "the broker's own networks"),
+        SiteList(name: "relay_hosts", siteKey: "relay_hosts", content: .networks, keyArity: 0, summary: "hosts allowed to serve many accounts"),
+        SiteList(name: "licensed_apps", siteKey: "licensed_apps", content: .strings, keyArity: 0, summary: "every licensed AppID"),
+        SiteList(name: "licensed_apps.direct", siteKey: "licensed_apps", content: .strings, keyArity: 0, summary: "AppIDs of type direct"),
+        SiteList(name: "licensed_apps.relay", siteKey: "licensed_apps", content: .strings, keyArity: 0, summary: "AppIDs of either relay type"),
+        SiteList(name: "licensed_apps.relay_one_to_many", siteKey: "licensed_apps", content: .strings, keyArity: 0, summary: "AppIDs of type relay_one_to_many"),
+        SiteList(name: "licensed_apps.relay_many_to_many", siteKey: "licensed_apps", content: .strings, keyArity: 0, summary: "AppIDs of type relay_many_to_many"),
+        SiteList(name: "licensed_apps.with_hosts", siteKey: "licensed_apps", content: .strings, keyArity: 0, summary: "AppIDs that list the hosts they may be used from"),
+        SiteList(name: "licensed_apps.hosts", siteKey: "licensed_apps", content: .networks, keyArity: 1, summary: "hosts of the AppID named by the key"),
+        SiteList(name: "fix_sessions.senders", siteKey: "fix_sessions", content: .strings, keyArity: 0, summary: "SenderCompIDs of registered sessions"),
+        SiteList(name: "fix_sessions.targets", siteKey: "fix_sessions", content: .strings, keyArity: 1, summary: "TargetCompIDs registered for the SenderCompID named by the key"),
+        SiteList(name: "fix_sessions.accounts", siteKey: "fix_sessions", content: .strings, keyArity: 2, summary: "accounts of the session named by the key [sender, target]"),
+        SiteList(name: "fix_sessions.on_behalf_of", siteKey: "fix_sessions", content: .strings, keyArity: 2, summary: "OnBehalfOfCompIDs of the session [sender, target]"),
+        SiteList(name: "fix_sessions.deliver_to", siteKey: "fix_sessions", content: .strings, keyArity: 2, summary: "DeliverToCompIDs of the session [sender, target]"),
+        SiteList(name: "market_data.authorized_consumers", siteKey: "market_data.authorized_consumers", content: .networks, keyArity: 0, summary: "who may receive real-time quotes"),
+        SiteList(name: "market_data.quote_servers", siteKey: "market_data.quote_servers", content: .networks, keyArity: 0, summary: "the broker's quote servers"),
+    ]
+
+    /// The list named `name`, if any.
+    package static func named(_ name: String) -> SiteList? { all.first { $0.name == name } }
+}
+
+/// The site registry's lists in the form lookups want, built once per run.
+package struct SiteIndex: Sendable {
+    /// The registry.
+    package let registry: SiteRegistry
+    private var strings: [String: Set<String>] = [:]
+    private var networks: [String: [IPNetwork]] = [:]
+
+    /// The index of `registry`.
+    package init(_ registry: SiteRegistry) {
+        self.registry = registry
+        if let apps = registry.licensedApps {
+            strings["licensed_apps"] = Set(apps.map(\.appID))
+            strings["licensed_apps.direct"] = Set(apps.filter { $0.type == .direct }.map(\.appID))
+            strings["licensed_apps.relay"] = Set(apps.filter { $0.type != .direct }.map(\.appID))
+            strings["licensed_apps.relay_one_to_many"] = Set(apps.filter { $0.type == .relayOneToMany }.map(\.appID))
+            strings["licensed_apps.relay_many_to_many"] = Set(apps.filter { $0.type == .relayManyToMany }.map(\.appID))
+            strings["licensed_apps.with_hosts"] = Set(apps.filter { $0.hosts != nil }.map(\.appID))
+            for app in apps { networks[Self.keyed("licensed_apps.hosts", [app.appID]), default: []] += app.hosts ?? [] }
+        }
+        if let sessions = registry.fixSessions {
+            strings["fix_sessions.senders"] = Set(sessions.map(\.sender))
+            for session in sessions {
+                strings[Self.keyed("fix_sessions.targets", [session.sender]), default: []].insert(session.target)
+                let key = [session.sender, session.target]
+                strings[Self.keyed("fix_sessions.accounts", key), default: []].formUnion(session.accounts)
+                strings[Self.keyed("fix_sessions.on_behalf_of", key), default: []].formUnion(session.onBehalfOf)
+                strings[Self.keyed("fix_sessions.deliver_to", key), default: []].formUnion(session.deliverTo)
+            }
+        }
+        networks["home_networks"] = registry.homeNetworks
+        networks["relay_hosts"] = registry.relayHosts
+        networks["market_data.authorized_consumers"] = registry.authorizedConsumers
+        networks["market_data.quote_servers"] = registry.quoteServers
+    }
+
+    private static func keyed(_ name: String, _ key: [String]) -> String {
+        ([name] + key).joined(separator: "\u{1F}")
+    }
+
+    /// Whether the text `value` is in the list `list` (under `key` for keyed lists).
+    package func contains(_ value: String, in list: SiteList, key: [String]) -> Bool {
+        let name = key.isEmpty ? list.name : Self.keyed(list.name, key)
+        return strings[name]?.contains(value) ?? false
+    }
+
+    /// Whether `address` is in the list `list` (under `key` for keyed lists).
+    package func contains(_ address: IPAddress, in list: SiteList, key: [String]) -> Bool {
+        let name = key.isEmpty ? list.name : Self.keyed(list.name, key)
+        return networks[name]?.contains { $0.contains(address) } ?? false
+    }
+}

@@ -1,0 +1,200 @@
+/// The fixed part of a `WindowCounter`: its threshold and window, held once per rule rather than
+/// once per group.
+struct CounterShape {
+    static let exactLimit = 64
+    static let bucketCount: Int64 = 64
+    let threshold: Int
+    let window: Int64
+    let width: Int64
+    var exact: Bool { threshold <= CounterShape.exactLimit }
+
+    init(threshold: Int, window: Int64) {
+        self.threshold = threshold
+        self.window = window
+        width = max(1, window / CounterShape.bucketCount)
+    }
+}
+
+/// A count of events over a sliding window of packet time. Up to 64 events the times are kept
+/// exactly; past that the window is counted in 64 buckets, so the count may leave out events up to
+/// 1/64 of the window old at its far end (a threshold of 20,000 a day needs 64 numbers, not 20,000).
+/// The threshold and window come from its `CounterShape` on each call.
+struct WindowCounter {
+    // Exact: the last `threshold` times, oldest at `head` once full.
+    private var times: [Int64] = []
+    private var head: Int32 = 0
+    // Bucketed: (bucket number, events) oldest first from `bucketStart`, and their sum.
+    private var buckets: [(index: Int64, count: Int)] = []
+    private var bucketStart: Int32 = 0
+    private var sum = 0
+
+    init() {}
+
+    /// Counts an event at `time`; returns whether the window now holds `shape.threshold` events.
+    mutating func add(_ time: Int64, _ shape: CounterShape) -> Bool {
+        let threshold = shape.threshold
+        if shape.exact {
+            if times.count < threshold {
+                times.append(time)
+            } else {
+                times[Int(head)] = time
+                head = Int32((Int(head) + 1) % threshold)
+            }
+            guard times.count == threshold else { return false }
+            return time - times[Int(head)] < shape.window
+        }
+        let index = time / shape.width
+        if let last = buckets.last, last.index == index {
+            buckets[buckets.count - 1].count += 1
+        } else {
+            buckets.append((index, 1))
+        }
+        sum += 1
+        var start = Int(bucketStart)
+        while start < buckets.count, buckets[start].index <= index - CounterShape.bucketCount {
+            sum -= buckets[start].count
+            start += 1
+        }
+        if start > 64 {
+            buckets.removeFirst(start)
+            start = 0
+        }
+        bucketStart = Int32(start)
+        return sum >= threshold
+    }
+
+    /// Events counted (exact: at most the threshold).
+    func count(_ shape: CounterShape) -> Int { shape.exact ? times.count : sum }
+
+    /// The time of the oldest event counted (the start of its bucket when bucketed).
+    func oldest(_ shape: CounterShape) -> Int64? {
+        if shape.exact {
+            guard !times.isEmpty else { return nil }
+            return times.count < shape.threshold ? times[0] : times[Int(head)]
+        }
+        guard Int(bucketStart) < buckets.count else { return nil }
+        return buckets[Int(bucketStart)].index * shape.width
+    }
+
+    mutating func removeAll() {
+        times.removeAll()
+        head = 0
+        buckets.removeAll()
+        bucketStart = 0
+        sum = 0
+    }
+}
+
+/// Values seen in a sliding window, in first-seen order, each with its first and last packet
+/// time; at most `cap` are kept (`more` tells that others were seen).
+struct ValueWindow<Value: Hashable> {
+    private(set) var entries: [(value: Value, first: Int64, last: Int64)] = []
+    private var index: [Value: Int] = [:]
+    private var oldestLast = Int64.max
+    let cap: Int
+    private(set) var more = false
+
+    init(cap: Int) {
+        self.cap = cap
+    }
+
+    var count: Int { entries.count }
+    var isEmpty: Bool { entries.isEmpty }
+    var values: [Value] { entries.map(\.value) }
+    var firstTime: Int64? { entries.lazy.map(\.first).min() }
+
+    /// Records `value` at `time`.
+    mutating func add(_ value: Value, at time: Int64) {
+        // Small windows are searched in place: cheaper than hashing.
+        if entries.count <= 8 {
+            for position in entries.indices where entries[position].value == value {
+                entries[position].last = time
+                return
+            }
+        } else if let position = index[value] {
+            entries[position].last = time
+            return
+        }
+        guard entries.count < cap else {
+            more = true
+            return
+        }
+        entries.append((value, time, time))
+        if entries.count == 9 {
+            for (position, entry) in entries.enumerated() { index[entry.value] = position }
+        } else if entries.count > 9 {
+            index[value] = entries.count - 1
+        }
+        oldestLast = min(oldestLast, time)
+    }
+
+    /// Forgets values last seen before `cutoff`.
+    mutating func evict(before cutoff: Int64) {
+        guard oldestLast < cutoff else { return }
+        entries.removeAll { $0.last < cutoff }
+        index.removeAll(keepingCapacity: true)
+        oldestLast = Int64.max
+        for (position, entry) in entries.enumerated() {
+            if entries.count > 8 { index[entry.value] = position }
+            oldestLast = min(oldestLast, entry.last)
+        }
+        if entries.isEmpty { more = false }
+    }
+
+    mutating func removeAll() {
+        entries.removeAll()
+        index.removeAll()
+        oldestLast = Int64.max
+        more = false
+    }
+}
+
+/// The evidence values of one group in one array (one allocation, however many fields): per slot
+/// (an evidence field, or the flow ids in the last slot) the values seen in the window, in
+/// first-seen order, at most `cap` each.
+struct EvidenceStore {
+    private var entries: [(slot: Int, value: RuleValue, first: Int64, last: Int64)] = []
+    private var oldestLast = Int64.max
+    /// Slots that saw more values than `cap` (bit per slot).
+    private var overflow: UInt64 = 0
+    let cap: Int
+
+    init(cap: Int) {
+        self.cap = cap
+    }
+
+    /// Records `value` in `slot` at `time`.
+    mutating func add(_ value: RuleValue, slot: Int, at time: Int64) {
+        var inSlot = 0
+        for index in entries.indices where entries[index].slot == slot {
+            if entries[index].value == value {
+                entries[index].last = time
+                return
+            }
+            inSlot += 1
+        }
+        guard inSlot < cap else {
+            if slot < 64 { overflow |= 1 << UInt64(slot) }
+            return
+        }
+        entries.append((slot, value, time, time))
+        oldestLast = min(oldestLast, time)
+    }
+
+    /// Forgets values last seen before `cutoff`.
+    mutating func evict(before cutoff: Int64) {
+        guard oldestLast < cutoff else { return }
+        entries.removeAll { $0.last < cutoff }
+        oldestLast = entries.lazy.map(\.last).min() ?? Int64.max
+        if entries.isEmpty { overflow = 0 }
+    }
+
+    /// The values of `slot`, first seen first.
+    func values(_ slot: Int) -> [RuleValue] { entries.filter { $0.slot == slot }.map(\.value) }
+
+    /// Whether `slot` saw more values than it kept.
+    func more(_ slot: Int) -> Bool { slot < 64 && overflow & (1 << UInt64(slot)) != 0 }
+
+    /// The first sighting of a value of `slot` still held.
+    func firstTime(_ slot: Int) -> Int64? { entries.lazy.filter { $0.slot == slot }.map(\.first).min() }
+}

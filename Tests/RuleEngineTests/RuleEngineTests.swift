@@ -1,0 +1,278 @@
+import FlowTracking
+import ProtocolKit
+import Testing
+@testable import RuleEngine
+
+/// One rule read from `yaml` (its `tests` are not needed here: an empty case is appended).
+private func rule(_ yaml: String) throws -> Rule {
+    let text = yaml + "\n  tests: [{events: [], expect: {alerts: 0}}]\n"
+    let (rules, errors) = RuleLoader().load(text, file: "t.yaml")
+    if let error = errors.first { throw error }
+    return try #require(rules.first)
+}
+
+/// Synthetic events from a YAML list in the rule-test format.
+private func events(_ yaml: String) throws -> [TradingEvent] {
+    let text = """
+        - id: 999
+          name: t.events
+          category: hygiene
+          severity: low
+          description: x
+          match: {}
+          tests:
+            - events:
+        \(yaml.split(separator: "\n").map { "        " + $0 }.joined(separator: "\n"))
+              expect: {alerts: 0}
+        """
+    let (rules, errors) = RuleLoader().load(text, file: "e.yaml")
+    if let error = errors.first { throw error }
+    return try TestEventFactory.expand(try #require(rules.first?.tests.first?.events))
+}
+
+private func run(_ rule: Rule, _ events: [TradingEvent], site: SiteRegistry = SiteRegistry()) -> [Alert] {
+    RuleEngine(rules: [rule], site: site).run(events)
+}
+
+private let header = """
+    - id: 1
+      name: t.rule
+      category: api-resale
+      severity: high
+      description: x
+    """
+
+@Test func distinctCountOverASlidingWindow() throws {
+    let r = try rule(header + """
+
+          match: {kind: authenticate, protocol: ctp}
+          aggregate: {group_by: [app_id], distinct: user_id, threshold: 3, window: 1h}
+          evidence: [src_ip]
+        """)
+    // u1, u2 at 0 and 10 min, u1 again, then u3 at 70 min: u1's last sighting (20 min) is inside
+    // the hour, u2's (10 min) is not.
+    let spread = try events("""
+        - {at: 0, kind: authenticate, protocol: ctp, fields: {app_id: a, user_id: u1}}
+        - {at: 600, kind: authenticate, protocol: ctp, fields: {app_id: a, user_id: u2}}
+        - {at: 1200, kind: authenticate, protocol: ctp, fields: {app_id: a, user_id: u1}}
+        - {at: 4200, kind: authenticate, protocol: ctp, fields: {app_id: a, user_id: u3}}
+        - {at: 4300, kind: authenticate, protocol: ctp, client: "198.51.100.99:1", fields: {app_id: a, user_id: u4}}
+        """)
+    let alerts = run(r, spread)
+    #expect(alerts.count == 1)
+    let alert = try #require(alerts.first)
+    #expect(alert.evidence.group.map { "\($0.0)=\($0.1)" } == ["app_id=a"])
+    #expect(alert.evidence.count == 3)
+    #expect(alert.evidence.distinct?.values == ["u1", "u3", "u4"])
+    #expect(alert.evidence.fields.first?.values == ["198.51.100.10", "198.51.100.99"])
+    #expect(alert.evidence.flowCount == 2)
+    #expect(alert.time == TestEventFactory.epoch.adding(nanoseconds: 4300 * 1_000_000_000))
+    // The first sighting of a value still in the window (u1 at 0, seen again at 20 min).
+    #expect(alert.evidence.firstTime == TestEventFactory.epoch)
+}
+
+@Test func countWindowIsStrict() throws {
+    let r = try rule(header + """
+
+          match: {kind: order_new}
+          aggregate: {group_by: [account], count: true, threshold: 5, window: 1s}
+        """)
+    // Five orders 0.25 s apart span exactly 1 s: not within one second. Five 0.2 s apart do.
+    #expect(run(r, try events("- {at: 0, kind: order_new, repeat: 5, every: 250ms, fields: {account: A}}")).isEmpty)
+    let alerts = run(r, try events("- {at: 0, kind: order_new, repeat: 5, every: 200ms, fields: {account: A}}"))
+    #expect(alerts.count == 1)
+    #expect(alerts.first?.evidence.count == 5)
+    // Events lacking a group field are not counted.
+    #expect(run(r, try events("- {at: 0, kind: order_new, repeat: 9, every: 10ms}")).isEmpty)
+}
+
+@Test func occurrencesCountBurstSeconds() throws {
+    let r = try rule(header + """
+
+          match: {kind: [order_new, order_cancel]}
+          aggregate:
+            group_by: [account]
+            count: true
+            threshold: 10
+            window: 1s
+            occurrences: {threshold: 3, window: 1d}
+        """)
+    let three = try events("""
+        - {at: 0, kind: order_new, repeat: 10, every: 50ms, fields: {account: A}}
+        - {at: 100, kind: order_cancel, repeat: 10, every: 50ms, fields: {account: A}}
+        - {at: 200, kind: order_new, repeat: 10, every: 50ms, fields: {account: A}}
+        """)
+    let alerts = run(r, three)
+    #expect(alerts.count == 1)
+    #expect(alerts.first?.evidence.count == 3)
+    #expect(alerts.first?.evidence.occurrence?.threshold == 10)
+    let two = try events("""
+        - {at: 0, kind: order_new, repeat: 10, every: 50ms, fields: {account: A}}
+        - {at: 100, kind: order_new, repeat: 9, every: 50ms, fields: {account: A}}
+        - {at: 200, kind: order_new, repeat: 10, every: 50ms, fields: {account: A}}
+        """)
+    #expect(run(r, two).isEmpty)
+}
+
+@Test func suppressionHoldsRepeatsBack() throws {
+    let r = try rule(header + """
+
+          match: {kind: logon}
+          suppress: {by: [user_id], for: 10m}
+        """)
+    let stream = try events("""
+        - {at: 0, kind: logon, fields: {user_id: u1}}
+        - {at: 60, kind: logon, fields: {user_id: u1}}
+        - {at: 61, kind: logon, fields: {user_id: u2}}
+        - {at: 700, kind: logon, fields: {user_id: u1}}
+        """)
+    let engine = RuleEngine(rules: [r], site: SiteRegistry())
+    let alerts = engine.run(stream)
+    #expect(alerts.map(\.groupText) == ["user_id=u1", "user_id=u2", "user_id=u1"])
+    #expect(engine.statistics.suppressed == 1)
+    #expect(engine.statistics.alertsByRule.first?.count == 3)
+}
+
+@Test func absenceOfAnEarlierEvent() throws {
+    let r = try rule(header + """
+
+          match:
+            kind: order_new
+            where: {account: {ne_field: user_id}}
+          unless:
+            kind: relay_client_info
+            same: {account: user_id, flow_id: flow_id}
+          suppress: {by: [flow_id, account], for: 1d}
+        """)
+    let stream = try events("""
+        - {at: 0, kind: relay_client_info, fields: {user_id: inv1}}
+        - {at: 1, kind: order_new, fields: {user_id: op, account: inv1}}
+        - {at: 2, kind: order_new, fields: {user_id: op, account: inv2}}
+        - {at: 3, kind: order_new, fields: {user_id: op, account: op}}
+        - {at: 4, kind: order_new, client: "198.51.100.11:1", fields: {user_id: op, account: inv1}}
+        """)
+    let alerts = run(r, stream)
+    #expect(alerts.map(\.groupText).count == 2)
+    #expect(alerts.first?.groupText.hasSuffix("account=inv2") == true)
+}
+
+@Test func presenceOfAnEarlierEventWithin() throws {
+    let r = try rule(header + """
+
+          match: {kind: order_new}
+          after: {kind: logon_result, where: {result_code: 0}, same: [flow_id], within: 1m}
+        """)
+    let stream = try events("""
+        - {at: 0, kind: order_new}
+        - {at: 1, kind: logon_result, direction: to_client, fields: {result_code: "0"}}
+        - {at: 2, kind: order_new}
+        - {at: 100, kind: order_new}
+        """)
+    #expect(run(r, stream).map(\.time) == [TestEventFactory.epoch.adding(nanoseconds: 2_000_000_000)])
+}
+
+@Test func siteListsAndKeys() throws {
+    let site = try SiteRegistry(yaml: """
+        fix_sessions: [{sender: CLIENTA, target: BROKER, accounts: [A1, A2]}]
+        market_data: {authorized_consumers: [10.30.0.0/16]}
+        """, file: "s")
+    let accounts = try rule(header + """
+
+          match:
+            kind: order_new
+            where:
+              target: {in_site: fix_sessions.targets, key: sender}
+              account: {not_in_site: fix_sessions.accounts, key: [sender, target]}
+        """)
+    let orders = try events("""
+        - {kind: order_new, fields: {sender: CLIENTA, target: BROKER, account: A1}}
+        - {kind: order_new, fields: {sender: CLIENTA, target: BROKER, account: A9}}
+        - {kind: order_new, fields: {sender: CLIENTB, target: BROKER, account: A9}}
+        - {kind: order_new, fields: {sender: CLIENTA, target: BROKER}}
+        """)
+    #expect(run(accounts, orders, site: site).count == 1)
+    let quotes = try rule(header + """
+
+          match:
+            kind: md_quote
+            where: {dest_ip: {not_in_site: market_data.authorized_consumers}}
+        """)
+    let stream = try events("""
+        - {kind: md_quote, direction: to_client, client: "10.30.1.1:5000"}
+        - {kind: md_quote, direction: to_client, client: "10.31.1.1:5000"}
+        """)
+    #expect(run(quotes, stream, site: site).count == 1)
+    // The same predicate with the list absent: nothing is in it.
+    #expect(run(quotes, stream).count == 2)
+    #expect(quotes.activation(with: SiteRegistry()) == .weaker(missingSite: ["market_data.authorized_consumers"]))
+    #expect(quotes.activation(with: site) == .active)
+}
+
+@Test func activationFollowsTheSite() throws {
+    let needs = try rule(header + "\n  requires_site: [licensed_apps]\n  match: {kind: authenticate}")
+    let fallback = try rule(header + "\n  only_without_site: [fix_sessions]\n  match: {kind: order_new}")
+    let site = try SiteRegistry(yaml: "licensed_apps: []\nfix_sessions: []\n", file: "s")
+    #expect(needs.activation(with: SiteRegistry()) == .inactive(missingSite: ["licensed_apps"]))
+    #expect(needs.activation(with: site) == .active)
+    #expect(fallback.activation(with: SiteRegistry()) == .weaker(missingSite: ["fix_sessions"]))
+    #expect(fallback.activation(with: site) == .replaced(bySite: ["fix_sessions"]))
+    #expect(RuleEngine(rules: [needs, fallback], site: SiteRegistry()).rules.map(\.id) == [1])
+}
+
+@Test func listFieldsMatchAnyElementAndAddressText() throws {
+    let r = try rule(header + """
+
+          match:
+            where:
+              anomalies: bad_checksum
+              reported_ip: {ip_class: [loopback, private]}
+        """)
+    let stream = try events("""
+        - {kind: message, fields: {anomalies: [junk_skipped, bad_checksum], reported_ip: 127.0.0.1}}
+        - {kind: message, fields: {anomalies: [junk_skipped], reported_ip: 127.0.0.1}}
+        - {kind: message, fields: {anomalies: [bad_checksum], reported_ip: 203.0.113.5}}
+        - {kind: message, fields: {anomalies: [bad_checksum], reported_ip: not-an-address}}
+        """)
+    #expect(run(r, stream).count == 1)
+}
+
+@Test func sameEventsSameAlerts() throws {
+    let r = try rule(header + """
+
+          match: {kind: logon}
+          aggregate: {group_by: [src_net24], distinct: user_id, threshold: 2, window: 1m}
+        """)
+    let stream = try events("- {kind: logon, repeat: 250, every: 100ms, client: \"198.51.{n}.7:4000\", fields: {user_id: \"u{n}\"}}")
+    var limits = RuleEngine.Limits()
+    limits.groupsPerRule = 50
+    let first = RuleEngine(rules: [r], site: SiteRegistry(), limits: limits)
+    let second = RuleEngine(rules: [r], site: SiteRegistry(), limits: limits)
+    #expect(first.run(stream).map(\.groupText) == second.run(stream).map(\.groupText))
+    #expect(first.statistics.groupsEvicted > 0)
+    #expect(first.statistics.groupsEvicted == second.statistics.groupsEvicted)
+}
+
+@Test func ruleTestsRun() throws {
+    let (rules, errors) = RuleLoader().load("""
+        - id: 5
+          name: t.tests
+          category: api-resale
+          severity: high
+          description: x
+          match: {kind: logon}
+          aggregate: {group_by: [user_id], distinct: src_net24, threshold: 2, window: 1h}
+          tests:
+            - name: two networks
+              events:
+                - {kind: logon, repeat: 2, client: "198.51.{n}.1:1", fields: {user_id: U}}
+              expect: {alerts: 1, group: {user_id: U}, count: 2}
+            - name: wrong on purpose
+              events:
+                - {kind: logon, fields: {user_id: U}}
+              expect: {alerts: 1}
+        """, file: "t.yaml")
+    #expect(errors.isEmpty)
+    let outcomes = RuleTestRunner.run(try #require(rules.first), detectors: [])
+    #expect(outcomes.map(\.passed) == [true, false])
+    #expect(outcomes.last?.failure == "expected 1 alert, got 0")
+}
