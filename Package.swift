@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "RuleEngineTests", dependencies: ["RuleEngine", "ProtocolKit", "FlowTracking", "PacketCapture"]),
         .testTarget(
             name: "DetectionsTests",
-            dependencies: ["Detections", "RuleEngine", "ProtocolKit", "FlowTracking", "PacketCapture", "FIXProtocol", "CTPProtocol"]
+            dependencies: ["Detections", "RuleEngine", "ProtocolKit", "FlowTracking", "PacketCapture", "FIXProtocol", "CTPProtocol", "TDXProtocol"]
         ),
         .testTarget(
             name: "InspectorTests",

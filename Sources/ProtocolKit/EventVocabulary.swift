@@ -44,7 +44,7 @@ package enum EventVocabulary {
     /// The event kinds decoders emit.
     package static let kinds: [EventKind] = [
         .logon, .logonResult, .authenticate, .authenticateResult, .relayClientInfo, .orderNew, .orderCancel,
-        .execution, .mdSubscribe, .mdQuote, .heartbeat, .logout, .anomaly, .reject, .message,
+        .execution, .mdSubscribe, .mdQuote, .heartbeat, .logout, .anomaly, .reject, .message, .tradeChannel,
     ]
 
     /// The protocol names (`app_proto`) of the decoders, present and planned.
@@ -178,6 +178,35 @@ package enum EventVocabulary {
         Field("ctp.api_version", .string, "CTP API version announced"),
         Field("ctp.recognised_by_length", .bool, "CTP field recognised by its length only"),
         Field("tdx.command", .string, "TDX request command code"),
+        Field("tdx.command_name", .string, "TDX command name (security_quotes, security_list, ...)"),
+        Field("tdx.family", .string, "TDX command family: standard, extended or new_generation"),
+        Field("tdx.compressed", .bool, "TDX reply body was zlib-compressed"),
+        Field("tdx.records", .number, "TDX records in a reply (quotes, list entries, bars)"),
+        Field("tdx.market", .number, "TDX market number of a request (0 Shenzhen, 1 Shanghai, 2 Beijing)"),
+        Field("tdx.markets", .list, "TDX markets of the codes in a request"),
+        Field("tdx.setup", .string, "TDX connection set-up style seen (pytdx three frames, official login, ...)"),
+        Field("tdx.setup_step", .number, "TDX set-up frame number (1-3)"),
+        Field("tdx.server_info", .string, "TDX server name from the set-up reply"),
+        Field("tdx.broker_config", .string, "TDX broker-branded configuration file requested (0x02c5)"),
+        Field("tdx.file_name", .string, "TDX file requested"),
+        Field("tdx.fixed_sequence_ids", .bool, "TDX client reuses one sequence id per command (pytdx-style)"),
+        Field("tdx.pytdx_heartbeat", .bool, "TDX client sends pytdx's security-count heartbeat"),
+        Field("tdx.heartbeat_style", .string, "TDX heartbeat form (count_request, ...)"),
+        Field("tdx.query_category", .number, "TDX bar or query category"),
+        Field("tdx.channel", .string, "TDX channel: quote, extended, trade or http_wrapper"),
+        Field("tdx.encrypted", .bool, "TdxTradeServer request body is AES-encrypted"),
+        Field("tdx.ciphertext_length", .number, "TdxTradeServer encrypted body length"),
+        Field("tdx.user_agent", .string, "HTTP User-Agent of a TdxTradeServer client"),
+        Field("tdx.func", .string, "TdxTradeServer function called"),
+        Field("tdx.trade_server", .string, "trading server named in a TdxTradeServer logon"),
+        Field("tdx.client_id", .number, "TdxTradeServer client handle"),
+        Field("client_fingerprint", .string, "what the connection set-up says the client is (pytdx_or_tradex, official_client, ...)"),
+        Field("client_version", .string, "client version a logon reports"),
+        Field("branch_id", .string, "broker branch a logon names"),
+        Field("trade_account", .string, "trading account a logon names (TdxTradeServer)"),
+        Field("pre_close", .number, "previous close of a quoted instrument"),
+        Field("amount", .number, "traded amount (turnover) of a quoted instrument"),
+        Field("quotes", .list, "the quotes of a market-data reply"),
     ]
 
     /// Every field, by name.

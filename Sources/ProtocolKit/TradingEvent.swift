@@ -19,6 +19,8 @@ package struct EventKind: RawRepresentable, Hashable, Sendable, CustomStringConv
     package static let heartbeat = EventKind(rawValue: "heartbeat")
     package static let logout = EventKind(rawValue: "logout")
     package static let anomaly = EventKind(rawValue: "anomaly")
+    /// Traffic on a trading channel that cannot be decoded (TDX's port 7708): its flow only.
+    package static let tradeChannel = EventKind(rawValue: "trade_channel")
     /// A session, business or market-data reject.
     package static let reject = EventKind(rawValue: "reject")
     /// A decoded message with no trading meaning of its own (kept for per-message output).

@@ -1,10 +1,5 @@
 import ProtocolKit
 
-extension EventKind {
-    /// A connection on the TDX trading port whose content cannot be decoded (flow metadata only).
-    package static let tradeChannel = EventKind(rawValue: "trade_channel")
-}
-
 /// The header facts of one frame that the output needs.
 struct TDXFrameInfo {
     var isRequest: Bool

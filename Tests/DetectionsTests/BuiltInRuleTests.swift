@@ -2,6 +2,7 @@ import Testing
 @testable import Detections
 import CTPProtocol
 import FIXProtocol
+import TDXProtocol
 import RuleEngine
 
 @Test func builtInPacksLoadWithoutErrors() {
@@ -45,5 +46,12 @@ import RuleEngine
     let names = Set(Detections.builtInRules().rules.filter { $0.category == .hygiene }.map(\.name))
     for anomaly in CTPAnomaly.allCases {
         #expect(names.contains("hygiene.ctp.\(anomaly.rawValue)"), "no hygiene rule for CTP anomaly \(anomaly.rawValue)")
+    }
+}
+
+@Test func everyTDXAnomalyHasAHygieneRule() {
+    let names = Set(Detections.builtInRules().rules.filter { $0.category == .hygiene }.map(\.name))
+    for anomaly in TDXAnomaly.allCases {
+        #expect(names.contains("hygiene.tdx.\(anomaly.rawValue)"), "no hygiene rule for TDX anomaly \(anomaly.rawValue)")
     }
 }

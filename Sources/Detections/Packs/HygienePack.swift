@@ -43,12 +43,31 @@ extension BuiltInPacks {
         (9219, "ctp", "unknown_field_length", "low", "a known field id with a length no API release uses"),
         (9220, "ctp", "truncated_at_gap", "low", "a TCP gap cut a frame"),
         (9221, "ctp", "truncated_at_end", "low", "the stream ended in the middle of a frame"),
+        (9301, "tdx", "junk_skipped", "low", "bytes that are not a TDX frame were skipped to find the next one"),
+        (9302, "tdx", "request_length_mismatch", "low", "a request whose two length fields differ"),
+        (9303, "tdx", "bad_header", "low", "a reply header that is not a TDX reply (magic, flag)"),
+        (9304, "tdx", "compression_flag_mismatch", "low", "a reply whose compression flag disagrees with its sizes"),
+        (9305, "tdx", "body_over_cap", "medium", "a reply declaring an uncompressed size over the cap; not inflated"),
+        (9306, "tdx", "zlib_bad_header", "medium", "a compressed body that does not start with a zlib header"),
+        (9307, "tdx", "unpaired_reply", "low", "a reply that answers no request seen"),
+        (9308, "tdx", "pending_overflow", "medium", "more requests waiting for replies than the limit"),
+        (9309, "tdx", "truncated_at_gap", "low", "a TCP gap cut a frame"),
+        (9310, "tdx", "truncated_at_end", "low", "the stream ended in the middle of a frame"),
+        (9311, "tdx", "http_unframed", "low", "a TdxTradeServer HTTP message that cannot be framed"),
+        (9312, "tdx", "http_body_over_cap", "medium", "a TdxTradeServer HTTP body over the cap"),
+        (9313, "tdx", "zlib_corrupt", "medium", "a compressed body that zlib rejects"),
+        (9314, "tdx", "zlib_truncated", "medium", "a compressed body whose zlib stream ends early"),
+        (9315, "tdx", "zlib_trailing_data", "low", "bytes after the end of a body's zlib stream"),
+        (9316, "tdx", "inflated_size_mismatch", "medium", "a body that inflates to another size than its header says"),
+        (9317, "tdx", "body_truncated", "low", "a body shorter than its layout needs"),
+        (9318, "tdx", "body_trailing_bytes", "low", "bytes left after the last record of a body"),
+        (9319, "tdx", "http_bad_json", "low", "a TdxTradeServer JSON body that does not parse"),
     ]
 
     private static func hygieneYAML() -> String {
         var yaml = "pack: hygiene\ndescription: one rule per decoder anomaly\nrules:\n"
         for (id, protocolName, anomaly, severity, meaning) in anomalies {
-            let other = protocolName == "fix" ? "ctp" : "fix"
+            let other = protocolName == "fix" ? "ctp" : "fix"  // another decoder: must not match
             yaml += """
                   - id: \(id)
                     name: hygiene.\(protocolName).\(anomaly)
