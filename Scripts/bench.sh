@@ -20,10 +20,12 @@
 #      tshark -n -r FILE -q -z conv,tcp          tshark has no CTP dissector: TCP conversations only
 # 4. TDX, on a TongDaXin quote capture (default 600 MB, 400 concurrent pytdx-style sessions; security
 #    quotes answered by zlib-compressed replies, packed into and split across segments):
-#      tapsentry analyze --protocols tdx FILE    framing, pairing, fingerprints, counters (bodies are
-#                                                inflated only for --events)
-#      tapsentry analyze FILE                    the same with every decoder
-#      tapsentry analyze --protocols none FILE, tcpdump -r FILE -w /dev/null, tshark conv,tcp (no TDX dissector)
+#      tapsentry analyze --protocols tdx --no-rules FILE   framing, pairing, fingerprints, counters
+#                                                          (bodies are inflated only when events are wanted)
+#      tapsentry analyze --no-rules FILE                   the same with every decoder
+#      tapsentry analyze FILE                              the same with the built-in rules (once: every
+#                                                          quote body inflated and read)
+#      tapsentry analyze --protocols none --no-rules FILE, tcpdump -r FILE -w /dev/null, tshark conv,tcp
 #
 # Usage: Scripts/bench.sh [--size-mb N] [--flows N] [--sessions N] [--ctp-sessions N] [--tdx-sessions N] [--runs N]
 #                         [--no-tshark] [--only tcp|fix|ctp|tdx]
@@ -195,19 +197,21 @@ if [[ -z $only || $only == tdx ]]; then
     bytes=$(stat -c %s "$capture")
     cat "$capture" >/dev/null
     echo "== TDX: $capture ($(awk "BEGIN{printf \"%.1f\", $bytes/1e6}") MB, $tdx_sessions concurrent quote sessions), best of $runs runs, one core"
-    read -r tdx_s tdx_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --protocols tdx --eve /dev/null --quiet --no-progress)
-    read -r all_s all_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --eve /dev/null --quiet --no-progress)
-    read -r none_s none_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --protocols none --eve /dev/null --quiet --no-progress)
+    read -r tdx_s tdx_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --protocols tdx --no-rules --eve /dev/null --quiet --no-progress)
+    read -r all_s all_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --no-rules --eve /dev/null --quiet --no-progress)
+    read -r none_s none_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --protocols none --no-rules --eve /dev/null --quiet --no-progress)
+    read -r tdxrules_s tdxrules_kb < <(best_of 1 "$bin/tapsentry" analyze "$capture" --eve /dev/null --quiet --no-progress)
     read -r tcpdump_s tcpdump_kb < <(best_of "$runs" tcpdump -r "$capture" -w /dev/null)
     if ((with_tshark)); then
         read -r tshark_s tshark_kb < <(best_of 1 tshark -n -r "$capture" -q -z conv,tcp)
     fi
-    frames=$("$bin/tapsentry" analyze "$capture" --protocols tdx --eve - --quiet --no-progress --no-flow-events | tail -n 1 \
+    frames=$("$bin/tapsentry" analyze "$capture" --protocols tdx --no-rules --eve - --quiet --no-progress --no-flow-events | tail -n 1 \
         | python3 -c 'import json,sys; t=json.loads(sys.stdin.read())["stats"].get("tdx", {}); print(t.get("frames", 0), t.get("compressed_replies", 0), t.get("reply_bytes_wire", 0))')
     read -r tdx_frames tdx_compressed tdx_wire <<<"$frames"
     header
     row "tapsentry analyze --protocols tdx" "$tdx_s" "$tdx_kb" "$tdx_s"
     row "tapsentry analyze (all decoders)" "$all_s" "$all_kb" "$tdx_s"
+    row "tapsentry analyze (all decoders + built-in rules)" "$tdxrules_s" "$tdxrules_kb" "$tdx_s"
     row "tapsentry analyze --protocols none" "$none_s" "$none_kb" "$tdx_s"
     row "tcpdump -r FILE -w /dev/null" "$tcpdump_s" "$tcpdump_kb" "$tdx_s"
     ((with_tshark)) && row "tshark -n -q -z conv,tcp (no TDX dissector)" "$tshark_s" "$tshark_kb" "$tdx_s"
