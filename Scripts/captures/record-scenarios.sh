@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Records the detection scenarios of Captures/scenarios/ with the real client libraries, through the
-# recorders of the decoder captures (same checks against the ground truth, same address rewrite):
+# Records the detection scenarios of Captures/scenarios/ with the real client libraries (QuickFIX, the
+# official CTP API, pytdx), through the recorders of the decoder captures (same checks against the
+# ground truth, same address rewrite):
 #
 #   fix-dozen-accounts.pcap            QuickFIX: one FIX session (SPLIT01) ordering for twelve accounts
 #   fix-clean-desk.pcap                QuickFIX: a registered session (DESKA) trading its registered accounts
@@ -8,6 +9,7 @@
 #   ctp-operator-eight-investors.pcap  official CTP API: one direct session ordering for eight investors
 #   ctp-quotes-unlisted-host.pcap      official CTP API: quotes to a registered consumer and to an unlisted host
 #   ctp-clean-registered.pcap          official CTP API: a direct client, a registered relay, a trading MD consumer
+#   tdx-list-harvest.pcap              pytdx: a scraper paging through the whole security list, then quotes for all of it
 #
 # What each must raise with Captures/scenarios/site.yaml is in Captures/scenarios/scenarios.json
 # (and the manifest); the golden alert outputs (<name>.alerts.jsonl) are written by the tests
@@ -25,3 +27,4 @@ mkdir -p "$out"
     ctp-operator-eight-investors:operator-eight-investors:60 \
     ctp-quotes-unlisted-host:quotes-unlisted-host:80 \
     ctp-clean-registered:clean-registered:100
+"$here/record-tdx.sh" "$out" tdx-list-harvest:list-harvest:70

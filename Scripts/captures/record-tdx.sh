@@ -28,7 +28,8 @@
 # (apt) when missing; picks random free ports, waits for tcpdump's "listening on", stops it with
 # SIGINT and checks the packet count. A failed recording is made again (up to 5 attempts). Needs
 # root (or sudo) for apt and tcpdump.
-# Usage: Scripts/captures/record-tdx.sh [OUTPUT_DIR]   (default: Captures/tdx)
+# Usage: Scripts/captures/record-tdx.sh [OUTPUT_DIR [NAME:SCENARIO:MIN_PACKETS...]]   (default: Captures/tdx,
+#        every capture above; with triples, only those, for example the detection scenarios)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -88,17 +89,29 @@ record() {
     fail "$name: no good recording in 5 attempts"
 }
 
-record pytdx-quotes-clients quotes-clients 60
-record pytdx-list-harvest list-harvest 70
-record pytdx-bars-minute bars-minute 30
-record pytdx-heartbeat heartbeat 20
-record pytdx-extended extended 40
-record official-handmade official-handmade 10
-record tdxtradeserver-http trade-http 20
-record tdxtradeserver-http-aes trade-http-aes 10
+recorded=()
+if [ $# -gt 1 ]; then
+    # NAME:SCENARIO:MIN_PACKETS triples (for example the detection scenarios): only those.
+    for spec in "${@:2}"; do
+        IFS=: read -r name scene minimum <<<"$spec"
+        record "$name" "$scene" "$minimum"
+        recorded+=("$name")
+    done
+else
+    record pytdx-quotes-clients quotes-clients 60
+    record pytdx-list-harvest list-harvest 70
+    record pytdx-bars-minute bars-minute 30
+    record pytdx-heartbeat heartbeat 20
+    record pytdx-extended extended 40
+    record official-handmade official-handmade 10
+    record tdxtradeserver-http trade-http 20
+    record tdxtradeserver-http-aes trade-http-aes 10
+    recorded=(pytdx-quotes-clients pytdx-list-harvest pytdx-bars-minute pytdx-heartbeat pytdx-extended
+        official-handmade tdxtradeserver-http tdxtradeserver-http-aes)
+fi
 
-for pcap in "$out"/*.pcap; do
-    python3 "$tdx/tdx_pcap.py" check --pcap "$pcap" --truth "${pcap%.pcap}.truth.json" >/dev/null \
-        || fail "$pcap failed its final check"
+for name in "${recorded[@]}"; do
+    python3 "$tdx/tdx_pcap.py" check --pcap "$out/$name.pcap" --truth "$out/$name.truth.json" >/dev/null \
+        || fail "$name.pcap failed its final check"
 done
-echo "all captures in $out checked against their truth"
+echo "the recorded captures in $out checked against their truth"

@@ -47,9 +47,11 @@ struct ScenarioTests {
         }
     }
 
-    @Test("the manifest lists the six scenarios, clean ones among them")
+    @Test("the manifest lists the seven scenarios, clean ones among them, from all three protocols")
     func manifestIsComplete() {
-        #expect(Self.manifest.scenarios.count == 6)
+        #expect(Self.manifest.scenarios.count == 7)
+        let protocols = Set(Self.manifest.scenarios.map { String($0.capture.prefix { $0 != "-" }) })
+        #expect(protocols == ["fix", "ctp", "tdx"])
         #expect(Self.manifest.scenarios.filter(\.expected_alerts.isEmpty).count == 2)
         let categories = Set(Self.manifest.scenarios.flatMap(\.categories))
         #expect(categories == ["unlicensed-relay", "api-resale", "market-data-leakage"])
