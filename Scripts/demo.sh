@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds TapSentry in release mode, runs `tapsentry analyze` on the demo captures in Captures/ and
 # `tapsentry decode` on a recorded FIX session, on a recorded CTP relay and on recorded pytdx quote
-# clients, then the detection scenarios of Captures/scenarios/ (real QuickFIX and CTP clients) with
+# clients, then the detection scenarios of Captures/scenarios/ (real QuickFIX, CTP and pytdx clients) with
 # the demo site registry: the alerts of each, by category, and the checks of the rules' own tests.
 # Installs what a fresh Debian machine lacks (libpcap-dev) first.
 set -euo pipefail

@@ -5,6 +5,8 @@
 #
 #   fix-dozen-accounts.pcap            QuickFIX: one FIX session (SPLIT01) ordering for twelve accounts
 #   fix-clean-desk.pcap                QuickFIX: a registered session (DESKA) trading its registered accounts
+#   fix-order-bursts.pcap              QuickFIX: that session firing three sub-second bursts of orders for one account
+#   fix-quotes-unlisted-host.pcap      QuickFIX: market data (W, X) to a client that is not an authorised consumer
 #   ctp-appid-shared.pcap              official CTP API: six users on one AppID from six networks
 #   ctp-operator-eight-investors.pcap  official CTP API: one direct session ordering for eight investors
 #   ctp-quotes-unlisted-host.pcap      official CTP API: quotes to a registered consumer and to an unlisted host
@@ -21,7 +23,8 @@ root=$(cd "$here/../.." && pwd)
 out=${1:-$root/Captures/scenarios}
 handshakes=${2:-$root/../shared/ctp}
 mkdir -p "$out"
-"$here/record-fix.sh" "$out" fix-dozen-accounts:dozen-accounts:40 fix-clean-desk:clean-desk:15
+"$here/record-fix.sh" "$out" fix-dozen-accounts:dozen-accounts:40 fix-clean-desk:clean-desk:15 \
+    fix-order-bursts:order-bursts:60 fix-quotes-unlisted-host:marketdata:20
 "$here/record-ctp.sh" "$out" "$handshakes" \
     ctp-appid-shared:appid-shared:100 \
     ctp-operator-eight-investors:operator-eight-investors:60 \

@@ -47,9 +47,9 @@ struct ScenarioTests {
         }
     }
 
-    @Test("the manifest lists the seven scenarios, clean ones among them, from all three protocols")
+    @Test("the manifest lists the nine scenarios, clean ones among them, from all three protocols")
     func manifestIsComplete() {
-        #expect(Self.manifest.scenarios.count == 7)
+        #expect(Self.manifest.scenarios.count == 9)
         let protocols = Set(Self.manifest.scenarios.map { String($0.capture.prefix { $0 != "-" }) })
         #expect(protocols == ["fix", "ctp", "tdx"])
         #expect(Self.manifest.scenarios.filter(\.expected_alerts.isEmpty).count == 2)

@@ -42,6 +42,12 @@ Scenarios (contents are fixed; times, ports and TCP sequence numbers vary per ru
   fix42-fixt11  FIX.4.2, BUY42 -> BROKER (credential in RawData 95/96, two orders with HandlInst),
                 then FIXT.1.1 / FIX.5.0SP2, BUY50 -> BROKER (553/554, DefaultApplVerID 1137=9, two
                 orders, one snapshot-only MarketDataRequest answered with two W carrying 1128=9).
+
+Detection scenarios (Captures/scenarios/, through record-scenarios.sh):
+  dozen-accounts  FIX.4.4, SPLIT01 -> BROKER: one order for each of twelve accounts.
+  clean-desk      FIX.4.4, DESKA -> BROKER: three orders for the session's registered accounts.
+  order-bursts    FIX.4.4, DESKA -> BROKER: three bursts of six orders for one registered account,
+                  each burst sent back to back, 1.5 s apart.
 """
 import argparse
 import collections
@@ -744,6 +750,29 @@ def scenario_clean_desk(folder, port, recorder, log_dir):
             "DESK-ACC-1 and DESK-ACC-2 with New+Fill ExecutionReports, Logout")
 
 
+def scenario_order_bursts(folder, port, recorder, log_dir):
+    """Detection scenario: a registered desk account firing bursts of orders (programmatic trading)."""
+    broker, acceptor = start_broker(folder, port, recorder, log_dir, SESSIONS)
+    client, initiator = start_client(folder, port, recorder, log_dir, "FIX.4.4", "DESKA", CREDENTIALS["DESKA"])
+    client.wait(lambda: client.logons >= 1, "logon")
+    sent = 0
+    for burst in range(3):
+        # Six orders back to back (well within one second), then wait for their fills and pause.
+        for index in range(6):
+            sent += 1
+            symbol = ("AAPL", "MSFT", "IBM")[index % 3]
+            client.send(order(f"BST-{sent:04d}", "DESK-ACC-1", symbol, "1", "10", "2", f"{REFERENCE[symbol]:.2f}",
+                              sub_id="ALGO1"))
+        client.wait_received(2 * sent, f"fills of burst {burst + 1}")
+        time.sleep(1.5)
+    logout(client)
+    initiator.stop()
+    acceptor.stop()
+    return ("FIX.4.4 DESKA->BROKER: Logon 553/554, three bursts of 6 NewOrderSingle for the registered account "
+            "DESK-ACC-1 sent back to back (each burst well within one second, 1.5 s apart) with New+Fill "
+            "ExecutionReports, Logout")
+
+
 # Messages per MsgType each scenario must produce; anything else (a race inside QuickFIX, an extra
 # Heartbeat) makes `run` exit with status 4 so that record-fix.sh records again.
 EXPECTED = {
@@ -753,11 +782,12 @@ EXPECTED = {
     "fix42-fixt11": {"5": 4, "8": 8, "A": 4, "D": 4, "V": 1, "W": 2},
     "dozen-accounts": {"5": 2, "8": 24, "A": 2, "D": 12},
     "clean-desk": {"5": 2, "8": 6, "A": 2, "D": 3},
+    "order-bursts": {"5": 2, "8": 36, "A": 2, "D": 18},
 }
 
 SCENARIOS = {"trading": scenario_trading, "marketdata": scenario_marketdata, "bad-logon": scenario_bad_logon,
              "fix42-fixt11": scenario_fix42_fixt11, "dozen-accounts": scenario_dozen_accounts,
-             "clean-desk": scenario_clean_desk}
+             "clean-desk": scenario_clean_desk, "order-bursts": scenario_order_bursts}
 
 
 # ---------------------------------------------------------------------------------------------
