@@ -9,6 +9,9 @@ final class CTPSession: DecoderSession {
     private let options: CTPOptions
     private let scratch: CTPScratch
     private var streams: PerDirection<CTPStreamState>
+    /// Each direction's bytes of a frame not yet complete (apart from `streams`, which the
+    /// decoding it drives updates).
+    private var held = PerDirection(HeldStream())
     private var counters = CTPCounters()
     private var reported = false
     /// What the run wants from decoders (fixed for a run, read once).
@@ -38,42 +41,19 @@ final class CTPSession: DecoderSession {
 
     func data(_ bytes: RawSpan, direction: Direction, time: Timestamp) {
         bytes.withUnsafeBytes { incoming in
-            var rest = incoming
-            if streams[direction].holdsBytes {
-                var buffer = streams[direction].buffer
-                streams[direction].buffer = []
-                // A frame split across segments takes only the bytes it lacks; the segment's
-                // later frames are then decoded in place.
-                let missing = missingBytes(buffer, direction: direction)
-                let taken = missing > 0 && missing <= incoming.count ? missing : incoming.count
-                buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: incoming[..<taken]))
-                let used = buffer.withUnsafeBytes { process($0, direction: direction, time: time, final: false) }
-                buffer.removeFirst(used)
-                rest = UnsafeRawBufferPointer(rebasing: incoming[taken...])
-                if !buffer.isEmpty {
-                    // Not a whole frame after all (or resynchronising): keep everything for later.
-                    buffer.append(contentsOf: rest)
-                    streams[direction].buffer = buffer
-                    return
-                }
-                buffer.removeAll(keepingCapacity: true)
-                streams[direction].buffer = buffer
-                streams[direction].holdsBytes = false
-            }
-            // Whole frames are decoded straight from the segment; only a partial tail is kept.
-            let used = process(rest, direction: direction, time: time, final: false)
-            if used < rest.count {
-                streams[direction].buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest[used...]))
-                streams[direction].holdsBytes = true
+            held[direction].feed(incoming) { held in
+                missingBytes(held, direction: direction)
+            } process: { view in
+                process(view, direction: direction, time: time, final: false)
             }
         }
     }
 
     /// How many bytes the frame that `held` starts lacks, when it is a frame header in step with
     /// the stream; 0 when that is not known (fewer than 4 bytes, resynchronising, a bad header).
-    private func missingBytes(_ held: [UInt8], direction: Direction) -> Int {
+    private func missingBytes(_ held: UnsafeRawBufferPointer, direction: Direction) -> Int {
         guard held.count >= CTPFrameHeader.size, !streams[direction].resyncing else { return 0 }
-        let header = held.withUnsafeBytes { CTPFrameHeader($0, at: 0) }
+        let header = CTPFrameHeader(held, at: 0)
         guard header.typeKnown && header.extensionLengthValid else { return 0 }
         return max(0, header.length - held.count)
     }
@@ -101,9 +81,7 @@ final class CTPSession: DecoderSession {
     /// Decodes what the buffer still holds as if no more bytes will come, reports a partial frame
     /// as cut by `cut`, and ends a chain left open.
     private func flushAtBoundary(direction: Direction, time: Timestamp, cut: CTPAnomaly) {
-        var buffer = streams[direction].buffer
-        streams[direction].buffer = []
-        streams[direction].holdsBytes = false
+        var buffer = held[direction].takeAll()
         if !buffer.isEmpty {
             let used = buffer.withUnsafeBytes { process($0, direction: direction, time: time, final: true) }
             buffer.removeFirst(used)
@@ -421,10 +399,6 @@ final class CTPSession: DecoderSession {
 
 /// One direction's framing state.
 struct CTPStreamState {
-    /// Bytes of a frame not yet complete.
-    var buffer: [UInt8] = []
-    /// Whether `buffer` holds bytes (checked per chunk without touching the array).
-    var holdsBytes = false
     /// Bytes skipped since the last frame, not yet reported.
     var junk = 0
     /// Whether the stream is resynchronising after a gap (skipping is then expected).

@@ -7,6 +7,9 @@ final class FIXSession: DecoderSession {
     private let events: any EventSink
     private let options: FIXOptions
     private var streams = PerDirection(FIXStreamState())
+    /// Each direction's bytes of a message not yet complete (apart from `streams`, which the
+    /// decoding it drives updates).
+    private var held = PerDirection(HeldStream())
     private let tokenizer: FIXTokenizer
     private var counters = FIXCounters()
     private var reported = false
@@ -25,38 +28,11 @@ final class FIXSession: DecoderSession {
 
     func data(_ bytes: RawSpan, direction: Direction, time: Timestamp) {
         bytes.withUnsafeBytes { incoming in
-            if !streams[direction].holdsBytes {
-                // Whole messages are decoded straight from the segment; only a partial tail is kept.
-                let used = process(incoming, direction: direction, time: time, final: false)
-                if used < incoming.count {
-                    streams[direction].buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: incoming[used...]))
-                    streams[direction].holdsBytes = true
-                }
-            } else {
-                var buffer = streams[direction].buffer
-                streams[direction].buffer = []
-                // Complete the held message with only the bytes it still needs (its BodyLength
-                // tells), so that the rest of the chunk is decoded in place, not copied through here.
-                var consumed = 0
-                while consumed < incoming.count {
-                    let rest = incoming.count - consumed
-                    var take = rest
-                    if let needed = buffer.withUnsafeBytes({ FIXFraming.expectedLength($0) }), needed > buffer.count {
-                        take = min(rest, needed - buffer.count)
-                    }
-                    buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: incoming[consumed..<(consumed + take)]))
-                    consumed += take
-                    let used = buffer.withUnsafeBytes { process($0, direction: direction, time: time, final: false) }
-                    buffer.removeFirst(used)
-                    if buffer.isEmpty || take == rest { break }
-                }
-                if buffer.isEmpty && consumed < incoming.count {
-                    let remaining = UnsafeRawBufferPointer(rebasing: incoming[consumed...])
-                    let used = process(remaining, direction: direction, time: time, final: false)
-                    if used < remaining.count { buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: remaining[used...])) }
-                }
-                streams[direction].holdsBytes = !buffer.isEmpty
-                streams[direction].buffer = buffer
+            held[direction].feed(incoming) { held in
+                // A message cut by the segment boundary lacks the rest of what its BodyLength says.
+                FIXFraming.expectedLength(held).map { max(0, $0 - held.count) } ?? 0
+            } process: { view in
+                process(view, direction: direction, time: time, final: false)
             }
         }
     }
@@ -80,9 +56,7 @@ final class FIXSession: DecoderSession {
     /// Decodes what the buffer still holds as if no more bytes will come, then reports a partial
     /// message as cut by `cut`.
     private func flushAtBoundary(direction: Direction, time: Timestamp, cut: FIXAnomaly) {
-        var buffer = streams[direction].buffer
-        streams[direction].buffer = []
-        streams[direction].holdsBytes = false
+        var buffer = held[direction].takeAll()
         if !buffer.isEmpty {
             let used = buffer.withUnsafeBytes { process($0, direction: direction, time: time, final: true) }
             buffer.removeFirst(used)
@@ -218,10 +192,6 @@ final class FIXSession: DecoderSession {
 
 /// One direction's framing state.
 struct FIXStreamState {
-    /// Bytes of a message not yet complete.
-    var buffer: [UInt8] = []
-    /// Whether `buffer` holds bytes (checked per chunk without touching the array).
-    var holdsBytes = false
     /// Bytes skipped since the last message, not yet reported.
     var junk = 0
     /// Whether the stream is resynchronising after a gap.

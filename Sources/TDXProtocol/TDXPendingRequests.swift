@@ -2,10 +2,6 @@ import ProtocolKit
 
 /// One direction's framing state.
 struct TDXStreamState {
-    /// Bytes of a frame not yet complete.
-    var buffer: [UInt8] = []
-    /// Whether `buffer` holds bytes (checked per chunk without touching the array).
-    var holdsBytes = false
     /// Bytes skipped since the last frame, not yet reported.
     var junk = 0
     /// Whether the stream is resynchronising after a gap (skipping is then expected).

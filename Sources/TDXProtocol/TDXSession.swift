@@ -33,6 +33,9 @@ final class TDXSession: DecoderSession {
 
     // Quote frames.
     private var streams: PerDirection<TDXStreamState>
+    /// Each direction's bytes of a frame not yet complete (apart from `streams`, which the
+    /// decoding it drives updates).
+    private var held = PerDirection(HeldStream())
     var facts = TDXSessionFacts()
     private var pending = TDXPendingRequests()
     /// Whether every request of the flow was seen (its client stream from the start, no gap): only
@@ -171,48 +174,26 @@ final class TDXSession: DecoderSession {
     // MARK: - Quote frames: framing
 
     private func quoteData(_ incoming: UnsafeRawBufferPointer, direction: Direction, time: Timestamp) {
-        var rest = incoming
-        if streams[direction].holdsBytes {
-            var buffer = streams[direction].buffer
-            streams[direction].buffer = []
-            // A frame split across segments takes only the bytes it lacks (its header first, then
-            // its body); the segment's later frames are then decoded in place.
-            while true {
-                let missing = missingBytes(buffer, direction: direction)
-                let taken = missing > 0 && missing <= rest.count ? missing : rest.count
-                buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest[..<taken]))
-                rest = UnsafeRawBufferPointer(rebasing: rest[taken...])
-                let used = buffer.withUnsafeBytes { process($0, direction: direction, time: time, final: false) }
-                buffer.removeFirst(used)
-                if buffer.isEmpty { break }
-                if rest.isEmpty {
-                    streams[direction].buffer = buffer
-                    return
-                }
-            }
-            streams[direction].buffer = buffer
-            streams[direction].holdsBytes = false
-        }
-        let used = process(rest, direction: direction, time: time, final: false)
-        if used < rest.count {
-            streams[direction].buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest[used...]))
-            streams[direction].holdsBytes = true
+        // A frame split across segments takes only the bytes it lacks (its header first, then its
+        // body); the segment's later frames are then decoded in place.
+        held[direction].feed(incoming) { held in
+            missingBytes(held, direction: direction)
+        } process: { view in
+            process(view, direction: direction, time: time, final: false)
         }
     }
 
     /// How many bytes the frame that `held` starts lacks, when its header is whole and in step;
     /// 0 when that is not known.
-    private func missingBytes(_ held: [UInt8], direction: Direction) -> Int {
+    private func missingBytes(_ held: UnsafeRawBufferPointer, direction: Direction) -> Int {
         guard !streams[direction].resyncing, held.count >= 4 else { return 0 }
-        return held.withUnsafeBytes { buffer in
-            if TDXReplyHeader.hasMagic(buffer, at: 0) {
-                guard buffer.count >= TDXReplyHeader.size else { return TDXReplyHeader.size - buffer.count }
-                return max(0, TDXReplyHeader(buffer, at: 0).frameLength - buffer.count)
-            }
-            guard buffer.count >= TDXRequestHeader.size else { return TDXRequestHeader.size - buffer.count }
-            let header = TDXRequestHeader(buffer, at: 0)
-            return header.plausible ? max(0, header.frameLength - buffer.count) : 0
+        if TDXReplyHeader.hasMagic(held, at: 0) {
+            guard held.count >= TDXReplyHeader.size else { return TDXReplyHeader.size - held.count }
+            return max(0, TDXReplyHeader(held, at: 0).frameLength - held.count)
         }
+        guard held.count >= TDXRequestHeader.size else { return TDXRequestHeader.size - held.count }
+        let header = TDXRequestHeader(held, at: 0)
+        return header.plausible ? max(0, header.frameLength - held.count) : 0
     }
 
     /// Decodes every whole frame in `view`; returns how many bytes were used.
@@ -307,9 +288,7 @@ final class TDXSession: DecoderSession {
     /// Decodes what the buffer still holds as if no more bytes will come; reports a partial frame
     /// as cut by `cut`.
     private func flushAtBoundary(direction: Direction, time: Timestamp, cut: TDXAnomaly) {
-        var buffer = streams[direction].buffer
-        streams[direction].buffer = []
-        streams[direction].holdsBytes = false
+        var buffer = held[direction].takeAll()
         if !buffer.isEmpty {
             let used = buffer.withUnsafeBytes { process($0, direction: direction, time: time, final: true) }
             buffer.removeFirst(used)
