@@ -67,6 +67,25 @@ func monotonicSeconds() -> Double {
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }
 
+/// `capgen NAME --out FILE [--size-mb N] [--sessions N] [--seed N]` for the session benchmarks:
+/// `write(targetBytes, sessions, seed, path, elapsed)` writes the capture and returns its summary
+/// line (`elapsed` gives the seconds since the start).
+func writeSessionBenchmark(
+    _ name: String, _ arguments: [String], defaultSessions: Int,
+    _ write: (Int, Int, UInt64, String, () -> Double) throws -> String
+) {
+    guard let path = option("out", in: arguments) else { fail("\(name) needs --out FILE") }
+    let sizeMB = Int(option("size-mb", in: arguments) ?? "600") ?? 600
+    let sessions = Int(option("sessions", in: arguments) ?? String(defaultSessions)) ?? defaultSessions
+    let seed = UInt64(option("seed", in: arguments) ?? "1") ?? 1
+    let started = monotonicSeconds()
+    do {
+        print(try write(sizeMB << 20, sessions, seed, path) { monotonicSeconds() - started })
+    } catch {
+        fail("\(error)")
+    }
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let command = arguments.first else {
     fail("usage: capgen all|NAME|list|describe|bench|fix-bench|ctp-bench|tdx-bench|to-pcapng ... (see Sources/capgen/main.swift)")
@@ -112,44 +131,16 @@ case "bench":
         fail("\(error)")
     }
 case "fix-bench":
-    guard let path = option("out", in: arguments) else { fail("fix-bench needs --out FILE") }
-    let sizeMB = Int(option("size-mb", in: arguments) ?? "600") ?? 600
-    let sessions = Int(option("sessions", in: arguments) ?? "2000") ?? 2000
-    let seed = UInt64(option("seed", in: arguments) ?? "1") ?? 1
-    let generator = FIXBenchmarkGenerator(targetBytes: sizeMB << 20, concurrentSessions: sessions, seed: seed)
-    let started = monotonicSeconds()
-    do {
-        let summary = try generator.write(to: path)
-        let elapsed = monotonicSeconds() - started
-        print(summary.line(path: path, seconds: elapsed))
-    } catch {
-        fail("\(error)")
+    writeSessionBenchmark("fix-bench", arguments, defaultSessions: 2000) {
+        try FIXBenchmarkGenerator(targetBytes: $0, concurrentSessions: $1, seed: $2).write(to: $3).line(path: $3, seconds: $4())
     }
 case "ctp-bench":
-    guard let path = option("out", in: arguments) else { fail("ctp-bench needs --out FILE") }
-    let sizeMB = Int(option("size-mb", in: arguments) ?? "600") ?? 600
-    let sessions = Int(option("sessions", in: arguments) ?? "500") ?? 500
-    let seed = UInt64(option("seed", in: arguments) ?? "1") ?? 1
-    let generator = CTPBenchmarkGenerator(targetBytes: sizeMB << 20, concurrentSessions: sessions, seed: seed)
-    let started = monotonicSeconds()
-    do {
-        let summary = try generator.write(to: path)
-        print(summary.line(path: path, seconds: monotonicSeconds() - started))
-    } catch {
-        fail("\(error)")
+    writeSessionBenchmark("ctp-bench", arguments, defaultSessions: 500) {
+        try CTPBenchmarkGenerator(targetBytes: $0, concurrentSessions: $1, seed: $2).write(to: $3).line(path: $3, seconds: $4())
     }
 case "tdx-bench":
-    guard let path = option("out", in: arguments) else { fail("tdx-bench needs --out FILE") }
-    let sizeMB = Int(option("size-mb", in: arguments) ?? "600") ?? 600
-    let sessions = Int(option("sessions", in: arguments) ?? "400") ?? 400
-    let seed = UInt64(option("seed", in: arguments) ?? "1") ?? 1
-    let generator = TDXBenchmarkGenerator(targetBytes: sizeMB << 20, concurrentSessions: sessions, seed: seed)
-    let started = monotonicSeconds()
-    do {
-        let summary = try generator.write(to: path)
-        print(summary.line(path: path, seconds: monotonicSeconds() - started))
-    } catch {
-        fail("\(error)")
+    writeSessionBenchmark("tdx-bench", arguments, defaultSessions: 400) {
+        try TDXBenchmarkGenerator(targetBytes: $0, concurrentSessions: $1, seed: $2).write(to: $3).line(path: $3, seconds: $4())
     }
 case "to-pcapng":
     guard let input = option("in", in: arguments), let output = option("out", in: arguments) else {
