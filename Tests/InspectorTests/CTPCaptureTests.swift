@@ -51,54 +51,35 @@ struct CTPCaptureTests {
         let truth = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: truthPath))) as? [String: Any])
         let connections = try #require(truth["connections"] as? [[String: Any]])
         let records = try Self.decode(capture).events("ctp")
-        var total = 0
-        for connection in connections {
-            let clientIP = try #require(connection["client_ip"] as? String)
-            let clientPort = try #require(connection["client_port"] as? Int)
-            let frames = try #require(connection["frames"] as? [[String: Any]])
-            for direction in ["to_server", "to_client"] {
-                let want = frames.filter { $0["direction"] as? String == direction }
-                let have = records.filter { record in
-                    let toServer = direction == "to_server"
-                    return record.string("direction") == direction
-                        && record.string(toServer ? "src_ip" : "dest_ip") == clientIP
-                        && record.int(toServer ? "src_port" : "dest_port") == clientPort
+        try EndToEnd.expectTruthFrames(records, connections: connections) { mine, theirs, _, context in
+            #expect(mine.value(["ctp", "anomalies"]) == nil, "\(context)")
+            guard theirs["kind"] as? String == "ftdc" else {
+                #expect(mine.string("trading", "kind") == "heartbeat", "\(context)")
+                #expect(mine.int("ctp", "heartbeat_timeout") == theirs["heartbeat_timeout"] as? Int, "\(context)")
+                return
+            }
+            let tid = (theirs["tid"] as? String).flatMap { UInt32($0.dropFirst(2), radix: 16) }
+            #expect(mine.string("ctp", "tid").flatMap { UInt32($0.dropFirst(2), radix: 16) } == tid, "\(context)")
+            #expect(mine.string("ctp", "tid_name") == theirs["tid_name"] as? String, "\(context)")
+            for key in ["series", "sequence", "request_id", "field_count", "content_length"] {
+                #expect(mine.int("ctp", key) == theirs[key] as? Int, "\(context) \(key)")
+            }
+            #expect(mine.string("ctp", "chain") == theirs["chain"] as? String, "\(context)")
+            var seen: [String: Int] = [:]
+            for field in theirs["fields"] as? [[String: Any]] ?? [] {
+                let name = field["name"] as? String ?? ""
+                var entry = mine.value(["ctp", "fields", name])
+                if let list = entry as? [Any] {
+                    let index = seen[name, default: 0]
+                    entry = index < list.count ? list[index] : nil
                 }
-                #expect(have.count == want.count, "\(clientIP):\(clientPort) \(direction)")
-                for (mine, theirs) in zip(have, want) {
-                    total += 1
-                    let context = "\(clientIP):\(clientPort) \(direction) @\(theirs["offset"] ?? "")"
-                    #expect(mine.value(["ctp", "anomalies"]) == nil, "\(context)")
-                    guard theirs["kind"] as? String == "ftdc" else {
-                        #expect(mine.string("trading", "kind") == "heartbeat", "\(context)")
-                        #expect(mine.int("ctp", "heartbeat_timeout") == theirs["heartbeat_timeout"] as? Int, "\(context)")
-                        continue
-                    }
-                    let tid = (theirs["tid"] as? String).flatMap { UInt32($0.dropFirst(2), radix: 16) }
-                    #expect(mine.string("ctp", "tid").flatMap { UInt32($0.dropFirst(2), radix: 16) } == tid, "\(context)")
-                    #expect(mine.string("ctp", "tid_name") == theirs["tid_name"] as? String, "\(context)")
-                    for key in ["series", "sequence", "request_id", "field_count", "content_length"] {
-                        #expect(mine.int("ctp", key) == theirs[key] as? Int, "\(context) \(key)")
-                    }
-                    #expect(mine.string("ctp", "chain") == theirs["chain"] as? String, "\(context)")
-                    var seen: [String: Int] = [:]
-                    for field in theirs["fields"] as? [[String: Any]] ?? [] {
-                        let name = field["name"] as? String ?? ""
-                        var entry = mine.value(["ctp", "fields", name])
-                        if let list = entry as? [Any] {
-                            let index = seen[name, default: 0]
-                            entry = index < list.count ? list[index] : nil
-                        }
-                        seen[name, default: 0] += 1
-                        let members = try #require(entry as? [String: Any], "\(context): no field \(name)")
-                        for (member, value) in field["values"] as? [String: Any] ?? [:] {
-                            #expect(Self.matches(member: member, truth: value, decoded: members[member]), "\(context) \(name).\(member)")
-                        }
-                    }
+                seen[name, default: 0] += 1
+                let members = try #require(entry as? [String: Any], "\(context): no field \(name)")
+                for (member, value) in field["values"] as? [String: Any] ?? [:] {
+                    #expect(Self.matches(member: member, truth: value, decoded: members[member]), "\(context) \(name).\(member)")
                 }
             }
         }
-        #expect(total == connections.reduce(0) { $0 + (($1["frames"] as? [Any])?.count ?? 0) })
     }
 
     @Test("decoding each committed CTP capture gives its golden output byte for byte", arguments: captures)

@@ -170,6 +170,38 @@ enum EndToEnd {
         #expect(Array(golden) == run.eve, "decode output of \(capture) differs from \(goldenPath)", sourceLocation: sourceLocation)
     }
 
+    /// Pairs `records` with the frames of a truth file's `connections` (each with `client_ip`,
+    /// `client_port` and `frames` carrying a `direction` and an `offset`): per connection and
+    /// direction, the records must be as many as the frames and are checked one by one, in order,
+    /// by `check(record, frame, connection, context)`. Expects every frame to have been paired.
+    static func expectTruthFrames(
+        _ records: [EVERecord], connections: [[String: Any]], label: String = "",
+        sourceLocation: SourceLocation = #_sourceLocation,
+        _ check: (EVERecord, [String: Any], [String: Any], String) throws -> Void
+    ) throws {
+        var total = 0
+        for connection in connections {
+            let clientIP = try #require(connection["client_ip"] as? String, sourceLocation: sourceLocation)
+            let clientPort = try #require(connection["client_port"] as? Int, sourceLocation: sourceLocation)
+            let frames = try #require(connection["frames"] as? [[String: Any]], sourceLocation: sourceLocation)
+            for direction in ["to_server", "to_client"] {
+                let want = frames.filter { $0["direction"] as? String == direction }
+                let toServer = direction == "to_server"
+                let have = records.filter { record in
+                    record.string("direction") == direction
+                        && record.string(toServer ? "src_ip" : "dest_ip") == clientIP
+                        && record.int(toServer ? "src_port" : "dest_port") == clientPort
+                }
+                #expect(have.count == want.count, "\(label)\(clientIP):\(clientPort) \(direction)", sourceLocation: sourceLocation)
+                for (mine, theirs) in zip(have, want) {
+                    total += 1
+                    try check(mine, theirs, connection, "\(label)\(clientIP):\(clientPort) \(direction) @\(theirs["offset"] ?? "")")
+                }
+            }
+        }
+        #expect(total == connections.reduce(0) { $0 + (($1["frames"] as? [Any])?.count ?? 0) }, sourceLocation: sourceLocation)
+    }
+
     /// Suricata's timestamp text for nanoseconds since the epoch, computed with the C library
     /// (`gmtime_r`) rather than the code under test: UTC, microseconds floored.
     static func suricataTime(nanoseconds: Int64) -> String {

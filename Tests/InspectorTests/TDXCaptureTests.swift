@@ -44,33 +44,14 @@ struct TDXCaptureTests {
         let run = try Self.decode(capture)
         let records = run.events("tdx")
         for secret in secrets { #expect(!run.eve.containsSubsequence(Array(secret.utf8)), "secret \(secret) in the output") }
-        var total = 0
-        for connection in connections {
-            let clientIP = try #require(connection["client_ip"] as? String)
-            let clientPort = try #require(connection["client_port"] as? Int)
-            let frames = try #require(connection["frames"] as? [[String: Any]])
-            for direction in ["to_server", "to_client"] {
-                let want = frames.filter { $0["direction"] as? String == direction }
-                let have = records.filter { record in
-                    let toServer = direction == "to_server"
-                    return record.string("direction") == direction
-                        && record.string(toServer ? "src_ip" : "dest_ip") == clientIP
-                        && record.int(toServer ? "src_port" : "dest_port") == clientPort
-                }
-                #expect(have.count == want.count, "\(clientIP):\(clientPort) \(direction)")
-                for (mine, theirs) in zip(have, want) {
-                    total += 1
-                    let context = "\(capture) \(clientIP):\(clientPort) \(direction) @\(theirs["offset"] ?? "")"
-                    #expect(mine.value(["tdx", "anomalies"]) == nil, "\(context)")
-                    if connection["role"] as? String == "http" {
-                        try Self.checkHTTP(mine, theirs, context)
-                    } else {
-                        try Self.checkFrame(mine, theirs, context)
-                    }
-                }
+        try EndToEnd.expectTruthFrames(records, connections: connections, label: "\(capture) ") { mine, theirs, connection, context in
+            #expect(mine.value(["tdx", "anomalies"]) == nil, "\(context)")
+            if connection["role"] as? String == "http" {
+                try Self.checkHTTP(mine, theirs, context)
+            } else {
+                try Self.checkFrame(mine, theirs, context)
             }
         }
-        #expect(total == connections.reduce(0) { $0 + (($1["frames"] as? [Any])?.count ?? 0) })
     }
 
     static func checkHTTP(_ mine: EVERecord, _ theirs: [String: Any], _ context: String) throws {
