@@ -223,29 +223,13 @@ def ctp_counts_text(counts):
 
 def ctp_section(directory):
     """Markdown lines for the CTP recordings in DIRECTORY/ctp, or [] when there are none."""
-    folder = os.path.join(directory, "ctp")
-    rows = []
-    for name in CTP_CAPTURES:
-        pcap, truth_path = os.path.join(folder, name + ".pcap"), os.path.join(folder, name + ".truth.json")
-        if not os.path.exists(pcap) or not os.path.exists(truth_path):
-            continue
-        with open(truth_path, encoding="utf-8") as handle:
-            truth = json.load(handle)
-        packets, flows = summarize(pcap)
-        frames = sum(len(connection["frames"]) for connection in truth["connections"])
-        clients = ", ".join(f"{label} {address}" for label, address in truth["addresses"]["clients"].items())
-        made = f"`Scripts/captures/record-ctp.sh` (tcpdump -i lo; `ctp_scenario.py run {truth['scenario']}`; `ctp_pcap.py rewrite`)"
-        covers = f"{truth['description']}. Clients: {clients}. {flows}"
-        rows.append((f"ctp/{name}.pcap", sha256(pcap), f"`{name}.truth.json` `{sha256(truth_path)}`", made, covers,
-                     packets, f"{frames}: {ctp_counts_text(truth['counts'])}"))
-    if not rows:
-        return []
-    total = sum(os.path.getsize(os.path.join(directory, row[0])) for row in rows)
-    total += sum(os.path.getsize(os.path.join(folder, os.path.basename(row[0])[:-5] + ".truth.json")) for row in rows)
-    lines = [
-        "",
-        "## CTP captures (`ctp/`)",
-        "",
+    def made_by(truth):
+        return f"`Scripts/captures/record-ctp.sh` (tcpdump -i lo; `ctp_scenario.py run {truth['scenario']}`; `ctp_pcap.py rewrite`)"
+
+    def covers(truth, clients, flows):
+        return f"{truth['description']}. Clients: {clients}. {flows}"
+
+    return recording_section(directory, "ctp", CTP_CAPTURES, "## CTP captures (`ctp/`)", [
         "The official SFIT CTP client library (PyPI wheel openctp-ctp 6.7.11, trader and market-data APIs,",
         "v6.7.11_20250617) against the simulated fronts of `Scripts/captures/ctp/ctp_front.py` on 127.0.0.1,",
         "recorded with `tcpdump -i lo --immediate-mode` by `Scripts/captures/record-ctp.sh`, then rewritten by",
@@ -259,14 +243,41 @@ def ctp_section(directory):
         "original key. Findings (TIDs, FIDs, lengths) are in `Scripts/captures/ctp/FINDINGS.md`. Contents",
         "are fixed; times, ports, sequence numbers, encrypted bytes and hashes change per recording.",
         "Frame counts below are per TID name (or FTD kind) and direction; c2s = client to front.",
+    ], made_by, covers)
+
+
+def recording_section(directory, subfolder, names, title, intro, made_by, covers):
+    """Markdown lines for the recordings NAMES in DIRECTORY/SUBFOLDER, each a pcap with a
+    `<name>.truth.json` (connections with frames, client addresses, per-direction counts), or []
+    when there are none: the title, the INTRO lines and a table. MADE_BY(truth) and
+    COVERS(truth, clients, flows) give those columns."""
+    folder = os.path.join(directory, subfolder)
+    rows = []
+    for name in names:
+        pcap, truth_path = os.path.join(folder, name + ".pcap"), os.path.join(folder, name + ".truth.json")
+        if not os.path.exists(pcap) or not os.path.exists(truth_path):
+            continue
+        with open(truth_path, encoding="utf-8") as handle:
+            truth = json.load(handle)
+        packets, flows = summarize(pcap)
+        frames = sum(len(connection["frames"]) for connection in truth["connections"])
+        clients = ", ".join(f"{label} {address}" for label, address in truth["addresses"]["clients"].items())
+        rows.append((f"{subfolder}/{name}.pcap", sha256(pcap), f"`{name}.truth.json` `{sha256(truth_path)}`",
+                     made_by(truth), covers(truth, clients, flows), packets,
+                     f"{frames}: {ctp_counts_text(truth['counts'])}"))
+    if not rows:
+        return []
+    total = sum(os.path.getsize(os.path.join(directory, row[0])) for row in rows)
+    total += sum(os.path.getsize(os.path.join(folder, os.path.basename(row[0])[:-5] + ".truth.json")) for row in rows)
+    lines = ["", title, ""] + intro + [
         "",
         f"{len(rows)} captures and {len(rows)} truth files, {total} bytes in all.",
         "",
         "| File | SHA-256 | Ground truth (SHA-256) | Made by | Covers | Packets | Frames (truth) |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for file, digest, truth, made, covers, packets, frames in rows:
-        lines.append(f"| `{file}` | `{digest}` | {truth} | {escape(made)} | {escape(covers)} | {packets} | {escape(frames)} |")
+    for file, digest, truth, made, covers_text, packets, frames in rows:
+        lines.append(f"| `{file}` | `{digest}` | {truth} | {escape(made)} | {escape(covers_text)} | {packets} | {escape(frames)} |")
     return lines
 
 
@@ -285,28 +296,10 @@ def tdx_made_by(truth):
 
 def tdx_section(directory):
     """Markdown lines for the TDX recordings in DIRECTORY/tdx, or [] when there are none."""
-    folder = os.path.join(directory, "tdx")
-    rows = []
-    for name in TDX_CAPTURES:
-        pcap, truth_path = os.path.join(folder, name + ".pcap"), os.path.join(folder, name + ".truth.json")
-        if not os.path.exists(pcap) or not os.path.exists(truth_path):
-            continue
-        with open(truth_path, encoding="utf-8") as handle:
-            truth = json.load(handle)
-        packets, flows = summarize(pcap)
-        frames = sum(len(connection["frames"]) for connection in truth["connections"])
-        clients = ", ".join(f"{label} {address}" for label, address in truth["addresses"]["clients"].items())
-        covers = f"{truth['description']}. Client: {truth['client']}. Clients: {clients}. {flows}"
-        rows.append((f"tdx/{name}.pcap", sha256(pcap), f"`{name}.truth.json` `{sha256(truth_path)}`",
-                     tdx_made_by(truth), covers, packets, f"{frames}: {ctp_counts_text(truth['counts'])}"))
-    if not rows:
-        return []
-    total = sum(os.path.getsize(os.path.join(directory, row[0])) for row in rows)
-    total += sum(os.path.getsize(os.path.join(folder, os.path.basename(row[0])[:-5] + ".truth.json")) for row in rows)
-    lines = [
-        "",
-        "## TDX captures (`tdx/`)",
-        "",
+    def covers(truth, clients, flows):
+        return f"{truth['description']}. Client: {truth['client']}. Clients: {clients}. {flows}"
+
+    return recording_section(directory, "tdx", TDX_CAPTURES, "## TDX captures (`tdx/`)", [
         "The real pytdx client (PyPI pytdx 1.72: `TdxHq_API`, `TdxExHq_API`, and `TdxTradeApi` for the",
         "TdxTradeServer HTTP wrapper) against the simulated servers of `Scripts/captures/tdx/tdx_server.py`",
         "and `tdx_trade_http.py` on 127.0.0.1, recorded with `tcpdump -i lo --immediate-mode` by",
@@ -325,15 +318,7 @@ def tdx_section(directory):
         "are fixed (heartbeat markets are random); times, ports, sequence numbers and hashes change per",
         "recording. Frame counts below are per command name (or HTTP `func`) and direction; c2s = client",
         "to server.",
-        "",
-        f"{len(rows)} captures and {len(rows)} truth files, {total} bytes in all.",
-        "",
-        "| File | SHA-256 | Ground truth (SHA-256) | Made by | Covers | Packets | Frames (truth) |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for file, digest, truth, made, covers, packets, frames in rows:
-        lines.append(f"| `{file}` | `{digest}` | {truth} | {escape(made)} | {escape(covers)} | {packets} | {escape(frames)} |")
-    return lines
+    ], tdx_made_by, covers)
 
 
 def scenario_section(directory):
