@@ -22,6 +22,49 @@ extension PacketDecoder {
         _ frame: UnsafeRawBufferPointer, at start: Int, time: Timestamp, frameIsWhole: Bool = false,
         _ body: (borrowing TransportPacket) -> Void
     ) -> SkipReason? {
+        Self.decodeIPv4(frame, at: start, frameIsWhole: frameIsWhole, fragment: { piece in
+            decodeIPv4Fragment(
+                piece.bytes, fragmentField: piece.fragmentField, identification: piece.identification,
+                protocol: piece.transport, headerLength: piece.headerLength, wholeCaptured: piece.wholeCaptured,
+                source: piece.source, destination: piece.destination, time: time, body)
+        }, body)
+    }
+
+    /// One IPv4 fragment as the header gives it: its data after the IP header and the header's facts.
+    @usableFromInline
+    struct IPv4FragmentPiece {
+        @usableFromInline var bytes: UnsafeRawBufferPointer
+        @usableFromInline var fragmentField: UInt16
+        @usableFromInline var identification: UInt16
+        @usableFromInline var transport: UInt8
+        @usableFromInline var headerLength: Int
+        @usableFromInline var wholeCaptured: Bool
+        @usableFromInline var source: IPAddress
+        @usableFromInline var destination: IPAddress
+
+        @inlinable
+        init(
+            bytes: UnsafeRawBufferPointer, fragmentField: UInt16, identification: UInt16, transport: UInt8,
+            headerLength: Int, wholeCaptured: Bool, source: IPAddress, destination: IPAddress
+        ) {
+            self.bytes = bytes
+            self.fragmentField = fragmentField
+            self.identification = identification
+            self.transport = transport
+            self.headerLength = headerLength
+            self.wholeCaptured = wholeCaptured
+            self.source = source
+            self.destination = destination
+        }
+    }
+
+    /// The IPv4 parsing itself, with no state: an unfragmented packet goes to `body`, a fragment to
+    /// `fragment` (reassembly, or nothing when looking ahead).
+    @inlinable
+    static func decodeIPv4(
+        _ frame: UnsafeRawBufferPointer, at start: Int, frameIsWhole: Bool,
+        fragment: (IPv4FragmentPiece) -> SkipReason?, _ body: (borrowing TransportPacket) -> Void
+    ) -> SkipReason? {
         let captured = frame.count - start
         guard captured >= 20 else { return .badIPv4Header }
         let first = frame[start]
@@ -35,11 +78,11 @@ extension PacketDecoder {
         let destination = IPAddress(ipv4At: start + 16, in: frame)
         let fragmentField = frame.bigEndianUInt16(at: start + 6)
         if fragmentField & 0x3FFF != 0 { // MF set or a non-zero offset
-            return decodeIPv4Fragment(
-                frame.bytes(from: start + headerLength, to: end), fragmentField: fragmentField,
-                identification: frame.bigEndianUInt16(at: start + 4), protocol: transport,
+            return fragment(IPv4FragmentPiece(
+                bytes: frame.bytes(from: start + headerLength, to: end), fragmentField: fragmentField,
+                identification: frame.bigEndianUInt16(at: start + 4), transport: transport,
                 headerLength: headerLength, wholeCaptured: totalLength <= captured,
-                source: source, destination: destination, time: time, body)
+                source: source, destination: destination))
         }
         return TransportDecoder.decode(
             frame, from: start + headerLength, to: end, protocol: transport,

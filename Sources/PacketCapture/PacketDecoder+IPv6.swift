@@ -62,6 +62,20 @@ extension PacketDecoder {
         _ frame: UnsafeRawBufferPointer, at start: Int, time: Timestamp, frameIsWhole: Bool = false,
         _ body: (borrowing TransportPacket) -> Void
     ) -> SkipReason? {
+        Self.decodeIPv6(frame, at: start, frameIsWhole: frameIsWhole, fragment: { bytes, wholeCaptured, source, destination in
+            decodeIPv6Fragment(bytes, wholeCaptured: wholeCaptured, source: source, destination: destination, time: time, body)
+        }, body)
+    }
+
+    /// The IPv6 parsing itself, with no state: a packet without a fragment header goes to `body`;
+    /// from a fragment header on, the rest (with whether the payload was captured whole and the
+    /// addresses) goes to `fragment` (reassembly, or nothing when looking ahead).
+    @inlinable
+    static func decodeIPv6(
+        _ frame: UnsafeRawBufferPointer, at start: Int, frameIsWhole: Bool,
+        fragment: (UnsafeRawBufferPointer, Bool, IPAddress, IPAddress) -> SkipReason?,
+        _ body: (borrowing TransportPacket) -> Void
+    ) -> SkipReason? {
         let captured = frame.count - start
         guard captured >= 40, frame[start] >> 4 == 6 else { return .badIPv6Header }
         let payloadLength = Int(frame.bigEndianUInt16(at: start + 4))
@@ -76,9 +90,7 @@ extension PacketDecoder {
                 source: source, destination: destination,
                 uncapturedLength: max(0, payloadLength - (captured - 40)), body)
         case .fragment(let offset):
-            return decodeIPv6Fragment(
-                frame.bytes(from: offset, to: end), wholeCaptured: payloadLength <= captured - 40,
-                source: source, destination: destination, time: time, body)
+            return fragment(frame.bytes(from: offset, to: end), payloadLength <= captured - 40, source, destination)
         case .skipped(let reason):
             return reason
         }

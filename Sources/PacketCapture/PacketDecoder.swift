@@ -69,30 +69,9 @@ extension PacketDecoder {
     ) {
         switch LinkLayerDecoder.locate(in: frame, linkType: linkType) {
         case .ipv4(let start):
-            let captured = frame.count - start
-            guard captured >= 20 else { return }
-            let first = frame[start]
-            let headerLength = Int(first & 0x0F) &* 4
-            guard first >> 4 == 4, headerLength >= 20, headerLength <= captured,
-                frame.bigEndianUInt16(at: start + 6) & 0x3FFF == 0
-            else { return }
-            let totalLength = Int(frame.bigEndianUInt16(at: start + 2))
-            guard totalLength >= headerLength else { return }
-            _ = TransportDecoder.decode(
-                frame, from: start + headerLength, to: start + min(totalLength, captured), protocol: frame[start + 9],
-                source: IPAddress(ipv4At: start + 12, in: frame), destination: IPAddress(ipv4At: start + 16, in: frame),
-                body)
+            _ = decodeIPv4(frame, at: start, frameIsWhole: false, fragment: { _ in nil }, body)
         case .ipv6(let start):
-            let captured = frame.count - start
-            guard captured >= 40, frame[start] >> 4 == 6 else { return }
-            let end = start + 40 + min(Int(frame.bigEndianUInt16(at: start + 4)), captured - 40)
-            guard case .transport(let transport, let offset) = IPv6HeaderChain.walk(
-                frame, from: start + 40, to: end, nextHeader: frame[start + 6])
-            else { return }
-            _ = TransportDecoder.decode(
-                frame, from: offset, to: end, protocol: transport,
-                source: IPAddress(ipv6At: start + 8, in: frame), destination: IPAddress(ipv6At: start + 24, in: frame),
-                body)
+            _ = decodeIPv6(frame, at: start, frameIsWhole: false, fragment: { _, _, _, _ in nil }, body)
         case .skipped:
             return
         }
