@@ -120,12 +120,13 @@ package final class FlowTracker {
     // MARK: - Packets
 
     /// Takes one TCP or UDP packet. `wireLength` is the frame's length on the wire.
-    package func process(_ packet: TransportPacket, wireLength: Int, time: Timestamp) {
+    /// `hash`, when given, is `prefetchHash(packet)` computed earlier for this very packet.
+    package func process(_ packet: TransportPacket, wireLength: Int, time: Timestamp, hash known: UInt64? = nil) {
         if time > now { now = time }
         if now >= nextExpiry { expire() }
 
         let key = FlowKey(packet)
-        let hash = key.hash(seed: hashSeed)
+        let hash = known ?? key.hash(seed: hashSeed)
         var slot: Int32
         if let found = lookup(key, hash: hash) {
             slot = found

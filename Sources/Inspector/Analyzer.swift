@@ -52,14 +52,14 @@ package enum Analyzer {
             if let hash = ahead.hash(back: 0) { pipeline.prefetch(.index, hash: hash) }
             if let hash = ahead.hash(back: 1) { pipeline.prefetch(.record, hash: hash) }
             if let hash = ahead.hash(back: 2) { pipeline.prefetch(.receivers, hash: hash) }
-            if let due = ahead.packet(back: 3) { pipeline.process(due) }
+            if let due = ahead.packet(back: 3) { pipeline.process(due, flowHash: ahead.hash(back: 3)) }
             count &+= 1
             if count & 0xFFFF == 0, let progress {
                 progress.update(bytesRead: reader.bytesRead, totalBytes: reader.totalBytes)
             }
         }
         for back in (0..<3).reversed() {
-            if let due = ahead.packet(back: back) { pipeline.process(due) }
+            if let due = ahead.packet(back: back) { pipeline.process(due, flowHash: ahead.hash(back: back)) }
         }
         progress?.finish()
         let failed = diagnostics.reduce(0) { if case .error = $1 { $0 + 1 } else { $0 } }

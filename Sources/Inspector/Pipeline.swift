@@ -33,8 +33,11 @@ package final class Pipeline {
     }
 
     /// Takes one captured packet.
+    ///
+    /// `flowHash`, when given, is what `prefetchHash` returned for this packet (the same parsing
+    /// gives the same TCP/UDP packet, so its flow hash need not be computed again).
     @inline(__always)
-    package func process(_ packet: CapturedPacket) {
+    package func process(_ packet: CapturedPacket, flowHash: UInt64? = nil) {
         statistics.packets &+= 1
         statistics.bytes &+= UInt64(packet.bytes.count)
         statistics.lastPacket = packet.time
@@ -42,7 +45,7 @@ package final class Pipeline {
         let wireLength = packet.wireLength
         let time = packet.time
         if let reason = decoder.decode(packet.bytes, linkType: packet.linkType, time: time, wireLength: wireLength, { transport in
-            tracker.process(transport, wireLength: wireLength, time: time)
+            tracker.process(transport, wireLength: wireLength, time: time, hash: flowHash)
         }) {
             statistics.skipped.record(reason)
         }
