@@ -28,6 +28,8 @@ package struct CTPDecoder: ProtocolDecoder {
 
     package var name: String { "ctp" }
 
+    package func replica() -> any ProtocolDecoder { CTPDecoder(options: options) }
+
     /// Ports CTP fronts conventionally listen on (SimNow 10130/10131 and 10201-10213, brokers'
     /// 41205/41213 and 42205/42213). They only orient flows picked up mid-stream.
     package var servicePorts: [UInt16] { [10130, 10131, 10201, 10202, 10203, 10211, 10212, 10213, 41205, 41213, 42205, 42213] }

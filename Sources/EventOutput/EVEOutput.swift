@@ -72,6 +72,11 @@ package final class EVEOutput {
 
     /// Appends raw bytes (whole JSON lines); writes out when the buffer passes the threshold.
     package func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    /// Appends raw bytes (whole JSON lines) from memory the caller holds.
+    package func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard !isClosed else { throw OutputError(code: .closed, path: path, reason: "already closed") }
         buffer.append(contentsOf: bytes)
         if buffer.count >= flushThreshold {

@@ -32,6 +32,8 @@ package struct FIXDecoder: ProtocolDecoder {
 
     package var name: String { "fix" }
 
+    package func replica() -> any ProtocolDecoder { FIXDecoder(options: options) }
+
     /// Ports FIX servers commonly listen on (they only orient flows picked up mid-stream).
     package var servicePorts: [UInt16] { [] }
 

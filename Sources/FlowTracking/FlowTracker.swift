@@ -17,6 +17,9 @@ package struct FlowTrackerConfiguration: Sendable {
     package var reassemblyMemcap: Int = 64 << 20
     /// Ports on which the protocol decoders expect servers; they orient flows picked up mid-stream.
     package var servicePorts: [UInt16] = []
+    /// The seed of the flow hash (nil: a random one). Flow-sharded workers share one, so that the
+    /// hash that picks a packet's worker is also the one its worker's table uses.
+    package var hashSeed: UInt64?
 
     /// The defaults.
     package init() {}
@@ -41,6 +44,18 @@ package struct FlowStatistics: Sendable, Equatable {
 
     /// No counts.
     package init() {}
+
+    /// Adds the counters of another table (a flow-sharded worker's) into these. The peaks add up:
+    /// the tables' peaks need not coincide, so the sum is an upper bound of the flows held at once.
+    package mutating func merge(_ other: FlowStatistics) {
+        tcp &+= other.tcp
+        udp &+= other.udp
+        peakActive &+= other.peakActive
+        timedOut &+= other.timedOut
+        evicted &+= other.evicted
+        closed &+= other.closed
+        reused &+= other.reused
+    }
 }
 
 /// One step of warming the cache for a packet's flow ahead of time (see `FlowTracker.prefetch`).
@@ -83,6 +98,8 @@ package final class FlowTracker {
     private var linkNext: [Int32] = []
     private var linkList: [UInt8] = []
     private var lastSeen: [Int64] = []
+    /// Per slot, the run's number of the packet that last moved it to the tail of its list.
+    private var lastTouched: [UInt64] = []
     private var lists = [LRUList](repeating: LRUList(), count: 3)
     private let hashSeed: UInt64
     private var servicePortBits: [UInt64]
@@ -91,6 +108,13 @@ package final class FlowTracker {
 
     /// Flows held now.
     package private(set) var activeFlows = 0
+
+    /// The run's number of the packet being handled (set by the caller before each packet, when
+    /// the order of what observers hear matters; see `moment`).
+    package var packetNumber: UInt64 = 0
+    /// Where what observers hear now falls in the run's order: a packet's own work, or a flow
+    /// ended by time (idle, closed or at the end), ordered as one table would end them.
+    package private(set) var moment = TrackerMoment(packet: 0, step: .packet)
 
     deinit {
         records.release()
@@ -110,7 +134,7 @@ package final class FlowTracker {
         self.index = .allocate(capacity: 1024)
         self.index.initialize(repeating: 0, count: 1024)
         self.indexMask = 1023
-        self.hashSeed = UInt64.random(in: 1...UInt64.max)
+        self.hashSeed = configuration.hashSeed ?? UInt64.random(in: 1...UInt64.max)
         self.servicePortBits = [UInt64](repeating: 0, count: 1024)
         for port in configuration.servicePorts {
             servicePortBits[Int(port) >> 6] |= 1 << UInt64(port & 63)
@@ -124,6 +148,7 @@ package final class FlowTracker {
     package func process(_ packet: TransportPacket, wireLength: Int, time: Timestamp, hash known: UInt64? = nil) {
         if time > now { now = time }
         if now >= nextExpiry { expire() }
+        moment = TrackerMoment(packet: packetNumber, step: .packet)
 
         let key = FlowKey(packet)
         let hash = known ?? key.hash(seed: hashSeed)
@@ -191,8 +216,9 @@ package final class FlowTracker {
 
     /// Ends every flow still held (the capture is over), oldest first.
     package func finish() {
-        for list in LRUList.Kind.allCases {
+        for (rank, list) in LRUList.Kind.allCases.enumerated() {
             while case let slot = lists[list.rawValue].head, slot >= 0 {
+                moment = TrackerMoment(packet: .max, step: .ended, list: UInt8(rank), touched: lastTouched[Int(slot)])
                 end(slot, reason: records[slot].pointee.isClosed ? .closed : .shutdown, time: now)
             }
         }
@@ -205,7 +231,22 @@ package final class FlowTracker {
         expire()
     }
 
+    /// Lets packet time reach `time` for a packet another table handles (flow-sharded workers see
+    /// every packet's time, so that each ends idle flows at the same packets as one table would).
+    @inline(__always)
+    package func observe(_ time: Timestamp) {
+        if time > now { now = time }
+        if now >= nextExpiry { expire() }
+    }
+
     // MARK: - Cache warming
+
+    /// The flow hash of `packet` with `seed`: what a table whose `hashSeed` is `seed` computes, the
+    /// same for both directions (the key is ordered), so that it can pick a flow's worker.
+    @inline(__always)
+    package static func flowHash(_ packet: borrowing TransportPacket, seed: UInt64) -> UInt64 {
+        FlowKey(packet).hash(seed: seed)
+    }
 
     /// The hash `prefetch` needs for `packet`.
     @inline(__always)
@@ -342,6 +383,7 @@ package final class FlowTracker {
             linkNext.append(-1)
             linkList.append(0)
             lastSeen.append(0)
+            lastTouched.append(0)
         }
         records[slot].pointee = FlowRecord(key: key, hash: hash, info: info, clientIsLow: clientIsSource == key.sourceIsLow)
         activeFlows += 1
@@ -414,9 +456,10 @@ package final class FlowTracker {
             (.tcpOpen, configuration.tcpIdleTimeout, .timeout),
             (.udp, configuration.udpIdleTimeout, .timeout),
         ]
-        for (kind, timeout, reason) in timeouts {
+        for (rank, (kind, timeout, reason)) in timeouts.enumerated() {
             while case let slot = lists[kind.rawValue].head, slot >= 0, lastSeen[Int(slot)] &+ timeout <= now.nanoseconds {
                 if reason == .timeout { statistics.timedOut &+= 1 }
+                moment = TrackerMoment(packet: packetNumber, step: .ended, list: UInt8(rank), touched: lastTouched[Int(slot)])
                 end(slot, reason: reason, time: now)
             }
         }
@@ -443,11 +486,13 @@ package final class FlowTracker {
             unlink(slot)
             append(slot, to: LRUList.Kind(rawValue: kind) ?? .tcpOpen)
         }
+        lastTouched[index] = packetNumber
     }
 
     private func move(_ slot: Int32, to kind: LRUList.Kind) {
         unlink(slot)
         append(slot, to: kind)
+        lastTouched[Int(slot)] = packetNumber
     }
 
     @inline(__always)
@@ -610,5 +655,42 @@ private struct ReceiverSink: ReassemblySink {
 
     mutating func end() {
         receiver?.streamEnd(direction: direction, time: time)
+    }
+}
+
+/// Where something a flow table's observers hear falls in the order of a run, so that the records
+/// of flow-sharded workers (each with its own table, each seeing every packet's time) merge into
+/// exactly the order one table gives: by packet; before a packet's own work, the flows that time
+/// ended at it, list by list, least recently active first.
+package struct TrackerMoment: Comparable, Sendable {
+    /// What part of a packet's handling.
+    package enum Step: UInt8, Sendable {
+        /// Flows ended by time (idle or closed timeouts, the end of the run).
+        case ended = 0
+        /// The packet's own work.
+        case packet = 1
+    }
+
+    /// The run's number of the packet (`UInt64.max` for the end of the run).
+    package var packet: UInt64
+    package var step: Step
+    /// For flows ended by time: the rank of the flow's activity list in the order lists are
+    /// swept, and the number of the packet that last moved the flow to its list's tail.
+    package var list: UInt8 = 0
+    package var touched: UInt64 = 0
+
+    /// The moment with every part given.
+    package init(packet: UInt64, step: Step, list: UInt8 = 0, touched: UInt64 = 0) {
+        self.packet = packet
+        self.step = step
+        self.list = list
+        self.touched = touched
+    }
+
+    package static func < (a: TrackerMoment, b: TrackerMoment) -> Bool {
+        if a.packet != b.packet { return a.packet < b.packet }
+        if a.step != b.step { return a.step.rawValue < b.step.rawValue }
+        if a.list != b.list { return a.list < b.list }
+        return a.touched < b.touched
     }
 }

@@ -40,9 +40,28 @@ package enum Analyzer {
             report(diagnostic)
         }
         let output = try configuration.evePath.map { try EVEOutput(path: $0) }
+        progress?.start(totalBytes: reader.totalBytes)
+        if configuration.workers > 1 {
+            let shared = SharedReader(reader: reader, progress: progress)
+            let statistics = try ShardedRun.run(configuration: configuration, workers: configuration.workers, output: output, read: { feed in
+                var count = 0
+                while let packet = shared.reader.next() {
+                    feed.add(packet)
+                    count &+= 1
+                    if count & 0xFFFF == 0, let progress = shared.progress {
+                        progress.update(bytesRead: shared.reader.bytesRead, totalBytes: shared.reader.totalBytes)
+                    }
+                }
+            }, complete: { statistics in
+                statistics.files = reader.paths.count
+                statistics.filesFailed = diagnostics.reduce(0) { if case .error = $1 { $0 + 1 } else { $0 } }
+            })
+            progress?.finish()
+            try output?.close()
+            return RunOutcome(statistics: statistics, diagnostics: diagnostics, elapsedSeconds: clock.elapsed)
+        }
         let pipeline = Pipeline(configuration: configuration, output: output)
         var count = 0
-        progress?.start(totalBytes: reader.totalBytes)
         // Packets are processed three behind the reader, so that the cache misses of a packet's
         // flow state are taken one step per packet ahead of time (see `FlowTracker.prefetch`).
         // libpcap reuses its buffer on every read, so the packets waiting are copies.
@@ -66,6 +85,18 @@ package enum Analyzer {
         let statistics = try pipeline.finish(files: reader.paths.count, filesFailed: failed)
         try output?.close()
         return RunOutcome(statistics: statistics, diagnostics: diagnostics, elapsedSeconds: clock.elapsed)
+    }
+}
+
+/// The capture reader and progress display, used by the reader thread alone while a sharded run
+/// goes on.
+private final class SharedReader: @unchecked Sendable {
+    let reader: CaptureReader
+    let progress: ProgressDisplay?
+
+    init(reader: CaptureReader, progress: ProgressDisplay?) {
+        self.reader = reader
+        self.progress = progress
     }
 }
 

@@ -25,6 +25,8 @@ package struct InspectorConfiguration: Sendable {
     package var communityID = true
     /// The rules to run (nil: none; decoders then build trading events only for `--events`).
     package var rules: RuleConfiguration?
+    /// Flow-sharded worker threads (1: the whole run on one thread; see `ShardedRun`).
+    package var workers = 1
 
     /// The defaults.
     package init() {}

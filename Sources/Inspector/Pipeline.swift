@@ -9,6 +9,11 @@ import RuleEngine
 /// Frames are decoded down to TCP/UDP, handed to the flow table (which reassembles TCP and feeds
 /// each flow's protocol layer), and decoder events and flow records are serialised into the
 /// output as they happen. Everything is driven by packet time.
+///
+/// A pipeline is either the whole run (one thread), or one flow-sharded worker of several
+/// (`ShardedRun`): then it sees every packet, handles only those of its own flows, and collects
+/// its records, each marked with its place in the run's order, for the merge instead of writing
+/// them.
 package final class Pipeline {
     /// The settings of this run.
     package let configuration: InspectorConfiguration
@@ -16,20 +21,38 @@ package final class Pipeline {
     // Constants, so that the per-packet calls through them cost no retain and release.
     private let tracker: FlowTracker
     private let observer: PipelineObserver
+    /// For a worker: which share of the flows it handles.
+    private let shard: Shard?
     /// Set by `finish`: packets after it are ignored.
     private var finished = false
     private var statistics = RunStatistics()
     private var nextFragmentExpiry = Timestamp.zero
 
     /// A pipeline writing to `output` (nil: count only).
-    package init(configuration: InspectorConfiguration, output: EVEOutput?) {
+    package convenience init(configuration: InspectorConfiguration, output: EVEOutput?) {
+        self.init(configuration: configuration, observer: PipelineObserver(configuration: configuration, output: output), shard: nil)
+    }
+
+    /// Worker `shard.index` of `shard.count`: its flow table and reassembly memory get their share
+    /// of the limits, and its records go to `observer.collected`.
+    convenience init(configuration: InspectorConfiguration, shard: Shard, hasEngine: Bool) {
+        var shared = configuration
+        shared.flows.maxFlows = max(1, configuration.flows.maxFlows / shard.count)
+        shared.flows.reassemblyMemcap = max(1 << 20, configuration.flows.reassemblyMemcap / shard.count)
+        shared.flows.hashSeed = shard.seed
+        shared.detector.decoders = configuration.detector.decoders.map { $0.replica() }
+        self.init(configuration: shared, observer: PipelineObserver(configuration: shared, collecting: hasEngine), shard: shard)
+    }
+
+    private init(configuration: InspectorConfiguration, observer: PipelineObserver, shard: Shard?) {
         self.configuration = configuration
         self.decoder = PacketDecoder(fragmentLimits: configuration.fragments)
+        self.shard = shard
         var flows = configuration.flows
         flows.servicePorts += configuration.detector.servicePorts
-        let observer = PipelineObserver(configuration: configuration, output: output)
         self.observer = observer
         self.tracker = FlowTracker(configuration: flows, observer: observer)
+        observer.tracker = tracker
     }
 
     /// Takes one captured packet.
@@ -38,9 +61,7 @@ package final class Pipeline {
     /// gives the same TCP/UDP packet, so its flow hash need not be computed again).
     @inline(__always)
     package func process(_ packet: CapturedPacket, flowHash: UInt64? = nil) {
-        statistics.packets &+= 1
-        statistics.bytes &+= UInt64(packet.bytes.count)
-        statistics.lastPacket = packet.time
+        count(packet)
         guard !finished else { return }
         let wireLength = packet.wireLength
         let time = packet.time
@@ -49,11 +70,77 @@ package final class Pipeline {
         }) {
             statistics.skipped.record(reason)
         }
+        expireFragmentsIfDue(time)
+    }
+
+    @inline(__always)
+    private func count(_ packet: CapturedPacket) {
+        statistics.packets &+= 1
+        statistics.bytes &+= UInt64(packet.bytes.count)
+        statistics.lastPacket = packet.time
+    }
+
+    @inline(__always)
+    private func expireFragmentsIfDue(_ time: Timestamp) {
         if time >= nextFragmentExpiry {
             decoder.expireFragments(at: time)
             nextFragmentExpiry = time.adding(nanoseconds: 1_000_000_000)
         }
     }
+
+    // MARK: - As a worker
+
+    /// Takes packet number `number` of the run, whose flow hash is `flowHash` (nil: not an ordinary
+    /// TCP or UDP packet). A worker handles the packets of its own flows; of the others it takes
+    /// only the time. Packets without a flow hash (fragments, other protocols) are decoded by every
+    /// worker, so that each reassembles IP fragments and keeps those of its own flows; only worker
+    /// 0 counts the skipped ones, so the sum over workers is one run's count.
+    @inline(__always)
+    func process(_ packet: CapturedPacket, number: UInt64, flowHash: UInt64?) {
+        guard let shard else { return process(packet, flowHash: flowHash) }
+        tracker.packetNumber = number
+        if let flowHash {
+            if shard.owns(flowHash) { return process(packet, flowHash: flowHash) }
+            count(packet)
+            guard !finished else { return }
+            tracker.observe(packet.time)
+            expireFragmentsIfDue(packet.time)
+            return
+        }
+        count(packet)
+        guard !finished else { return }
+        let wireLength = packet.wireLength
+        let time = packet.time
+        let tracker = self.tracker
+        if let reason = decoder.decode(packet.bytes, linkType: packet.linkType, time: time, wireLength: wireLength, { transport in
+            let hash = FlowTracker.flowHash(transport, seed: shard.seed)
+            if shard.owns(hash) {
+                tracker.process(transport, wireLength: wireLength, time: time, hash: hash)
+            } else {
+                tracker.observe(time)
+            }
+        }) {
+            if shard.index == 0 { statistics.skipped.record(reason) }
+        }
+        expireFragmentsIfDue(time)
+    }
+
+    /// Whether the flow with hash `hash` is this pipeline's.
+    @inline(__always)
+    func owns(_ hash: UInt64) -> Bool { shard?.owns(hash) ?? true }
+
+    /// `advance(to:)` as packet number `number` of the run (a worker's time tick).
+    func advance(to time: Timestamp, number: UInt64) {
+        tracker.packetNumber = number
+        advance(to: time)
+    }
+
+    /// The records collected since the last call, in the run's order (a worker's only).
+    func takeCollected() -> ShardRecords {
+        observer.takeCollected()
+    }
+
+    // MARK: - Any pipeline
 
     /// The flow hash of `packet` for `prefetch`, or nil when it is not an ordinary TCP or UDP
     /// packet.
@@ -79,15 +166,10 @@ package final class Pipeline {
     /// Ends every flow, writes the `stats` record and flushes the output; returns the counts.
     package func finish(files: Int, filesFailed: Int, live: LiveCaptureStatistics? = nil) throws -> RunStatistics {
         guard !finished else { return statistics }
-        finished = true
-        tracker.finish()
+        endFlows()
         statistics.files = files
         statistics.filesFailed = filesFailed
         statistics.live = live
-        statistics.fragments = decoder.fragmentStatistics
-        statistics.flows = tracker.statistics
-        statistics.tcp = tracker.reassembly.statistics
-        statistics.reassemblyMemoryPeak = tracker.reassembly.peakMemoryInUse
         try observer.throwIfFailed()
         statistics.events = observer.events
         statistics.recordsWritten = observer.records
@@ -96,9 +178,40 @@ package final class Pipeline {
         try observer.writeStats(statistics)
         return statistics
     }
+
+    /// Ends every flow and fills in the flow, TCP and fragment counts (a worker's part of `finish`).
+    func endFlows() {
+        guard !finished else { return }
+        finished = true
+        tracker.finish()
+        statistics.fragments = decoder.fragmentStatistics
+        statistics.flows = tracker.statistics
+        statistics.tcp = tracker.reassembly.statistics
+        statistics.reassemblyMemoryPeak = tracker.reassembly.peakMemoryInUse
+        statistics.events = observer.events
+    }
+
+    /// The counts so far (a worker's, after `endFlows`).
+    var counts: RunStatistics { statistics }
 }
 
-/// Creates each flow's protocol layer and writes events and flow records as they come.
+/// Which share of the flows a worker handles: those whose flow hash (with `seed`) picks `index`
+/// of `count`.
+struct Shard: Sendable {
+    let index: Int
+    let count: Int
+    let seed: UInt64
+
+    /// Whether the flow with hash `hash` is this worker's. The high half of the hash picks the
+    /// worker; the table indexes by the low half, so the two stay independent.
+    @inline(__always)
+    func owns(_ hash: UInt64) -> Bool {
+        Int(truncatingIfNeeded: ((hash >> 32) &* UInt64(count)) >> 32) == index
+    }
+}
+
+/// Creates each flow's protocol layer and writes events and flow records as they come; in a
+/// worker, collects them for the merge instead (`collected`).
 final class PipelineObserver: FlowObserver, EventSink {
     let configuration: InspectorConfiguration
     let output: EVEOutput?
@@ -116,6 +229,12 @@ final class PipelineObserver: FlowObserver, EventSink {
     let writesEvents: Bool
     private var pendingAlerts: [Alert] = []
     private(set) var alerts = AlertStatistics()
+    /// A worker's records since the last `takeCollected` (nil: records are written as they come).
+    private var collected: ShardRecords?
+    /// Whether a worker hands its trading events on for the rules.
+    private let collectsEvents: Bool
+    /// The flow table, for the place of each collected record in the run's order.
+    unowned(unsafe) var tracker: FlowTracker?
 
     init(configuration: InspectorConfiguration, output: EVEOutput?) {
         self.configuration = configuration
@@ -130,8 +249,22 @@ final class PipelineObserver: FlowObserver, EventSink {
         } else {
             engine = nil
         }
+        collectsEvents = false
         // Rules read trading events even when no per-message record is written.
         self.interest = EventInterest(records: perMessage, tradingEvents: perMessage || engine != nil)
+    }
+
+    /// A worker's observer: records are serialised here (in parallel with the other workers) and
+    /// collected; trading events are handed on when `hasEngine` (the merge runs the rules).
+    init(configuration: InspectorConfiguration, collecting hasEngine: Bool) {
+        self.configuration = configuration
+        self.output = nil
+        let perMessage = configuration.messageEvents && configuration.evePath != nil
+        writesEvents = perMessage
+        engine = nil
+        collectsEvents = hasEngine
+        collected = ShardRecords()
+        self.interest = EventInterest(records: perMessage, tradingEvents: perMessage || hasEngine)
     }
 
     /// The alert counts for the stats record (nil when no rules were configured).
@@ -155,7 +288,7 @@ final class PipelineObserver: FlowObserver, EventSink {
     func flowEnded(
         _ flow: FlowInfo, receiver: (any StreamReceiver)?, summary: FlowSummary, reason: FlowEndReason, time: Timestamp
     ) {
-        guard configuration.flowEvents, output != nil else { return }
+        guard configuration.flowEvents, output != nil || collected != nil && configuration.evePath != nil else { return }
         let appProto = receiver?.protocolName
         writer.flowRecord(
             flow, summary: summary, reason: reason, appProto: appProto,
@@ -170,6 +303,16 @@ final class PipelineObserver: FlowObserver, EventSink {
             writer.eventRecord(event, communityID: configuration.communityID ? event.flow.communityID : nil)
             commit()
         }
+        if collected != nil {
+            if collectsEvents { collected?.append(.event(event), at: moment) }
+            return
+        }
+        guard engine != nil else { return }
+        runRules(on: event)
+    }
+
+    /// Runs the rules on `event` and writes the alerts it completes.
+    func runRules(on event: TradingEvent) {
         guard let engine else { return }
         engine.process(event, into: &pendingAlerts)
         guard !pendingAlerts.isEmpty else { return }
@@ -183,6 +326,10 @@ final class PipelineObserver: FlowObserver, EventSink {
     }
 
     func count(protocol name: String, _ counters: [(String, UInt64)]) {
+        if collected != nil {
+            collected?.append(.counters(name, counters), at: moment)
+            return
+        }
         let index: Int
         if let found = protocolCounters.firstIndex(where: { $0.0 == name }) {
             index = found
@@ -199,6 +346,30 @@ final class PipelineObserver: FlowObserver, EventSink {
         }
     }
 
+    /// Takes one record a worker collected, as if it had come here in the first place (the merge).
+    func replay(_ record: ShardRecord, bytes: UnsafeRawBufferPointer) {
+        switch record {
+        case .json(let range):
+            records &+= 1
+            guard let output, failure == nil else { return }
+            do {
+                try output.write(UnsafeRawBufferPointer(rebasing: bytes[range]))
+            } catch {
+                failure = error
+            }
+        case .event(let event):
+            runRules(on: event)
+        case .counters(let name, let counters):
+            count(protocol: name, counters)
+        }
+    }
+
+    /// A worker's records so far; collecting starts again empty.
+    func takeCollected() -> ShardRecords {
+        defer { collected = ShardRecords() }
+        return collected ?? ShardRecords()
+    }
+
     func writeStats(_ statistics: RunStatistics) throws {
         guard let output, configuration.statsRecord else { return }
         writer.statsRecord(statistics)
@@ -210,8 +381,17 @@ final class PipelineObserver: FlowObserver, EventSink {
         if let failure { throw failure }
     }
 
+    private var moment: TrackerMoment {
+        tracker?.moment ?? TrackerMoment(packet: 0, step: .packet)
+    }
+
     private func commit() {
         records &+= 1
+        if collected != nil {
+            collected?.appendJSON(writer.bytes, at: moment)
+            writer.reset()
+            return
+        }
         guard let output, failure == nil else {
             writer.reset()
             return
@@ -221,5 +401,36 @@ final class PipelineObserver: FlowObserver, EventSink {
         } catch {
             failure = error
         }
+    }
+}
+
+/// One record a worker collected for the merge.
+enum ShardRecord {
+    /// Serialised JSON lines: these bytes of the batch.
+    case json(Range<Int>)
+    /// A trading event for the rules.
+    case event(TradingEvent)
+    /// Protocol counters for the stats record.
+    case counters(String, [(String, UInt64)])
+}
+
+/// A worker's records over some packets, in the order it made them, each with its place in the
+/// run's order; the JSON of all of them in one byte array.
+struct ShardRecords: @unchecked Sendable {
+    var moments: [TrackerMoment] = []
+    var records: [ShardRecord] = []
+    var bytes: [UInt8] = []
+
+    var isEmpty: Bool { records.isEmpty }
+
+    mutating func append(_ record: ShardRecord, at moment: TrackerMoment) {
+        moments.append(moment)
+        records.append(record)
+    }
+
+    mutating func appendJSON(_ json: [UInt8], at moment: TrackerMoment) {
+        let start = bytes.count
+        bytes.append(contentsOf: json)
+        append(.json(start..<bytes.count), at: moment)
     }
 }

@@ -29,10 +29,15 @@ package protocol ProtocolDecoder: Sendable {
     /// alone (its ports): a channel whose bytes cannot be decoded but whose metadata matters, such
     /// as TDX trading on port 7708. Asked only once every probe has said no; the default is no.
     func claimsUnrecognised(_ flow: FlowInfo) -> Bool
+    /// A decoder with the same settings and state of its own, for another pipeline thread: the
+    /// sessions of one decoder may share scratch memory, so one decoder serves one thread. The
+    /// default is the decoder itself (for decoders whose sessions share nothing).
+    func replica() -> any ProtocolDecoder
 }
 
 extension ProtocolDecoder {
     package func claimsUnrecognised(_ flow: FlowInfo) -> Bool { false }
+    package func replica() -> any ProtocolDecoder { self }
 }
 
 /// One flow's decoder state. Calls arrive in packet-time order; each direction's bytes arrive in

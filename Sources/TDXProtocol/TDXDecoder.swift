@@ -38,6 +38,8 @@ package struct TDXDecoder: ProtocolDecoder {
 
     package var name: String { "tdx" }
 
+    package func replica() -> any ProtocolDecoder { TDXDecoder(options: options) }
+
     /// Ports TDX servers listen on (notes section 1.1): quotes on 7709, 7711, 7719; the extended
     /// market on 7720, 7721, 7727; trading on 7708; the TdxTradeServer wrapper on 10092 and 19820.
     /// They only orient flows picked up mid-stream (and 7708 names the trading channel).

@@ -50,6 +50,9 @@ struct PipelineOptions: ParsableArguments {
     @Option(name: .long, help: "Memory all TCP reassembly buffers together may hold (MiB).")
     var reassemblyMemcapMb: Int = 64
 
+    @Option(name: .long, help: ArgumentHelp("Flow-sharded worker threads (default: the number of cores; 1 runs everything on one thread).", valueName: "n"))
+    var workers: Int = PipelineOptions.cores
+
     @OptionGroup var decoding: DecoderOptions
 
     @OptionGroup var detection: RuleOptions
@@ -57,7 +60,11 @@ struct PipelineOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "No summary on standard error.")
     var quiet = false
 
+    /// The cores this process may run on.
+    static var cores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
     func validate() throws {
+        guard (1...256).contains(workers) else { throw ValidationError("--workers must be between 1 and 256") }
         guard maxFlows > 0 else { throw ValidationError("--max-flows must be at least 1") }
         guard tcpTimeout > 0, udpTimeout > 0 else { throw ValidationError("timeouts must be at least 1 second") }
         guard streamBufferKb > 0, reassemblyMemcapMb > 0 else { throw ValidationError("buffer sizes must be positive") }
@@ -76,6 +83,7 @@ struct PipelineOptions: ParsableArguments {
         configuration.flows.reassembly.maxBufferedBytes = streamBufferKb * 1024
         configuration.flows.reassemblyMemcap = reassemblyMemcapMb << 20
         configuration.rules = try detection.load()
+        configuration.workers = workers
         return configuration
     }
 }

@@ -1,0 +1,381 @@
+import EventOutput
+import FlowTracking
+import PacketCapture
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A run on several cores: one reader, `workers` flow-sharded pipelines, and the merge.
+///
+/// The reader copies packets into large batches and computes each packet's symmetric flow hash
+/// once; every batch goes to every worker. A worker handles the packets of its own flows (the
+/// hash picks the worker, so all packets of a flow meet in one place with their decoder and
+/// reassembly state), takes only the time of the others (so that it ends idle flows at the same
+/// packets as a single table would), and serialises its flow and event records itself. Each
+/// record carries its place in the run's order (packet number, then the order one flow table
+/// ends flows in; see `TrackerMoment`). The merge, on the calling thread, takes the workers'
+/// records batch by batch, puts them in that order, and runs the rules (whose state spans flows)
+/// and the output, so that the records are the same whatever the number of workers.
+///
+/// Memory is bounded: a fixed pool of batches, and short queues between the stages.
+enum ShardedRun {
+    /// Packets and bytes a batch holds at most.
+    static let batchPackets = 8192
+    static let batchBytes = 4 << 20
+    /// Batches in flight (the reader waits for a free one).
+    static let batchPool = 6
+    /// Finished batches a worker may be ahead of the merge.
+    static let outputQueue = 4
+
+    /// Runs `read` on a reader thread (it feeds packets to the `ShardFeed` it is given) and
+    /// `workers` worker threads, and merges their records into `output` on this thread. Once all
+    /// have finished, `complete` adds what the reader knows (files, live counters) to the counts,
+    /// which then go into the `stats` record and are returned.
+    static func run(
+        configuration: InspectorConfiguration, workers: Int, output: EVEOutput?,
+        read: @escaping @Sendable (ShardFeed) -> Void, complete: (inout RunStatistics) -> Void
+    ) throws -> RunStatistics {
+        let sink = PipelineObserver(configuration: configuration, output: output)
+        let seed = UInt64.random(in: 1...UInt64.max)
+        let pool = BlockingQueue<PacketBatch>(capacity: batchPool)
+        for _ in 0..<batchPool { pool.push(PacketBatch(pool: pool)) }
+        var inputs: [BlockingQueue<PacketBatch?>] = []
+        var outputs: [BlockingQueue<WorkerOutput>] = []
+        var threads: [pthread_t] = []
+        let hasEngine = sink.engine != nil
+        for index in 0..<workers {
+            let input = BlockingQueue<PacketBatch?>(capacity: batchPool)
+            let results = BlockingQueue<WorkerOutput>(capacity: outputQueue)
+            inputs.append(input)
+            outputs.append(results)
+            let shard = Shard(index: index, count: workers, seed: seed)
+            let worker = ShardWorker(pipeline: Pipeline(configuration: configuration, shard: shard, hasEngine: hasEngine))
+            threads.append(startThread {
+                worker.run(input: input, output: results)
+            })
+        }
+        let feed = ShardFeed(pool: pool, workers: inputs, seed: seed)
+        threads.append(startThread {
+            read(feed)
+            feed.close()
+        })
+
+        // The merge: one output from every worker per batch, in the run's order.
+        var statistics = RunStatistics()
+        var finished = 0
+        var parts: [WorkerOutput] = []
+        parts.reserveCapacity(workers)
+        while finished < workers {
+            parts.removeAll(keepingCapacity: true)
+            for results in outputs { parts.append(results.pop()) }
+            merge(parts, into: sink)
+            for (index, part) in parts.enumerated() {
+                guard let counts = part.final else { continue }
+                finished += 1
+                if index == 0 {
+                    statistics.packets = counts.packets
+                    statistics.bytes = counts.bytes
+                    statistics.lastPacket = counts.lastPacket
+                    statistics.fragments = counts.fragments
+                }
+                statistics.skipped.merge(counts.skipped)
+                statistics.flows.merge(counts.flows)
+                statistics.tcp.merge(counts.tcp)
+                statistics.reassemblyMemoryPeak += counts.reassemblyMemoryPeak
+                statistics.events &+= counts.events
+            }
+        }
+        for thread in threads { pthread_join(thread, nil) }
+        complete(&statistics)
+        try sink.throwIfFailed()
+        statistics.recordsWritten = sink.records
+        statistics.protocols = sink.protocolCounters
+        statistics.alerts = sink.alertStatistics
+        try sink.writeStats(statistics)
+        return statistics
+    }
+
+    /// Replays the records of one batch's outputs into `sink` in the run's order (a k-way merge;
+    /// each worker's records are already in order).
+    private static func merge(_ parts: [WorkerOutput], into sink: PipelineObserver) {
+        var cursors = [Int](repeating: 0, count: parts.count)
+        while true {
+            var best = -1
+            for index in parts.indices where cursors[index] < parts[index].records.moments.count {
+                if best < 0 || parts[index].records.moments[cursors[index]] < parts[best].records.moments[cursors[best]] {
+                    best = index
+                }
+            }
+            guard best >= 0 else { return }
+            let records = parts[best].records
+            let position = cursors[best]
+            records.bytes.withUnsafeBytes { bytes in sink.replay(records.records[position], bytes: bytes) }
+            cursors[best] += 1
+        }
+    }
+}
+
+/// What a worker hands the merge per batch: its records, and at the end its counts.
+struct WorkerOutput: @unchecked Sendable {
+    var records: ShardRecords
+    var final: RunStatistics?
+}
+
+/// One worker: its pipeline and the loop over batches.
+private final class ShardWorker: @unchecked Sendable {
+    let pipeline: Pipeline
+    /// Positions of this worker's packets in the current batch (reused).
+    private var own: [Int32] = []
+
+    init(pipeline: Pipeline) {
+        self.pipeline = pipeline
+        own.reserveCapacity(ShardedRun.batchPackets)
+    }
+
+    func run(input: BlockingQueue<PacketBatch?>, output: BlockingQueue<WorkerOutput>) {
+        while let batch = input.pop() {
+            process(batch)
+            batch.release()
+            output.push(WorkerOutput(records: pipeline.takeCollected(), final: nil))
+        }
+        pipeline.endFlows()
+        output.push(WorkerOutput(records: pipeline.takeCollected(), final: pipeline.counts))
+    }
+
+    /// Handles one batch: its own packets in full (warming the cache for each a few packets
+    /// ahead, as the single-threaded loop does), the others' times only.
+    private func process(_ batch: PacketBatch) {
+        own.removeAll(keepingCapacity: true)
+        for position in 0..<batch.count {
+            let entry = batch.entries[position]
+            if entry.kind == .packet && entry.hasHash && pipeline.owns(entry.hash) { own.append(Int32(position)) }
+        }
+        var next = 0
+        for position in 0..<batch.count {
+            let entry = batch.entries[position]
+            let number = batch.firstNumber &+ UInt64(position)
+            if entry.kind == .tick {
+                pipeline.advance(to: entry.time, number: number)
+                continue
+            }
+            if next < own.count && Int(own[next]) == position {
+                if next + 3 < own.count { pipeline.prefetch(.index, hash: batch.entries[Int(own[next + 3])].hash) }
+                if next + 2 < own.count { pipeline.prefetch(.record, hash: batch.entries[Int(own[next + 2])].hash) }
+                if next + 1 < own.count { pipeline.prefetch(.receivers, hash: batch.entries[Int(own[next + 1])].hash) }
+                next += 1
+            }
+            pipeline.process(batch.packet(position), number: number, flowHash: entry.hasHash ? entry.hash : nil)
+        }
+    }
+}
+
+/// The reader's end: packets go into the current batch, full batches to every worker.
+final class ShardFeed: @unchecked Sendable {
+    private let pool: BlockingQueue<PacketBatch>
+    private let workers: [BlockingQueue<PacketBatch?>]
+    private let seed: UInt64
+    private var batch: PacketBatch?
+    private var number: UInt64 = 0
+
+    init(pool: BlockingQueue<PacketBatch>, workers: [BlockingQueue<PacketBatch?>], seed: UInt64) {
+        self.pool = pool
+        self.workers = workers
+        self.seed = seed
+    }
+
+    /// Adds a packet (its bytes are copied).
+    @inline(__always)
+    func add(_ packet: CapturedPacket) {
+        var hash: UInt64?
+        let seed = self.seed
+        PacketDecoder.peek(packet.bytes, linkType: packet.linkType) { transport in
+            hash = FlowTracker.flowHash(transport, seed: seed)
+        }
+        if batch == nil { batch = pool.pop() }
+        if !batch.unsafelyUnwrapped.append(packet, hash: hash) {
+            flush()
+            batch = pool.pop()
+            // A packet larger than a batch's storage is cut to it (snapshot lengths are far smaller).
+            _ = batch.unsafelyUnwrapped.append(packet, hash: hash)
+        }
+    }
+
+    /// Lets packet time reach `time` without a packet (live capture between packets).
+    func tick(_ time: Timestamp) {
+        if batch == nil { batch = pool.pop() }
+        if !batch.unsafelyUnwrapped.appendTick(time) {
+            flush()
+            batch = pool.pop()
+            _ = batch.unsafelyUnwrapped.appendTick(time)
+        }
+    }
+
+    /// Hands the current batch to the workers now (live capture, so that records do not wait for
+    /// a batch to fill).
+    func flush() {
+        guard let full = batch, full.count > 0 else { return }
+        batch = nil
+        full.firstNumber = number
+        number &+= UInt64(full.count)
+        full.share(workers.count)
+        for worker in workers { worker.push(full) }
+    }
+
+    /// The last batch, then the end, to every worker.
+    func close() {
+        flush()
+        if let batch { pool.push(batch) }
+        batch = nil
+        for worker in workers { worker.push(nil) }
+    }
+}
+
+/// Packets copied out of the reader's buffer into one block, with their flow hashes; shared
+/// read-only by the workers and back to the pool when the last is done with it.
+final class PacketBatch: @unchecked Sendable {
+    enum Kind: UInt8 {
+        case packet, tick
+    }
+
+    struct Entry {
+        var offset: Int32
+        var length: Int32
+        var wireLength: Int32
+        var kind: Kind
+        var hasHash: Bool
+        var linkType: LinkType
+        var time: Timestamp
+        var hash: UInt64
+    }
+
+    let storage: UnsafeMutableRawPointer
+    let entries: UnsafeMutablePointer<Entry>
+    private(set) var count = 0
+    private var used = 0
+    var firstNumber: UInt64 = 0
+    private let remaining = Atomic<Int>(0)
+    private unowned let pool: BlockingQueue<PacketBatch>
+
+    init(pool: BlockingQueue<PacketBatch>) {
+        self.pool = pool
+        storage = .allocate(byteCount: ShardedRun.batchBytes, alignment: 64)
+        entries = .allocate(capacity: ShardedRun.batchPackets)
+    }
+
+    deinit {
+        storage.deallocate()
+        entries.deallocate()
+    }
+
+    /// Copies `packet` in; false when the batch is full.
+    @inline(__always)
+    func append(_ packet: CapturedPacket, hash: UInt64?) -> Bool {
+        let length = min(packet.bytes.count, ShardedRun.batchBytes)
+        guard count < ShardedRun.batchPackets, used + length <= ShardedRun.batchBytes else { return false }
+        if length > 0, let base = packet.bytes.baseAddress { (storage + used).copyMemory(from: base, byteCount: length) }
+        entries[count] = Entry(
+            offset: Int32(used), length: Int32(length), wireLength: Int32(clamping: packet.wireLength), kind: .packet,
+            hasHash: hash != nil, linkType: packet.linkType, time: packet.time, hash: hash ?? 0
+        )
+        count += 1
+        // Each packet starts on an 8-byte boundary, as libpcap's do.
+        used += (length + 7) & ~7
+        return true
+    }
+
+    /// Adds a time tick; false when the batch is full.
+    func appendTick(_ time: Timestamp) -> Bool {
+        guard count < ShardedRun.batchPackets else { return false }
+        entries[count] = Entry(offset: 0, length: 0, wireLength: 0, kind: .tick, hasHash: false, linkType: .ethernet, time: time, hash: 0)
+        count += 1
+        return true
+    }
+
+    /// The packet at `position`.
+    @inline(__always)
+    func packet(_ position: Int) -> CapturedPacket {
+        let entry = entries[position]
+        return CapturedPacket(
+            time: entry.time, bytes: UnsafeRawBufferPointer(start: storage + Int(entry.offset), count: Int(entry.length)),
+            wireLength: Int(entry.wireLength), linkType: entry.linkType, sourceIndex: 0
+        )
+    }
+
+    /// Hands the batch to `readers` workers.
+    func share(_ readers: Int) {
+        remaining.store(readers, ordering: .releasing)
+    }
+
+    /// One worker is done with the batch; the last one returns it to the pool, emptied.
+    func release() {
+        guard remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 else { return }
+        count = 0
+        used = 0
+        pool.push(self)
+    }
+}
+
+/// A bounded first-in first-out queue between threads: `push` waits while it is full, `pop`
+/// while it is empty.
+final class BlockingQueue<Element>: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var items: [Element?]
+    private var head = 0
+    private var count = 0
+
+    init(capacity: Int) {
+        items = Array(repeating: nil, count: max(1, capacity))
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(changed, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(changed)
+        pthread_mutex_destroy(mutex)
+        changed.deallocate()
+        mutex.deallocate()
+    }
+
+    func push(_ element: Element) {
+        pthread_mutex_lock(mutex)
+        while count == items.count { pthread_cond_wait(changed, mutex) }
+        items[(head + count) % items.count] = element
+        count += 1
+        pthread_cond_broadcast(changed)
+        pthread_mutex_unlock(mutex)
+    }
+
+    func pop() -> Element {
+        pthread_mutex_lock(mutex)
+        while count == 0 { pthread_cond_wait(changed, mutex) }
+        let element = items[head].unsafelyUnwrapped
+        items[head] = nil
+        head = (head + 1) % items.count
+        count -= 1
+        pthread_cond_broadcast(changed)
+        pthread_mutex_unlock(mutex)
+        return element
+    }
+}
+
+/// Starts `body` on a new thread.
+private func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t {
+    final class Box: @unchecked Sendable {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+    let context = Unmanaged.passRetained(Box(body)).toOpaque()
+    var thread = pthread_t()
+    let result = pthread_create(&thread, nil, { context in
+        let box = Unmanaged<Box>.fromOpaque(context!).takeRetainedValue()
+        box.body()
+        return nil
+    }, context)
+    precondition(result == 0, "cannot start a thread (error \(result))")
+    return thread
+}
