@@ -40,34 +40,82 @@ package enum StopSignal {
 /// count, or a read error.
 package enum LiveRunner {
     /// Captures from `options.interface` until stopped; `onReady` is called once the capture is
-    /// active (with libpcap's activation warning, if any).
+    /// active (with libpcap's activation warning, if any). `onDrops` hears the kernel's drop count
+    /// whenever it has grown (checked about once a second), so that a terminal learns of it while
+    /// the capture runs.
     package static func run(
         options: LiveCaptureOptions, configuration: InspectorConfiguration, packetLimit: UInt64? = nil,
-        onReady: (LiveCapture) -> Void = { _ in }
+        onReady: (LiveCapture) -> Void = { _ in }, onDrops: @escaping @Sendable (LiveCaptureStatistics) -> Void = { _ in }
     ) throws -> RunOutcome {
         let clock = WallClock()
         let capture = try LiveCapture(options: options)
         let output = try configuration.evePath.map { try EVEOutput(path: $0) }
-        let pipeline = Pipeline(configuration: configuration, output: output)
-        var diagnostics: [CaptureDiagnostic] = []
         onReady(capture)
+        let loop = CaptureLoop(capture: capture, options: options, packetLimit: packetLimit, onDrops: onDrops)
+        if configuration.workers > 1 {
+            let statistics = try ShardedRun.run(configuration: configuration, workers: configuration.workers, output: output, read: { feed in
+                loop.run(packet: { feed.add($0) }, idle: { time in
+                    feed.tick(time)
+                    feed.flush()
+                }, due: { feed.flush() })
+            }, complete: { statistics in
+                statistics.live = capture.statistics
+            })
+            try output?.close()
+            return RunOutcome(statistics: statistics, diagnostics: loop.diagnostics, elapsedSeconds: clock.elapsed)
+        }
+        let pipeline = Pipeline(configuration: configuration, output: output)
+        loop.run(packet: { pipeline.process($0) }, idle: { pipeline.advance(to: $0) }, due: {})
+        let statistics = try pipeline.finish(files: 0, filesFailed: 0, live: capture.statistics)
+        try output?.close()
+        return RunOutcome(statistics: statistics, diagnostics: loop.diagnostics, elapsedSeconds: clock.elapsed)
+    }
+}
+
+/// The read loop of a live capture, for one pipeline or for the reader of a sharded run.
+private final class CaptureLoop: @unchecked Sendable {
+    let capture: LiveCapture
+    let options: LiveCaptureOptions
+    let packetLimit: UInt64?
+    let onDrops: @Sendable (LiveCaptureStatistics) -> Void
+    private(set) var diagnostics: [CaptureDiagnostic] = []
+
+    init(capture: LiveCapture, options: LiveCaptureOptions, packetLimit: UInt64?, onDrops: @escaping @Sendable (LiveCaptureStatistics) -> Void) {
+        self.capture = capture
+        self.options = options
+        self.packetLimit = packetLimit
+        self.onDrops = onDrops
+    }
+
+    /// Reads until stopped: `packet` for each packet; `idle` with the packet time to move to when
+    /// a read times out (packet time stands still without packets, so idle flows age by the read
+    /// timeout); `due` about every 100 ms of wall-clock time while packets flow (a sharded run
+    /// hands its batch on, so that records do not wait for a batch to fill).
+    func run(packet: (CapturedPacket) -> Void, idle: (Timestamp) -> Void, due: () -> Void) {
         var packets: UInt64 = 0
         var lastTime = Timestamp.zero
         var idleReads = 0
+        var reportedDrops: UInt64 = 0
+        var lastCheck = WallClock()
         loop: while !StopSignal.isRequested {
             switch capture.next() {
-            case .packet(let packet):
-                pipeline.process(packet)
-                lastTime = packet.time
+            case .packet(let read):
+                packet(read)
+                lastTime = read.time
                 packets &+= 1
                 idleReads = 0
                 if let packetLimit, packets >= packetLimit { break loop }
+                if packets & 0x3F == 0, lastCheck.elapsed >= 0.1 {
+                    due()
+                    lastCheck = WallClock()
+                    reportedDrops = checkDrops(reported: reportedDrops)
+                }
             case .timeout:
-                // Packet time stands still without packets; let idle flows age by the read timeout.
                 idleReads += 1
                 if lastTime > .zero {
-                    pipeline.advance(to: lastTime.adding(nanoseconds: Int64(idleReads) * Int64(options.readTimeoutMilliseconds) * 1_000_000))
+                    idle(lastTime.adding(nanoseconds: Int64(idleReads) * Int64(options.readTimeoutMilliseconds) * 1_000_000))
                 }
+                reportedDrops = checkDrops(reported: reportedDrops)
             case .stopped:
                 break loop
             case .failed(let reason):
@@ -75,8 +123,16 @@ package enum LiveRunner {
                 break loop
             }
         }
-        let statistics = try pipeline.finish(files: 0, filesFailed: 0, live: capture.statistics)
-        try output?.close()
-        return RunOutcome(statistics: statistics, diagnostics: diagnostics, elapsedSeconds: clock.elapsed)
+        _ = checkDrops(reported: reportedDrops)
+    }
+
+    /// Tells `onDrops` when the kernel's drop counts have grown past `reported`; returns the new
+    /// total.
+    private func checkDrops(reported: UInt64) -> UInt64 {
+        guard let statistics = capture.statistics else { return reported }
+        let dropped = statistics.dropped &+ statistics.interfaceDropped
+        guard dropped > reported else { return reported }
+        onDrops(statistics)
+        return dropped
     }
 }

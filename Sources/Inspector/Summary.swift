@@ -16,6 +16,9 @@ package enum Summary {
         lines.append(read)
         if let live = stats.live {
             lines.append("  kernel: \(formatCount(live.received)) received, \(formatCount(live.dropped)) dropped, \(formatCount(live.interfaceDropped)) dropped by the interface")
+            if live.dropped > 0 || live.interfaceDropped > 0 {
+                lines.append("  warning: \(formatCount(live.dropped &+ live.interfaceDropped)) packets were dropped before the tool saw them: flows with drops may be cut short or missed (a larger --buffer-mb, more --workers or a BPF filter may help)")
+            }
         }
         lines.append("  flows: \(formatCount(stats.flows.tcp)) TCP, \(formatCount(stats.flows.udp)) UDP (at most \(formatCount(stats.flows.peakActive)) at once, \(formatCount(stats.flows.evicted)) evicted)")
         var tcp = "  tcp: \(formatBytes(Int64(stats.tcp.reassembledBytes))) reassembled, \(formatCount(stats.tcp.gaps)) gaps"

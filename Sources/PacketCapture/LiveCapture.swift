@@ -15,8 +15,9 @@ package struct LiveCaptureOptions: Sendable {
     package var filter: String?
     /// Bytes kept of each packet.
     package var snapshotLength: Int32 = 262_144
-    /// The kernel ring buffer size in MiB.
-    package var bufferMegabytes: Int32 = 64
+    /// The kernel ring buffer size in MiB: large, so that bursts wait in the kernel rather than
+    /// being dropped while the pipeline catches up.
+    package var bufferMegabytes: Int32 = 256
     /// Whether to put the interface in promiscuous mode.
     package var promiscuous = true
     /// How long one read waits for a packet before returning (so a stop request is noticed).

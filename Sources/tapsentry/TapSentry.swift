@@ -261,7 +261,7 @@ struct Live: ParsableCommand {
     var snaplen: Int32 = 262_144
 
     @Option(name: .long, help: "Kernel capture buffer size in MiB.")
-    var bufferMb: Int32 = 64
+    var bufferMb: Int32 = 256
 
     @Flag(name: .long, help: "Do not put the interface in promiscuous mode.")
     var noPromisc = false
@@ -281,10 +281,16 @@ struct Live: ParsableCommand {
         let configuration = try options.makeConfiguration()
         let outcome: RunOutcome
         do {
-            outcome = try LiveRunner.run(options: capture, configuration: configuration, packetLimit: count) { live in
+            let interface = interface
+            outcome = try LiveRunner.run(options: capture, configuration: configuration, packetLimit: count, onReady: { live in
                 if let warning = live.activationWarning { printError("warning: \"\(interface)\": \(warning)") }
-                if !options.quiet { printError("listening on \(interface), link type \(live.linkType)") }
-            }
+                if !options.quiet {
+                    let workers = configuration.workers == 1 ? "one thread" : "\(configuration.workers) workers"
+                    printError("listening on \(interface), link type \(live.linkType), \(workers), \(bufferMb) MiB kernel buffer")
+                }
+            }, onDrops: { live in
+                printError("warning: \"\(interface)\": the kernel has dropped \(live.dropped) packets so far (\(live.interfaceDropped) by the interface) of \(live.received) received: the capture is incomplete")
+            })
         } catch {
             printError("error: \(error)")
             throw ExitCode(2)

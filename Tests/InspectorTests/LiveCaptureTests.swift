@@ -128,8 +128,9 @@ struct LiveCaptureTests {
         }
     }
 
-    @Test("LiveRunner on lo decodes the conversation, writes its flow record and closes with a stats record")
-    func runnerLoopback() throws {
+    @Test("LiveRunner on lo decodes the conversation, writes its flow record and closes with a stats record (one thread, two workers)",
+          arguments: [1, 2])
+    func runnerLoopback(workers: Int) throws {
         let listener = try LoopbackListener()
         defer { listener.close() }
         let eve = LiveTestFile(suffix: ".eve.json")
@@ -140,6 +141,7 @@ struct LiveCaptureTests {
         settings.evePath = eve.path
         settings.messageEvents = true
         settings.detector = ProtocolDetector(decoders: [LineProtocolDecoder(ports: [listener.port], onEnd: { watch.ended($0) })])
+        settings.workers = workers
         let configuration = settings
         let options = LoopbackCapture.options(filter: "tcp port \(listener.port)")
 
