@@ -130,8 +130,10 @@ final class PipelineObserver: FlowObserver, EventSink {
         } else {
             engine = nil
         }
-        // Rules read trading events even when no per-message record is written.
-        self.interest = EventInterest(records: perMessage, tradingEvents: perMessage || engine != nil)
+        // Rules read trading events even when no per-message record is written; then only the
+        // events and fields they read are built.
+        self.interest = EventInterest(
+            records: perMessage, tradingEvents: perMessage || engine != nil, demand: perMessage ? nil : engine?.demand)
     }
 
     /// The alert counts for the stats record (nil when no rules were configured).
@@ -180,6 +182,11 @@ final class PipelineObserver: FlowObserver, EventSink {
             commit()
         }
         pendingAlerts.removeAll(keepingCapacity: true)
+    }
+
+    func skipped() {
+        events &+= 1
+        engine?.countSkipped()
     }
 
     func count(protocol name: String, _ counters: [(String, UInt64)]) {

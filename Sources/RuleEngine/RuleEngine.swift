@@ -53,6 +53,9 @@ package final class RuleEngine {
     /// What was done so far.
     package private(set) var statistics = Statistics()
 
+    /// Which events and fields the rules read (for decoders: `EventInterest.demand`).
+    package let demand: EventDemand
+
     private let runtimes: [RuleRuntime]
     private let memories: [ReferenceMemory]
     /// Rules by kind then protocol, built on first sight of each pair.
@@ -103,6 +106,7 @@ package final class RuleEngine {
         self.memories = memories
         self.gates = gates
         gateAnswers = Array(repeating: 0, count: gates.count)
+        demand = RuleDemand.demand(runtimes: runtimes, memories: memories, detectors: detectors)
         statistics.alertsByRule = running.map { ($0.id, 0) }
     }
 
@@ -211,6 +215,12 @@ package final class RuleEngine {
         for position in memoryPositions(kind: kind, protocolName: event.protocolName) {
             statistics.referenceKeysEvicted &+= memories[position].record(view, at: time, site: site)
         }
+    }
+
+    /// Counts an event a decoder left unbuilt because no rule reads it (see `demand`): it is
+    /// counted as if looked at.
+    package func countSkipped() {
+        statistics.events &+= 1
     }
 
     /// Convenience: the alerts of `events`, in order.
