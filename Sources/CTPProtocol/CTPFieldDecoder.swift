@@ -41,14 +41,15 @@ enum CTPFieldDecoder {
     /// DBL_MAX: the value CTP writes for "no price".
     static let noValue = Double.greatestFiniteMagnitude
 
-    /// Decodes one field (a known id with a length no release sends by the longest layout that fits).
-    static func decode(_ fid: UInt16, _ body: UnsafeRawBufferPointer) -> CTPDecodedField {
+    /// Decodes one field (a known id with a length no release sends by the longest layout that fits);
+    /// with `only`, just those members of a known layout.
+    static func decode(_ fid: UInt16, _ body: UnsafeRawBufferPointer, only: CTPMemberFilter? = nil) -> CTPDecodedField {
         if let spec = CTPFieldTable.spec(fid) {
             guard let (variant, exact) = spec.variant(for: body.count) else {
                 return CTPDecodedField(fid: fid, name: spec.name, length: body.count, members: [], known: true)
             }
             return CTPDecodedField(
-                fid: fid, name: variant.name ?? spec.name, length: body.count, members: members(body, variant.layout),
+                fid: fid, name: variant.name ?? spec.name, length: body.count, members: members(body, variant.layout, only: only),
                 version: exact && !variant.version.isEmpty ? variant.version : nil, known: true)
         }
         if let variant = userSystemInfoVariant(body) {
@@ -60,13 +61,18 @@ enum CTPFieldDecoder {
     }
 
     /// The members of `layout` that fit whole in `body`.
-    static func members(_ body: UnsafeRawBufferPointer, _ layout: CTPLayout) -> [(String, FieldValue)] {
+    static func members(_ body: UnsafeRawBufferPointer, _ layout: CTPLayout, only: CTPMemberFilter? = nil) -> [(String, FieldValue)] {
         var out: [(String, FieldValue)] = []
-        out.reserveCapacity(layout.members.count)
+        out.reserveCapacity(only == nil ? layout.members.count : 4)
         var lastInt: Int32 = 0
         for member in layout.members {
             let end = member.offset + member.kind.size
             guard end <= body.count else { break }
+            if let only, !only.contains(member) {
+                // A terminal blob's length is the int before it: keep it for a blob read alone.
+                if case .int = member.kind { lastInt = Int32(bigEndian: body.loadUnaligned(fromByteOffset: member.offset, as: Int32.self)) }
+                continue
+            }
             let bytes = UnsafeRawBufferPointer(rebasing: body[member.offset..<end])
             switch member.kind {
             case .text:

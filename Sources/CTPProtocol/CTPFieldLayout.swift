@@ -35,6 +35,46 @@ struct CTPMember: Sendable {
     var name: String
     var kind: CTPMemberKind
     var offset: Int
+    /// A hash of the name, for `CTPMemberFilter`.
+    var key: UInt64
+
+    init(name: String, kind: CTPMemberKind, offset: Int) {
+        self.name = name
+        self.kind = kind
+        self.offset = offset
+        key = Self.key(name)
+    }
+
+    /// The 64-bit FNV-1a hash of `name`.
+    static func key(_ name: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in name.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x100_0000_01b3
+        }
+        return hash
+    }
+}
+
+/// Some members by name, tested without string work: most members fail one bit test.
+struct CTPMemberFilter: Sendable {
+    private let names: [String]
+    private let keys: [UInt64]
+    private let bloom: UInt64
+
+    init(_ names: [String]) {
+        self.names = names
+        keys = names.map(CTPMember.key)
+        bloom = keys.reduce(0) { $0 | 1 << ($1 & 63) }
+    }
+
+    /// Whether `member` is one of the names.
+    @inline(__always)
+    func contains(_ member: CTPMember) -> Bool {
+        guard bloom & (1 << (member.key & 63)) != 0 else { return false }
+        for index in keys.indices where keys[index] == member.key && names[index] == member.name { return true }
+        return false
+    }
 }
 
 /// A field struct's members in declaration order, packed (no alignment padding), as SFIT writes them.

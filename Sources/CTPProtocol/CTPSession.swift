@@ -22,6 +22,8 @@ final class CTPSession: DecoderSession {
     /// The last field id and length (`id << 16 | length`) found to have a known length: a stream of
     /// one kind of push checks its fields once.
     private var lastKnownField: UInt32 = 0xFFFF_FFFF
+    /// Without per-message records: the DepthMarketData members the rules read (nil: all).
+    private let quoteFilter: CTPMemberFilter?
 
     init(flow: FlowInfo, events: any EventSink, options: CTPOptions, scratch: CTPScratch) {
         self.flow = flow
@@ -30,6 +32,9 @@ final class CTPSession: DecoderSession {
         self.scratch = scratch
         self.interest = events.interest
         self.wantsEvents = interest.records || interest.tradingEvents
+        quoteFilter = interest.tradingEvents
+            ? CTPEventBuilder.quoteMembers(interest.plan(protocolIndex: CTPEventBuilder.protocolIndex, kind: .mdQuote))
+                .map(CTPMemberFilter.init) : nil
         // A stream picked up mid-way starts anywhere in a frame: find the first frame strictly.
         var state = CTPStreamState()
         if flow.orientation != .handshake {
@@ -290,9 +295,11 @@ final class CTPSession: DecoderSession {
         } else {
             let content = UnsafeRawBufferPointer(rebasing: bytes[CTPMessageHeader.size..<(CTPMessageHeader.size + contentLength)])
             let decodes = wantsEvents
+            // Quotes are most of a market-data front's traffic: only the members the rules read.
+            let only = decodes && header.tid == CTPTransactions.rtnDepthMarketData ? quoteFilter : nil
             walk = CTPFields.walk(content) { fid, body in
                 if !fieldLengthKnown(fid, body.count) { anomalies.insert(.unknownFieldLength) }
-                if decodes { fields.append(CTPFieldDecoder.decode(fid, body)) }
+                if decodes { fields.append(CTPFieldDecoder.decode(fid, body, only: only)) }
             }
         }
         if walk.overrun { anomalies.insert(.fieldOverrun) }
@@ -362,7 +369,11 @@ final class CTPSession: DecoderSession {
         counters.messages &+= 1
         count(message.anomalies)
         guard wantsEvents else { return }
-        events.emit(CTPEventBuilder.message(message, facts: facts, flow: flow, direction: direction, time: time, interest: interest))
+        if let event = CTPEventBuilder.message(message, facts: facts, flow: flow, direction: direction, time: time, interest: interest) {
+            events.emit(event)
+        } else {
+            events.skipped()
+        }
         facts.update(with: message)
     }
 

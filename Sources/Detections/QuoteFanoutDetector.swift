@@ -26,6 +26,7 @@ final class QuoteFanoutDetector: RuleDetector {
             .init("min_ticks", .int, default: .int(3), "copies a peer must receive to count"),
             .init("window", .duration, default: .duration(.seconds(60)), "the window peers are counted in"),
         ],
+        reads: ["instrument", "price", "volume", "quantity", "update_time"],
         make: { parameters, site in QuoteFanoutDetector(parameters: parameters, site: site) }
     )
 

@@ -13,12 +13,20 @@ enum FIXEventBuilder {
         }
     }
 
+    /// The event of `message`; nil when the interest's demand needs none (nobody reads it).
     static func message(
         _ message: FIXMessage, anomalies: FIXAnomalySet, outer: (FIXFrame, UnsafeRawBufferPointer)?,
         flow: FlowInfo, direction: Direction, time: Timestamp, options: FIXOptions, interest: EventInterest
-    ) -> TradingEvent {
+    ) -> TradingEvent? {
         var anomalies = anomalies
         let msgType = message.msgType
+        var kind = EventKind.message
+        var plan = FieldPlan.everything
+        if interest.tradingEvents {
+            kind = Self.kind(msgType: msgType, direction: direction)
+            plan = interest.plan(protocolIndex: protocolIndex, kind: kind)
+            if plan.skipsKind { return nil }
+        }
         let text = FIXTextDecoder(message: message)
         let dictionary = options.dictionary
         var record: FieldValue?
@@ -56,11 +64,13 @@ enum FIXEventBuilder {
             }
             record = .object(top)
         }
-        let (kind, fields) = interest.tradingEvents
-            ? trading(message, msgType: msgType, direction: direction, text: text, anomalies: anomalies)
-            : (EventKind.message, [])
+        var fields = EventFieldBuilder(plan: plan)
+        if interest.tradingEvents {
+            trading(message, msgType: msgType, kind: kind, text: text, anomalies: anomalies, into: &fields)
+            guard fields.needed else { return nil }
+        }
         return TradingEvent(
-            time: time, flow: flow, direction: direction, protocolName: "fix", kind: kind, fields: fields, record: record
+            time: time, flow: flow, direction: direction, protocolName: "fix", kind: kind, fields: fields.fields, record: record
         )
     }
 
@@ -122,93 +132,154 @@ enum FIXEventBuilder {
 
     // MARK: - The trading event
 
+    /// The index of "fix" in `EventVocabulary.protocols`, for `EventInterest.plan`.
+    static let protocolIndex = EventVocabulary.protocols.firstIndex(of: "fix") ?? -1
+
+    /// The kind of a message of type `msgType` travelling `direction`.
+    static func kind(msgType: String, direction: Direction) -> EventKind {
+        switch msgType {
+        case "A": direction == .toServer ? .logon : .logonResult
+        case "5": .logout
+        case "0": .heartbeat
+        case "D", "AB", "E": .orderNew
+        case "F", "G": .orderCancel
+        case "8": .execution
+        case "V": .mdSubscribe
+        case "W", "X": .mdQuote
+        case "Y", "3", "j", "9": .reject
+        default: .message
+        }
+    }
+
+    /// The event fields (names of the shared vocabulary) the builder writes.
+    enum Field {
+        static let msgType = EventField("fix.msg_type")
+        static let sender = EventField("sender")
+        static let target = EventField("target")
+        static let senderSub = EventField("sender_sub")
+        static let targetSub = EventField("target_sub")
+        static let senderLocation = EventField("sender_location")
+        static let targetLocation = EventField("target_location")
+        static let onBehalfOf = EventField("on_behalf_of")
+        static let onBehalfOfSub = EventField("on_behalf_of_sub")
+        static let onBehalfOfLocation = EventField("on_behalf_of_location")
+        static let deliverTo = EventField("deliver_to")
+        static let deliverToSub = EventField("deliver_to_sub")
+        static let deliverToLocation = EventField("deliver_to_location")
+        static let hops = EventField("hops")
+        static let userID = EventField("user_id")
+        static let passwordPresent = EventField("password_present")
+        static let heartbeatInterval = EventField("heartbeat_interval")
+        static let resetSeqNum = EventField("reset_seq_num")
+        static let resultCode = EventField("result_code")
+        static let text = EventField("text")
+        static let origOrderID = EventField("orig_order_id")
+        static let execType = EventField("exec_type")
+        static let orderStatus = EventField("order_status")
+        static let lastPrice = EventField("last_price")
+        static let lastQuantity = EventField("last_quantity")
+        static let mdReqID = EventField("md_req_id")
+        static let subscriptionType = EventField("subscription_type")
+        static let instruments = EventField("instruments")
+        static let instrumentCount = EventField("instrument_count")
+        static let marketDepth = EventField("market_depth")
+        static let instrument = EventField("instrument")
+        static let entryCount = EventField("entry_count")
+        static let price = EventField("price")
+        static let quantity = EventField("quantity")
+        static let refSeqNum = EventField("ref_seq_num")
+        static let refMsgType = EventField("ref_msg_type")
+        static let anomalies = EventField("anomalies")
+        static let account = EventField("account")
+        static let clientID = EventField("client_id")
+        static let orderID = EventField("order_id")
+        static let side = EventField("side")
+        static let parties = EventField("parties")
+    }
+
+    /// The fields of the trading event of `message` (of `kind`) that `fields.plan` asks for.
     private static func trading(
-        _ message: FIXMessage, msgType: String, direction: Direction, text: FIXTextDecoder, anomalies: FIXAnomalySet
-    ) -> (EventKind, [(String, FieldValue)]) {
-        var fields: [(String, FieldValue)] = [("fix.msg_type", .string(msgType))]
-        func add(_ name: String, _ tag: Int) {
-            if let value = message.raw(tag) { fields.append((name, .string(text.string(value, tag: tag)))) }
+        _ message: FIXMessage, msgType: String, kind: EventKind, text: FIXTextDecoder, anomalies: FIXAnomalySet,
+        into fields: inout EventFieldBuilder
+    ) {
+        func add(_ field: EventField, _ tag: Int) {
+            fields.add(field, message.raw(tag).map { .string(text.string($0, tag: tag)) })
         }
-        func addNumber(_ name: String, _ tag: Int) {
-            guard let value = message.raw(tag) else { return }
-            let string = String(decoding: value, as: UTF8.self)
-            if let number = Double(string) { fields.append((name, .double(number))) } else { fields.append((name, .string(string))) }
+        func addNumber(_ field: EventField, _ tag: Int) {
+            fields.add(field, message.raw(tag).map { value in
+                let string = String(decoding: value, as: UTF8.self)
+                return Double(string).map(FieldValue.double) ?? .string(string)
+            })
         }
-        add("sender", 49)
-        add("target", 56)
-        add("sender_sub", 50)
-        add("target_sub", 57)
-        add("sender_location", 142)
-        add("target_location", 143)
-        add("on_behalf_of", 115)
-        add("on_behalf_of_sub", 116)
-        add("on_behalf_of_location", 144)
-        add("deliver_to", 128)
-        add("deliver_to_sub", 129)
-        add("deliver_to_location", 145)
-        let hops = message.fields.filter { $0.tag == 628 }.map { FieldValue.string(text.string(message.value(of: $0), tag: 628)) }
-        if !hops.isEmpty { fields.append(("hops", .array(hops))) }
-        let kind: EventKind
+        fields.add(Field.msgType, .string(msgType))
+        add(Field.sender, 49)
+        add(Field.target, 56)
+        add(Field.senderSub, 50)
+        add(Field.targetSub, 57)
+        add(Field.senderLocation, 142)
+        add(Field.targetLocation, 143)
+        add(Field.onBehalfOf, 115)
+        add(Field.onBehalfOfSub, 116)
+        add(Field.onBehalfOfLocation, 144)
+        add(Field.deliverTo, 128)
+        add(Field.deliverToSub, 129)
+        add(Field.deliverToLocation, 145)
+        if fields.wants(Field.hops) {
+            let hops = message.fields.filter { $0.tag == 628 }.map { FieldValue.string(text.string(message.value(of: $0), tag: 628)) }
+            if !hops.isEmpty { fields.add(Field.hops, .array(hops)) }
+        }
         switch msgType {
         case "A":
-            kind = direction == .toServer ? .logon : .logonResult
-            add("user_id", 553)
-            fields.append(("password_present", .bool(message.field(554) != nil)))
-            if let interval = message.int(108) { fields.append(("heartbeat_interval", .uint(UInt64(interval)))) }
-            if message.value(141, is: "Y") { fields.append(("reset_seq_num", .bool(true))) }
-            if direction == .toClient { fields.append(("result_code", .string("accepted"))) }
+            add(Field.userID, 553)
+            fields.add(Field.passwordPresent, .bool(message.field(554) != nil))
+            fields.add(Field.heartbeatInterval, message.int(108).map { .uint(UInt64($0)) })
+            if message.value(141, is: "Y") { fields.add(Field.resetSeqNum, .bool(true)) }
+            if kind == .logonResult { fields.add(Field.resultCode, .string("accepted")) }
         case "5":
-            kind = .logout
-            add("text", 58)
+            add(Field.text, 58)
         case "0":
-            kind = .heartbeat
+            break
         case "D", "AB", "E":
-            kind = .orderNew
             addOrder(message, text: text, into: &fields)
         case "F", "G":
-            kind = .orderCancel
             addOrder(message, text: text, into: &fields)
-            add("orig_order_id", 41)
+            add(Field.origOrderID, 41)
         case "8":
-            kind = .execution
             addOrder(message, text: text, into: &fields)
-            add("exec_type", 150)
-            add("order_status", 39)
-            addNumber("last_price", 31)
-            addNumber("last_quantity", 32)
+            add(Field.execType, 150)
+            add(Field.orderStatus, 39)
+            addNumber(Field.lastPrice, 31)
+            addNumber(Field.lastQuantity, 32)
         case "V":
-            kind = .mdSubscribe
-            add("md_req_id", 262)
-            add("subscription_type", 263)
-            let symbols = message.fields.filter { $0.tag == 55 }.map { FieldValue.string(text.string(message.value(of: $0), tag: 55)) }
-            fields.append(("instruments", .array(symbols)))
-            fields.append(("instrument_count", .uint(UInt64(symbols.count))))
-            if let depth = message.int(264) { fields.append(("market_depth", .uint(UInt64(depth)))) }
+            add(Field.mdReqID, 262)
+            add(Field.subscriptionType, 263)
+            if fields.wants(Field.instruments) || fields.wants(Field.instrumentCount) {
+                let symbols = message.fields.filter { $0.tag == 55 }.map { FieldValue.string(text.string(message.value(of: $0), tag: 55)) }
+                fields.add(Field.instruments, .array(symbols))
+                fields.add(Field.instrumentCount, .uint(UInt64(symbols.count)))
+            }
+            fields.add(Field.marketDepth, message.int(264).map { .uint(UInt64($0)) })
         case "W", "X":
-            kind = .mdQuote
-            add("md_req_id", 262)
-            add("instrument", 55)
-            if let entries = message.int(268) { fields.append(("entry_count", .uint(UInt64(entries)))) }
-            addNumber("price", 270)
-            addNumber("quantity", 271)
+            add(Field.mdReqID, 262)
+            add(Field.instrument, 55)
+            fields.add(Field.entryCount, message.int(268).map { .uint(UInt64($0)) })
+            addNumber(Field.price, 270)
+            addNumber(Field.quantity, 271)
         case "Y":
-            kind = .reject
-            add("md_req_id", 262)
-            add("result_code", 281)
-            add("text", 58)
+            add(Field.mdReqID, 262)
+            add(Field.resultCode, 281)
+            add(Field.text, 58)
         case "3", "j", "9":
-            kind = .reject
-            add("ref_seq_num", 45)
-            add("ref_msg_type", 372)
-            add("result_code", msgType == "3" ? 373 : msgType == "j" ? 380 : 102)
-            add("text", 58)
+            add(Field.refSeqNum, 45)
+            add(Field.refMsgType, 372)
+            add(Field.resultCode, msgType == "3" ? 373 : msgType == "j" ? 380 : 102)
+            add(Field.text, 58)
         default:
-            kind = .message
+            break
         }
         if !anomalies.isEmpty {
-            fields.append(("anomalies", .array(anomalies.members.map { .string($0.rawValue) })))
+            fields.add(Field.anomalies, .array(anomalies.members.map { .string($0.rawValue) }))
         }
-        return (kind, fields)
     }
 
     /// Side (54) in the shared vocabulary (`buy`, `sell`, ... as CTP's Direction); other values as sent.
@@ -228,20 +299,21 @@ enum FIXEventBuilder {
         }
     }
 
-    private static func addOrder(_ message: FIXMessage, text: FIXTextDecoder, into fields: inout [(String, FieldValue)]) {
-        func add(_ name: String, _ tag: Int) {
-            if let value = message.raw(tag) { fields.append((name, .string(text.string(value, tag: tag)))) }
+    private static func addOrder(_ message: FIXMessage, text: FIXTextDecoder, into fields: inout EventFieldBuilder) {
+        func add(_ field: EventField, _ tag: Int) {
+            fields.add(field, message.raw(tag).map { .string(text.string($0, tag: tag)) })
         }
-        add("account", 1)
-        add("client_id", 109)
-        add("order_id", 11)
-        add("instrument", 55)
-        if let side = message.raw(54) { fields.append(("side", .string(FIXEventBuilder.sideName(side)))) }
-        for (name, tag) in [("price", 44), ("quantity", 38)] {
+        add(Field.account, 1)
+        add(Field.clientID, 109)
+        add(Field.orderID, 11)
+        add(Field.instrument, 55)
+        fields.add(Field.side, message.raw(54).map { .string(FIXEventBuilder.sideName($0)) })
+        for (field, tag) in [(Field.price, 44), (Field.quantity, 38)] where fields.wants(field) {
             guard let value = message.raw(tag) else { continue }
             let string = String(decoding: value, as: UTF8.self)
-            fields.append((name, Double(string).map(FieldValue.double) ?? .string(string)))
+            fields.add(field, Double(string).map(FieldValue.double) ?? .string(string))
         }
+        guard fields.wants(Field.parties) else { return }
         // Parties: each PartyID (448) with the source (447) and role (452) that follow it.
         var parties: [FieldValue] = []
         var current: [(String, FieldValue)] = []
@@ -259,7 +331,7 @@ enum FIXEventBuilder {
             }
         }
         if !current.isEmpty { parties.append(.object(current)) }
-        if !parties.isEmpty { fields.append(("parties", .array(parties))) }
+        if !parties.isEmpty { fields.add(Field.parties, .array(parties)) }
     }
 }
 

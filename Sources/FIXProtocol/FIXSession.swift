@@ -173,10 +173,14 @@ final class FIXSession: DecoderSession {
             for found in anomalies.members { counters.anomalies[found.index] &+= 1 }
         }
         guard wantsEvents else { return }
-        events.emit(FIXEventBuilder.message(
+        if let event = FIXEventBuilder.message(
             message, anomalies: anomalies, outer: outer.map { ($0.frame, $0.view) },
             flow: flow, direction: direction, time: time, options: options, interest: interest
-        ))
+        ) {
+            events.emit(event)
+        } else {
+            events.skipped()
+        }
     }
 
     private func anomaly(_ kind: FIXAnomaly, direction: Direction, time: Timestamp, bytes: Int) {

@@ -35,13 +35,13 @@ package final class Pipeline {
 
     /// Worker `shard.index` of `shard.count`: its flow table and reassembly memory get their share
     /// of the limits, and its records go to `observer.collected`.
-    convenience init(configuration: InspectorConfiguration, shard: Shard, hasEngine: Bool) {
+    convenience init(configuration: InspectorConfiguration, shard: Shard, engine: RuleEngine?) {
         var shared = configuration
         shared.flows.maxFlows = max(1, configuration.flows.maxFlows / shard.count)
         shared.flows.reassemblyMemcap = max(1 << 20, configuration.flows.reassemblyMemcap / shard.count)
         shared.flows.hashSeed = shard.seed
         shared.detector.decoders = configuration.detector.decoders.map { $0.replica() }
-        self.init(configuration: shared, observer: PipelineObserver(configuration: shared, collecting: hasEngine), shard: shard)
+        self.init(configuration: shared, observer: PipelineObserver(configuration: shared, collectingFor: engine), shard: shard)
     }
 
     private init(configuration: InspectorConfiguration, observer: PipelineObserver, shard: Shard?) {
@@ -193,6 +193,9 @@ package final class Pipeline {
 
     /// The counts so far (a worker's, after `endFlows`).
     var counts: RunStatistics { statistics }
+
+    /// Events left unbuilt for the rules (a worker's).
+    var skippedEvents: UInt64 { observer.skippedEvents }
 }
 
 /// Which share of the flows a worker handles: those whose flow hash (with `seed`) picks `index`
@@ -233,6 +236,9 @@ final class PipelineObserver: FlowObserver, EventSink {
     private var collected: ShardRecords?
     /// Whether a worker hands its trading events on for the rules.
     private let collectsEvents: Bool
+    /// Events a worker's decoders left unbuilt because the rules do not read them (the engine
+    /// counts them as looked at).
+    private(set) var skippedEvents: UInt64 = 0
     /// The flow table, for the place of each collected record in the run's order.
     unowned(unsafe) var tracker: FlowTracker?
 
@@ -250,21 +256,25 @@ final class PipelineObserver: FlowObserver, EventSink {
             engine = nil
         }
         collectsEvents = false
-        // Rules read trading events even when no per-message record is written.
-        self.interest = EventInterest(records: perMessage, tradingEvents: perMessage || engine != nil)
+        // Rules read trading events even when no per-message record is written; then only the
+        // events and fields they read are built.
+        self.interest = EventInterest(
+            records: perMessage, tradingEvents: perMessage || engine != nil, demand: perMessage ? nil : engine?.demand)
     }
 
     /// A worker's observer: records are serialised here (in parallel with the other workers) and
-    /// collected; trading events are handed on when `hasEngine` (the merge runs the rules).
-    init(configuration: InspectorConfiguration, collecting hasEngine: Bool) {
+    /// collected; trading events are handed on for `engine` (which the merge runs), built as its
+    /// demand says.
+    init(configuration: InspectorConfiguration, collectingFor engine: RuleEngine?) {
         self.configuration = configuration
         self.output = nil
         let perMessage = configuration.messageEvents && configuration.evePath != nil
         writesEvents = perMessage
-        engine = nil
-        collectsEvents = hasEngine
+        self.engine = nil
+        collectsEvents = engine != nil
         collected = ShardRecords()
-        self.interest = EventInterest(records: perMessage, tradingEvents: perMessage || hasEngine)
+        self.interest = EventInterest(
+            records: perMessage, tradingEvents: perMessage || engine != nil, demand: perMessage ? nil : engine?.demand)
     }
 
     /// The alert counts for the stats record (nil when no rules were configured).
@@ -323,6 +333,12 @@ final class PipelineObserver: FlowObserver, EventSink {
             commit()
         }
         pendingAlerts.removeAll(keepingCapacity: true)
+    }
+
+    func skipped() {
+        events &+= 1
+        engine?.countSkipped()
+        if collectsEvents { skippedEvents &+= 1 }
     }
 
     func count(protocol name: String, _ counters: [(String, UInt64)]) {

@@ -46,14 +46,13 @@ enum ShardedRun {
         var inputs: [BlockingQueue<PacketBatch?>] = []
         var outputs: [BlockingQueue<WorkerOutput>] = []
         var threads: [pthread_t] = []
-        let hasEngine = sink.engine != nil
         for index in 0..<workers {
             let input = BlockingQueue<PacketBatch?>(capacity: batchPool)
             let results = BlockingQueue<WorkerOutput>(capacity: outputQueue)
             inputs.append(input)
             outputs.append(results)
             let shard = Shard(index: index, count: workers, seed: seed)
-            let worker = ShardWorker(pipeline: Pipeline(configuration: configuration, shard: shard, hasEngine: hasEngine))
+            let worker = ShardWorker(pipeline: Pipeline(configuration: configuration, shard: shard, engine: sink.engine))
             threads.append(startThread {
                 worker.run(input: input, output: results)
             })
@@ -87,6 +86,7 @@ enum ShardedRun {
                 statistics.tcp.merge(counts.tcp)
                 statistics.reassemblyMemoryPeak += counts.reassemblyMemoryPeak
                 statistics.events &+= counts.events
+                sink.engine?.countSkipped(part.skippedEvents)
             }
         }
         for thread in threads { pthread_join(thread, nil) }
@@ -123,6 +123,8 @@ enum ShardedRun {
 struct WorkerOutput: @unchecked Sendable {
     var records: ShardRecords
     var final: RunStatistics?
+    /// At the end: the events the worker's decoders left unbuilt for the rules.
+    var skippedEvents: UInt64 = 0
 }
 
 /// One worker: its pipeline and the loop over batches.
@@ -143,7 +145,7 @@ private final class ShardWorker: @unchecked Sendable {
             output.push(WorkerOutput(records: pipeline.takeCollected(), final: nil))
         }
         pipeline.endFlows()
-        output.push(WorkerOutput(records: pipeline.takeCollected(), final: pipeline.counts))
+        output.push(WorkerOutput(records: pipeline.takeCollected(), final: pipeline.counts, skippedEvents: pipeline.skippedEvents))
     }
 
     /// Handles one batch: its own packets in full (warming the cache for each a few packets

@@ -209,6 +209,14 @@ package enum EventVocabulary {
         Field("quotes", .list, "the quotes of a market-data reply"),
     ]
 
+    /// The number of each event field (its position in `eventFields`), for `EventField`.
+    package static let eventFieldIDs: [String: Int] = {
+        precondition(eventFields.count <= EventFieldSet.capacity, "more event fields than EventFieldSet holds")
+        var table: [String: Int] = [:]
+        for (position, field) in eventFields.enumerated() where table[field.name] == nil { table[field.name] = position }
+        return table
+    }()
+
     /// Every field, by name.
     package static let fieldsByName: [String: Field] = {
         var table: [String: Field] = [:]

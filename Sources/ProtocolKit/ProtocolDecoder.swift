@@ -68,11 +68,20 @@ package struct EventInterest: Sendable, Equatable {
     package var records: Bool
     /// Normalised trading events (rules, per-message output).
     package var tradingEvents: Bool
+    /// Without records: which trading events and fields are read (nil: all of them). Decoders
+    /// leave out the rest (`plan(protocolIndex:kind:)`) and report each event left out with
+    /// `EventSink.skipped()`.
+    package var demand: EventDemand?
 
     /// Interest in the given parts.
-    package init(records: Bool, tradingEvents: Bool) {
+    package init(records: Bool, tradingEvents: Bool, demand: EventDemand? = nil) {
         self.records = records
         self.tradingEvents = tradingEvents
+        self.demand = demand
+    }
+
+    package static func == (lhs: EventInterest, rhs: EventInterest) -> Bool {
+        lhs.records == rhs.records && lhs.tradingEvents == rhs.tradingEvents && lhs.demand === rhs.demand
     }
 
     /// Everything.
@@ -91,4 +100,11 @@ package protocol EventSink: AnyObject {
     /// example `messages` or `anomalies.bad_checksum`. Sessions add theirs up and report them
     /// when their flow ends, not per message.
     func count(protocol: String, _ counters: [(String, UInt64)])
+    /// An event the demand let a decoder leave unbuilt: nobody reads it, but it counts as an
+    /// event emitted (the counts do not depend on what the rules read).
+    func skipped()
+}
+
+extension EventSink {
+    package func skipped() {}
 }

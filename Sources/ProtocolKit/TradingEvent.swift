@@ -3,8 +3,43 @@ import PacketCapture
 
 /// The kind of a trading event; the raw value is the shared vocabulary that rules match on.
 package struct EventKind: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-    package var rawValue: String
-    package init(rawValue: String) { self.rawValue = rawValue }
+    package var rawValue: String {
+        didSet { index = Self.index(of: rawValue) }
+    }
+    /// Its position in `EventVocabulary.kinds` (-1 for a kind outside the vocabulary), so that
+    /// per-kind tables need no string work.
+    package private(set) var index: Int
+
+    package init(rawValue: String) {
+        self.rawValue = rawValue
+        index = Self.index(of: rawValue)
+    }
+
+    /// The position of the kind named `name` in `EventVocabulary.kinds`.
+    private static func index(of name: String) -> Int {
+        switch name {
+        case "logon": 0
+        case "logon_result": 1
+        case "authenticate": 2
+        case "authenticate_result": 3
+        case "relay_client_info": 4
+        case "order_new": 5
+        case "order_cancel": 6
+        case "execution": 7
+        case "md_subscribe": 8
+        case "md_quote": 9
+        case "heartbeat": 10
+        case "logout": 11
+        case "anomaly": 12
+        case "reject": 13
+        case "message": 14
+        case "trade_channel": 15
+        default: -1
+        }
+    }
+
+    package static func == (lhs: EventKind, rhs: EventKind) -> Bool { lhs.rawValue == rhs.rawValue }
+    package func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
 
     package static let logon = EventKind(rawValue: "logon")
     package static let logonResult = EventKind(rawValue: "logon_result")

@@ -17,6 +17,9 @@ package struct DetectorDefinition: Sendable {
     package var summary: String
     /// Its parameters.
     package var parameters: [Parameter]
+    /// The event fields it reads (nil: any field), so that decoders build them for the events
+    /// its rules match (connection fields always exist).
+    package var reads: [String]?
     /// Makes one detector for a rule.
     package var make: @Sendable (_ parameters: [String: DetectorParameter], _ site: SiteIndex) -> any RuleDetector
 
@@ -47,12 +50,13 @@ package struct DetectorDefinition: Sendable {
 
     /// A definition with every part given.
     package init(
-        name: String, summary: String, parameters: [Parameter],
+        name: String, summary: String, parameters: [Parameter], reads: [String]? = nil,
         make: @escaping @Sendable ([String: DetectorParameter], SiteIndex) -> any RuleDetector
     ) {
         self.name = name
         self.summary = summary
         self.parameters = parameters
+        self.reads = reads
         self.make = make
     }
 }

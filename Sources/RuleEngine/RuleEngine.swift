@@ -53,11 +53,26 @@ package final class RuleEngine {
     /// What was done so far.
     package private(set) var statistics = Statistics()
 
+    /// Which events and fields the rules read (for decoders: `EventInterest.demand`).
+    package let demand: EventDemand
+
     private let runtimes: [RuleRuntime]
     private let memories: [ReferenceMemory]
-    /// Rules by kind then protocol, built on first sight of each pair.
+    /// Rules by kind then protocol, built on first sight of each pair (kinds and protocols outside
+    /// the vocabulary; those inside are in `steps`).
     private var index: [String: [String: [Int]]] = [:]
     private var memoryIndex: [String: [String: [Int]]] = [:]
+    /// For each (protocol, kind) of the vocabulary (`protocol * kinds + kind`): the rules that
+    /// may match, in id order, runs of rules sharing a gate together so that an event failing
+    /// the gate skips the run with one check.
+    private var steps: [[Step]] = []
+    private var memorySteps: [[Int]] = []
+
+    /// Rules in id order behind one gate (-1: none).
+    private struct Step {
+        var gate: Int
+        var positions: [Int]
+    }
     /// Field-presence gates shared by rules (`RuleRuntime.gate`), and their answers for the current event.
     private let gates: [[String]]
     private var gateAnswers: [UInt8]
@@ -103,6 +118,22 @@ package final class RuleEngine {
         self.memories = memories
         self.gates = gates
         gateAnswers = Array(repeating: 0, count: gates.count)
+        demand = RuleDemand.demand(runtimes: runtimes, memories: memories, detectors: detectors)
+        for protocolName in EventVocabulary.protocols {
+            for kind in EventVocabulary.kinds {
+                var list: [Step] = []
+                for position in positions(kind: kind.rawValue, protocolName: protocolName) {
+                    let gate = runtimes[position].gate ?? -1
+                    if let last = list.last, last.gate == gate {
+                        list[list.count - 1].positions.append(position)
+                    } else {
+                        list.append(Step(gate: gate, positions: [position]))
+                    }
+                }
+                steps.append(list)
+                memorySteps.append(memoryPositions(kind: kind.rawValue, protocolName: protocolName))
+            }
+        }
         statistics.alertsByRule = running.map { ($0.id, 0) }
     }
 
@@ -167,50 +198,87 @@ package final class RuleEngine {
         }
     }
 
+    /// The position of `name` in `EventVocabulary.protocols` (-1 outside it).
+    @inline(__always)
+    private static func protocolIndex(_ name: String) -> Int {
+        switch name {
+        case "fix": 0
+        case "ctp": 1
+        case "tdx": 2
+        default: -1
+        }
+    }
+
     /// Looks at one event (events must come in packet-time order); appends the alerts it
     /// completes to `alerts`, in rule-id order.
     package func process(_ event: TradingEvent, into alerts: inout [Alert]) {
         statistics.events &+= 1
         let view = EventView(event)
         let time = event.time.nanoseconds
-        let kind = event.kind.rawValue
         if !gateAnswers.isEmpty {
             for gate in gateAnswers.indices { gateAnswers[gate] = 0 }
         }
-        for position in positions(kind: kind, protocolName: event.protocolName) {
-            let runtime = runtimes[position]
-            if let gate = runtime.gate, !passes(gate: gate, view) { continue }
-            runtime.sweepIfDue(time)
-            guard runtime.match.matches(view, site: site, indexed: true) else { continue }
-            guard runtime.after.allSatisfy({ memories[$0].seen(view, at: time) }) else { continue }
-            guard !runtime.unless.contains(where: { memories[$0].seen(view, at: time) }) else { continue }
-            for evidence in runtime.evaluate(view, limits: limits) {
-                if let suppress = runtime.rule.suppress {
-                    // A missing field is an empty part of the key.
-                    var key = RuleKey()
-                    for field in suppress.by { key.append(view.keyValue(field) ?? .text("")) }
-                    if let until = runtime.suppressedUntil[key], until > time {
-                        statistics.suppressed &+= 1
-                        continue
-                    }
-                    runtime.suppressedUntil[key] = time + suppress.duration.nanoseconds
-                }
-                statistics.alerts &+= 1
-                statistics.alertsByRule[position].count &+= 1
-                let rule = runtime.rule
-                alerts.append(Alert(
-                    ruleID: rule.id, ruleName: rule.name, signature: rule.signature, category: rule.category,
-                    severity: rule.severity, time: event.time, flow: event.flow, direction: event.direction,
-                    protocolName: event.protocolName, evidence: evidence
-                ))
+        let protocolIndex = Self.protocolIndex(event.protocolName)
+        let kindIndex = event.kind.index
+        if protocolIndex >= 0 && kindIndex >= 0 && EventVocabulary.protocols.count == 3 {
+            let slot = protocolIndex &* EventVocabulary.kinds.count &+ kindIndex
+            for step in steps[slot] {
+                if step.gate >= 0 && !passes(gate: step.gate, view) { continue }
+                for position in step.positions { run(position, view, time: time, into: &alerts) }
             }
-            statistics.groupsEvicted &+= runtime.takeEvicted()
+            for position in memorySteps[slot] {
+                statistics.referenceKeysEvicted &+= memories[position].record(view, at: time, site: site)
+            }
+            return
+        }
+        let kind = event.kind.rawValue
+        for position in positions(kind: kind, protocolName: event.protocolName) {
+            if let gate = runtimes[position].gate, !passes(gate: gate, view) { continue }
+            run(position, view, time: time, into: &alerts)
         }
         // Earlier-event conditions learn from the event after the rules have read it: "earlier"
         // means strictly before.
         for position in memoryPositions(kind: kind, protocolName: event.protocolName) {
             statistics.referenceKeysEvicted &+= memories[position].record(view, at: time, site: site)
         }
+    }
+
+    /// Runs the rule at `position` (its gate passed) on `view`.
+    @inline(__always)
+    private func run(_ position: Int, _ view: EventView, time: Int64, into alerts: inout [Alert]) {
+        let runtime = runtimes[position]
+        runtime.sweepIfDue(time)
+        guard runtime.match.matches(view, site: site, indexed: true) else { return }
+        guard runtime.after.allSatisfy({ memories[$0].seen(view, at: time) }) else { return }
+        guard !runtime.unless.contains(where: { memories[$0].seen(view, at: time) }) else { return }
+        let event = view.event
+        for evidence in runtime.evaluate(view, limits: limits) {
+            if let suppress = runtime.rule.suppress {
+                // A missing field is an empty part of the key.
+                var key = RuleKey()
+                for field in suppress.by { key.append(view.keyValue(field) ?? .text("")) }
+                if let until = runtime.suppressedUntil[key], until > time {
+                    statistics.suppressed &+= 1
+                    continue
+                }
+                runtime.suppressedUntil[key] = time + suppress.duration.nanoseconds
+            }
+            statistics.alerts &+= 1
+            statistics.alertsByRule[position].count &+= 1
+            let rule = runtime.rule
+            alerts.append(Alert(
+                ruleID: rule.id, ruleName: rule.name, signature: rule.signature, category: rule.category,
+                severity: rule.severity, time: event.time, flow: event.flow, direction: event.direction,
+                protocolName: event.protocolName, evidence: evidence
+            ))
+        }
+        statistics.groupsEvicted &+= runtime.takeEvicted()
+    }
+
+    /// Counts an event a decoder left unbuilt because no rule reads it (see `demand`): it is
+    /// counted as if looked at.
+    package func countSkipped(_ count: UInt64 = 1) {
+        statistics.events &+= count
     }
 
     /// Convenience: the alerts of `events`, in order.

@@ -85,11 +85,53 @@ struct WindowCounter {
     }
 }
 
+/// A value a `ValueWindow` holds: hashed by a cheap function of its own (the window's index is an
+/// open-addressing table of entry positions, not a `Dictionary`).
+protocol WindowValue: Equatable {
+    /// A hash: equal values give equal hashes.
+    var windowHash: UInt64 { get }
+}
+
+extension RuleValue: WindowValue {
+    /// FNV-1a over ASCII text's bytes (other text: its standard hash, which respects canonical
+    /// equivalence as `==` does), or a mix of the number's or address's bits.
+    var windowHash: UInt64 {
+        switch self {
+        case .text(let text):
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in text.utf8 {
+                guard byte < 0x80 else { return UInt64(bitPattern: Int64(text.hashValue)) }
+                hash ^= UInt64(byte)
+                hash &*= 0x100_0000_01b3
+            }
+            return hash
+        case .number(let number):
+            // 0 and -0 are equal.
+            return Self.mix((number == 0 ? 0 : number.bitPattern) ^ 0x9e37_79b9_7f4a_7c15)
+        case .bool(let flag): return flag ? 0x51_7cc1_b727_220a : 0x2545_f491_4f6c_dd1d
+        case .ip(let address): return Self.mix(address.high ^ Self.mix(address.low))
+        case .list(let elements):
+            var hash: UInt64 = 0x84_2222_3250
+            for element in elements { hash = Self.mix(hash ^ element.windowHash) }
+            return hash
+        }
+    }
+
+    /// A 64-bit finaliser (splitmix64).
+    private static func mix(_ value: UInt64) -> UInt64 {
+        var z = value &+ 0x9e37_79b9_7f4a_7c15
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+}
+
 /// Values seen in a sliding window, in first-seen order, each with its first and last packet
 /// time; at most `cap` are kept (`more` tells that others were seen).
-struct ValueWindow<Value: Hashable> {
+struct ValueWindow<Value: WindowValue> {
     private(set) var entries: [(value: Value, first: Int64, last: Int64)] = []
-    private var index: [Value: Int] = [:]
+    /// Past 8 entries: entry positions + 1 (0: empty) by hash, open addressing, at most half full.
+    private var slots: [Int32] = []
     private var oldestLast = Int64.max
     let cap: Int
     private(set) var more = false
@@ -106,14 +148,18 @@ struct ValueWindow<Value: Hashable> {
     /// Records `value` at `time`.
     mutating func add(_ value: Value, at time: Int64) {
         // Small windows are searched in place: cheaper than hashing.
+        var hash: UInt64 = 0
         if entries.count <= 8 {
             for position in entries.indices where entries[position].value == value {
                 entries[position].last = time
                 return
             }
-        } else if let position = index[value] {
-            entries[position].last = time
-            return
+        } else {
+            hash = value.windowHash
+            if let position = find(value, hash: hash) {
+                entries[position].last = time
+                return
+            }
         }
         guard entries.count < cap else {
             more = true
@@ -121,29 +167,64 @@ struct ValueWindow<Value: Hashable> {
         }
         entries.append((value, time, time))
         if entries.count == 9 {
-            for (position, entry) in entries.enumerated() { index[entry.value] = position }
+            rebuild()
         } else if entries.count > 9 {
-            index[value] = entries.count - 1
+            if (entries.count &* 2) > slots.count {
+                rebuild()
+            } else {
+                insert(entries.count - 1, hash: hash)
+            }
         }
         oldestLast = min(oldestLast, time)
+    }
+
+    private func find(_ value: Value, hash: UInt64) -> Int? {
+        let mask = slots.count &- 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let stored = Int(slots[slot])
+            if stored == 0 { return nil }
+            if entries[stored &- 1].value == value { return stored &- 1 }
+            slot = (slot &+ 1) & mask
+        }
+    }
+
+    private mutating func insert(_ position: Int, hash: UInt64) {
+        let mask = slots.count &- 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while slots[slot] != 0 { slot = (slot &+ 1) & mask }
+        slots[slot] = Int32(truncatingIfNeeded: position &+ 1)
+    }
+
+    /// Indexes every entry again (sized for the cap, or for twice the entries when the cap is large).
+    private mutating func rebuild() {
+        guard entries.count > 8 else {
+            slots = []
+            return
+        }
+        var size = 16
+        while size < min(cap, 1 << 20) &* 2 && size < entries.count &* 4 { size &<<= 1 }
+        while size < entries.count &* 2 { size &<<= 1 }
+        if slots.count == size {
+            for index in slots.indices { slots[index] = 0 }
+        } else {
+            slots = Array(repeating: 0, count: size)
+        }
+        for position in entries.indices { insert(position, hash: entries[position].value.windowHash) }
     }
 
     /// Forgets values last seen before `cutoff`.
     mutating func evict(before cutoff: Int64) {
         guard oldestLast < cutoff else { return }
         entries.removeAll { $0.last < cutoff }
-        index.removeAll(keepingCapacity: true)
-        oldestLast = Int64.max
-        for (position, entry) in entries.enumerated() {
-            if entries.count > 8 { index[entry.value] = position }
-            oldestLast = min(oldestLast, entry.last)
-        }
+        oldestLast = entries.lazy.map(\.last).min() ?? Int64.max
+        rebuild()
         if entries.isEmpty { more = false }
     }
 
     mutating func removeAll() {
         entries.removeAll()
-        index.removeAll()
+        slots = []
         oldestLast = Int64.max
         more = false
     }

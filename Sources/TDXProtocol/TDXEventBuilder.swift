@@ -57,10 +57,111 @@ struct TDXFrameInfo {
 enum TDXEventBuilder {
     // MARK: - Quote frames
 
+    /// The index of "tdx" in `EventVocabulary.protocols`, for `EventInterest.plan`.
+    static let protocolIndex = EventVocabulary.protocols.firstIndex(of: "tdx") ?? -1
+
+    /// The event fields (names of the shared vocabulary) the builder writes.
+    enum Field {
+        static let command = EventField("tdx.command")
+        static let commandName = EventField("tdx.command_name")
+        static let family = EventField("tdx.family")
+        static let setupStep = EventField("tdx.setup_step")
+        static let setup = EventField("tdx.setup")
+        static let heartbeatStyle = EventField("tdx.heartbeat_style")
+        static let subscriptionType = EventField("subscription_type")
+        static let instruments = EventField("instruments")
+        static let instrumentCount = EventField("instrument_count")
+        static let market = EventField("tdx.market")
+        static let markets = EventField("tdx.markets")
+        static let exchange = EventField("exchange")
+        static let instrument = EventField("instrument")
+        static let fileName = EventField("tdx.file_name")
+        static let anomalies = EventField("anomalies")
+        static let serverInfo = EventField("tdx.server_info")
+        static let records = EventField("tdx.records")
+        static let compressed = EventField("tdx.compressed")
+        static let price = EventField("price")
+        static let volume = EventField("volume")
+        static let preClose = EventField("pre_close")
+        static let amount = EventField("amount")
+        static let bidPrice = EventField("bid_price")
+        static let bidQuantity = EventField("bid_quantity")
+        static let askPrice = EventField("ask_price")
+        static let askQuantity = EventField("ask_quantity")
+        static let entryCount = EventField("entry_count")
+        static let quotes = EventField("quotes")
+        static let clientFingerprint = EventField("client_fingerprint")
+        static let brokerConfig = EventField("tdx.broker_config")
+        static let fixedSequenceIDs = EventField("tdx.fixed_sequence_ids")
+        static let pytdxHeartbeat = EventField("tdx.pytdx_heartbeat")
+    }
+
+    /// The kind of the event of a request.
+    static func requestKind(_ info: TDXFrameInfo, body: TDXRequestBody) -> EventKind {
+        switch info.command {
+        case TDXCommand.setup1: .message
+        case TDXCommand.setup3, TDXCommand.officialLogin, TDXCommand.exSetup, TDXCommand.ngLogin: .logon
+        default: info.heartbeat ? .heartbeat : body.subscription != nil ? .mdSubscribe : .message
+        }
+    }
+
+    /// The kind of the event of a reply.
+    static func replyKind(_ info: TDXFrameInfo, body: TDXReplyBody?) -> EventKind {
+        switch info.command {
+        case TDXCommand.setup3, TDXCommand.officialLogin, TDXCommand.exSetup, TDXCommand.ngLogin: .logonResult
+        default: info.heartbeat ? .heartbeat : (body?.quoteCount ?? 0) > 0 ? .mdQuote : .message
+        }
+    }
+
+    /// How many quotes of a reply the event of `plan` lists (the first alone, unless every
+    /// quote's instrument or the quotes are wanted).
+    static func quotesWanted(_ plan: FieldPlan) -> Int {
+        plan.wants(Field.instruments) || plan.wants(Field.quotes) ? Int.max : 1
+    }
+
+    /// The event of a request; nil when the interest's demand needs none.
     static func request(
         _ info: TDXFrameInfo, body: TDXRequestBody, facts: TDXSessionFacts, flow: FlowInfo, direction: Direction,
         time: Timestamp, interest: EventInterest
-    ) -> TradingEvent {
+    ) -> TradingEvent? {
+        var kind = EventKind.message
+        var fields = EventFieldBuilder(plan: .everything)
+        if interest.tradingEvents {
+            kind = requestKind(info, body: body)
+            let plan = interest.plan(protocolIndex: protocolIndex, kind: kind)
+            if plan.skipsKind { return nil }
+            fields = EventFieldBuilder(plan: plan)
+            common(info, facts: facts, into: &fields)
+            switch info.command {
+            case TDXCommand.setup1:
+                fields.add(Field.setupStep, body.fields.first { $0.0 == "step" }?.1 ?? .null)
+            case TDXCommand.setup3, TDXCommand.officialLogin, TDXCommand.exSetup, TDXCommand.ngLogin:
+                fields.add(Field.setup, .string(setupName(info.command)))
+            default:
+                if info.heartbeat {
+                    if info.command == TDXCommand.securityCount { fields.add(Field.heartbeatStyle, .string("pytdx_security_count")) }
+                } else if let subscription = body.subscription {
+                    fields.add(Field.subscriptionType, .string(subscription))
+                    fields.add(Field.instruments, .array(body.instruments.map { .string($0.qualified) }))
+                    fields.add(Field.instrumentCount, .uint(UInt64(body.instruments.count)))
+                    if fields.wants(Field.market) || fields.wants(Field.markets) || fields.wants(Field.exchange) {
+                        let markets = Set(body.instruments.map(\.market))
+                        if markets.count == 1, let market = markets.first {
+                            fields.add(Field.market, .uint(UInt64(market)))
+                            if info.family != .extended, let exchange = TDXInstrument.exchange(market) { fields.add(Field.exchange, .string(exchange)) }
+                        } else if markets.count > 1 {
+                            fields.add(Field.markets, .array(markets.sorted().map { .uint(UInt64($0)) }))
+                        }
+                    }
+                    if body.instruments.count == 1, let only = body.instruments.first {
+                        fields.add(Field.instrument, .string(only.qualified))
+                    }
+                }
+            }
+            fields.add(Field.fileName, body.fileName.map(FieldValue.string))
+            if !info.anomalies.isEmpty { fields.add(Field.anomalies, names(info.anomalies)) }
+            guard fields.needed else { return nil }
+        }
         var record: FieldValue?
         if interest.records {
             var top = header(info, facts: facts)
@@ -70,47 +171,43 @@ enum TDXEventBuilder {
             if !info.anomalies.isEmpty { top.append(("anomalies", names(info.anomalies))) }
             record = .object(top)
         }
-        var kind = EventKind.message
-        var fields: [(String, FieldValue)] = []
-        if interest.tradingEvents {
-            fields = common(info, facts: facts)
-            switch info.command {
-            case TDXCommand.setup1:
-                fields.append(("tdx.setup_step", body.fields.first { $0.0 == "step" }?.1 ?? .null))
-            case TDXCommand.setup3, TDXCommand.officialLogin, TDXCommand.exSetup, TDXCommand.ngLogin:
-                kind = .logon
-                fields.append(("tdx.setup", .string(setupName(info.command))))
-            default:
-                if info.heartbeat {
-                    kind = .heartbeat
-                    if info.command == TDXCommand.securityCount { fields.append(("tdx.heartbeat_style", .string("pytdx_security_count"))) }
-                } else if let subscription = body.subscription {
-                    kind = .mdSubscribe
-                    fields.append(("subscription_type", .string(subscription)))
-                    fields.append(("instruments", .array(body.instruments.map { .string($0.qualified) })))
-                    fields.append(("instrument_count", .uint(UInt64(body.instruments.count))))
-                    let markets = Set(body.instruments.map(\.market))
-                    if markets.count == 1, let market = markets.first {
-                        fields.append(("tdx.market", .uint(UInt64(market))))
-                        if info.family != .extended, let exchange = TDXInstrument.exchange(market) { fields.append(("exchange", .string(exchange))) }
-                    } else if markets.count > 1 {
-                        fields.append(("tdx.markets", .array(markets.sorted().map { .uint(UInt64($0)) })))
-                    }
-                    if body.instruments.count == 1, let only = body.instruments.first {
-                        fields.append(("instrument", .string(only.qualified)))
-                    }
-                }
-            }
-            if let file = body.fileName { fields.append(("tdx.file_name", .string(file))) }
-            if !info.anomalies.isEmpty { fields.append(("anomalies", names(info.anomalies))) }
-        }
-        return TradingEvent(time: time, flow: flow, direction: direction, protocolName: "tdx", kind: kind, fields: fields, record: record)
+        return TradingEvent(
+            time: time, flow: flow, direction: direction, protocolName: "tdx", kind: kind, fields: fields.fields, record: record)
     }
 
+    /// The event of a reply; nil when the interest's demand needs none.
     static func reply(
         _ info: TDXFrameInfo, body: TDXReplyBody?, request: TDXPendingRequest?, facts: TDXSessionFacts, flow: FlowInfo,
         direction: Direction, time: Timestamp, interest: EventInterest
-    ) -> TradingEvent {
+    ) -> TradingEvent? {
+        var kind = EventKind.message
+        var fields = EventFieldBuilder(plan: .everything)
+        if interest.tradingEvents {
+            kind = replyKind(info, body: body)
+            let plan = interest.plan(protocolIndex: protocolIndex, kind: kind)
+            if plan.skipsKind { return nil }
+            fields = EventFieldBuilder(plan: plan)
+            common(info, facts: facts, into: &fields)
+            switch info.command {
+            case TDXCommand.setup3, TDXCommand.officialLogin, TDXCommand.exSetup, TDXCommand.ngLogin:
+                fields.add(Field.setup, .string(setupName(info.command)))
+            default:
+                if info.heartbeat {
+                    break
+                } else if let body, body.quoteCount > 0 {
+                    addQuotes(body, to: &fields)
+                } else if let instrument = body?.instrument {
+                    fields.add(Field.instrument, .string(instrument.qualified))
+                }
+            }
+            if fields.wants(Field.serverInfo), let server = body?.fields.first(where: { $0.0 == "server_info" })?.1 {
+                fields.add(Field.serverInfo, server)
+            }
+            fields.add(Field.records, body?.records.map { .uint(UInt64($0)) })
+            fields.add(Field.compressed, .bool(info.compressed))
+            if !info.anomalies.isEmpty { fields.add(Field.anomalies, names(info.anomalies)) }
+            guard fields.needed else { return nil }
+        }
         var record: FieldValue?
         if interest.records {
             var top = header(info, facts: facts)
@@ -127,60 +224,39 @@ enum TDXEventBuilder {
             if !info.anomalies.isEmpty { top.append(("anomalies", names(info.anomalies))) }
             record = .object(top)
         }
-        var kind = EventKind.message
-        var fields: [(String, FieldValue)] = []
-        if interest.tradingEvents {
-            fields = common(info, facts: facts)
-            switch info.command {
-            case TDXCommand.setup3, TDXCommand.officialLogin, TDXCommand.exSetup, TDXCommand.ngLogin:
-                kind = .logonResult
-                fields.append(("tdx.setup", .string(setupName(info.command))))
-            default:
-                if info.heartbeat {
-                    kind = .heartbeat
-                } else if let body, !body.quotes.isEmpty {
-                    kind = .mdQuote
-                    addQuotes(body.quotes, to: &fields)
-                } else if let instrument = body?.instrument {
-                    fields.append(("instrument", .string(instrument.qualified)))
-                }
-            }
-            if let server = body?.fields.first(where: { $0.0 == "server_info" })?.1 { fields.append(("tdx.server_info", server)) }
-            if let records = body?.records { fields.append(("tdx.records", .uint(UInt64(records)))) }
-            fields.append(("tdx.compressed", .bool(info.compressed)))
-            if !info.anomalies.isEmpty { fields.append(("anomalies", names(info.anomalies))) }
-        }
-        return TradingEvent(time: time, flow: flow, direction: direction, protocolName: "tdx", kind: kind, fields: fields, record: record)
+        return TradingEvent(
+            time: time, flow: flow, direction: direction, protocolName: "tdx", kind: kind, fields: fields.fields, record: record)
     }
 
     /// `instrument`, `price`, `volume` ... of the first quote, and when there are several,
     /// `entry_count`, `instruments` and every quote's instrument, price and volume (`quotes`).
-    private static func addQuotes(_ quotes: [TDXQuote], to fields: inout [(String, FieldValue)]) {
+    private static func addQuotes(_ body: TDXReplyBody, to fields: inout EventFieldBuilder) {
+        let quotes = body.quotes
         guard let first = quotes.first else { return }
-        fields.append(("instrument", .string(first.instrument.qualified)))
+        fields.add(Field.instrument, .string(first.instrument.qualified))
         if first.instrument.family != .extended, let exchange = TDXInstrument.exchange(first.instrument.market) {
-            fields.append(("exchange", .string(exchange)))
+            fields.add(Field.exchange, .string(exchange))
         } else {
-            fields.append(("tdx.market", .uint(UInt64(first.instrument.market))))
+            fields.add(Field.market, .uint(UInt64(first.instrument.market)))
         }
-        fields.append(("price", .double(first.price)))
-        fields.append(("volume", .int(first.volume)))
-        if let lastClose = first.lastClose { fields.append(("pre_close", .double(lastClose))) }
-        if let amount = first.amount { fields.append(("amount", .double(amount))) }
+        fields.add(Field.price, .double(first.price))
+        fields.add(Field.volume, .int(first.volume))
+        fields.add(Field.preClose, first.lastClose.map(FieldValue.double))
+        fields.add(Field.amount, first.amount.map(FieldValue.double))
         if let bid = first.bid {
-            fields.append(("bid_price", .double(bid.price)))
-            fields.append(("bid_quantity", .int(bid.volume)))
+            fields.add(Field.bidPrice, .double(bid.price))
+            fields.add(Field.bidQuantity, .int(bid.volume))
         }
         if let ask = first.ask {
-            fields.append(("ask_price", .double(ask.price)))
-            fields.append(("ask_quantity", .int(ask.volume)))
+            fields.add(Field.askPrice, .double(ask.price))
+            fields.add(Field.askQuantity, .int(ask.volume))
         }
-        fields.append(("entry_count", .uint(UInt64(quotes.count))))
-        if quotes.count > 1 {
-            fields.append(("instruments", .array(quotes.map { .string($0.instrument.qualified) })))
-            fields.append(("quotes", .array(quotes.map { quote in
+        fields.add(Field.entryCount, .uint(UInt64(body.quoteCount)))
+        if body.quoteCount > 1 {
+            fields.add(Field.instruments, .array(quotes.map { .string($0.instrument.qualified) }))
+            fields.add(Field.quotes, .array(quotes.map { quote in
                 .object([("instrument", .string(quote.instrument.qualified)), ("price", .double(quote.price)), ("volume", .int(quote.volume))])
-            })))
+            }))
         }
     }
 
@@ -198,12 +274,14 @@ enum TDXEventBuilder {
     }
 
     /// The fields every quote-frame event has: the command and the session's fingerprints.
-    private static func common(_ info: TDXFrameInfo, facts: TDXSessionFacts) -> [(String, FieldValue)] {
-        var fields: [(String, FieldValue)] = [("tdx.command", .string(TDXFormat.hex(UInt32(info.command), digits: 4)))]
-        if let command = TDXCommand.named(info.command) { fields.append(("tdx.command_name", .string(command.name))) }
-        fields.append(("tdx.family", .string(info.family.rawValue)))
-        fields += facts.tradingFields
-        return fields
+    private static func common(_ info: TDXFrameInfo, facts: TDXSessionFacts, into fields: inout EventFieldBuilder) {
+        fields.add(Field.command, .string(TDXFormat.hex(UInt32(info.command), digits: 4)))
+        if fields.wants(Field.commandName), let command = TDXCommand.named(info.command) { fields.add(Field.commandName, .string(command.name)) }
+        fields.add(Field.family, .string(info.family.rawValue))
+        fields.add(Field.clientFingerprint, facts.fingerprint.map(FieldValue.string))
+        fields.add(Field.brokerConfig, facts.brokerConfig.map(FieldValue.string))
+        if facts.fixedSequenceIDs { fields.add(Field.fixedSequenceIDs, .bool(true)) }
+        if facts.pytdxHeartbeats > 0 { fields.add(Field.pytdxHeartbeat, .bool(true)) }
     }
 
     private static func setupName(_ command: UInt16) -> String {

@@ -58,10 +58,17 @@ struct TDXReader {
     /// A variable-length signed integer: the first byte holds bit 7 "more follows", bit 6 the sign
     /// and the lowest 6 bits of the magnitude; each next byte bit 7 "more follows" and the next 7
     /// bits, least significant group first. At most 9 bytes (62 bits of magnitude).
+    @inline(__always)
     mutating func varint() throws(TDXShortBody) -> Int64 {
         try need(1)
         var at = position
         var byte = bytes[at]
+        // One byte (most deltas): no loop.
+        if byte & 0x80 == 0 {
+            position = at &+ 1
+            let magnitude = Int64(byte & 0x3F)
+            return byte & 0x40 != 0 ? -magnitude : magnitude
+        }
         at += 1
         let negative = byte & 0x40 != 0
         var magnitude = Int64(byte & 0x3F)

@@ -5,8 +5,10 @@ import ProtocolKit
 struct TDXReplyBody {
     /// The members for the record's `body`.
     var fields: [(String, FieldValue)] = []
-    /// The quotes it carries (security quotes, extended-market quote).
+    /// The quotes it carries (security quotes, extended-market quote), at most `quoteLimit`.
     var quotes: [TDXQuote] = []
+    /// How many quotes were read (`quotes` may list fewer).
+    var quoteCount = 0
     /// The security it is about, when the layout or the request names one.
     var instrument: TDXInstrument?
     /// How many records (quotes, securities, bars, points, trades) it holds.
@@ -17,11 +19,15 @@ struct TDXReplyBody {
     static let maxRows = 1000
     /// The rows listed: none when nobody wants the record (trading events need only the quotes).
     private let rowLimit: Int
+    /// The quotes listed in `quotes` (every quote is still read and counted).
+    private let quoteLimit: Int
 
     /// Decodes `body` of a reply to `command`; `request` is the paired request's context, if any.
-    /// Without `rows`, the record's row lists are left out (the quotes are still read).
-    init(command: UInt16, body: UnsafeRawBufferPointer, request: TDXRequestContext?, rows: Bool = true) {
+    /// Without `rows`, the record's row lists are left out (the quotes are still read); `quoteLimit`
+    /// caps the quotes listed.
+    init(command: UInt16, body: UnsafeRawBufferPointer, request: TDXRequestContext?, rows: Bool = true, quoteLimit: Int = .max) {
         rowLimit = rows ? Self.maxRows : 0
+        self.quoteLimit = quoteLimit
         var reader = TDXReader(body)
         var whole = true
         do throws(TDXShortBody) {
@@ -139,6 +145,13 @@ struct TDXReplyBody {
         fields.append(("count", .uint(UInt64(count))))
         var rows: [FieldValue] = []
         for _ in 0..<count {
+            // A quote neither listed nor shown is only read through (its fields checked for length).
+            let kept = quotes.count < quoteLimit || rows.count < rowLimit
+            guard kept else {
+                try skipQuote(&reader, levels: levels)
+                quoteCount += 1
+                continue
+            }
             let market = UInt16(try reader.u8())
             let code = try reader.code(6)
             let active1 = try reader.u16()
@@ -176,10 +189,13 @@ struct TDXReplyBody {
                 try reader.skip(2 + 48)
                 active2 = try reader.u16()
             }
-            let instrument = TDXInstrument(market: market, code: code, family: .standard)
-            quotes.append(TDXQuote(
-                instrument: instrument, price: Double(price) / 100, volume: volume, lastClose: Double(lastClose) / 100,
-                amount: TDXNumber.double(amount), bid: best?.0, ask: best?.1))
+            quoteCount += 1
+            if quotes.count < quoteLimit {
+                let instrument = TDXInstrument(market: market, code: code, family: .standard)
+                quotes.append(TDXQuote(
+                    instrument: instrument, price: Double(price) / 100, volume: volume, lastClose: Double(lastClose) / 100,
+                    amount: TDXNumber.double(amount), bid: best?.0, ask: best?.1))
+            }
             guard rows.count < rowLimit else { continue }
             let bids = book.map { FieldValue.array([TDXNumber.price($0.bid), .int($0.bidVolume)]) }
             let asks = book.map { FieldValue.array([TDXNumber.price($0.ask), .int($0.askVolume)]) }
@@ -193,6 +209,21 @@ struct TDXReplyBody {
             ]))
         }
         fields.append(("quotes", .array(rows)))
+    }
+
+    /// Reads through one quote of the layout of `quotes(_:levels:)` without keeping anything.
+    private func skipQuote(_ reader: inout TDXReader, levels: Int) throws(TDXShortBody) {
+        try reader.skip(1 + 6 + 2)
+        for _ in 0..<9 { _ = try reader.varint() }
+        try reader.skip(4)
+        for _ in 0..<(4 + levels * 4) { _ = try reader.varint() }
+        if levels == 5 {
+            try reader.skip(2)
+            for _ in 0..<4 { _ = try reader.varint() }
+            try reader.skip(2 + 2)
+        } else {
+            try reader.skip(2 + 2 + 2 + 48 + 2)
+        }
     }
 
     /// Whether bars of `category` carry a packed day and minutes rather than a u32 YYYYMMDD.
@@ -361,6 +392,7 @@ struct TDXReplyBody {
         for (name, value) in zip(countNames, counts) where !name.hasPrefix("reserved") { fields.append((name, .uint(UInt64(value)))) }
         fields.append(("bids", .array(zip(bids, bidVolumes).map { .array([TDXNumber.float($0), .uint(UInt64($1))]) })))
         fields.append(("asks", .array(zip(asks, askVolumes).map { .array([TDXNumber.float($0), .uint(UInt64($1))]) })))
+        quoteCount += 1
         quotes.append(TDXQuote(
             instrument: current, price: TDXNumber.double(prices[4]), volume: Int64(counts[2]), lastClose: TDXNumber.double(prices[0]),
             amount: nil, bid: (TDXNumber.double(bids[0]), Int64(bidVolumes[0])), ask: (TDXNumber.double(asks[0]), Int64(askVolumes[0]))))

@@ -22,6 +22,8 @@ final class TDXSession: DecoderSession {
     private let inflater: TDXInflater
     /// What the run wants from decoders (fixed for a run, read once).
     let interest: EventInterest
+    /// The quotes of a reply its event lists (`TDXEventBuilder.quotesWanted`).
+    private let quoteLimit: Int
     let wantsEvents: Bool
     private(set) var mode = Mode.undetermined
     var counters = TDXCounters()
@@ -59,6 +61,8 @@ final class TDXSession: DecoderSession {
         self.inflater = inflater
         self.interest = events.interest
         self.wantsEvents = interest.records || interest.tradingEvents
+        quoteLimit = interest.tradingEvents
+            ? TDXEventBuilder.quotesWanted(interest.plan(protocolIndex: TDXEventBuilder.protocolIndex, kind: .mdQuote)) : .max
         var state = TDXStreamState()
         let midStream = flow.orientation != .handshake
         if midStream {
@@ -341,8 +345,13 @@ final class TDXSession: DecoderSession {
         all.formUnion(decoded.anomalies)
         let info = TDXFrameInfo(
             request: header, family: family, heartbeat: heartbeat, anomalies: all)
-        events.emit(TDXEventBuilder.request(
-            info, body: decoded, facts: facts, flow: flow, direction: direction, time: time, interest: interest))
+        if let event = TDXEventBuilder.request(
+            info, body: decoded, facts: facts, flow: flow, direction: direction, time: time, interest: interest)
+        {
+            events.emit(event)
+        } else {
+            events.skipped()
+        }
     }
 
     private func handleReply(_ frame: UnsafeRawBufferPointer, _ header: TDXReplyHeader, direction: Direction, time: Timestamp) {
@@ -396,18 +405,24 @@ final class TDXSession: DecoderSession {
                 if case .complete = outcome {
                     decoded = TDXReplyBody(
                         command: header.command, body: UnsafeRawBufferPointer(start: inflater.buffer, count: produced),
-                        request: request?.context, rows: interest.records)
+                        request: request?.context, rows: interest.records, quoteLimit: quoteLimit)
                 }
             } else {
-                decoded = TDXReplyBody(command: header.command, body: body, request: request?.context, rows: interest.records)
+                decoded = TDXReplyBody(
+                    command: header.command, body: body, request: request?.context, rows: interest.records, quoteLimit: quoteLimit)
             }
         }
         if let decoded { anomalies.formUnion(decoded.anomalies) }
         let info = TDXFrameInfo(
             reply: header, family: TDXCommand.family(of: header.command, flag: header.requestFlag), heartbeat: heartbeat,
             paired: request != nil, inflatedSize: inflatedSize, anomalies: anomalies)
-        events.emit(TDXEventBuilder.reply(
-            info, body: decoded, request: request, facts: facts, flow: flow, direction: direction, time: time, interest: interest))
+        if let event = TDXEventBuilder.reply(
+            info, body: decoded, request: request, facts: facts, flow: flow, direction: direction, time: time, interest: interest)
+        {
+            events.emit(event)
+        } else {
+            events.skipped()
+        }
     }
 
     // MARK: - Counters and anomalies

@@ -105,6 +105,7 @@ struct TDXSessionFacts {
     }
 
     /// The session's fingerprint fields for a trading event.
+    /// (Kept in step with `TDXEventBuilder.common`, which writes the same fields under a plan.)
     var tradingFields: [(String, FieldValue)] {
         var fields: [(String, FieldValue)] = []
         if let fingerprint { fields.append(("client_fingerprint", .string(fingerprint))) }
