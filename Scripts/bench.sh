@@ -33,6 +33,7 @@
 #      tapsentry analyze --workers 1 --site SITE FILE     MB/s, messages/s (FIX + CTP messages and
 #      tapsentry analyze --workers 2 --site SITE FILE     TDX frames of the stats record), peak memory,
 #                                                          alerts (per rule id)
+#      tapsentry analyze --workers 1 --no-rules ...       for reference: the decoders alone
 #      tcpdump -r FILE -w /dev/null                        libpcap's bare read
 #      tshark -r FILE -Y fix -T fields -e fix.MsgType      once, on the whole mixed file (FIX messages found)
 #    and the ratios (2 workers over 1, 1 worker over tshark, tcpdump over 1 worker); the results also
@@ -278,6 +279,10 @@ if [[ -z $only || $only == mixed ]]; then
         read -r secs kb < <(measure "analyze --workers $n" /dev/null "$runs" "${analyze[@]}" "${flags[@]}" --eve "$data/mixed-eve-w$n.json")
         eval "w${n}_s=$secs w${n}_kb=$kb"
     done
+    # For reference: the decoders alone (what the rules cost is the difference).
+    flags=()
+    ((workers)) && flags=(--workers 1)
+    read -r norules_s norules_kb < <(measure "analyze --no-rules" /dev/null "$runs" "${analyze[@]}" "${flags[@]}" --no-rules --eve "$data/mixed-eve-norules.json")
     read -r tcpdump_s tcpdump_kb < <(measure tcpdump /dev/null "$runs" tcpdump -r "$capture" -w /dev/null)
     tshark_s=0 tshark_kb=0 tshark_fix=0
     if ((with_tshark)); then
@@ -291,10 +296,12 @@ if [[ -z $only || $only == mixed ]]; then
     ((workers)) || echo "NOTE: this tapsentry has no --workers option: both analyze rows ran the same single pipeline"
     COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown) WORKERS=$workers STAMP=$stamp RUNS=$runs \
         python3 - "$capture" "$site" "$bytes" "$results" "$json_out" "$data/mixed-eve-w1.json" "$data/mixed-eve-w2.json" \
-        "$w1_s" "$w1_kb" "$w2_s" "$w2_kb" "$tcpdump_s" "$tcpdump_kb" "$tshark_s" "$tshark_kb" "$tshark_fix" <<'PY'
+        "$w1_s" "$w1_kb" "$w2_s" "$w2_kb" "$tcpdump_s" "$tcpdump_kb" "$tshark_s" "$tshark_kb" "$tshark_fix" \
+        "$data/mixed-eve-norules.json" "$norules_s" "$norules_kb" <<'PY'
 import collections, json, os, sys
 
-(capture, site, size, results, json_out, eve1, eve2, w1_s, w1_kb, w2_s, w2_kb, td_s, td_kb, ts_s, ts_kb, ts_fix) = sys.argv[1:]
+(capture, site, size, results, json_out, eve1, eve2, w1_s, w1_kb, w2_s, w2_kb, td_s, td_kb, ts_s, ts_kb, ts_fix,
+ eve0, nr_s, nr_kb) = sys.argv[1:]
 size = int(size)
 
 
@@ -336,6 +343,10 @@ for workers, eve, secs, kb in ((1, eve1, w1_s, w1_kb), (2, eve2, w2_s, w2_kb)):
         "tcp_gaps": stats.get("tcp", {}).get("gaps", 0),
     }
     rows.append((f"tapsentry analyze --workers {workers} (everything on)", secs, total / secs, int(kb), str(sum(alerts.values()))))
+nr_stats, _ = read_eve(eve0)
+nr_total, nr_parts = messages(nr_stats)
+nr_s = float(nr_s)
+rows.append(("tapsentry analyze --workers 1 --no-rules (reference)", nr_s, nr_total / nr_s, int(nr_kb), "-"))
 td_s = float(td_s)
 rows.append(("tcpdump -r FILE -w /dev/null", td_s, None, int(td_kb), "-"))
 ts_s = float(ts_s)
@@ -367,6 +378,8 @@ result = {
     "time": os.environ["STAMP"], "commit": os.environ["COMMIT"], "capture": capture, "site": site, "bytes": size,
     "runs": int(os.environ["RUNS"]), "workers_option": os.environ["WORKERS"] == "1",
     "analyze": {str(k): v for k, v in runs.items()},
+    "analyze_no_rules": {"seconds": nr_s, "mb_per_s": size / 1e6 / nr_s, "messages": nr_total,
+                         "messages_by_protocol": nr_parts, "messages_per_s": nr_total / nr_s, "peak_kb": int(nr_kb)},
     "tcpdump": {"seconds": td_s, "mb_per_s": size / 1e6 / td_s if td_s > 0 else None, "peak_kb": int(td_kb)},
     "tshark_fix": ({"seconds": ts_s, "mb_per_s": size / 1e6 / ts_s, "peak_kb": int(ts_kb), "fix_messages": int(ts_fix),
                     "scope": "the whole mixed file, one run"} if ts_s > 0 else None),
