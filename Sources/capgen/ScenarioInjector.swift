@@ -36,37 +36,38 @@ final class ScenarioInjector {
         var start: Timestamp
     }
 
-    /// The scenarios of the benchmark, in time order. The expected alerts are those of
-    /// `scenarios.json` with the new addresses, plus the synthetic quote fan-out's.
+    /// The scenarios of the benchmark, in time order, all within the shortest span (a minute; the
+    /// fan-out lasts 22 s). The expected alerts are those of `scenarios.json` with the new
+    /// addresses, plus the synthetic quote fan-out's.
     static let placements: [Placement] = [
         Placement(
-            name: "fix-dozen-accounts.pcap", at: 0.08, client: "10.77.1.21", server: "10.20.2.100",
+            name: "fix-dozen-accounts.pcap", at: 0.06, client: "10.77.1.21", server: "10.20.2.100",
             expected: ["1004 relay.fix_session_many_accounts (SPLIT01/BROKER)", "1009 relay.host_many_accounts (10.77.1.21)"]),
-        Placement(name: "fix-clean-desk.pcap", at: 0.16, client: "10.8.1.31", server: "10.20.2.100", expected: []),
+        Placement(name: "fix-clean-desk.pcap", at: 0.13, client: "10.8.1.31", server: "10.20.2.100", expected: []),
         Placement(
-            name: "ctp-appid-shared.pcap", at: 0.24,
+            name: "ctp-appid-shared.pcap", at: 0.20,
             expected: ["2001 api_resale.appid_many_users (client_quant_1.0)", "2002 api_resale.appid_many_networks (client_quant_1.0)"]),
-        Placement(name: "tdx-list-harvest.pcap", at: 0.32, expected: ["3004 md_leak.whole_market_subscription (10.30.9.99)"]),
+        Placement(name: "tdx-list-harvest.pcap", at: 0.27, expected: ["3004 md_leak.whole_market_subscription (10.30.9.99)"]),
         Placement(
-            name: "ctp-operator-eight-investors.pcap", at: 0.40,
+            name: "ctp-operator-eight-investors.pcap", at: 0.34,
             expected: ["1001 relay.ctp_session_many_investors (its flow)", "1009 relay.host_many_accounts (10.70.0.7)"]),
         Placement(
-            name: "fix-order-bursts.pcap", at: 0.48, client: "10.8.1.31", server: "10.20.2.100",
-            expected: ["2012 api_resale.order_bursts (DESK-ACC-1)"]),
-        Placement(
-            name: "ctp-quotes-unlisted-host.pcap", at: 0.56,
-            expected: ["3003 md_leak.md_without_trading_login (10.77.0.9)", "3001 md_leak.quotes_to_unauthorized_host (10.77.0.9)"]),
-        Placement(
-            name: "fix-quotes-unlisted-host.pcap", at: 0.64, client: "10.77.2.9", server: "10.20.2.100",
-            expected: ["3001 md_leak.quotes_to_unauthorized_host (10.77.2.9)"]),
-        Placement(name: "ctp-clean-registered.pcap", at: 0.72, expected: []),
-        Placement(
-            name: QuoteFanoutScenario.name, at: 0.80,
+            name: QuoteFanoutScenario.name, at: 0.41,
             expected: [
                 "3005 md_leak.quote_fanout (\(QuoteFanoutScenario.relay))",
                 "3001 md_leak.quotes_to_unauthorized_host (each of \(QuoteFanoutScenario.peers.joined(separator: ", ")))",
                 "3003 md_leak.md_without_trading_login (each of the same)",
             ]),
+        Placement(
+            name: "fix-order-bursts.pcap", at: 0.55, client: "10.8.1.31", server: "10.20.2.100",
+            expected: ["2012 api_resale.order_bursts (DESK-ACC-1)"]),
+        Placement(
+            name: "ctp-quotes-unlisted-host.pcap", at: 0.64,
+            expected: ["3003 md_leak.md_without_trading_login (10.77.0.9)", "3001 md_leak.quotes_to_unauthorized_host (10.77.0.9)"]),
+        Placement(
+            name: "fix-quotes-unlisted-host.pcap", at: 0.73, client: "10.77.2.9", server: "10.20.2.100",
+            expected: ["3001 md_leak.quotes_to_unauthorized_host (10.77.2.9)"]),
+        Placement(name: "ctp-clean-registered.pcap", at: 0.82, expected: []),
     ]
 
     private var times: [Int64] = []
