@@ -26,9 +26,21 @@
 #      tapsentry analyze FILE                              the same with the built-in rules (once: every
 #                                                          quote body inflated and read)
 #      tapsentry analyze --protocols none --no-rules FILE, tcpdump -r FILE -w /dev/null, tshark conv,tcp
+# 5. The whole pipeline (issue 7), on the mixed capture of `capgen mixed-bench` (default 1100 MiB:
+#    FIX 30 %, CTP 15 %, TDX 20 %, TCP and UDP noise 35 % by bytes, about 100,000 flows, the abuse
+#    scenarios sprinkled in), with everything on: all decoders, the built-in rules and the capture's
+#    site file. One table:
+#      tapsentry analyze --workers 1 --site SITE FILE     MB/s, messages/s (FIX + CTP messages and
+#      tapsentry analyze --workers 2 --site SITE FILE     TDX frames of the stats record), peak memory,
+#                                                          alerts (per rule id)
+#      tapsentry analyze --workers 1 --no-rules ...       for reference: the decoders alone
+#      tcpdump -r FILE -w /dev/null                        libpcap's bare read
+#      tshark -r FILE -Y fix -T fields -e fix.MsgType      once, on the whole mixed file (FIX messages found)
+#    and the ratios (2 workers over 1, 1 worker over tshark, tcpdump over 1 worker); the results also
+#    go to .build/bench-data/results-mixed-<UTC time>.json (and to --json FILE) to compare runs.
 #
 # Usage: Scripts/bench.sh [--size-mb N] [--flows N] [--sessions N] [--ctp-sessions N] [--tdx-sessions N] [--runs N]
-#                         [--no-tshark] [--only tcp|fix|ctp|tdx]
+#                         [--mixed-size-mb N] [--json FILE] [--no-tshark] [--only tcp|fix|ctp|tdx|mixed]
 # Captures are generated once into .build/bench-data/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +51,8 @@ flows=4000
 sessions=2000
 ctp_sessions=500
 tdx_sessions=400
+mixed_size_mb=1100
+json_out=""
 runs=3
 with_tshark=1
 only=""
@@ -49,10 +63,12 @@ while (($#)); do
         --sessions) sessions=$2; shift 2 ;;
         --ctp-sessions) ctp_sessions=$2; shift 2 ;;
         --tdx-sessions) tdx_sessions=$2; shift 2 ;;
+        --mixed-size-mb) mixed_size_mb=$2; shift 2 ;;
+        --json) json_out=$2; shift 2 ;;
         --runs) runs=$2; shift 2 ;;
         --no-tshark) with_tshark=0; shift ;;
         --only) only=$2; shift 2 ;;
-        *) echo "usage: $0 [--size-mb N] [--flows N] [--sessions N] [--ctp-sessions N] [--tdx-sessions N] [--runs N] [--no-tshark] [--only tcp|fix|ctp|tdx]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--size-mb N] [--flows N] [--sessions N] [--ctp-sessions N] [--tdx-sessions N] [--runs N] [--mixed-size-mb N] [--json FILE] [--no-tshark] [--only tcp|fix|ctp|tdx|mixed]" >&2; exit 2 ;;
     esac
 done
 
@@ -222,4 +238,157 @@ if [[ -z $only || $only == tdx ]]; then
         peak = (kb > akb ? kb : akb) / 1024
         printf "peak memory %.1f MB (target: under 150 MB): %s\n", peak, (peak < 150 ? "met" : "NOT met")
     }'
+fi
+
+if [[ -z $only || $only == mixed ]]; then
+    capture=$data/mixed-${mixed_size_mb}mb.pcap
+    site=$data/mixed-${mixed_size_mb}mb.site.yaml
+    if [[ ! -s $capture || ! -s $site ]]; then
+        echo "generating $capture" >&2
+        "$bin/capgen" mixed-bench --out "$capture" --site "$site" --size-mb "$mixed_size_mb" 2>&1 | tee "$data/mixed-${mixed_size_mb}mb.summary.txt" >&2
+    fi
+    bytes=$(stat -c %s "$capture")
+    cat "$capture" >/dev/null
+    # --workers N is the parallel pipeline; a tapsentry without it runs both rows as one pipeline (said below).
+    help_text=$("$bin/tapsentry" help analyze 2>&1 || true)
+    workers=0
+    [[ $help_text == *--workers* ]] && workers=1
+    # measure NAME OUT N CMD...: the fastest of N runs of CMD (standard output to OUT) as
+    # "seconds peak_kb"; the script stops if a run fails.
+    measure() {
+        local name=$1 out=$2 n=$3; shift 3
+        local best="" best_kb=0 i line secs kb
+        for ((i = 0; i < n; i++)); do
+            if ! /usr/bin/time -o "$data/time.out" -f "%e %M" "$@" >"$out" 2>"$data/mixed-stderr.txt"; then
+                echo "bench: $name failed:" >&2
+                tail -n 5 "$data/mixed-stderr.txt" >&2
+                exit 1
+            fi
+            line=$(tail -n 1 "$data/time.out")
+            secs=${line% *}
+            kb=${line#* }
+            if [[ -z $best ]] || awk "BEGIN{exit !($secs < $best)}"; then best=$secs; fi
+            ((kb > best_kb)) && best_kb=$kb
+        done
+        echo "$best $best_kb"
+    }
+    analyze=("$bin/tapsentry" analyze "$capture" --site "$site" --quiet --no-progress)
+    for n in 1 2; do
+        flags=()
+        ((workers)) && flags=(--workers "$n")
+        read -r secs kb < <(measure "analyze --workers $n" /dev/null "$runs" "${analyze[@]}" "${flags[@]}" --eve "$data/mixed-eve-w$n.json")
+        eval "w${n}_s=$secs w${n}_kb=$kb"
+    done
+    # For reference: the decoders alone (what the rules cost is the difference).
+    flags=()
+    ((workers)) && flags=(--workers 1)
+    read -r norules_s norules_kb < <(measure "analyze --no-rules" /dev/null "$runs" "${analyze[@]}" "${flags[@]}" --no-rules --eve "$data/mixed-eve-norules.json")
+    read -r tcpdump_s tcpdump_kb < <(measure tcpdump /dev/null "$runs" tcpdump -r "$capture" -w /dev/null)
+    tshark_s=0 tshark_kb=0 tshark_fix=0
+    if ((with_tshark)); then
+        read -r tshark_s tshark_kb < <(measure tshark "$data/mixed-tshark-fix.txt" 1 tshark -r "$capture" -Y fix -T fields -e fix.MsgType)
+        # One line per packet, the MsgTypes of its messages joined by commas.
+        tshark_fix=$(awk -F, 'NF { n += NF } END { print n + 0 }' "$data/mixed-tshark-fix.txt")
+    fi
+    stamp=$(date -u +%Y%m%dT%H%M%SZ)
+    results=$data/results-mixed-$stamp.json
+    echo "== whole pipeline: $capture ($(awk "BEGIN{printf \"%.1f\", $bytes/1e6}") MB, FIX, CTP, TDX and noise with the abuse scenarios), site $site, best of $runs runs"
+    ((workers)) || echo "NOTE: this tapsentry has no --workers option: both analyze rows ran the same single pipeline"
+    COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown) WORKERS=$workers STAMP=$stamp RUNS=$runs \
+        python3 - "$capture" "$site" "$bytes" "$results" "$json_out" "$data/mixed-eve-w1.json" "$data/mixed-eve-w2.json" \
+        "$w1_s" "$w1_kb" "$w2_s" "$w2_kb" "$tcpdump_s" "$tcpdump_kb" "$tshark_s" "$tshark_kb" "$tshark_fix" \
+        "$data/mixed-eve-norules.json" "$norules_s" "$norules_kb" <<'PY'
+import collections, json, os, sys
+
+(capture, site, size, results, json_out, eve1, eve2, w1_s, w1_kb, w2_s, w2_kb, td_s, td_kb, ts_s, ts_kb, ts_fix,
+ eve0, nr_s, nr_kb) = sys.argv[1:]
+size = int(size)
+
+
+def read_eve(path):
+    """The stats record and the alert count per rule of one EVE file."""
+    alerts = collections.Counter()
+    stats = {}
+    with open(path) as eve:
+        for line in eve:
+            if '"event_type":"alert"' in line:
+                alert = json.loads(line)["alert"]
+                alerts[(alert["signature_id"], alert["rule"])] += 1
+            elif '"event_type":"stats"' in line:
+                stats = json.loads(line)["stats"]
+    return stats, alerts
+
+
+def messages(stats):
+    """Decoded protocol messages: FIX and CTP messages, TDX frames."""
+    parts = {
+        "fix": stats.get("fix", {}).get("messages", 0),
+        "ctp": stats.get("ctp", {}).get("messages", 0),
+        "tdx": stats.get("tdx", {}).get("frames", 0),
+    }
+    return sum(parts.values()), parts
+
+
+rows = []
+runs = {}
+for workers, eve, secs, kb in ((1, eve1, w1_s, w1_kb), (2, eve2, w2_s, w2_kb)):
+    stats, alerts = read_eve(eve)
+    total, parts = messages(stats)
+    secs = float(secs)
+    runs[workers] = {
+        "seconds": secs, "mb_per_s": size / 1e6 / secs, "messages": total, "messages_by_protocol": parts,
+        "messages_per_s": total / secs, "peak_kb": int(kb), "alerts": sum(alerts.values()),
+        "alerts_by_rule": {f"{sid} {rule}": n for (sid, rule), n in sorted(alerts.items())},
+        "flows": stats.get("flows", {}), "packets": stats.get("capture", {}).get("packets", 0),
+        "tcp_gaps": stats.get("tcp", {}).get("gaps", 0),
+    }
+    rows.append((f"tapsentry analyze --workers {workers} (everything on)", secs, total / secs, int(kb), str(sum(alerts.values()))))
+nr_stats, _ = read_eve(eve0)
+nr_total, nr_parts = messages(nr_stats)
+nr_s = float(nr_s)
+rows.append(("tapsentry analyze --workers 1 --no-rules (reference)", nr_s, nr_total / nr_s, int(nr_kb), "-"))
+td_s = float(td_s)
+rows.append(("tcpdump -r FILE -w /dev/null", td_s, None, int(td_kb), "-"))
+ts_s = float(ts_s)
+if ts_s > 0:
+    rows.append((f"tshark -Y fix -e fix.MsgType ({int(ts_fix)} FIX msgs)", ts_s, int(ts_fix) / ts_s, int(ts_kb), "-"))
+
+print(f"{'tool':<52} {'time':>9} {'throughput':>12} {'messages/s':>13} {'peak memory':>12} {'alerts':>7}")
+for name, secs, rate, kb, alerts in rows:
+    rate_text = f"{rate / 1e6:.2f} M" if rate is not None else "-"
+    print(f"{name:<52} {secs:>7.2f} s {size / 1e6 / secs:>7.1f} MB/s {rate_text:>13} {kb / 1024:>9.1f} MB {alerts:>7}")
+one, two = runs[1], runs[2]
+ratios = {
+    "workers2_over_workers1": one["seconds"] / two["seconds"],
+    "workers1_over_tshark": ts_s / one["seconds"] if ts_s > 0 else None,
+    "tcpdump_over_workers1": one["seconds"] / td_s if td_s > 0 else None,
+}
+print(f"messages (1 worker): {one['messages']} = FIX {one['messages_by_protocol']['fix']} + CTP {one['messages_by_protocol']['ctp']}"
+      f" + TDX frames {one['messages_by_protocol']['tdx']}; flows {one['flows'].get('tcp', 0)} TCP + {one['flows'].get('udp', 0)} UDP;"
+      f" TCP gaps {one['tcp_gaps']}")
+print("alerts by rule (1 worker): " + ", ".join(f"{key} x{n}" for key, n in one["alerts_by_rule"].items()))
+if one["alerts_by_rule"] != two["alerts_by_rule"] or one["messages"] != two["messages"]:
+    print("WARNING: the 2-worker run found other alerts or messages than the 1-worker run:",
+          two["messages"], two["alerts_by_rule"])
+print(f"speed-up of 2 workers over 1: {ratios['workers2_over_workers1']:.2f}x"
+      + (f"; 1 worker over tshark: {ratios['workers1_over_tshark']:.1f}x" if ratios["workers1_over_tshark"] else "")
+      + (f"; 1 worker costs {ratios['tcpdump_over_workers1']:.1f}x tcpdump's bare read" if ratios["tcpdump_over_workers1"] else ""))
+
+result = {
+    "time": os.environ["STAMP"], "commit": os.environ["COMMIT"], "capture": capture, "site": site, "bytes": size,
+    "runs": int(os.environ["RUNS"]), "workers_option": os.environ["WORKERS"] == "1",
+    "analyze": {str(k): v for k, v in runs.items()},
+    "analyze_no_rules": {"seconds": nr_s, "mb_per_s": size / 1e6 / nr_s, "messages": nr_total,
+                         "messages_by_protocol": nr_parts, "messages_per_s": nr_total / nr_s, "peak_kb": int(nr_kb)},
+    "tcpdump": {"seconds": td_s, "mb_per_s": size / 1e6 / td_s if td_s > 0 else None, "peak_kb": int(td_kb)},
+    "tshark_fix": ({"seconds": ts_s, "mb_per_s": size / 1e6 / ts_s, "peak_kb": int(ts_kb), "fix_messages": int(ts_fix),
+                    "scope": "the whole mixed file, one run"} if ts_s > 0 else None),
+    "ratios": ratios,
+}
+for path in filter(None, (results, json_out)):
+    with open(path, "w") as out:
+        json.dump(result, out, indent=1)
+        out.write("\n")
+print(f"results: {results}" + (f" and {json_out}" if json_out else ""))
+PY
 fi

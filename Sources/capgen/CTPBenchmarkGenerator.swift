@@ -84,7 +84,7 @@ struct CTPBenchmarkGenerator {
 
     private static let regionSize = 32768
     /// Offsets in an instrument's packet: 20-byte FTDC header, 4-byte field header, then the body.
-    private static let body = 24
+    static let body = 24
 
     private static let products: [(String, String, Double, Int)] = [
         ("rb", "SHFE", 1, 3500), ("hc", "SHFE", 1, 3300), ("cu", "SHFE", 10, 78000), ("al", "SHFE", 5, 20500),
@@ -95,7 +95,7 @@ struct CTPBenchmarkGenerator {
     ]
 
     /// The instruments: each product in three months.
-    private static func instruments(_ random: inout SeededGenerator) -> [Instrument] {
+    static func instruments(_ random: inout SeededGenerator) -> [Instrument] {
         var list: [Instrument] = []
         for (product, exchange, tick, price) in products {
             for month in ["2601", "2603", "2605"] {
@@ -312,7 +312,7 @@ struct CTPBenchmarkGenerator {
     /// Zero-run compression (as `CTPFrameBuilder.compress`) from one buffer into another; returns
     /// the bytes written (at most twice `count`).
     @inline(__always)
-    private static func compress(_ input: UnsafePointer<UInt8>, count: Int, into output: UnsafeMutablePointer<UInt8>) -> Int {
+    static func compress(_ input: UnsafePointer<UInt8>, count: Int, into output: UnsafeMutablePointer<UInt8>) -> Int {
         var read = 0
         var written = 0
         while read < count {
@@ -338,18 +338,20 @@ struct CTPBenchmarkGenerator {
         return written
     }
 
+    /// Stores `value` big-endian at `target`.
     @inline(__always)
-    private static func store(_ value: Double, at target: UnsafeMutablePointer<UInt8>) {
+    static func store(_ value: Double, at target: UnsafeMutablePointer<UInt8>) {
         UnsafeMutableRawPointer(target).storeBytes(of: value.bitPattern.bigEndian, as: UInt64.self)
     }
 
+    /// Stores `value` big-endian at `target`.
     @inline(__always)
-    private static func store(_ value: UInt32, at target: UnsafeMutablePointer<UInt8>) {
+    static func store(_ value: UInt32, at target: UnsafeMutablePointer<UInt8>) {
         UnsafeMutableRawPointer(target).storeBytes(of: value.bigEndian, as: UInt32.self)
     }
 
     /// Writes `HH:MM:SS` (UTC+8, the exchanges' time) for a Unix time.
-    private static func writeTime(_ seconds: Int64, into target: UnsafeMutablePointer<UInt8>) {
+    static func writeTime(_ seconds: Int64, into target: UnsafeMutablePointer<UInt8>) {
         let second = Int((seconds + 8 * 3600) % 86_400)
         for (index, value) in [second / 3600, second / 60 % 60, second % 60].enumerated() {
             target[index * 3] = UInt8(0x30 + value / 10)

@@ -135,12 +135,13 @@ struct FIXBenchmarkGenerator {
         var tail: (Int, Int) = (0, 0)
     }
 
-    private static let symbols: [[UInt8]] = ["AAPL", "MSFT", "GOOG", "AMZN", "NVDA", "TSLA", "META", "INTC", "ORCL", "CSCO", "ADBE", "QCOM", "AMAT", "SBUX", "PYPL", "NFLX"].map { Array($0.utf8) }
+    /// The order symbols (four letters each).
+    static let symbols: [[UInt8]] = ["AAPL", "MSFT", "GOOG", "AMZN", "NVDA", "TSLA", "META", "INTC", "ORCL", "CSCO", "ADBE", "QCOM", "AMAT", "SBUX", "PYPL", "NFLX"].map { Array($0.utf8) }
     private static let regionSize = 8192
     private static let ordersPerSession = 4
 
     /// The templates, indexed by `Kind` then side (0 client, 1 server).
-    private static func templates() -> [[Template]] {
+    static func templates() -> [[Template]] {
         let header = { (fromClient: Bool) -> String in
             fromClient
                 ? "\u{01}49=CL{client:6}\u{01}56=BROKER{server:2}\u{01}52={time:21}\u{01}"
@@ -350,14 +351,16 @@ struct FIXBenchmarkGenerator {
 
     // MARK: - Byte helpers
 
+    /// Copies `text` to `cursor` and moves the cursor past it.
     @inline(__always)
-    private static func copy(_ text: StaticString, to cursor: inout UnsafeMutablePointer<UInt8>) {
+    static func copy(_ text: StaticString, to cursor: inout UnsafeMutablePointer<UInt8>) {
         cursor.update(from: text.utf8Start, count: text.utf8CodeUnitCount)
         cursor += text.utf8CodeUnitCount
     }
 
+    /// The number of decimal digits of `value` (at least 1).
     @inline(__always)
-    private static func digitCount(_ value: Int) -> Int {
+    static func digitCount(_ value: Int) -> Int {
         var digits = 1
         var rest = value
         while rest >= 10 {
@@ -369,7 +372,7 @@ struct FIXBenchmarkGenerator {
 
     /// Writes `value` in decimal without padding; returns the position after it.
     @inline(__always)
-    private static func writeDecimal(_ value: Int, at target: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+    static func writeDecimal(_ value: Int, at target: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
         let digits = digitCount(value)
         writeFixed(value, width: digits, at: target)
         return target + digits
@@ -377,7 +380,7 @@ struct FIXBenchmarkGenerator {
 
     /// Writes the low `width` decimal digits of `value`, zero-padded.
     @inline(__always)
-    private static func writeFixed(_ value: Int, width: Int, at target: UnsafeMutablePointer<UInt8>) {
+    static func writeFixed(_ value: Int, width: Int, at target: UnsafeMutablePointer<UInt8>) {
         var rest = value
         var index = width - 1
         while index >= 0 {
@@ -389,7 +392,7 @@ struct FIXBenchmarkGenerator {
 
     /// The byte sum mod 256 (the FIX CheckSum), eight bytes at a time.
     @inline(__always)
-    private static func byteSum(_ base: UnsafeRawPointer, count: Int) -> Int {
+    static func byteSum(_ base: UnsafeRawPointer, count: Int) -> Int {
         var sum: UInt64 = 0
         var index = 0
         while index + 8 <= count {
@@ -407,7 +410,7 @@ struct FIXBenchmarkGenerator {
     }
 
     /// Writes `YYYYMMDD-HH:MM:SS.` for a Unix time into the first 18 bytes of `text`.
-    private static func formatSecond(_ seconds: Int64, into text: inout [UInt8]) {
+    static func formatSecond(_ seconds: Int64, into text: inout [UInt8]) {
         let days = Int(seconds / 86_400)
         let secondOfDay = Int(seconds % 86_400)
         // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).

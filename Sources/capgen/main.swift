@@ -19,6 +19,13 @@
 //
 // The FIX captures (fix-edgecases, fix-prefix-split, fix-resync) go into the `fix` subfolder
 // under `all`, and write a ground-truth `.truth.json` next to the capture.
+//   capgen mixed-bench --out FILE [--size-mb N] [--seed S] [--scenarios DIR] [--site FILE] [--rate-mb N]
+//                                        the whole-pipeline benchmark: FIX, CTP and TDX sessions, TCP and
+//                                        UDP noise and the abuse scenarios of DIR (default
+//                                        Captures/scenarios) interleaved in time order (default 1100 MB,
+//                                        N MB/s of traffic, default 10); writes the site file for it
+//                                        (default FILE with .site.yaml for .pcap); the summary goes to
+//                                        standard error
 //   capgen to-pcapng --in FILE --out FILE
 
 import PacketCapture
@@ -33,6 +40,12 @@ func fail(_ message: String) -> Never {
     let text = Array("capgen: \(message)\n".utf8)
     _ = text.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
     exit(2)
+}
+
+/// Prints a line to standard error.
+func printError(_ message: String) {
+    let text = Array("\(message)\n".utf8)
+    _ = text.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
 }
 
 /// The value after `--name` in the arguments, if any.
@@ -88,7 +101,7 @@ func writeSessionBenchmark(
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let command = arguments.first else {
-    fail("usage: capgen all|NAME|list|describe|bench|fix-bench|ctp-bench|tdx-bench|to-pcapng ... (see Sources/capgen/main.swift)")
+    fail("usage: capgen all|NAME|list|describe|bench|fix-bench|ctp-bench|tdx-bench|mixed-bench|to-pcapng ... (see Sources/capgen/main.swift)")
 }
 
 switch command {
@@ -141,6 +154,21 @@ case "ctp-bench":
 case "tdx-bench":
     writeSessionBenchmark("tdx-bench", arguments, defaultSessions: 400) {
         try TDXBenchmarkGenerator(targetBytes: $0, concurrentSessions: $1, seed: $2).write(to: $3).line(path: $3, seconds: $4())
+    }
+case "mixed-bench":
+    guard let path = option("out", in: arguments) else { fail("mixed-bench needs --out FILE") }
+    let sizeMB = Int(option("size-mb", in: arguments) ?? "1100") ?? 1100
+    let rateMB = Int(option("rate-mb", in: arguments) ?? "10") ?? 10
+    let site = option("site", in: arguments) ?? (path.hasSuffix(".pcap") ? String(path.dropLast(5)) : path) + ".site.yaml"
+    let generator = MixedBenchmarkGenerator(
+        targetBytes: sizeMB << 20, seed: UInt64(option("seed", in: arguments) ?? "1") ?? 1,
+        scenarioDirectory: option("scenarios", in: arguments) ?? "Captures/scenarios", bytesPerSecond: max(1, rateMB) * 1_000_000)
+    let started = monotonicSeconds()
+    do {
+        let summary = try generator.write(to: path, sitePath: site) { monotonicSeconds() - started }
+        printError(summary.text(path: path, site: site))
+    } catch {
+        fail("\(error)")
     }
 case "to-pcapng":
     guard let input = option("in", in: arguments), let output = option("out", in: arguments) else {

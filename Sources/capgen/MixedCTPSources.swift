@@ -1,0 +1,436 @@
+import PacketCapture
+import TestSupport
+
+/// The CTP market-data part of the mixed benchmark: market-data sessions between consumer hosts
+/// (10.41.0.0/16, authorised consumers in the benchmark's site file) and the market-data fronts
+/// (10.20.1.11-14:41213), with the frames of `CTPBenchmarkGenerator`: heartbeat timeout, login,
+/// a subscription of 5-40 instruments, then RtnDepthMarketData in bursts of 1-6 (zero-run
+/// compressed), keep-alives now and then, logout.
+final class MixedCTPMarketDataSource: MixedSource {
+    let name = "CTP market data"
+    let kind = MixedKind.ctp
+    let share: Double
+    private(set) var flows = 0
+    private(set) var messages = 0
+    /// RtnDepthMarketData frames written.
+    private(set) var quotes = 0
+
+    private typealias Generator = CTPBenchmarkGenerator
+
+    private enum Phase {
+        case opening(Int), clientLogin, serverLogin, subscribe, subscribed, quotes, serverLogout, closing(Int)
+    }
+
+    private struct Session: BenchmarkConnection {
+        var client = Endpoint(address: IPAddress(ipv4: 0), port: 0)
+        var server = Endpoint(address: IPAddress(ipv4: 0), port: 0)
+        var tcp: (UInt32, UInt32) = (0, 0)
+        var phase = Phase.opening(0)
+        var first = 0
+        var count = 0
+        var burstsLeft = 0
+        var generation = 0
+    }
+
+    private static let regionSize = 32768
+    private var instruments: [CTPBenchmarkGenerator.Instrument]
+    private let names: [String]
+    private var sessions: [Session]
+    private var live: LiveSlots
+    private var draining = false
+    private let slab: UnsafeMutablePointer<UInt8>
+    private let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: 1024)
+    private var tail = 0
+    private let heartbeatTimeout = CTPFrameBuilder.heartbeatTimeout(39)
+    private let login = CTPFrameBuilder.message(tid: 0x3000, requestID: 1, version: 0x34, fields: [
+        CTPFrameBuilder.Field(0x1002, CTPStructs.reqUserLogin(tradingDay: "19800100", broker: "", user: "", password: [])),
+        CTPFrameBuilder.Field(0x1001, CTPStructs.dissemination(series: 1, sequence: 0)),
+        CTPFrameBuilder.Field(0x1001, CTPStructs.dissemination(series: 4, sequence: 0)),
+    ])
+    private let loginReply = CTPFrameBuilder.message(tid: 0x3001, requestID: 1, version: 0x34, fields: [
+        CTPFrameBuilder.Field(0x0000, CTPStructs.rspInfo(0, Array("CTP:No Error".utf8))),
+        CTPFrameBuilder.Field(0x1003, CTPStructs.rspUserLogin(
+            tradingDay: "20260102", loginTime: "09:00:00", systemName: "MarketData", frontID: 1, sessionID: 1)),
+    ])
+    private let logout = CTPFrameBuilder.message(tid: 0x3002, series: 1, sequence: 1, requestID: 2, version: 0x34, fields: [
+        CTPFrameBuilder.Field(0x1004, CTPStructs.userLogout(broker: "", user: "")),
+    ])
+    private let logoutReply = CTPFrameBuilder.message(tid: 0x3003, series: 1, requestID: 2, version: 0x34, fields: [
+        CTPFrameBuilder.Field(0x0000, CTPStructs.rspInfo()), CTPFrameBuilder.Field(0x1004, CTPStructs.userLogout(broker: "", user: "")),
+    ])
+
+    /// `slots` concurrent sessions taking `share` of the bytes.
+    init(slots: Int, share: Double, _ wire: MixedWire) {
+        self.share = share
+        instruments = Generator.instruments(&wire.random)
+        names = instruments.map { instrument in
+            instrument.packet.withUnsafeBufferPointer { CTPFieldText.read($0, at: Generator.body + 354, size: 81) }
+        }
+        let count = max(1, min(slots, 16_000))
+        sessions = [Session](repeating: Session(), count: count)
+        live = LiveSlots(count: count)
+        slab = UnsafeMutablePointer<UInt8>.allocate(capacity: Self.regionSize)
+        for index in 0..<count { start(index, wire) }
+    }
+
+    deinit {
+        slab.deallocate()
+        scratch.deallocate()
+    }
+
+    private func start(_ index: Int, _ wire: MixedWire) {
+        let generation = sessions[index].generation + 1
+        let host = index * 2 + generation % 2
+        sessions[index] = Session(
+            client: Endpoint(address: IPAddress(ipv4: 0x0A29_0000 &+ UInt32(host + 1)), port: UInt16(30_000 + generation % 30_000)),
+            server: Endpoint(address: IPAddress(ipv4: 0x0A14_0100 | UInt32(11 + host % 4)), port: 41213),
+            tcp: (UInt32(truncatingIfNeeded: wire.random.next()), UInt32(truncatingIfNeeded: wire.random.next())),
+            first: wire.random.int(in: 0...(instruments.count - 1)), count: wire.random.int(in: 5...40),
+            burstsLeft: wire.random.int(in: 200...1500), generation: generation)
+        flows += 1
+    }
+
+    func drain() { draining = true }
+
+    var finished: Bool { live.isEmpty }
+
+    func step(_ wire: MixedWire) {
+        guard !live.isEmpty else { return }
+        let index = live.pick(&wire.random)
+        var session = sessions[index]
+        switch session.phase {
+        case .opening(let step):
+            wire.open(&session, step: step)
+            session.phase = step < 2 ? .opening(step + 1) : .clientLogin
+        case .clientLogin:
+            queue(heartbeatTimeout)
+            queue(login)
+            send(&session, fromClient: true, wire)
+            session.phase = .serverLogin
+        case .serverLogin:
+            queue(heartbeatTimeout)
+            queue(loginReply)
+            send(&session, fromClient: false, wire)
+            session.phase = .subscribe
+        case .subscribe:
+            let fields = (0..<session.count).map { offset in
+                CTPFrameBuilder.Field(0x2441, CTPStructs.specificInstrument(names[(session.first + offset) % names.count]))
+            }
+            queue(CTPFrameBuilder.message(tid: 0x4401, version: 0x34, fields: fields))
+            send(&session, fromClient: true, wire)
+            session.phase = .subscribed
+        case .subscribed:
+            for offset in 0..<session.count {
+                queue(CTPFrameBuilder.message(tid: 0x4402, version: 0x34, fields: [
+                    CTPFrameBuilder.Field(0x0000, CTPStructs.rspInfo()),
+                    CTPFrameBuilder.Field(0x2441, CTPStructs.specificInstrument(names[(session.first + offset) % names.count])),
+                ]))
+            }
+            send(&session, fromClient: false, wire)
+            session.phase = .quotes
+        case .quotes:
+            if draining || session.burstsLeft == 0 {
+                queue(logout)
+                send(&session, fromClient: true, wire)
+                session.phase = .serverLogout
+                break
+            }
+            if wire.random.chance(0.005) {
+                queue(CTPFrameBuilder.heartbeat)
+                send(&session, fromClient: true, wire)
+            }
+            for _ in 0..<wire.random.int(in: 1...6) {
+                queueQuote((session.first + wire.random.int(in: 0...(session.count - 1))) % instruments.count, wire)
+            }
+            send(&session, fromClient: false, wire)
+            if wire.random.chance(0.2) { wire.control(session, fromClient: true, flags: .ack) }
+            session.burstsLeft -= 1
+        case .serverLogout:
+            queue(logoutReply)
+            send(&session, fromClient: false, wire)
+            session.phase = .closing(0)
+        case .closing(let step):
+            wire.close(&session, step: step)
+            if step < 2 {
+                session.phase = .closing(step + 1)
+            } else if draining {
+                live.remove(index)
+            } else {
+                start(index, wire)
+                return
+            }
+        }
+        sessions[index] = session
+    }
+
+    /// Appends whole frame bytes to the queue (one queue: a step sends it before the next).
+    private func queue(_ bytes: [UInt8]) {
+        precondition(tail + bytes.count <= Self.regionSize, "frame queue overflow")
+        bytes.withUnsafeBufferPointer { (slab + tail).update(from: $0.baseAddress!, count: $0.count) }
+        tail += bytes.count
+        messages += 1
+    }
+
+    /// Moves instrument `which` one tick and queues its RtnDepthMarketData, compressed (as
+    /// `CTPBenchmarkGenerator` does).
+    private func queueQuote(_ which: Int, _ wire: MixedWire) {
+        instruments[which].ticks += wire.random.int(in: -2...2)
+        instruments[which].volume &+= Int32(wire.random.int(in: 1...40))
+        instruments[which].openInterest += Double(wire.random.int(in: -20...20))
+        let instrument = instruments[which]
+        let price = Double(instrument.ticks) * instrument.tick
+        let time = wire.time
+        instrument.packet.withUnsafeBufferPointer { scratch.update(from: $0.baseAddress!, count: $0.count) }
+        let body = scratch + Generator.body
+        Generator.store(price, at: body + 80)
+        Generator.store(UInt32(bitPattern: instrument.volume), at: body + 136)
+        Generator.store(price * Double(instrument.volume) * 10, at: body + 140)
+        Generator.store(instrument.openInterest, at: body + 148)
+        Generator.writeTime(time.seconds, into: body + 204)
+        Generator.store(UInt32(Int(time.fraction / 1_000_000) / 500 * 500), at: body + 213)
+        for level in 0..<instrument.levels {
+            let offset = 217 + level * 24
+            Generator.store(price - Double(level + 1) * instrument.tick, at: body + offset)
+            Generator.store(UInt32(wire.random.int(in: 1...300)), at: body + offset + 8)
+            Generator.store(price + Double(level + 1) * instrument.tick, at: body + offset + 12)
+            Generator.store(UInt32(wire.random.int(in: 1...300)), at: body + offset + 20)
+        }
+        precondition(tail + 6 + 2 * instrument.packet.count <= Self.regionSize, "quote queue overflow")
+        let start = slab + tail
+        let length = Generator.compress(scratch, count: instrument.packet.count, into: start + 6)
+        let content = length + 2
+        start[0] = 0x02
+        start[1] = 0x00
+        start[2] = UInt8(content >> 8)
+        start[3] = UInt8(content & 0xFF)
+        start[4] = 0x01
+        start[5] = 0x03
+        tail += 6 + length
+        messages += 1
+        quotes += 1
+    }
+
+    private func send(_ session: inout Session, fromClient: Bool, _ wire: MixedWire) {
+        wire.transmit(UnsafeRawPointer(slab), count: tail, &session, fromClient: fromClient)
+        tail = 0
+    }
+}
+
+/// The CTP trading part of the mixed benchmark: direct trading sessions between client hosts
+/// (10.41.128.0/17) and the trading fronts (10.20.1.1-2:41205): heartbeat timeout,
+/// ReqAuthenticate answered with AppType 1 (direct), ReqUserLogin and RspUserLogin, orders
+/// (ReqOrderInsert, 1-3 at a time) each answered by a fill (RtnTrade), keep-alives, logout.
+///
+/// Built to raise no alert of its own: slot `i` serves users `4i`…`4i+3` in turn, one session at
+/// a time; each user trades only for its own account (InvestorID = UserID), always from its host,
+/// two users per host, each host with its own AppID (`quant_<host>_1.0`, listed as licensed in
+/// the benchmark's site file); a slot sends at most three orders in any 1.1 s.
+final class MixedCTPTradingSource: MixedSource {
+    let name = "CTP trading"
+    let kind = MixedKind.ctp
+    let share: Double
+    private(set) var flows = 0
+    private(set) var messages = 0
+    /// Orders sent.
+    private(set) var orders = 0
+
+    private typealias F = CTPFrameBuilder.Field
+
+    private enum Phase {
+        case opening(Int), authenticate, authenticated, login, loggedIn, orders, fills, serverLogout, closing(Int)
+    }
+
+    private struct Session: BenchmarkConnection {
+        var client = Endpoint(address: IPAddress(ipv4: 0), port: 0)
+        var server = Endpoint(address: IPAddress(ipv4: 0), port: 0)
+        var tcp: (UInt32, UInt32) = (0, 0)
+        var phase = Phase.opening(0)
+        var user = 0
+        var ordersLeft = 0
+        var sent = 0
+        var openOrders = 0
+        var generation = 0
+        var notBefore: Int64 = 0
+        var requestID: UInt32 = 0
+        var tradeSequence: UInt32 = 0
+    }
+
+    private static let orderSpacing: Int64 = 1_100_000_000
+    private static let instruments = ["rb2601", "hc2601", "cu2603", "au2602", "ag2602", "m2605", "i2605", "TA601", "SR601", "IF2601"]
+    private static let exchanges = ["SHFE", "SHFE", "SHFE", "SHFE", "SHFE", "DCE", "DCE", "CZCE", "CZCE", "CFFEX"]
+    private static let prices: [Double] = [3500, 3300, 78000, 610, 7400, 2900, 780, 4700, 5600, 3950]
+    private var sessions: [Session]
+    private var live: LiveSlots
+    private var draining = false
+    private var pending: [CTPStructs.Order]
+    private var tradeCounter = 0
+
+    /// `slots` concurrent sessions taking `share` of the bytes.
+    init(slots: Int, share: Double, _ wire: MixedWire) {
+        self.share = share
+        let count = max(1, min(slots, 8_000))
+        sessions = [Session](repeating: Session(), count: count)
+        live = LiveSlots(count: count)
+        pending = [CTPStructs.Order](repeating: CTPStructs.Order(), count: count * 3)
+        for index in 0..<count { start(index, wire) }
+    }
+
+    /// The number of client hosts (two users each).
+    var hosts: Int { sessions.count * 2 }
+
+    /// The AppID of host `host`.
+    static func appID(host: Int) -> String { "quant_\(host)_1.0" }
+
+    /// The address of host `host` (10.41.128.1 on).
+    static func address(host: Int) -> IPAddress { IPAddress(ipv4: 0x0A29_8000 &+ UInt32(host + 1)) }
+
+    private static func userID(_ user: Int) -> String { String(80_000_000 + user) }
+
+    private func start(_ index: Int, _ wire: MixedWire) {
+        let previous = sessions[index]
+        let generation = previous.generation + 1
+        let user = index * 4 + generation % 4
+        sessions[index] = Session(
+            client: Endpoint(address: Self.address(host: user / 2), port: UInt16(30_000 + generation % 30_000)),
+            server: Endpoint(address: IPAddress(ipv4: 0x0A14_0100 | UInt32(1 + user % 2)), port: 41205),
+            tcp: (UInt32(truncatingIfNeeded: wire.random.next()), UInt32(truncatingIfNeeded: wire.random.next())),
+            user: user, ordersLeft: wire.random.int(in: 3...40), generation: generation, notBefore: previous.notBefore)
+        flows += 1
+    }
+
+    func drain() { draining = true }
+
+    var finished: Bool { live.isEmpty }
+
+    func step(_ wire: MixedWire) {
+        guard !live.isEmpty else { return }
+        var index = live.pick(&wire.random)
+        var attempts = 0
+        while case .orders = sessions[index].phase, !draining, wire.time.nanoseconds < sessions[index].notBefore {
+            attempts += 1
+            if attempts == 8 {
+                send(CTPFrameBuilder.heartbeat, &sessions[index], fromClient: true, wire)
+                return
+            }
+            index = live.pick(&wire.random)
+        }
+        var session = sessions[index]
+        let user = Self.userID(session.user)
+        let host = session.user / 2
+        switch session.phase {
+        case .opening(let step):
+            wire.open(&session, step: step)
+            session.phase = step < 2 ? .opening(step + 1) : .authenticate
+        case .authenticate:
+            let request = CTPFrameBuilder.message(tid: 0x3010, series: 1, requestID: 1, version: 0x34, fields: [
+                F(0x1012, CTPStructs.authenticationInfo(
+                    broker: "9999", user: user, product: "quant", authInfo: [], appID: Self.appID(host: host), appType: "4")),
+            ])
+            send(CTPFrameBuilder.heartbeatTimeout(39) + request, &session, fromClient: true, wire, frames: 2)
+            session.phase = .authenticated
+        case .authenticated:
+            let reply = CTPFrameBuilder.message(tid: 0x3011, series: 1, requestID: 1, fields: [
+                F(0x0000, CTPStructs.rspInfo(0, Array("CTP:No Error".utf8))),
+                F(0x1012, CTPStructs.authenticationInfo(
+                    broker: "9999", user: user, product: "quant", authInfo: [], appID: Self.appID(host: host), appType: "1",
+                    isResult: 1)),
+            ])
+            send(CTPFrameBuilder.heartbeatTimeout(39) + reply, &session, fromClient: false, wire, frames: 2)
+            session.phase = .login
+        case .login:
+            send(CTPFrameBuilder.message(tid: 0x3000, requestID: 2, version: 0x34, fields: [
+                F(0x1002, CTPStructs.reqUserLogin(
+                    broker: "9999", user: user, password: Array("pw\(session.user)".utf8), product: "quant",
+                    mac: "02:42:ac:29:00:01", clientIP: session.client.address.description)),
+                F(0x1001, CTPStructs.dissemination(series: 1, sequence: 0)),
+                F(0x1001, CTPStructs.dissemination(series: 2, sequence: -1)),
+                F(0x1001, CTPStructs.dissemination(series: 3, sequence: -1)),
+                F(0x1001, CTPStructs.dissemination(series: 4, sequence: 0)),
+            ]), &session, fromClient: true, wire)
+            session.phase = .loggedIn
+        case .loggedIn:
+            send(CTPFrameBuilder.message(tid: 0x3001, requestID: 2, fields: [
+                F(0x0000, CTPStructs.rspInfo(0, Array("CTP:No Error".utf8))),
+                F(0x1003, CTPStructs.rspUserLogin(
+                    tradingDay: "20260102", loginTime: "09:00:01", broker: "9999", user: user, systemName: "TradingHosting",
+                    frontID: 1, sessionID: Int32(truncatingIfNeeded: session.generation), maxOrderRef: "1")),
+            ]), &session, fromClient: false, wire)
+            session.requestID = 3
+            session.phase = .orders
+        case .orders:
+            if draining || session.ordersLeft == 0 {
+                send(CTPFrameBuilder.message(tid: 0x3002, requestID: session.requestID, version: 0x34, fields: [
+                    F(0x1004, CTPStructs.userLogout(broker: "9999", user: user)),
+                ]), &session, fromClient: true, wire)
+                session.phase = .serverLogout
+                break
+            }
+            if wire.random.chance(0.05) { send(CTPFrameBuilder.heartbeat, &session, fromClient: true, wire) }
+            let batch = min(session.ordersLeft, wire.random.int(in: 1...3))
+            var bytes: [UInt8] = []
+            for slot in 0..<batch {
+                let which = wire.random.int(in: 0...(Self.instruments.count - 1))
+                var order = CTPStructs.Order()
+                order.investor = user
+                order.user = user
+                order.instrument = Self.instruments[which]
+                order.exchange = Self.exchanges[which]
+                session.sent += 1
+                order.orderRef = String(session.sent)
+                order.direction = wire.random.chance(0.5) ? "0" : "1"
+                order.price = Self.prices[which] + Double(wire.random.int(in: -20...20))
+                order.volume = Int32(wire.random.int(in: 1...20))
+                order.ip = session.client.address.description
+                order.mac = "02:42:ac:29:00:01"
+                pending[index * 3 + slot] = order
+                bytes += CTPFrameBuilder.message(
+                    tid: 0x4000, series: 1, sequence: UInt32(session.sent), requestID: session.requestID, version: 0x34,
+                    fields: [F(0x0400, CTPStructs.inputOrder(order))])
+                session.requestID += 1
+            }
+            orders += batch
+            session.openOrders = batch
+            session.ordersLeft -= batch
+            session.notBefore = wire.time.nanoseconds + Self.orderSpacing
+            send(bytes, &session, fromClient: true, wire, frames: batch)
+            session.phase = .fills
+        case .fills:
+            var bytes: [UInt8] = []
+            for slot in 0..<session.openOrders {
+                let order = pending[index * 3 + slot]
+                tradeCounter += 1
+                session.tradeSequence += 1
+                bytes += CTPFrameBuilder.message(tid: 0xF002, series: 2, sequence: session.tradeSequence, fields: [
+                    F(0x0409, CTPStructs.trade(
+                        order, tradeID: String(tradeCounter), orderSysID: String(1_000_000 + tradeCounter),
+                        price: order.price ?? 0, volume: order.volume, time: "09:30:00")),
+                ])
+            }
+            send(bytes, &session, fromClient: false, wire, frames: session.openOrders)
+            session.openOrders = 0
+            if wire.random.chance(0.5) { wire.control(session, fromClient: true, flags: .ack) }
+            session.phase = .orders
+        case .serverLogout:
+            send(CTPFrameBuilder.message(tid: 0x3003, requestID: session.requestID, fields: [
+                F(0x0000, CTPStructs.rspInfo()), F(0x1004, CTPStructs.userLogout(broker: "9999", user: user)),
+            ]), &session, fromClient: false, wire)
+            session.phase = .closing(0)
+        case .closing(let step):
+            wire.close(&session, step: step)
+            if step < 2 {
+                session.phase = .closing(step + 1)
+            } else if draining {
+                live.remove(index)
+            } else {
+                start(index, wire)
+                return
+            }
+        }
+        sessions[index] = session
+    }
+
+    private func send(_ bytes: [UInt8], _ session: inout Session, fromClient: Bool, _ wire: MixedWire, frames: Int = 1) {
+        wire.transmit(bytes, &session, fromClient: fromClient)
+        messages += frames
+    }
+}

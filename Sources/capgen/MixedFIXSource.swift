@@ -1,0 +1,253 @@
+import PacketCapture
+import TestSupport
+
+/// The FIX part of the mixed benchmark: FIX.4.4 order flow between client hosts and the broker's
+/// gateways (10.20.2.1-8:9878), with the messages of `FIXBenchmarkGenerator` (Logon, NewOrderSingle
+/// answered by New and Fill ExecutionReports, Heartbeat, Logout).
+///
+/// Built to raise no alert of its own: slot `i` serves hosts `4i`…`4i+3` in turn (10.40.0.0/16,
+/// SenderCompID `CL<host>`), one session at a time, and each host trades for its two accounts
+/// only (so no session has three accounts and no host five); a slot sends at most four orders
+/// in any 1.1 s (no order bursts). A slot picked before that waits, or sends a Heartbeat when
+/// several picks in a row find nothing to send.
+final class MixedFIXSource: MixedSource {
+    let name = "FIX orders"
+    let kind = MixedKind.fix
+    let share: Double
+    private(set) var flows = 0
+    private(set) var messages = 0
+    /// Heartbeats sent because no session was ready for orders.
+    private(set) var idleHeartbeats = 0
+    /// Orders sent.
+    private(set) var orders = 0
+
+    private typealias Generator = FIXBenchmarkGenerator
+
+    private enum Phase {
+        case opening(Int), clientLogon, serverLogon, orders, reports, serverLogout, closing(Int)
+    }
+
+    private struct Session: BenchmarkConnection {
+        var client = Endpoint(address: IPAddress(ipv4: 0), port: 0)
+        var server = Endpoint(address: IPAddress(ipv4: 0), port: 0)
+        var tcp: (UInt32, UInt32) = (0, 0)
+        var fix: (Int, Int) = (1, 1)
+        var phase = Phase.opening(0)
+        var host = 0
+        var gateway = 0
+        var account = 0
+        var ordersLeft = 0
+        var openOrders = 0
+        var tail: (Int, Int) = (0, 0)
+        /// Sessions this slot has had.
+        var generation = 0
+        /// No orders before this time (nanoseconds).
+        var notBefore: Int64 = 0
+    }
+
+    private static let regionSize = 8192
+    private static let ordersPerBatch = 4
+    private static let orderSpacing: Int64 = 1_100_000_000
+    private let templates = Generator.templates()
+    private var sessions: [Session]
+    private var live: LiveSlots
+    private var draining = false
+    private let slab: UnsafeMutablePointer<UInt8>
+    private var pending: [Generator.Order]
+    private var counters = (clOrdID: 0, orderID: 0, execID: 0)
+    private var cachedSecond = Int64.min
+    private var timeText = [UInt8](repeating: UInt8(ascii: "0"), count: 21)
+
+    /// `slots` concurrent sessions taking `share` of the bytes.
+    init(slots: Int, share: Double, _ wire: MixedWire) {
+        self.share = share
+        let count = max(1, min(slots, 16_000))
+        sessions = [Session](repeating: Session(), count: count)
+        live = LiveSlots(count: count)
+        slab = UnsafeMutablePointer<UInt8>.allocate(capacity: count * 2 * Self.regionSize)
+        pending = [Generator.Order](repeating: Generator.Order(), count: count * Self.ordersPerBatch)
+        for index in 0..<count { start(index, wire) }
+    }
+
+    deinit { slab.deallocate() }
+
+    /// The number of client hosts (10.40.0.1 on).
+    var hosts: Int { sessions.count * 4 }
+
+    private func start(_ index: Int, _ wire: MixedWire) {
+        var session = sessions[index]
+        let generation = session.generation + 1
+        let host = index * 4 + generation % 4
+        session = Session(
+            client: Endpoint(address: IPAddress(ipv4: 0x0A28_0000 &+ UInt32(host + 1)), port: UInt16(30_000 + generation % 30_000)),
+            server: Endpoint(address: IPAddress(ipv4: 0x0A14_0200 | UInt32(host % 8 + 1)), port: 9878),
+            tcp: (UInt32(truncatingIfNeeded: wire.random.next()), UInt32(truncatingIfNeeded: wire.random.next())),
+            host: host, gateway: host % 8 + 1, account: 100_000 + host * 2 + wire.random.int(in: 0...1),
+            ordersLeft: wire.random.int(in: 5...60), generation: generation, notBefore: session.notBefore)
+        sessions[index] = session
+        flows += 1
+    }
+
+    func drain() { draining = true }
+
+    var finished: Bool { live.isEmpty }
+
+    func step(_ wire: MixedWire) {
+        guard !live.isEmpty else { return }
+        var index = live.pick(&wire.random)
+        var attempts = 0
+        while case .orders = sessions[index].phase, !draining, wire.time.nanoseconds < sessions[index].notBefore {
+            attempts += 1
+            if attempts == 8 {
+                queue(.heartbeat, &sessions[index], index: index, side: 0, order: Generator.Order(), wire)
+                transmit(&sessions[index], index: index, side: 0, wire)
+                idleHeartbeats += 1
+                return
+            }
+            index = live.pick(&wire.random)
+        }
+        var session = sessions[index]
+        let none = Generator.Order()
+        switch session.phase {
+        case .opening(let step):
+            wire.open(&session, step: step)
+            session.phase = step < 2 ? .opening(step + 1) : .clientLogon
+        case .clientLogon:
+            queue(.logon, &session, index: index, side: 0, order: none, wire)
+            transmit(&session, index: index, side: 0, wire)
+            session.phase = .serverLogon
+        case .serverLogon:
+            queue(.logon, &session, index: index, side: 1, order: none, wire)
+            transmit(&session, index: index, side: 1, wire)
+            session.phase = .orders
+        case .orders:
+            if draining || session.ordersLeft == 0 {
+                queue(.logout, &session, index: index, side: 0, order: none, wire)
+                transmit(&session, index: index, side: 0, wire)
+                session.phase = .serverLogout
+                break
+            }
+            if wire.random.chance(0.03) { queue(.heartbeat, &session, index: index, side: 0, order: none, wire) }
+            let batch = min(session.ordersLeft, wire.random.int(in: 1...Self.ordersPerBatch))
+            for slot in 0..<batch {
+                counters.clOrdID += 1
+                let order = Generator.Order(
+                    clOrdID: counters.clOrdID, orderID: 0, symbol: wire.random.int(in: 0...(Generator.symbols.count - 1)),
+                    side: wire.random.int(in: 0...1), quantity: wire.random.int(in: 1...50) * 100,
+                    price: wire.random.int(in: 10_000...99_999))
+                pending[index * Self.ordersPerBatch + slot] = order
+                queue(.newOrder, &session, index: index, side: 0, order: order, wire)
+            }
+            orders += batch
+            session.openOrders = batch
+            session.ordersLeft -= batch
+            session.notBefore = wire.time.nanoseconds + Self.orderSpacing
+            transmit(&session, index: index, side: 0, wire)
+            session.phase = .reports
+        case .reports:
+            if wire.random.chance(0.03) { queue(.heartbeat, &session, index: index, side: 1, order: none, wire) }
+            for slot in 0..<session.openOrders {
+                counters.orderID += 1
+                pending[index * Self.ordersPerBatch + slot].orderID = counters.orderID
+                let order = pending[index * Self.ordersPerBatch + slot]
+                queue(.executionNew, &session, index: index, side: 1, order: order, wire)
+                queue(.executionFill, &session, index: index, side: 1, order: order, wire)
+            }
+            session.openOrders = 0
+            transmit(&session, index: index, side: 1, wire)
+            if wire.random.chance(0.5) { wire.control(session, fromClient: true, flags: .ack) }
+            session.phase = .orders
+        case .serverLogout:
+            queue(.logout, &session, index: index, side: 1, order: none, wire)
+            transmit(&session, index: index, side: 1, wire)
+            session.phase = .closing(0)
+        case .closing(let step):
+            wire.close(&session, step: step)
+            if step < 2 {
+                session.phase = .closing(step + 1)
+            } else if draining {
+                live.remove(index)
+            } else {
+                sessions[index] = session
+                start(index, wire)
+                return
+            }
+        }
+        sessions[index] = session
+    }
+
+    private func refreshTime(_ wire: MixedWire) {
+        let time = wire.time
+        if time.seconds != cachedSecond {
+            cachedSecond = time.seconds
+            Generator.formatSecond(time.seconds, into: &timeText)
+        }
+        let milliseconds = Int(time.fraction / 1_000_000)
+        timeText[18] = UInt8(ascii: "0") + UInt8(milliseconds / 100)
+        timeText[19] = UInt8(ascii: "0") + UInt8(milliseconds / 10 % 10)
+        timeText[20] = UInt8(ascii: "0") + UInt8(milliseconds % 10)
+    }
+
+    /// Appends one message from `side` of session `index` to its queue (as `FIXBenchmarkGenerator`
+    /// does: the template copied, its slots patched, BodyLength and CheckSum computed).
+    private func queue(
+        _ kind: Generator.Kind, _ session: inout Session, index: Int, side: Int, order: Generator.Order, _ wire: MixedWire
+    ) {
+        let template = templates[kind.rawValue][side]
+        let region = slab + (index * 2 + side) * Self.regionSize
+        var tail = side == 0 ? session.tail.0 : session.tail.1
+        precondition(tail + 512 <= Self.regionSize, "message queue overflow")
+        let sequence = side == 0 ? session.fix.0 : session.fix.1
+        if side == 0 { session.fix.0 += 1 } else { session.fix.1 += 1 }
+        let bodyLength = template.prefix.count + Generator.digitCount(sequence) + template.bytes.count
+        let start = tail
+        var cursor = region + tail
+        Generator.copy("8=FIX.4.4\u{01}9=", to: &cursor)
+        cursor = Generator.writeDecimal(bodyLength, at: cursor)
+        cursor.pointee = 0x01
+        cursor += 1
+        template.prefix.withUnsafeBufferPointer { cursor.update(from: $0.baseAddress!, count: $0.count) }
+        cursor += template.prefix.count
+        cursor = Generator.writeDecimal(sequence, at: cursor)
+        let body = cursor
+        template.bytes.withUnsafeBufferPointer { body.update(from: $0.baseAddress!, count: $0.count) }
+        cursor += template.bytes.count
+        refreshTime(wire)
+        for (slot, offset, width) in template.slots {
+            let target = body + offset
+            switch slot {
+            case .client: Generator.writeFixed(session.host, width: width, at: target)
+            case .server: Generator.writeFixed(session.gateway, width: width, at: target)
+            case .time: timeText.withUnsafeBufferPointer { target.update(from: $0.baseAddress!, count: 21) }
+            case .clOrdID: Generator.writeFixed(order.clOrdID, width: width, at: target)
+            case .orderID: Generator.writeFixed(order.orderID, width: width, at: target)
+            case .execID:
+                counters.execID += 1
+                Generator.writeFixed(counters.execID, width: width, at: target)
+            case .account: Generator.writeFixed(session.account, width: width, at: target)
+            case .symbol:
+                Generator.symbols[order.symbol].withUnsafeBufferPointer { target.update(from: $0.baseAddress!, count: 4) }
+            case .side: target.pointee = order.side == 0 ? UInt8(ascii: "1") : UInt8(ascii: "2")
+            case .quantity: Generator.writeFixed(order.quantity, width: width, at: target)
+            case .price:
+                Generator.writeFixed(order.price / 100, width: 3, at: target)
+                target[3] = UInt8(ascii: ".")
+                Generator.writeFixed(order.price % 100, width: 2, at: target + 4)
+            }
+        }
+        let sum = Generator.byteSum(UnsafeRawPointer(region + start), count: cursor - (region + start))
+        Generator.copy("10=", to: &cursor)
+        Generator.writeFixed(sum, width: 3, at: cursor)
+        cursor[3] = 0x01
+        cursor += 4
+        tail = cursor - region
+        if side == 0 { session.tail.0 = tail } else { session.tail.1 = tail }
+        messages += 1
+    }
+
+    private func transmit(_ session: inout Session, index: Int, side: Int, _ wire: MixedWire) {
+        let region = UnsafeRawPointer(slab + (index * 2 + side) * Self.regionSize)
+        wire.transmit(region, count: side == 0 ? session.tail.0 : session.tail.1, &session, fromClient: side == 0)
+        if side == 0 { session.tail.0 = 0 } else { session.tail.1 = 0 }
+    }
+}
