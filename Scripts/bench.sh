@@ -2,6 +2,8 @@
 # Throughput and memory of `tapsentry analyze` against the tools analysts use today, measured in
 # the same run on the same files.
 #
+# Sections 1-4 run tapsentry with --workers 1 (one thread, like the tools it is compared with);
+# section 5 compares one worker with two.
 # 1. Capture foundation, on a TCP capture with no trading protocol (default 600 MB, 4000 flows):
 #      tcpdump -r FILE -w /dev/null              libpcap's bare read (the floor)
 #      tshark -n -r FILE -q -z conv,tcp          Wireshark's dissection up to TCP with conversations
@@ -119,8 +121,8 @@ if [[ -z $only || $only == tcp ]]; then
     cat "$capture" >/dev/null  # warm the page cache so every tool reads from memory
     echo "== capture foundation: $capture ($(awk "BEGIN{printf \"%.1f\", $bytes/1e6}") MB, $flows concurrent flows), best of $runs runs, one core"
     read -r tcpdump_s tcpdump_kb < <(best_of "$runs" tcpdump -r "$capture" -w /dev/null)
-    read -r none_s none_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --protocols none --no-rules --eve /dev/null --quiet --no-progress)
-    read -r all_s all_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --no-rules --eve /dev/null --quiet --no-progress)
+    read -r none_s none_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --workers 1 --protocols none --no-rules --eve /dev/null --quiet --no-progress)
+    read -r all_s all_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --workers 1 --no-rules --eve /dev/null --quiet --no-progress)
     if ((with_tshark)); then
         read -r tshark_s tshark_kb < <(best_of 1 tshark -n -r "$capture" -q -z conv,tcp)
     fi
@@ -146,13 +148,13 @@ if [[ -z $only || $only == fix ]]; then
     bytes=$(stat -c %s "$capture")
     cat "$capture" >/dev/null
     echo "== FIX: $capture ($(awk "BEGIN{printf \"%.1f\", $bytes/1e6}") MB, $sessions sessions), best of $runs runs, one core"
-    read -r fix_s fix_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --no-rules --eve /dev/null --quiet --no-progress)
-    read -r rules_s rules_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --eve /dev/null --quiet --no-progress)
+    read -r fix_s fix_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --workers 1 --no-rules --eve /dev/null --quiet --no-progress)
+    read -r rules_s rules_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --workers 1 --eve /dev/null --quiet --no-progress)
     read -r tcpdump_s tcpdump_kb < <(best_of "$runs" tcpdump -r "$capture" -w /dev/null)
     if ((with_tshark)); then
         read -r tshark_s tshark_kb < <(best_of 1 tshark -r "$capture" -Y fix -T fields -e fix.MsgType)
     fi
-    messages=$("$bin/tapsentry" analyze "$capture" --no-rules --eve - --quiet --no-progress --no-flow-events | tail -n 1 \
+    messages=$("$bin/tapsentry" analyze "$capture" --workers 1 --no-rules --eve - --quiet --no-progress --no-flow-events | tail -n 1 \
         | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["stats"].get("fix", {}).get("messages", 0))')
     header
     row "tapsentry analyze --no-rules (FIX decoder)" "$fix_s" "$fix_kb" "$fix_s"
@@ -178,15 +180,15 @@ if [[ -z $only || $only == ctp ]]; then
     bytes=$(stat -c %s "$capture")
     cat "$capture" >/dev/null
     echo "== CTP: $capture ($(awk "BEGIN{printf \"%.1f\", $bytes/1e6}") MB, $ctp_sessions concurrent market-data sessions), best of $runs runs, one core"
-    read -r ctp_s ctp_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --protocols ctp --no-rules --eve /dev/null --quiet --no-progress)
-    read -r all_s all_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --no-rules --eve /dev/null --quiet --no-progress)
-    read -r none_s none_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --protocols none --no-rules --eve /dev/null --quiet --no-progress)
-    read -r ctprules_s ctprules_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --eve /dev/null --quiet --no-progress)
+    read -r ctp_s ctp_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --workers 1 --protocols ctp --no-rules --eve /dev/null --quiet --no-progress)
+    read -r all_s all_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --workers 1 --no-rules --eve /dev/null --quiet --no-progress)
+    read -r none_s none_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --workers 1 --protocols none --no-rules --eve /dev/null --quiet --no-progress)
+    read -r ctprules_s ctprules_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --workers 1 --eve /dev/null --quiet --no-progress)
     read -r tcpdump_s tcpdump_kb < <(best_of "$runs" tcpdump -r "$capture" -w /dev/null)
     if ((with_tshark)); then
         read -r tshark_s tshark_kb < <(best_of 1 tshark -n -r "$capture" -q -z conv,tcp)
     fi
-    messages=$("$bin/tapsentry" analyze "$capture" --protocols ctp --no-rules --eve - --quiet --no-progress --no-flow-events | tail -n 1 \
+    messages=$("$bin/tapsentry" analyze "$capture" --workers 1 --protocols ctp --no-rules --eve - --quiet --no-progress --no-flow-events | tail -n 1 \
         | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["stats"].get("ctp", {}).get("messages", 0))')
     header
     row "tapsentry analyze --protocols ctp" "$ctp_s" "$ctp_kb" "$ctp_s"
@@ -213,15 +215,15 @@ if [[ -z $only || $only == tdx ]]; then
     bytes=$(stat -c %s "$capture")
     cat "$capture" >/dev/null
     echo "== TDX: $capture ($(awk "BEGIN{printf \"%.1f\", $bytes/1e6}") MB, $tdx_sessions concurrent quote sessions), best of $runs runs, one core"
-    read -r tdx_s tdx_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --protocols tdx --no-rules --eve /dev/null --quiet --no-progress)
-    read -r all_s all_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --no-rules --eve /dev/null --quiet --no-progress)
-    read -r none_s none_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --protocols none --no-rules --eve /dev/null --quiet --no-progress)
-    read -r tdxrules_s tdxrules_kb < <(best_of 1 "$bin/tapsentry" analyze "$capture" --eve /dev/null --quiet --no-progress)
+    read -r tdx_s tdx_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --workers 1 --protocols tdx --no-rules --eve /dev/null --quiet --no-progress)
+    read -r all_s all_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --workers 1 --no-rules --eve /dev/null --quiet --no-progress)
+    read -r none_s none_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --workers 1 --protocols none --no-rules --eve /dev/null --quiet --no-progress)
+    read -r tdxrules_s tdxrules_kb < <(best_of 1 "$bin/tapsentry" analyze "$capture" --workers 1 --eve /dev/null --quiet --no-progress)
     read -r tcpdump_s tcpdump_kb < <(best_of "$runs" tcpdump -r "$capture" -w /dev/null)
     if ((with_tshark)); then
         read -r tshark_s tshark_kb < <(best_of 1 tshark -n -r "$capture" -q -z conv,tcp)
     fi
-    frames=$("$bin/tapsentry" analyze "$capture" --protocols tdx --no-rules --eve - --quiet --no-progress --no-flow-events | tail -n 1 \
+    frames=$("$bin/tapsentry" analyze "$capture" --workers 1 --protocols tdx --no-rules --eve - --quiet --no-progress --no-flow-events | tail -n 1 \
         | python3 -c 'import json,sys; t=json.loads(sys.stdin.read())["stats"].get("tdx", {}); print(t.get("frames", 0), t.get("compressed_replies", 0), t.get("reply_bytes_wire", 0))')
     read -r tdx_frames tdx_compressed tdx_wire <<<"$frames"
     header
@@ -249,10 +251,6 @@ if [[ -z $only || $only == mixed ]]; then
     fi
     bytes=$(stat -c %s "$capture")
     cat "$capture" >/dev/null
-    # --workers N is the parallel pipeline; a tapsentry without it runs both rows as one pipeline (said below).
-    help_text=$("$bin/tapsentry" help analyze 2>&1 || true)
-    workers=0
-    [[ $help_text == *--workers* ]] && workers=1
     # measure NAME OUT N CMD...: the fastest of N runs of CMD (standard output to OUT) as
     # "seconds peak_kb"; the script stops if a run fails.
     measure() {
@@ -274,15 +272,11 @@ if [[ -z $only || $only == mixed ]]; then
     }
     analyze=("$bin/tapsentry" analyze "$capture" --site "$site" --quiet --no-progress)
     for n in 1 2; do
-        flags=()
-        ((workers)) && flags=(--workers "$n")
-        read -r secs kb < <(measure "analyze --workers $n" /dev/null "$runs" "${analyze[@]}" "${flags[@]}" --eve "$data/mixed-eve-w$n.json")
+        read -r secs kb < <(measure "analyze --workers $n" /dev/null "$runs" "${analyze[@]}" --workers "$n" --eve "$data/mixed-eve-w$n.json")
         eval "w${n}_s=$secs w${n}_kb=$kb"
     done
     # For reference: the decoders alone (what the rules cost is the difference).
-    flags=()
-    ((workers)) && flags=(--workers 1)
-    read -r norules_s norules_kb < <(measure "analyze --no-rules" /dev/null "$runs" "${analyze[@]}" "${flags[@]}" --no-rules --eve "$data/mixed-eve-norules.json")
+    read -r norules_s norules_kb < <(measure "analyze --no-rules" /dev/null "$runs" "${analyze[@]}" --workers 1 --no-rules --eve "$data/mixed-eve-norules.json")
     read -r tcpdump_s tcpdump_kb < <(measure tcpdump /dev/null "$runs" tcpdump -r "$capture" -w /dev/null)
     tshark_s=0 tshark_kb=0 tshark_fix=0
     if ((with_tshark)); then
@@ -293,8 +287,7 @@ if [[ -z $only || $only == mixed ]]; then
     stamp=$(date -u +%Y%m%dT%H%M%SZ)
     results=$data/results-mixed-$stamp.json
     echo "== whole pipeline: $capture ($(awk "BEGIN{printf \"%.1f\", $bytes/1e6}") MB, FIX, CTP, TDX and noise with the abuse scenarios), site $site, best of $runs runs"
-    ((workers)) || echo "NOTE: this tapsentry has no --workers option: both analyze rows ran the same single pipeline"
-    COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown) WORKERS=$workers STAMP=$stamp RUNS=$runs \
+    COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown) STAMP=$stamp RUNS=$runs \
         python3 - "$capture" "$site" "$bytes" "$results" "$json_out" "$data/mixed-eve-w1.json" "$data/mixed-eve-w2.json" \
         "$w1_s" "$w1_kb" "$w2_s" "$w2_kb" "$tcpdump_s" "$tcpdump_kb" "$tshark_s" "$tshark_kb" "$tshark_fix" \
         "$data/mixed-eve-norules.json" "$norules_s" "$norules_kb" <<'PY'
@@ -376,7 +369,7 @@ print(f"speed-up of 2 workers over 1: {ratios['workers2_over_workers1']:.2f}x"
 
 result = {
     "time": os.environ["STAMP"], "commit": os.environ["COMMIT"], "capture": capture, "site": site, "bytes": size,
-    "runs": int(os.environ["RUNS"]), "workers_option": os.environ["WORKERS"] == "1",
+    "runs": int(os.environ["RUNS"]),
     "analyze": {str(k): v for k, v in runs.items()},
     "analyze_no_rules": {"seconds": nr_s, "mb_per_s": size / 1e6 / nr_s, "messages": nr_total,
                          "messages_by_protocol": nr_parts, "messages_per_s": nr_total / nr_s, "peak_kb": int(nr_kb)},

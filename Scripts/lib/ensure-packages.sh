@@ -1,12 +1,14 @@
 # Installs Debian packages that are missing. Each argument is PACKAGE:CHECK, where CHECK is a
-# command name or a header below /usr/include that shows the package is there.
+# command name, an absolute path, or a header below /usr/include that shows the package is there.
 ensure_packages() {
     local missing=()
     local spec package check
     for spec in "$@"; do
         package=${spec%%:*}
         check=${spec#*:}
-        if [[ $check == */* || $check == *.h ]]; then
+        if [[ $check == /* ]]; then
+            [[ -e $check ]] && continue
+        elif [[ $check == */* || $check == *.h ]]; then
             [[ -e /usr/include/$check ]] && continue
         else
             command -v "$check" >/dev/null 2>&1 && continue

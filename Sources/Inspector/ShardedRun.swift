@@ -24,8 +24,8 @@ import Darwin
 /// Memory is bounded: a fixed pool of batches, and short queues between the stages.
 enum ShardedRun {
     /// Packets and bytes a batch holds at most.
-    static let batchPackets = 8192
-    static let batchBytes = 4 << 20
+    static let batchPackets = 4096
+    static let batchBytes = 2 << 20
     /// Batches in flight (the reader waits for a free one).
     static let batchPool = 6
     /// Finished batches a worker may be ahead of the merge.
@@ -99,22 +99,34 @@ enum ShardedRun {
         return statistics
     }
 
-    /// Replays the records of one batch's outputs into `sink` in the run's order (a k-way merge;
-    /// each worker's records are already in order).
+    /// Replays the records of one batch's outputs into `sink` in the run's order: a k-way merge
+    /// (each worker's records are already in order) that takes whole runs from one worker, up to
+    /// the next head of another.
     private static func merge(_ parts: [WorkerOutput], into sink: PipelineObserver) {
         var cursors = [Int](repeating: 0, count: parts.count)
         while true {
             var best = -1
+            var second = -1
             for index in parts.indices where cursors[index] < parts[index].records.moments.count {
-                if best < 0 || parts[index].records.moments[cursors[index]] < parts[best].records.moments[cursors[best]] {
+                let head = parts[index].records.moments[cursors[index]]
+                if best < 0 || head < parts[best].records.moments[cursors[best]] {
+                    second = best
                     best = index
+                } else if second < 0 || head < parts[second].records.moments[cursors[second]] {
+                    second = index
                 }
             }
             guard best >= 0 else { return }
-            let records = parts[best].records
-            let position = cursors[best]
-            records.bytes.withUnsafeBytes { bytes in sink.replay(records.records[position], bytes: bytes) }
-            cursors[best] += 1
+            let part = parts[best].records
+            let limit = second >= 0 ? parts[second].records.moments[cursors[second]] : nil
+            var position = cursors[best]
+            part.bytes.withUnsafeBytes { bytes in
+                repeat {
+                    sink.replay(part.records[position], bytes: bytes)
+                    position += 1
+                } while position < part.moments.count && (limit.map { part.moments[position] < $0 } ?? true)
+            }
+            cursors[best] = position
         }
     }
 }
