@@ -45,16 +45,21 @@ enum ShardedRun {
         for _ in 0..<batchPool { pool.push(PacketBatch(pool: pool)) }
         var inputs: [BlockingQueue<PacketBatch?>] = []
         var outputs: [BlockingQueue<WorkerOutput>] = []
+        // Merged outputs go back to their worker to be freed there: the merge thread is the one
+        // that limits a sharded run, and freeing a batch's events is a good part of its work.
+        var spent: [BlockingQueue<WorkerOutput>] = []
         var threads: [pthread_t] = []
         for index in 0..<workers {
             let input = BlockingQueue<PacketBatch?>(capacity: batchPool)
             let results = BlockingQueue<WorkerOutput>(capacity: outputQueue)
             inputs.append(input)
             outputs.append(results)
+            let recycled = BlockingQueue<WorkerOutput>(capacity: 2 * outputQueue + 4)
+            spent.append(recycled)
             let shard = Shard(index: index, count: workers, seed: seed)
             let worker = ShardWorker(pipeline: Pipeline(configuration: configuration, shard: shard, engine: sink.engine))
             threads.append(startThread {
-                worker.run(input: input, output: results)
+                worker.run(input: input, output: results, spent: recycled)
             })
         }
         let feed = ShardFeed(pool: pool, workers: inputs, seed: seed)
@@ -72,6 +77,7 @@ enum ShardedRun {
             parts.removeAll(keepingCapacity: true)
             for results in outputs { parts.append(results.pop()) }
             merge(parts, into: sink)
+            for (index, part) in parts.enumerated() where part.final == nil { spent[index].push(part) }
             for (index, part) in parts.enumerated() {
                 guard let counts = part.final else { continue }
                 finished += 1
@@ -150,8 +156,9 @@ private final class ShardWorker: @unchecked Sendable {
         own.reserveCapacity(ShardedRun.batchPackets)
     }
 
-    func run(input: BlockingQueue<PacketBatch?>, output: BlockingQueue<WorkerOutput>) {
+    func run(input: BlockingQueue<PacketBatch?>, output: BlockingQueue<WorkerOutput>, spent: BlockingQueue<WorkerOutput>) {
         while let batch = input.pop() {
+            spent.drain()
             process(batch)
             batch.release()
             output.push(WorkerOutput(records: pipeline.takeCollected(), final: nil))
@@ -362,6 +369,22 @@ final class BlockingQueue<Element>: @unchecked Sendable {
         count += 1
         pthread_cond_broadcast(changed)
         pthread_mutex_unlock(mutex)
+    }
+
+    /// Takes and drops whatever is queued, without waiting.
+    func drain() {
+        pthread_mutex_lock(mutex)
+        var taken: [Element] = []
+        while count > 0 {
+            if let element = items[head] { taken.append(element) }
+            items[head] = nil
+            head = (head + 1) % items.count
+            count -= 1
+        }
+        pthread_cond_broadcast(changed)
+        pthread_mutex_unlock(mutex)
+        // The elements are released here, outside the lock.
+        taken.removeAll()
     }
 
     func pop() -> Element {
