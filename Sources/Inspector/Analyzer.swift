@@ -15,6 +15,8 @@ package struct RunOutcome: Sendable {
     package var diagnostics: [CaptureDiagnostic]
     /// Wall-clock seconds the run took (terminal summary only; never in the EVE output).
     package var elapsedSeconds: Double
+    /// Flow-sharded workers the run used (1: one thread).
+    package var workers = 1
 
     /// 0 when every input was read, 2 when any input could not be used.
     package var exitStatus: Int32 {
@@ -58,7 +60,7 @@ package enum Analyzer {
             })
             progress?.finish()
             try output?.close()
-            return RunOutcome(statistics: statistics, diagnostics: diagnostics, elapsedSeconds: clock.elapsed)
+            return RunOutcome(statistics: statistics, diagnostics: diagnostics, elapsedSeconds: clock.elapsed, workers: configuration.workers)
         }
         let pipeline = Pipeline(configuration: configuration, output: output)
         var count = 0

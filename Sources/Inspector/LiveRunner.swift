@@ -62,7 +62,7 @@ package enum LiveRunner {
                 statistics.live = capture.statistics
             })
             try output?.close()
-            return RunOutcome(statistics: statistics, diagnostics: loop.diagnostics, elapsedSeconds: clock.elapsed)
+            return RunOutcome(statistics: statistics, diagnostics: loop.diagnostics, elapsedSeconds: clock.elapsed, workers: configuration.workers)
         }
         let pipeline = Pipeline(configuration: configuration, output: output)
         loop.run(packet: { pipeline.process($0) }, idle: { pipeline.advance(to: $0) }, due: {})
