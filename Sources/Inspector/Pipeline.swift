@@ -236,8 +236,11 @@ final class PipelineObserver: FlowObserver, EventSink {
     private var collected: ShardRecords?
     /// Whether a worker hands its trading events on for the rules.
     private let collectsEvents: Bool
-    /// Events a worker's decoders left unbuilt because the rules do not read them (the engine
-    /// counts them as looked at).
+    /// A worker's view of the merge's engine: for the stateless part of the rules (`match`),
+    /// done here so that the merge, which limits a sharded run, has less to do.
+    private let matcher: RuleEngine?
+    /// Events a worker's decoders left unbuilt because the rules do not read them, or that reach
+    /// no rule (the engine counts them as looked at).
     private(set) var skippedEvents: UInt64 = 0
     /// The flow table, for the place of each collected record in the run's order.
     unowned(unsafe) var tracker: FlowTracker?
@@ -256,6 +259,7 @@ final class PipelineObserver: FlowObserver, EventSink {
             engine = nil
         }
         collectsEvents = false
+        matcher = nil
         // Rules read trading events even when no per-message record is written; then only the
         // events and fields they read are built.
         self.interest = EventInterest(
@@ -272,6 +276,7 @@ final class PipelineObserver: FlowObserver, EventSink {
         writesEvents = perMessage
         self.engine = nil
         collectsEvents = engine != nil
+        matcher = engine
         collected = ShardRecords()
         self.interest = EventInterest(
             records: perMessage, tradingEvents: perMessage || engine != nil, demand: perMessage ? nil : engine?.demand)
@@ -314,17 +319,29 @@ final class PipelineObserver: FlowObserver, EventSink {
             commit()
         }
         if collected != nil {
-            if collectsEvents { collected?.append(.event(event), at: moment) }
+            guard collectsEvents else { return }
+            let matches = matcher?.match(event)
+            if let matches, matches.isEmpty {
+                // No rule reaches it: to the engine it is only a count.
+                skippedEvents &+= 1
+            } else {
+                collected?.append(.event(event, matches), at: moment)
+            }
             return
         }
         guard engine != nil else { return }
         runRules(on: event)
     }
 
-    /// Runs the rules on `event` and writes the alerts it completes.
-    func runRules(on event: TradingEvent) {
+    /// Runs the rules on `event` (with what `RuleEngine.match` found, when given) and writes the
+    /// alerts it completes.
+    func runRules(on event: TradingEvent, matched: RuleEngine.Matches? = nil) {
         guard let engine else { return }
-        engine.process(event, into: &pendingAlerts)
+        if let matched {
+            engine.process(event, matched: matched, into: &pendingAlerts)
+        } else {
+            engine.process(event, into: &pendingAlerts)
+        }
         guard !pendingAlerts.isEmpty else { return }
         for alert in pendingAlerts {
             alerts.record(alert)
@@ -373,8 +390,8 @@ final class PipelineObserver: FlowObserver, EventSink {
             } catch {
                 failure = error
             }
-        case .event(let event):
-            runRules(on: event)
+        case .event(let event, let matched):
+            runRules(on: event, matched: matched)
         case .counters(let name, let counters):
             count(protocol: name, counters)
         }
@@ -424,8 +441,8 @@ final class PipelineObserver: FlowObserver, EventSink {
 enum ShardRecord {
     /// Serialised JSON lines: these bytes of the batch.
     case json(Range<Int>)
-    /// A trading event for the rules.
-    case event(TradingEvent)
+    /// A trading event for the rules, with the stateless part of the rules done.
+    case event(TradingEvent, RuleEngine.Matches?)
     /// Protocol counters for the stats record.
     case counters(String, [(String, UInt64)])
 }

@@ -245,10 +245,12 @@ package final class RuleEngine {
 
     /// Runs the rule at `position` (its gate passed) on `view`.
     @inline(__always)
-    private func run(_ position: Int, _ view: EventView, time: Int64, into alerts: inout [Alert]) {
+    /// Runs rule `position` on `view`; `matched`, when given, is what `match` found of its
+    /// `match` part.
+    private func run(_ position: Int, _ view: EventView, time: Int64, matched: Bool? = nil, into alerts: inout [Alert]) {
         let runtime = runtimes[position]
         runtime.sweepIfDue(time)
-        guard runtime.match.matches(view, site: site, indexed: true) else { return }
+        guard matched ?? runtime.match.matches(view, site: site, indexed: true) else { return }
         guard runtime.after.allSatisfy({ memories[$0].seen(view, at: time) }) else { return }
         guard !runtime.unless.contains(where: { memories[$0].seen(view, at: time) }) else { return }
         let event = view.event
@@ -273,6 +275,60 @@ package final class RuleEngine {
             ))
         }
         statistics.groupsEvicted &+= runtime.takeEvicted()
+    }
+
+    // MARK: - Matching apart from state
+
+    /// What the stateless part of the rules says of one event, worked out by `match` (on a
+    /// flow-sharded worker) and used by `process(_:matched:into:)` (in the merge): the rules the
+    /// event reaches past their field gates, in order, each with whether its `match` holds, and
+    /// the same for the earlier-event conditions.
+    package struct Matches: Sendable {
+        /// A rule's position, or its complement (`~position`) when its match does not hold.
+        fileprivate var rules: [Int32] = []
+        fileprivate var memories: [Int32] = []
+
+        /// Whether the event reaches no rule and no condition: then processing it only counts it.
+        package var isEmpty: Bool { rules.isEmpty && memories.isEmpty }
+    }
+
+    /// The stateless part of `process` for `event`: field gates and `match` parts (nil when its
+    /// kind or protocol is outside the vocabulary; `process` then does it all). It reads only what
+    /// never changes after `init`, so workers may call it while `process` runs on another thread.
+    package func match(_ event: TradingEvent) -> Matches? {
+        let protocolIndex = Self.protocolIndex(event.protocolName)
+        let kindIndex = event.kind.index
+        guard protocolIndex >= 0 && kindIndex >= 0 && EventVocabulary.protocols.count == 3 else { return nil }
+        let view = EventView(event)
+        let slot = protocolIndex &* EventVocabulary.kinds.count &+ kindIndex
+        var matches = Matches()
+        for step in steps[slot] {
+            if step.gate >= 0 && !gates[step.gate].contains(where: { view.has($0) }) { continue }
+            for position in step.positions {
+                let holds = runtimes[position].match.matches(view, site: site, indexed: true)
+                matches.rules.append(holds ? Int32(position) : ~Int32(position))
+            }
+        }
+        for position in memorySteps[slot] {
+            let holds = memories[position].condition.match.matches(view, site: site, indexed: true)
+            matches.memories.append(holds ? Int32(position) : ~Int32(position))
+        }
+        return matches
+    }
+
+    /// `process(event, into:)` with the stateless part already done by `match`: the same alerts
+    /// and state, in the same order.
+    package func process(_ event: TradingEvent, matched: Matches, into alerts: inout [Alert]) {
+        statistics.events &+= 1
+        let view = EventView(event)
+        let time = event.time.nanoseconds
+        for entry in matched.rules {
+            run(Int(entry >= 0 ? entry : ~entry), view, time: time, matched: entry >= 0, into: &alerts)
+        }
+        for entry in matched.memories {
+            statistics.referenceKeysEvicted &+= memories[Int(entry >= 0 ? entry : ~entry)].record(
+                view, at: time, site: site, matched: entry >= 0)
+        }
     }
 
     /// Counts an event a decoder left unbuilt because no rule reads it (see `demand`): it is

@@ -290,14 +290,15 @@ final class ReferenceMemory {
         return true
     }
 
-    /// Remembers `view` if it matches; returns how many keys the bound made it forget.
-    func record(_ view: EventView, at time: Int64, site: SiteIndex) -> UInt64 {
+    /// Remembers `view` if it matches (`matched`, when given, says whether it does); returns how
+    /// many keys the bound made it forget.
+    func record(_ view: EventView, at time: Int64, site: SiteIndex, matched: Bool? = nil) -> UInt64 {
         var dropped: UInt64 = 0
         if time >= nextSweep, let within = condition.within {
             nextSweep = time + 60_000_000_000
             seen = seen.filter { time - $0.value < within.nanoseconds }
         }
-        guard condition.match.matches(view, site: site, indexed: true), let key = view.key(earlierFields) else { return 0 }
+        guard matched ?? condition.match.matches(view, site: site, indexed: true), let key = view.key(earlierFields) else { return 0 }
         if seen[key] == nil && seen.count >= limit {
             let ordered = seen.map { (key: $0.key, last: $0.value, text: $0.key.text) }
                 .sorted { $0.last != $1.last ? $0.last < $1.last : $0.text < $1.text }
