@@ -236,15 +236,18 @@ struct GroupTable {
 }
 
 /// One `WindowCounter` per group number, for one `CounterShape`: exact counters keep their times
-/// in one shared array (`threshold` per group) rather than an array each.
+/// in one shared array (`threshold` per counter), in a run taken at the counter's first event, so
+/// that groups which never count (occurrences of a burst never reached) hold no times.
 struct CounterColumn {
     let shape: CounterShape
     let enabled: Bool
     private let exact: Bool
     private let stride: Int
-    /// Exact: per group, times held and the position of the oldest once full.
-    private var rings: [(count: Int32, head: Int32)] = []
+    /// Exact: per group, times held, the position of the oldest once full, and the run of
+    /// `times` used (-1: none yet).
+    private var rings: [(count: Int32, head: Int32, run: Int32)] = []
     private var times: [Int64] = []
+    private var freeRuns: [Int32] = []
     /// Bucketed: a counter per group.
     private var wide: [WindowCounter] = []
 
@@ -259,8 +262,7 @@ struct CounterColumn {
     mutating func append() {
         guard enabled else { return }
         if exact {
-            rings.append((0, 0))
-            times.append(contentsOf: repeatElement(0, count: stride))
+            rings.append((0, 0, -1))
         } else {
             wide.append(WindowCounter())
         }
@@ -270,7 +272,8 @@ struct CounterColumn {
     mutating func reset(_ group: Int) {
         guard enabled else { return }
         if exact {
-            rings[group] = (0, 0)
+            if rings[group].run >= 0 { freeRuns.append(rings[group].run) }
+            rings[group] = (0, 0, -1)
         } else {
             wide[group] = WindowCounter()
         }
@@ -280,8 +283,16 @@ struct CounterColumn {
     mutating func add(_ group: Int, _ time: Int64) -> Bool {
         guard exact else { return wide[group].add(time, shape) }
         let threshold = stride
-        let base = group &* threshold
         var ring = rings[group]
+        if ring.run < 0 {
+            if let run = freeRuns.popLast() {
+                ring.run = run
+            } else {
+                ring.run = Int32(truncatingIfNeeded: times.count / threshold)
+                times.append(contentsOf: repeatElement(0, count: threshold))
+            }
+        }
+        let base = Int(ring.run) &* threshold
         let full: Bool
         let oldest: Int64
         if Int(ring.count) < threshold {
@@ -307,8 +318,8 @@ struct CounterColumn {
     func oldest(_ group: Int) -> Int64? {
         guard exact else { return wide[group].oldest(shape) }
         let ring = rings[group]
-        guard ring.count > 0 else { return nil }
-        let base = group &* stride
+        guard ring.count > 0, ring.run >= 0 else { return nil }
+        let base = Int(ring.run) &* stride
         return Int(ring.count) < stride ? times[base] : times[base &+ Int(ring.head)]
     }
 }
