@@ -308,16 +308,30 @@ struct EvidenceStore {
         }
     }
 
-    /// Forgets values last seen before `cutoff`.
+    /// Forgets values last seen before `cutoff` (in place: kept entries move forward in order).
     mutating func evict(before cutoff: Int64) {
         guard oldestLast < cutoff else { return }
-        let kept = entries.filter { $0.last >= cutoff }
-        held = UInt8(min(kept.count, 2))
-        entry0 = kept.count > 0 ? kept[0] : EvidenceStore.vacant
-        entry1 = kept.count > 1 ? kept[1] : EvidenceStore.vacant
-        rest = kept.count > 2 ? Array(kept[2...]) : []
-        oldestLast = kept.lazy.map(\.last).min() ?? Int64.max
-        if kept.isEmpty { overflow = 0 }
+        let total = held < 2 ? Int(held) : 2 &+ rest.count
+        var kept = 0
+        var oldest = Int64.max
+        for position in 0..<total {
+            let entry = position == 0 ? entry0 : position == 1 ? entry1 : rest[position &- 2]
+            guard entry.last >= cutoff else { continue }
+            switch kept {
+            case 0: entry0 = entry
+            case 1: entry1 = entry
+            default: rest[kept &- 2] = entry
+            }
+            kept &+= 1
+            oldest = min(oldest, entry.last)
+        }
+        if kept < 2 { entry1 = EvidenceStore.vacant }
+        if kept < 1 { entry0 = EvidenceStore.vacant }
+        let restKept = max(0, kept &- 2)
+        if rest.count > restKept { rest.removeLast(rest.count &- restKept) }
+        held = UInt8(min(kept, 2))
+        oldestLast = oldest
+        if kept == 0 { overflow = 0 }
     }
 
     /// The values of `slot`, first seen first.
