@@ -135,6 +135,19 @@ package struct EventView {
         }
     }
 
+    /// Whether `value(named: name)` of a decoder field is not nil, without building the value.
+    func hasValue(_ name: String) -> Bool {
+        event.fields.withUnsafeBufferPointer { fields in
+            for index in fields.indices where fields[index].0 == name {
+                switch fields[index].1 {
+                case .object, .null: return false
+                default: return true
+                }
+            }
+            return false
+        }
+    }
+
     /// The decoder's field `name` (by index, so that other fields are not copied on the way).
     private func eventValue(_ name: String) -> RuleValue? {
         event.fields.withUnsafeBufferPointer { fields in
@@ -164,8 +177,9 @@ extension EventMatch {
 extension RulePredicate {
     /// Whether the predicate holds for `view`.
     func holds(_ view: EventView, site: SiteIndex) -> Bool {
+        // Presence needs no value (connection fields always exist).
+        if case .exists(let wanted) = op { return (field.connection != nil || view.hasValue(field.name)) == wanted }
         let value = view.value(field)
-        if case .exists(let wanted) = op { return (value != nil) == wanted }
         guard let value else { return false }
         if case .sameAs(let other) = op {
             guard let otherValue = view.value(other) else { return false }
@@ -249,10 +263,13 @@ extension RulePredicate {
 }
 
 /// The values of a group, suppression or join key. Most keys have one field: that one is held
-/// apart so that building the key allocates nothing.
+/// apart so that building the key allocates nothing. The hash is computed once, as values are
+/// added (`windowHash` of each), so tables hash a key without reading its text again.
 package struct RuleKey: Hashable, Sendable {
     private var head: RuleValue?
     private var tail: [RuleValue] = []
+    /// A hash of the values: equal keys have equal hashes.
+    private(set) var hash: UInt64 = 0x6a09_e667_f3bc_c908
 
     /// The empty key.
     package init() {}
@@ -260,6 +277,17 @@ package struct RuleKey: Hashable, Sendable {
     /// Adds a value at the end.
     package mutating func append(_ value: RuleValue) {
         if head == nil { head = value } else { tail.append(value) }
+        hash = RuleKey.mix(hash ^ RuleKey.hash(value))
+    }
+
+    /// A hash of `value` that respects `==` everywhere (text by the standard hash, which respects
+    /// canonical equivalence: "K" and the Kelvin sign are equal).
+    private static func hash(_ value: RuleValue) -> UInt64 {
+        switch value {
+        case .text(let text): UInt64(bitPattern: Int64(text.hashValue))
+        case .list(let elements): elements.reduce(0x84_2222_3250) { mix($0 ^ hash($1)) }
+        default: value.windowHash
+        }
     }
 
     /// The values in order.
@@ -270,4 +298,19 @@ package struct RuleKey: Hashable, Sendable {
 
     /// The values as text, for ordering keys deterministically.
     var text: String { values.map(\.text).joined(separator: "\u{1F}") }
+
+    package static func == (lhs: RuleKey, rhs: RuleKey) -> Bool {
+        lhs.hash == rhs.hash && lhs.head == rhs.head && lhs.tail == rhs.tail
+    }
+
+    package func hash(into hasher: inout Hasher) {
+        hasher.combine(hash)
+    }
+
+    private static func mix(_ value: UInt64) -> UInt64 {
+        var z = value &+ 0x9e37_79b9_7f4a_7c15
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
 }

@@ -75,6 +75,12 @@ package final class RuleEngine {
     }
     /// Field-presence gates shared by rules (`RuleRuntime.gate`), and their answers for the current event.
     private let gates: [[String]]
+    /// Distinct `group_by` lists, and per list the key of the event numbered in `keyEvents`.
+    private let keyLists: [[FieldRef]]
+    private var keys: [RuleKey?]
+    private var keyEvents: [UInt64]
+    /// Numbers the events `process` looks at (from 1).
+    private var eventNumber: UInt64 = 0
     private var gateAnswers: [UInt8]
 
     /// An engine running those of `rules` that are active with `site` (see `Rule.activation`);
@@ -114,6 +120,19 @@ package final class RuleEngine {
             }
             runtimes.append(RuleRuntime(rule: rule, after: after, unless: unless, detector: detector, gate: gate, limits: limits))
         }
+        // Rules that group by the same fields share one key per event.
+        var keyLists: [[FieldRef]] = []
+        for runtime in runtimes where runtime.detector == nil && runtime.shape != nil {
+            if let known = keyLists.firstIndex(of: runtime.groupBy) {
+                runtime.keyList = known
+            } else {
+                runtime.keyList = keyLists.count
+                keyLists.append(runtime.groupBy)
+            }
+        }
+        self.keyLists = keyLists
+        keys = Array(repeating: nil, count: keyLists.count)
+        keyEvents = Array(repeating: 0, count: keyLists.count)
         self.runtimes = runtimes
         self.memories = memories
         self.gates = gates
@@ -213,6 +232,7 @@ package final class RuleEngine {
     /// completes to `alerts`, in rule-id order.
     package func process(_ event: TradingEvent, into alerts: inout [Alert]) {
         statistics.events &+= 1
+        eventNumber &+= 1
         let view = EventView(event)
         let time = event.time.nanoseconds
         if !gateAnswers.isEmpty {
@@ -254,7 +274,16 @@ package final class RuleEngine {
         guard runtime.after.allSatisfy({ memories[$0].seen(view, at: time) }) else { return }
         guard !runtime.unless.contains(where: { memories[$0].seen(view, at: time) }) else { return }
         let event = view.event
-        for evidence in runtime.evaluate(view, limits: limits) {
+        var key: RuleKey?
+        let list = runtime.keyList
+        if list >= 0 {
+            if keyEvents[list] != eventNumber {
+                keyEvents[list] = eventNumber
+                keys[list] = view.key(keyLists[list])
+            }
+            key = keys[list]
+        }
+        for evidence in runtime.evaluate(view, key: key, limits: limits) {
             if let suppress = runtime.rule.suppress {
                 // A missing field is an empty part of the key.
                 var key = RuleKey()

@@ -16,9 +16,12 @@ final class RuleRuntime {
     let groupBy: [FieldRef]
     let distinctField: FieldRef?
     let evidenceFields: [FieldRef]
+    /// The position of `groupBy` among the engine's distinct group-by lists (-1: no groups).
+    var keyList = -1
     /// What the rule's groups share (nil without an aggregate).
     let shape: GroupShape?
-    var groups: [RuleKey: GroupState] = [:]
+    /// The groups (empty without an aggregate).
+    var groups: GroupTable?
     var suppressedUntil: [RuleKey: Int64] = [:]
     private var nextSweep = Int64.min
     private var evicted: UInt64 = 0
@@ -40,6 +43,7 @@ final class RuleRuntime {
         distinctField = aggregate?.distinct
         evidenceFields = rule.evidence
         shape = aggregate.map { GroupShape(aggregate: $0, evidence: rule.evidence, limits: limits) }
+        groups = shape.map { GroupTable(shape: $0) }
         span = (aggregate?.occurrences?.window ?? aggregate?.window)?.nanoseconds ?? 0
     }
 
@@ -53,9 +57,9 @@ final class RuleRuntime {
     func sweepIfDue(_ time: Int64) {
         guard time >= nextSweep else { return }
         nextSweep = time + 60_000_000_000
-        if !groups.isEmpty {
+        if groups?.isEmpty == false {
             let cutoff = time - span
-            groups = groups.filter { $0.value.last >= cutoff }
+            groups?.removeAll { _, last in last < cutoff }
         }
         if !suppressedUntil.isEmpty {
             suppressedUntil = suppressedUntil.filter { $0.value > time }
@@ -63,10 +67,12 @@ final class RuleRuntime {
     }
 
     /// The evidence of the alerts `view` completes (before suppression).
-    func evaluate(_ view: EventView, limits: RuleEngine.Limits) -> [AlertEvidence] {
+    /// `key` is the event's group key (`view.key(groupBy)`), which the engine computes once for
+    /// the rules sharing a `group_by`.
+    func evaluate(_ view: EventView, key: RuleKey?, limits: RuleEngine.Limits) -> [AlertEvidence] {
         if let detector { return detector.observe(view) }
-        guard let shape else { return [single(view, limits: limits)] }
-        guard let key = view.key(groupBy) else { return [] }
+        guard shape != nil else { return [single(view, limits: limits)] }
+        guard let key else { return [] }
         // Distinct values: one, or each element of a list field (the instruments of a subscription).
         var distinctValue: RuleValue?
         if let field = distinctField {
@@ -74,28 +80,21 @@ final class RuleRuntime {
             if case .list(let elements) = value, elements.isEmpty { return [] }
             distinctValue = value
         }
-        let state: GroupState
-        if let known = groups[key] {
-            state = known
+        let group: Int
+        if let known = groups?.find(key) {
+            group = known
         } else {
-            if groups.count >= maxGroups { evictOldest() }
-            state = GroupState(shape: shape)
-            groups[key] = state
+            if let count = groups?.count, count >= maxGroups {
+                evicted &+= UInt64(groups?.evictOldest(keeping: maxGroups * 9 / 10) ?? 0)
+            }
+            guard let added = groups?.insert(key) else { return [] }
+            group = added
         }
-        guard state.observe(view, distinctValue: distinctValue) else { return [] }
-        let evidence = state.evidence(rule: rule, key: key, at: view.time)
-        groups[key] = nil
+        guard groups?.observe(group, view, distinctValue: distinctValue) == true,
+            let evidence = groups?.evidence(group, rule: rule, at: view.time)
+        else { return [] }
+        groups?.remove(group)
         return [evidence]
-    }
-
-    private func evictOldest() {
-        let target = maxGroups * 9 / 10
-        let ordered = groups.map { (key: $0.key, last: $0.value.last, text: $0.key.text) }
-            .sorted { $0.last != $1.last ? $0.last < $1.last : $0.text < $1.text }
-        for entry in ordered.prefix(groups.count - target) {
-            groups[entry.key] = nil
-            evicted &+= 1
-        }
     }
 
     private func single(_ view: EventView, limits: RuleEngine.Limits) -> AlertEvidence {
@@ -152,117 +151,6 @@ final class GroupShape {
         flowCap = limits.flowIDs
         listed = limits.evidenceValues
         storeCap = max(limits.evidenceValues, limits.flowIDs)
-    }
-}
-
-/// The windows only some rules need, kept apart so that a group of a plain count does not carry
-/// them.
-final class GroupExtras {
-    /// Distinct values in the window (`distinct:` rules).
-    var distinct: ValueWindow<RuleValue>
-    /// Occurrences of the inner threshold (`occurrences:` rules).
-    var occurrences = WindowCounter()
-
-    init(cap: Int) {
-        distinct = ValueWindow(cap: cap)
-    }
-}
-
-/// One group's windows (its key is the dictionary's).
-final class GroupState {
-    let shape: GroupShape
-    var counter = WindowCounter()
-    /// Distinct values and occurrences, for the rules that count them.
-    let extras: GroupExtras?
-    /// Evidence values, one slot per evidence field, then the flow ids.
-    var evidence: EvidenceStore
-    var last: Int64 = 0
-
-    init(shape: GroupShape) {
-        self.shape = shape
-        extras = shape.countsDistinct || shape.countsOccurrences
-            ? GroupExtras(cap: shape.countsDistinct ? shape.threshold : 0) : nil
-        evidence = EvidenceStore(cap: shape.storeCap)
-    }
-
-    /// Counts the event; returns whether the count (or the occurrences) reached the threshold.
-    func observe(_ view: EventView, distinctValue: RuleValue?) -> Bool {
-        let time = view.time.nanoseconds
-        let shape = self.shape
-        last = time
-        evidence.evict(before: time - shape.span + 1)
-        evidence.add(.number(Double(view.event.flow.id)), slot: shape.flowSlot, at: time)
-        let fields = shape.evidenceFields
-        for position in fields.indices {
-            guard let value = view.keyValue(fields[position]) else { continue }
-            if case .list(let elements) = value {
-                for element in elements { evidence.add(element, slot: position, at: time) }
-            } else {
-                evidence.add(value, slot: position, at: time)
-            }
-        }
-        let inner: Bool
-        if shape.countsDistinct, let extras {
-            extras.distinct.evict(before: time - shape.window + 1)
-            if case .list(let elements)? = distinctValue {
-                for element in elements { extras.distinct.add(element, at: time) }
-            } else if let distinctValue {
-                extras.distinct.add(distinctValue, at: time)
-            }
-            inner = extras.distinct.count >= shape.threshold
-        } else {
-            inner = counter.add(time, shape.counter)
-        }
-        guard inner else { return false }
-        guard shape.countsOccurrences, let extras else { return true }
-        let reached = extras.occurrences.add(time, shape.occurrences)
-        // One occurrence counted: the inner count starts again.
-        counter.removeAll()
-        extras.distinct.removeAll()
-        return reached
-    }
-
-    func evidence(rule: Rule, key: RuleKey, at time: Timestamp) -> AlertEvidence {
-        let shape = self.shape
-        let aggregate = shape.aggregate
-        let distinct = extras?.distinct ?? ValueWindow(cap: 0)
-        let occurrences = extras?.occurrences ?? WindowCounter()
-        var first = time.nanoseconds
-        if shape.countsOccurrences, let oldest = occurrences.oldest(shape.occurrences) {
-            first = oldest
-        } else if shape.countsDistinct, let start = distinct.firstTime {
-            first = start
-        } else if let oldest = counter.oldest(shape.counter) {
-            first = oldest
-        }
-        if let start = self.evidence.firstTime(shape.flowSlot) { first = min(first, start) }
-        var evidence = AlertEvidence(firstTime: Timestamp(nanoseconds: first), lastTime: time)
-        evidence.group = zip(aggregate.groupBy, key.values).map { ($0.name, $1.text) }
-        if shape.countsOccurrences {
-            evidence.count = occurrences.count(shape.occurrences)
-            evidence.threshold = aggregate.occurrences?.threshold
-            evidence.window = aggregate.occurrences?.window
-            evidence.occurrence = (aggregate.threshold, aggregate.window)
-        } else {
-            evidence.count = shape.countsDistinct ? distinct.count : counter.count(shape.counter)
-            evidence.threshold = aggregate.threshold
-            evidence.window = aggregate.window
-        }
-        if let field = aggregate.distinct, !shape.countsOccurrences {
-            evidence.distinct = (field.name, distinct.values.prefix(shape.listed).map(\.text), distinct.count)
-        }
-        let flowValues = self.evidence.values(shape.flowSlot)
-        let flowIDs = flowValues.prefix(shape.flowCap).compactMap { value -> UInt64? in
-            if case .number(let number) = value { return UInt64(number) }
-            return nil
-        }
-        evidence.flows = flowIDs
-        evidence.flowCount = flowIDs.count + (self.evidence.more(shape.flowSlot) || flowValues.count > shape.flowCap ? 1 : 0)
-        evidence.fields = rule.evidence.enumerated().map { position, field in
-            let values = self.evidence.values(position)
-            return (field.name, values.prefix(shape.listed).map(\.text), self.evidence.more(position) || values.count > shape.listed)
-        }
-        return evidence
     }
 }
 

@@ -230,44 +230,108 @@ struct ValueWindow<Value: WindowValue> {
     }
 }
 
-/// The evidence values of one group in one array (one allocation, however many fields): per slot
-/// (an evidence field, or the flow ids in the last slot) the values seen in the window, in
-/// first-seen order, at most `cap` each.
+/// The evidence values of one group: per slot (an evidence field, or the flow ids in the last
+/// slot) the values seen in the window, in first-seen order, at most `cap` each. The first two
+/// values are held in place (most groups see one flow and one value of each field, so most
+/// stores allocate nothing); the rest follow in one array.
 struct EvidenceStore {
-    private var entries: [(slot: Int, value: RuleValue, first: Int64, last: Int64)] = []
+    typealias Entry = (value: RuleValue, slot: Int32, first: Int64, last: Int64)
+    private static let vacant: Entry = (.bool(false), -1, 0, 0)
+    private var entry0 = EvidenceStore.vacant
+    private var entry1 = EvidenceStore.vacant
+    /// Entries after the first two.
+    private var rest: [Entry] = []
     private var oldestLast = Int64.max
     /// Slots that saw more values than `cap` (bit per slot).
     private var overflow: UInt64 = 0
-    let cap: Int
+    private let capacity: Int32
+    /// Entries held in place (0, 1 or 2).
+    private var held: UInt8 = 0
+
+    var cap: Int { Int(capacity) }
 
     init(cap: Int) {
-        self.cap = cap
+        capacity = Int32(clamping: cap)
     }
 
     /// Records `value` in `slot` at `time`.
     mutating func add(_ value: RuleValue, slot: Int, at time: Int64) {
-        var inSlot = 0
-        for index in entries.indices where entries[index].slot == slot {
-            if entries[index].value == value {
-                entries[index].last = time
+        let slot = Int32(truncatingIfNeeded: slot)
+        var inSlot: Int32 = 0
+        if held > 0 && entry0.slot == slot {
+            if entry0.value == value {
+                entry0.last = time
                 return
             }
-            inSlot += 1
+            inSlot &+= 1
         }
-        guard inSlot < cap else {
+        if held > 1 && entry1.slot == slot {
+            if entry1.value == value {
+                entry1.last = time
+                return
+            }
+            inSlot &+= 1
+        }
+        if !rest.isEmpty {
+            for index in rest.indices where rest[index].slot == slot {
+                if rest[index].value == value {
+                    rest[index].last = time
+                    return
+                }
+                inSlot &+= 1
+            }
+        }
+        guard inSlot < capacity else {
             if slot < 64 { overflow |= 1 << UInt64(slot) }
             return
         }
-        entries.append((slot, value, time, time))
+        let entry: Entry = (value, slot, time, time)
+        switch held {
+        case 0:
+            entry0 = entry
+            held = 1
+        case 1:
+            entry1 = entry
+            held = 2
+        default:
+            rest.append(entry)
+        }
         oldestLast = min(oldestLast, time)
     }
 
-    /// Forgets values last seen before `cutoff`.
+    /// Every entry, first seen first.
+    private var entries: [Entry] {
+        switch held {
+        case 0: []
+        case 1: [entry0]
+        default: [entry0, entry1] + rest
+        }
+    }
+
+    /// Forgets values last seen before `cutoff` (in place: kept entries move forward in order).
     mutating func evict(before cutoff: Int64) {
         guard oldestLast < cutoff else { return }
-        entries.removeAll { $0.last < cutoff }
-        oldestLast = entries.lazy.map(\.last).min() ?? Int64.max
-        if entries.isEmpty { overflow = 0 }
+        let total = held < 2 ? Int(held) : 2 &+ rest.count
+        var kept = 0
+        var oldest = Int64.max
+        for position in 0..<total {
+            let entry = position == 0 ? entry0 : position == 1 ? entry1 : rest[position &- 2]
+            guard entry.last >= cutoff else { continue }
+            switch kept {
+            case 0: entry0 = entry
+            case 1: entry1 = entry
+            default: rest[kept &- 2] = entry
+            }
+            kept &+= 1
+            oldest = min(oldest, entry.last)
+        }
+        if kept < 2 { entry1 = EvidenceStore.vacant }
+        if kept < 1 { entry0 = EvidenceStore.vacant }
+        let restKept = max(0, kept &- 2)
+        if rest.count > restKept { rest.removeLast(rest.count &- restKept) }
+        held = UInt8(min(kept, 2))
+        oldestLast = oldest
+        if kept == 0 { overflow = 0 }
     }
 
     /// The values of `slot`, first seen first.
