@@ -349,6 +349,7 @@ package final class RuleEngine {
     /// and state, in the same order.
     package func process(_ event: TradingEvent, matched: Matches, into alerts: inout [Alert]) {
         statistics.events &+= 1
+        eventNumber &+= 1
         let view = EventView(event)
         let time = event.time.nanoseconds
         for entry in matched.rules {
