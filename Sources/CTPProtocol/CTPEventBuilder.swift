@@ -125,6 +125,30 @@ enum CTPEventBuilder {
         }
     }
 
+    /// `HH:MM:SS.mmm`: the time, a dot and the millisecond padded to three digits (a millisecond
+    /// outside 0...999 as `String(millisecond + 1000).dropFirst()` gives it). Short results are
+    /// written straight into a small string, with no interpolation buffer.
+    static func updateTime(_ time: String, millisecond: Int64) -> String {
+        var time = time
+        let length = time.utf8.count
+        guard (0...999).contains(millisecond), length <= 11 else {
+            return "\(time).\(String(millisecond + 1000).dropFirst())"
+        }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { buffer in
+            var at = time.withUTF8 { bytes in
+                for index in 0..<length { buffer[index] = bytes[index] }
+                return length
+            }
+            let digits = Int(millisecond)
+            buffer[at] = UInt8(ascii: ".")
+            buffer[at + 1] = UInt8(ascii: "0") + UInt8(digits / 100)
+            buffer[at + 2] = UInt8(ascii: "0") + UInt8(digits / 10 % 10)
+            buffer[at + 3] = UInt8(ascii: "0") + UInt8(digits % 10)
+            at += 4
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<at]), as: UTF8.self)
+        }
+    }
+
     /// The index of "ctp" in `EventVocabulary.protocols`, for `EventInterest.plan`.
     static let protocolIndex = EventVocabulary.protocols.firstIndex(of: "ctp") ?? -1
 
@@ -163,105 +187,111 @@ enum CTPEventBuilder {
         return names
     }
 
-    /// The event fields (names of the shared vocabulary) the builder writes.
-    enum Field {
-        static let tid = EventField("ctp.tid")
-        static let front = EventField("ctp.front")
-        static let apiVersion = EventField("ctp.api_version")
-        static let reportedIP = EventField("reported_ip")
-        static let authCodePresent = EventField("auth_code_present")
-        static let authInfoPresent = EventField("auth_info_present")
-        static let authenticated = EventField("authenticated")
-        static let challenge = EventField("challenge")
-        static let brokerID = EventField("broker_id")
-        static let userID = EventField("user_id")
-        static let clientProduct = EventField("client_product")
-        static let interfaceProduct = EventField("interface_product")
-        static let protocolInfo = EventField("protocol_info")
-        static let reportedMAC = EventField("reported_mac")
-        static let reportedPort = EventField("reported_port")
-        static let loginRemark = EventField("login_remark")
-        static let passwordPresent = EventField("password_present")
-        static let oneTimePasswordPresent = EventField("one_time_password_present")
-        static let tradingDay = EventField("trading_day")
-        static let loginTime = EventField("login_time")
-        static let systemName = EventField("system_name")
-        static let frontID = EventField("front_id")
-        static let sessionID = EventField("session_id")
-        static let subscriptionType = EventField("subscription_type")
-        static let instruments = EventField("instruments")
-        static let instrumentCount = EventField("instrument_count")
-        static let entryCount = EventField("entry_count")
-        static let orderSysID = EventField("order_sys_id")
-        static let orderStatus = EventField("order_status")
-        static let statusMsg = EventField("status_msg")
-        static let anomalies = EventField("anomalies")
-        static let appType = EventField("app_type")
-        static let appTypeCode = EventField("app_type_code")
-        static let resultCode = EventField("result_code")
-        static let text = EventField("text")
-        static let side = EventField("side")
-        static let appID = EventField("app_id")
-        static let account = EventField("account")
-        static let instrument = EventField("instrument")
-        static let exchange = EventField("exchange")
-        static let price = EventField("price")
-        static let quantity = EventField("quantity")
-        static let orderID = EventField("order_id")
-        static let orderPriceType = EventField("order_price_type")
-        static let offset = EventField("offset")
-        static let hedge = EventField("hedge")
-        static let timeCondition = EventField("time_condition")
-        static let clientID = EventField("client_id")
-        static let investUnit = EventField("invest_unit")
-        static let action = EventField("action")
-        static let lastPrice = EventField("last_price")
-        static let lastQuantity = EventField("last_quantity")
-        static let tradeID = EventField("trade_id")
-        static let tradeTime = EventField("trade_time")
-        static let volume = EventField("volume")
-        static let openInterest = EventField("open_interest")
-        static let bidPrice = EventField("bid_price")
-        static let bidQuantity = EventField("bid_quantity")
-        static let askPrice = EventField("ask_price")
-        static let askQuantity = EventField("ask_quantity")
-        static let updateTime = EventField("update_time")
-        static let actionDay = EventField("action_day")
-        static let reportType = EventField("report_type")
-        static let relayAppID = EventField("relay_app_id")
-        static let sessionAppType = EventField("session_app_type")
-        static let clientLoginTime = EventField("client_login_time")
-        static let terminalInfoLength = EventField("terminal_info_length")
-        static let terminalInfoHash = EventField("terminal_info_hash")
-        static let recognisedByLength = EventField("ctp.recognised_by_length")
+    /// The event fields (names of the shared vocabulary) the builder writes: one object, fetched
+    /// once per message (a `static let` per field cost a `swift_once` call at every use).
+    final class Field: Sendable {
+        /// The one instance.
+        static let shared = Field()
+        private init() {}
+
+        let tid = EventField("ctp.tid")
+        let front = EventField("ctp.front")
+        let apiVersion = EventField("ctp.api_version")
+        let reportedIP = EventField("reported_ip")
+        let authCodePresent = EventField("auth_code_present")
+        let authInfoPresent = EventField("auth_info_present")
+        let authenticated = EventField("authenticated")
+        let challenge = EventField("challenge")
+        let brokerID = EventField("broker_id")
+        let userID = EventField("user_id")
+        let clientProduct = EventField("client_product")
+        let interfaceProduct = EventField("interface_product")
+        let protocolInfo = EventField("protocol_info")
+        let reportedMAC = EventField("reported_mac")
+        let reportedPort = EventField("reported_port")
+        let loginRemark = EventField("login_remark")
+        let passwordPresent = EventField("password_present")
+        let oneTimePasswordPresent = EventField("one_time_password_present")
+        let tradingDay = EventField("trading_day")
+        let loginTime = EventField("login_time")
+        let systemName = EventField("system_name")
+        let frontID = EventField("front_id")
+        let sessionID = EventField("session_id")
+        let subscriptionType = EventField("subscription_type")
+        let instruments = EventField("instruments")
+        let instrumentCount = EventField("instrument_count")
+        let entryCount = EventField("entry_count")
+        let orderSysID = EventField("order_sys_id")
+        let orderStatus = EventField("order_status")
+        let statusMsg = EventField("status_msg")
+        let anomalies = EventField("anomalies")
+        let appType = EventField("app_type")
+        let appTypeCode = EventField("app_type_code")
+        let resultCode = EventField("result_code")
+        let text = EventField("text")
+        let side = EventField("side")
+        let appID = EventField("app_id")
+        let account = EventField("account")
+        let instrument = EventField("instrument")
+        let exchange = EventField("exchange")
+        let price = EventField("price")
+        let quantity = EventField("quantity")
+        let orderID = EventField("order_id")
+        let orderPriceType = EventField("order_price_type")
+        let offset = EventField("offset")
+        let hedge = EventField("hedge")
+        let timeCondition = EventField("time_condition")
+        let clientID = EventField("client_id")
+        let investUnit = EventField("invest_unit")
+        let action = EventField("action")
+        let lastPrice = EventField("last_price")
+        let lastQuantity = EventField("last_quantity")
+        let tradeID = EventField("trade_id")
+        let tradeTime = EventField("trade_time")
+        let volume = EventField("volume")
+        let openInterest = EventField("open_interest")
+        let bidPrice = EventField("bid_price")
+        let bidQuantity = EventField("bid_quantity")
+        let askPrice = EventField("ask_price")
+        let askQuantity = EventField("ask_quantity")
+        let updateTime = EventField("update_time")
+        let actionDay = EventField("action_day")
+        let reportType = EventField("report_type")
+        let relayAppID = EventField("relay_app_id")
+        let sessionAppType = EventField("session_app_type")
+        let clientLoginTime = EventField("client_login_time")
+        let terminalInfoLength = EventField("terminal_info_length")
+        let terminalInfoHash = EventField("terminal_info_hash")
+        let recognisedByLength = EventField("ctp.recognised_by_length")
 
         /// The DepthMarketData members each quote field is made from (`addQuote`).
         static let quoteSources: [(EventField, [String])] = [
-            (instrument, ["InstrumentID"]), (instruments, ["InstrumentID"]), (exchange, ["ExchangeID"]),
-            (price, ["LastPrice"]), (volume, ["Volume"]), (openInterest, ["OpenInterest"]), (bidPrice, ["BidPrice1"]),
-            (bidQuantity, ["BidVolume1"]), (askPrice, ["AskPrice1"]), (askQuantity, ["AskVolume1"]),
-            (updateTime, ["UpdateTime", "UpdateMillisec"]), (tradingDay, ["TradingDay"]), (actionDay, ["ActionDay"]),
+            (shared.instrument, ["InstrumentID"]), (shared.instruments, ["InstrumentID"]), (shared.exchange, ["ExchangeID"]),
+            (shared.price, ["LastPrice"]), (shared.volume, ["Volume"]), (shared.openInterest, ["OpenInterest"]), (shared.bidPrice, ["BidPrice1"]),
+            (shared.bidQuantity, ["BidVolume1"]), (shared.askPrice, ["AskPrice1"]), (shared.askQuantity, ["AskVolume1"]),
+            (shared.updateTime, ["UpdateTime", "UpdateMillisec"]), (shared.tradingDay, ["TradingDay"]), (shared.actionDay, ["ActionDay"]),
         ]
     }
 
     private static func trading(_ message: CTPMessage, kind: EventKind, facts: CTPSessionFacts, into fields: inout EventFieldBuilder) {
+        let vocabulary = Field.shared
         let tid = message.header.tid
         var builder = TradingFields(fields: EventFieldBuilder(plan: fields.plan))
         defer { fields = builder.fields }
-        builder.fields.add(Field.tid, .string(CTPFormat.hex(tid, digits: 4)))
-        builder.fields.add(Field.front, facts.front.map { .string($0.rawValue) })
-        if builder.fields.wants(Field.apiVersion) { builder.fields.add(Field.apiVersion, message.apiVersion.map(FieldValue.string)) }
+        builder.fields.add(vocabulary.tid, .string(CTPFormat.hex(tid, digits: 4)))
+        builder.fields.add(vocabulary.front, facts.front.map { .string($0.rawValue) })
+        if builder.fields.wants(vocabulary.apiVersion) { builder.fields.add(vocabulary.apiVersion, message.apiVersion.map(FieldValue.string)) }
         let result = message.field("RspInfo")
         switch tid {
         case CTPTransactions.reqAuthenticate:
             if let request = message.field("AuthenticationInfo") ?? message.field("ReqAuthenticate") {
                 builder.addClient(request)
-                builder.add(Field.reportedIP, request, "ClientIPAddress")
+                builder.add(vocabulary.reportedIP, request, "ClientIPAddress")
                 if request.name == "ReqAuthenticate" {
-                    builder.fields.add(Field.authCodePresent, .bool(request["AuthCode"] != nil))
+                    builder.fields.add(vocabulary.authCodePresent, .bool(request["AuthCode"] != nil))
                 } else {
                     // The 6.7.11 library never sends the AuthCode; its answer to a challenge is AuthInfo.
-                    builder.fields.add(Field.authInfoPresent, .bool(request["AuthInfo"] != nil))
+                    builder.fields.add(vocabulary.authInfoPresent, .bool(request["AuthInfo"] != nil))
                 }
             }
         case CTPTransactions.rspAuthenticate:
@@ -270,36 +300,36 @@ enum CTPEventBuilder {
                 builder.addAppType(response)
                 if let result = response.int("IsResult") {
                     // IsResult 0 with AuthInfo: a challenge the client must answer; 1: authenticated.
-                    builder.fields.add(Field.authenticated, .bool(result == 1))
-                    if result == 0 && response["AuthInfo"] != nil { builder.fields.add(Field.challenge, .bool(true)) }
+                    builder.fields.add(vocabulary.authenticated, .bool(result == 1))
+                    if result == 0 && response["AuthInfo"] != nil { builder.fields.add(vocabulary.challenge, .bool(true)) }
                 }
             }
             builder.addResult(result)
         case CTPTransactions.reqUserLogin:
             if let login = message.field("ReqUserLogin") {
                 builder.add([
-                    Field.brokerID: "BrokerID", Field.userID: "UserID", Field.clientProduct: "UserProductInfo",
-                    Field.interfaceProduct: "InterfaceProductInfo", Field.protocolInfo: "ProtocolInfo", Field.reportedMAC: "MacAddress",
-                    Field.reportedIP: "ClientIPAddress",
+                    vocabulary.brokerID: "BrokerID", vocabulary.userID: "UserID", vocabulary.clientProduct: "UserProductInfo",
+                    vocabulary.interfaceProduct: "InterfaceProductInfo", vocabulary.protocolInfo: "ProtocolInfo", vocabulary.reportedMAC: "MacAddress",
+                    vocabulary.reportedIP: "ClientIPAddress",
                 ], login)
-                builder.addNumber(Field.reportedPort, login, "ClientIPPort", skipZero: true)
-                builder.add(Field.loginRemark, login, "LoginRemark")
-                builder.fields.add(Field.passwordPresent, .bool(login["Password"] != nil))
-                if login["OneTimePassword"] != nil { builder.fields.add(Field.oneTimePasswordPresent, .bool(true)) }
+                builder.addNumber(vocabulary.reportedPort, login, "ClientIPPort", skipZero: true)
+                builder.add(vocabulary.loginRemark, login, "LoginRemark")
+                builder.fields.add(vocabulary.passwordPresent, .bool(login["Password"] != nil))
+                if login["OneTimePassword"] != nil { builder.fields.add(vocabulary.oneTimePasswordPresent, .bool(true)) }
             }
         case CTPTransactions.rspUserLogin:
             if let login = message.field("RspUserLogin") {
                 builder.add([
-                    Field.brokerID: "BrokerID", Field.userID: "UserID", Field.tradingDay: "TradingDay", Field.loginTime: "LoginTime",
-                    Field.systemName: "SystemName",
+                    vocabulary.brokerID: "BrokerID", vocabulary.userID: "UserID", vocabulary.tradingDay: "TradingDay", vocabulary.loginTime: "LoginTime",
+                    vocabulary.systemName: "SystemName",
                 ], login)
-                builder.addNumber(Field.frontID, login, "FrontID")
-                builder.addNumber(Field.sessionID, login, "SessionID")
+                builder.addNumber(vocabulary.frontID, login, "FrontID")
+                builder.addNumber(vocabulary.sessionID, login, "SessionID")
             }
             builder.addResult(result)
         case CTPTransactions.reqUserLogout, CTPTransactions.rspUserLogout:
             if let logout = message.field("UserLogout") {
-                builder.add([Field.brokerID: "BrokerID", Field.userID: "UserID"], logout)
+                builder.add([vocabulary.brokerID: "BrokerID", vocabulary.userID: "UserID"], logout)
             }
             if result != nil { builder.addResult(result) }
         case CTPTransactions.reqOrderInsert:
@@ -309,11 +339,11 @@ enum CTPEventBuilder {
         case CTPTransactions.rtnTrade:
             if let trade = message.field("Trade") { builder.addTrade(trade) }
         case CTPTransactions.subscribeMarketData, CTPTransactions.unsubscribeMarketData:
-            builder.fields.add(Field.subscriptionType, .string(tid == CTPTransactions.subscribeMarketData ? "subscribe" : "unsubscribe"))
-            if builder.fields.wants(Field.instruments) || builder.fields.wants(Field.instrumentCount) {
+            builder.fields.add(vocabulary.subscriptionType, .string(tid == CTPTransactions.subscribeMarketData ? "subscribe" : "unsubscribe"))
+            if builder.fields.wants(vocabulary.instruments) || builder.fields.wants(vocabulary.instrumentCount) {
                 let instruments = message.fields.filter { $0.name == "SpecificInstrument" }.compactMap { $0.text("InstrumentID") }
-                builder.fields.add(Field.instruments, .array(instruments.map(FieldValue.string)))
-                builder.fields.add(Field.instrumentCount, .uint(UInt64(instruments.count)))
+                builder.fields.add(vocabulary.instruments, .array(instruments.map(FieldValue.string)))
+                builder.fields.add(vocabulary.instrumentCount, .uint(UInt64(instruments.count)))
             }
         case CTPTransactions.rtnDepthMarketData:
             var first: CTPDecodedField?
@@ -324,10 +354,10 @@ enum CTPEventBuilder {
             }
             if let first { builder.addQuote(first) }
             if count > 1 {
-                builder.fields.add(Field.entryCount, .uint(UInt64(count)))
-                if builder.fields.wants(Field.instruments) {
+                builder.fields.add(vocabulary.entryCount, .uint(UInt64(count)))
+                if builder.fields.wants(vocabulary.instruments) {
                     let instruments = message.fields.filter { $0.name == "DepthMarketData" }.compactMap(\.instrument)
-                    builder.fields.add(Field.instruments, .array(instruments.map(FieldValue.string)))
+                    builder.fields.add(vocabulary.instruments, .array(instruments.map(FieldValue.string)))
                 }
             }
         default:
@@ -339,12 +369,12 @@ enum CTPEventBuilder {
                 builder.addResult(result)
             } else if tid == CTPTransactions.rtnOrder, let order = message.field("Order") {
                 builder.addOrder(order)
-                builder.add(Field.orderSysID, order, "OrderSysID")
-                builder.add(Field.orderStatus, order, "OrderStatus")
-                builder.add(Field.statusMsg, order, "StatusMsg")
+                builder.add(vocabulary.orderSysID, order, "OrderSysID")
+                builder.add(vocabulary.orderStatus, order, "OrderStatus")
+                builder.add(vocabulary.statusMsg, order, "StatusMsg")
             }
         }
-        if !message.anomalies.isEmpty { builder.fields.add(Field.anomalies, names(message.anomalies)) }
+        if !message.anomalies.isEmpty { builder.fields.add(vocabulary.anomalies, names(message.anomalies)) }
     }
 }
 
@@ -352,6 +382,8 @@ enum CTPEventBuilder {
 private struct TradingFields {
     typealias Field = CTPEventBuilder.Field
     var fields: EventFieldBuilder
+    /// The event fields, fetched once.
+    let vocabulary = Field.shared
 
     /// `field` = the text member `member` of `decoded`, when present.
     mutating func add(_ field: EventField, _ decoded: CTPDecodedField, _ member: String) {
@@ -368,21 +400,21 @@ private struct TradingFields {
     /// `app_type` (its name) and `app_type_code` from AppType.
     mutating func addAppType(_ field: CTPDecodedField) {
         guard let code = field.text("AppType") else { return }
-        fields.add(Field.appType, .string(CTPEventBuilder.appTypeName(code) ?? code))
-        fields.add(Field.appTypeCode, .string(code))
+        fields.add(vocabulary.appType, .string(CTPEventBuilder.appTypeName(code) ?? code))
+        fields.add(vocabulary.appTypeCode, .string(code))
     }
 
     /// `result_code` (ErrorID) and `text` (ErrorMsg) of a RspInfo.
     mutating func addResult(_ result: CTPDecodedField?) {
         // A string, as in FIX (373, 380, 102, 281): one JSON type per field name across protocols.
-        fields.add(Field.resultCode, .string(String(result?.int("ErrorID") ?? 0)))
-        if let result { add(Field.text, result, "ErrorMsg") }
+        fields.add(vocabulary.resultCode, .string(String(result?.int("ErrorID") ?? 0)))
+        if let result { add(vocabulary.text, result, "ErrorMsg") }
     }
 
     /// `buy` / `sell` from a Direction letter ('0' / '1').
     mutating func addSide(_ field: CTPDecodedField) {
-        guard fields.wants(Field.side), let direction = field.text("Direction") else { return }
-        fields.add(Field.side, .string(direction == "0" ? "buy" : direction == "1" ? "sell" : direction))
+        guard fields.wants(vocabulary.side), let direction = field.text("Direction") else { return }
+        fields.add(vocabulary.side, .string(direction == "0" ? "buy" : direction == "1" ? "sell" : direction))
     }
 
     /// Text members `(field, member)` of `decoded`, each when present.
@@ -392,70 +424,68 @@ private struct TradingFields {
 
     /// Who authenticates: `broker_id`, `user_id`, `client_product` (UserProductInfo), `app_id`.
     mutating func addClient(_ field: CTPDecodedField) {
-        add([Field.brokerID: "BrokerID", Field.userID: "UserID", Field.clientProduct: "UserProductInfo", Field.appID: "AppID"], field)
+        add([vocabulary.brokerID: "BrokerID", vocabulary.userID: "UserID", vocabulary.clientProduct: "UserProductInfo", vocabulary.appID: "AppID"], field)
     }
 
     /// Whose and on what an order, an order action or a trade is: `account` (InvestorID),
     /// `broker_id`, `user_id`, `instrument`, `exchange`.
     mutating func addParties(_ field: CTPDecodedField) {
-        add([Field.account: "InvestorID", Field.brokerID: "BrokerID", Field.userID: "UserID"], field)
-        if fields.wants(Field.instrument) { fields.add(Field.instrument, field.instrument.map(FieldValue.string)) }
-        add(Field.exchange, field, "ExchangeID")
+        add([vocabulary.account: "InvestorID", vocabulary.brokerID: "BrokerID", vocabulary.userID: "UserID"], field)
+        if fields.wants(vocabulary.instrument) { fields.add(vocabulary.instrument, field.instrument.map(FieldValue.string)) }
+        add(vocabulary.exchange, field, "ExchangeID")
     }
 
     /// The fields InputOrder, Order and the order part of a reject share.
     mutating func addOrder(_ order: CTPDecodedField) {
         addParties(order)
         addSide(order)
-        addNumber(Field.price, order, "LimitPrice")
-        addNumber(Field.quantity, order, "VolumeTotalOriginal")
+        addNumber(vocabulary.price, order, "LimitPrice")
+        addNumber(vocabulary.quantity, order, "VolumeTotalOriginal")
         add([
-            Field.orderID: "OrderRef", Field.orderPriceType: "OrderPriceType", Field.offset: "CombOffsetFlag",
-            Field.hedge: "CombHedgeFlag", Field.timeCondition: "TimeCondition", Field.clientID: "ClientID",
-            Field.investUnit: "InvestUnitID", Field.reportedIP: "IPAddress", Field.reportedMAC: "MacAddress",
+            vocabulary.orderID: "OrderRef", vocabulary.orderPriceType: "OrderPriceType", vocabulary.offset: "CombOffsetFlag",
+            vocabulary.hedge: "CombHedgeFlag", vocabulary.timeCondition: "TimeCondition", vocabulary.clientID: "ClientID",
+            vocabulary.investUnit: "InvestUnitID", vocabulary.reportedIP: "IPAddress", vocabulary.reportedMAC: "MacAddress",
         ], order)
     }
 
     mutating func addOrderAction(_ action: CTPDecodedField) {
         addParties(action)
-        add([Field.orderID: "OrderRef", Field.orderSysID: "OrderSysID"], action)
-        addNumber(Field.frontID, action, "FrontID")
-        addNumber(Field.sessionID, action, "SessionID")
-        if fields.wants(Field.action), let flag = action.text("ActionFlag") {
-            fields.add(Field.action, .string(flag == "0" ? "cancel" : flag == "3" ? "modify" : flag))
+        add([vocabulary.orderID: "OrderRef", vocabulary.orderSysID: "OrderSysID"], action)
+        addNumber(vocabulary.frontID, action, "FrontID")
+        addNumber(vocabulary.sessionID, action, "SessionID")
+        if fields.wants(vocabulary.action), let flag = action.text("ActionFlag") {
+            fields.add(vocabulary.action, .string(flag == "0" ? "cancel" : flag == "3" ? "modify" : flag))
         }
-        addNumber(Field.price, action, "LimitPrice")
-        add([Field.investUnit: "InvestUnitID", Field.reportedIP: "IPAddress", Field.reportedMAC: "MacAddress"], action)
+        addNumber(vocabulary.price, action, "LimitPrice")
+        add([vocabulary.investUnit: "InvestUnitID", vocabulary.reportedIP: "IPAddress", vocabulary.reportedMAC: "MacAddress"], action)
     }
 
     mutating func addTrade(_ trade: CTPDecodedField) {
         addParties(trade)
         addSide(trade)
-        addNumber(Field.lastPrice, trade, "Price")
-        addNumber(Field.lastQuantity, trade, "Volume")
+        addNumber(vocabulary.lastPrice, trade, "Price")
+        addNumber(vocabulary.lastQuantity, trade, "Volume")
         add([
-            Field.orderID: "OrderRef", Field.orderSysID: "OrderSysID", Field.tradeID: "TradeID", Field.tradeTime: "TradeTime",
-            Field.offset: "OffsetFlag", Field.clientID: "ClientID", Field.investUnit: "InvestUnitID",
+            vocabulary.orderID: "OrderRef", vocabulary.orderSysID: "OrderSysID", vocabulary.tradeID: "TradeID", vocabulary.tradeTime: "TradeTime",
+            vocabulary.offset: "OffsetFlag", vocabulary.clientID: "ClientID", vocabulary.investUnit: "InvestUnitID",
         ], trade)
     }
 
     mutating func addQuote(_ quote: CTPDecodedField) {
-        if fields.wants(Field.instrument) { fields.add(Field.instrument, quote.instrument.map(FieldValue.string)) }
-        add(Field.exchange, quote, "ExchangeID")
-        addNumber(Field.price, quote, "LastPrice")
-        addNumber(Field.volume, quote, "Volume")
-        addNumber(Field.openInterest, quote, "OpenInterest")
-        addNumber(Field.bidPrice, quote, "BidPrice1")
-        addNumber(Field.bidQuantity, quote, "BidVolume1")
-        addNumber(Field.askPrice, quote, "AskPrice1")
-        addNumber(Field.askQuantity, quote, "AskVolume1")
-        if fields.wants(Field.updateTime), let time = quote.text("UpdateTime") {
-            let millisecond = quote.int("UpdateMillisec") ?? 0
-            let padded = String(millisecond + 1000).dropFirst()
-            fields.add(Field.updateTime, .string("\(time).\(padded)"))
+        if fields.wants(vocabulary.instrument) { fields.add(vocabulary.instrument, quote.instrument.map(FieldValue.string)) }
+        add(vocabulary.exchange, quote, "ExchangeID")
+        addNumber(vocabulary.price, quote, "LastPrice")
+        addNumber(vocabulary.volume, quote, "Volume")
+        addNumber(vocabulary.openInterest, quote, "OpenInterest")
+        addNumber(vocabulary.bidPrice, quote, "BidPrice1")
+        addNumber(vocabulary.bidQuantity, quote, "BidVolume1")
+        addNumber(vocabulary.askPrice, quote, "AskPrice1")
+        addNumber(vocabulary.askQuantity, quote, "AskVolume1")
+        if fields.wants(vocabulary.updateTime), let time = quote.text("UpdateTime") {
+            fields.add(vocabulary.updateTime, .string(CTPEventBuilder.updateTime(time, millisecond: quote.int("UpdateMillisec") ?? 0)))
         }
-        add(Field.tradingDay, quote, "TradingDay")
-        add(Field.actionDay, quote, "ActionDay")
+        add(vocabulary.tradingDay, quote, "TradingDay")
+        add(vocabulary.actionDay, quote, "ActionDay")
     }
 
     /// The end client a UserSystemInfo describes, and which call sent it: `register` (a relay,
@@ -472,22 +502,22 @@ private struct TradingFields {
         } else {
             reportType = "register"
         }
-        fields.add(Field.reportType, .string(reportType))
-        if reportType != "direct" { fields.add(Field.relayAppID, facts.appID.map(FieldValue.string)) }
-        if let appType = facts.appType { fields.add(Field.sessionAppType, .string(CTPEventBuilder.appTypeName(appType) ?? appType)) }
-        add(Field.brokerID, info, "BrokerID")
-        add(Field.userID, info, "UserID")
-        add(Field.appID, info, "ClientAppID")
-        add(Field.reportedIP, info, "ClientPublicIP")
-        addNumber(Field.reportedPort, info, "ClientIPPort", skipZero: true)
-        add(Field.clientLoginTime, info, "ClientLoginTime")
-        add(Field.loginRemark, info, "ClientLoginRemark")
+        fields.add(vocabulary.reportType, .string(reportType))
+        if reportType != "direct" { fields.add(vocabulary.relayAppID, facts.appID.map(FieldValue.string)) }
+        if let appType = facts.appType { fields.add(vocabulary.sessionAppType, .string(CTPEventBuilder.appTypeName(appType) ?? appType)) }
+        add(vocabulary.brokerID, info, "BrokerID")
+        add(vocabulary.userID, info, "UserID")
+        add(vocabulary.appID, info, "ClientAppID")
+        add(vocabulary.reportedIP, info, "ClientPublicIP")
+        addNumber(vocabulary.reportedPort, info, "ClientIPPort", skipZero: true)
+        add(vocabulary.clientLoginTime, info, "ClientLoginTime")
+        add(vocabulary.loginRemark, info, "ClientLoginRemark")
         if case .object(let blob)? = info["ClientSystemInfo"] {
             for (name, value) in blob {
-                fields.add(name == "length" ? Field.terminalInfoLength : Field.terminalInfoHash, value)
+                fields.add(name == "length" ? vocabulary.terminalInfoLength : vocabulary.terminalInfoHash, value)
             }
         }
-        if info.recognised { fields.add(Field.recognisedByLength, .bool(true)) }
+        if info.recognised { fields.add(vocabulary.recognisedByLength, .bool(true)) }
     }
 }
 

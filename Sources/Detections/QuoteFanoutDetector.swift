@@ -48,15 +48,14 @@ final class QuoteFanoutDetector: RuleDetector {
     /// The ticks one host received in the last `max_delay` (a class, so that adding one copies
     /// nothing), with their arrival order so that expired ones leave as new ones come.
     private final class ReceivedTicks {
-        var ticks: [UInt64: (time: Int64, flow: UInt64, sender: IPAddress)] = [:]
+        var ticks = TickTable()
         private var arrivals: [(tick: UInt64, time: Int64)] = []
         private var head = 0
 
         /// Records `tick`, dropping the ticks received more than `maxDelay` before `time`.
         func add(_ tick: UInt64, time: Int64, flow: UInt64, sender: IPAddress, maxDelay: Int64, limit: Int) {
             expire(before: time - maxDelay)
-            guard ticks.count < limit || ticks[tick] != nil else { return }
-            ticks[tick] = (time, flow, sender)
+            guard ticks.set(tick, TickTable.Entry(time: time, flow: flow, sender: sender), limit: limit) else { return }
             arrivals.append((tick, time))
         }
 
@@ -64,7 +63,7 @@ final class QuoteFanoutDetector: RuleDetector {
         func expire(before cutoff: Int64) {
             while head < arrivals.count, arrivals[head].time < cutoff {
                 let (tick, time) = arrivals[head]
-                if ticks[tick]?.time == time { ticks[tick] = nil }
+                ticks.remove(tick, ifTime: time)
                 head += 1
             }
             if head > 1024 && head * 2 > arrivals.count {
@@ -101,7 +100,7 @@ final class QuoteFanoutDetector: RuleDetector {
         let sender = event.flow.source(event.direction).address
         let receiver = event.flow.destination(event.direction).address
         var alerts: [AlertEvidence] = []
-        if let original = received[sender]?.ticks[signature], original.flow != event.flow.id, time - original.time <= maxDelay,
+        if let original = received[sender]?.ticks.entry(signature), original.flow != event.flow.id, time - original.time <= maxDelay,
             original.sender != receiver
         {
             if let evidence = copied(by: sender, to: receiver, from: original.sender, view: view) { alerts.append(evidence) }

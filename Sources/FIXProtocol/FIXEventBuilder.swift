@@ -151,50 +151,55 @@ enum FIXEventBuilder {
         }
     }
 
-    /// The event fields (names of the shared vocabulary) the builder writes.
-    enum Field {
-        static let msgType = EventField("fix.msg_type")
-        static let sender = EventField("sender")
-        static let target = EventField("target")
-        static let senderSub = EventField("sender_sub")
-        static let targetSub = EventField("target_sub")
-        static let senderLocation = EventField("sender_location")
-        static let targetLocation = EventField("target_location")
-        static let onBehalfOf = EventField("on_behalf_of")
-        static let onBehalfOfSub = EventField("on_behalf_of_sub")
-        static let onBehalfOfLocation = EventField("on_behalf_of_location")
-        static let deliverTo = EventField("deliver_to")
-        static let deliverToSub = EventField("deliver_to_sub")
-        static let deliverToLocation = EventField("deliver_to_location")
-        static let hops = EventField("hops")
-        static let userID = EventField("user_id")
-        static let passwordPresent = EventField("password_present")
-        static let heartbeatInterval = EventField("heartbeat_interval")
-        static let resetSeqNum = EventField("reset_seq_num")
-        static let resultCode = EventField("result_code")
-        static let text = EventField("text")
-        static let origOrderID = EventField("orig_order_id")
-        static let execType = EventField("exec_type")
-        static let orderStatus = EventField("order_status")
-        static let lastPrice = EventField("last_price")
-        static let lastQuantity = EventField("last_quantity")
-        static let mdReqID = EventField("md_req_id")
-        static let subscriptionType = EventField("subscription_type")
-        static let instruments = EventField("instruments")
-        static let instrumentCount = EventField("instrument_count")
-        static let marketDepth = EventField("market_depth")
-        static let instrument = EventField("instrument")
-        static let entryCount = EventField("entry_count")
-        static let price = EventField("price")
-        static let quantity = EventField("quantity")
-        static let refSeqNum = EventField("ref_seq_num")
-        static let refMsgType = EventField("ref_msg_type")
-        static let anomalies = EventField("anomalies")
-        static let account = EventField("account")
-        static let clientID = EventField("client_id")
-        static let orderID = EventField("order_id")
-        static let side = EventField("side")
-        static let parties = EventField("parties")
+    /// The event fields (names of the shared vocabulary) the builder writes: one object, fetched
+    /// once per message (a `static let` per field cost a `swift_once` call at every use).
+    final class Field: Sendable {
+        /// The one instance.
+        static let shared = Field()
+        private init() {}
+
+        let msgType = EventField("fix.msg_type")
+        let sender = EventField("sender")
+        let target = EventField("target")
+        let senderSub = EventField("sender_sub")
+        let targetSub = EventField("target_sub")
+        let senderLocation = EventField("sender_location")
+        let targetLocation = EventField("target_location")
+        let onBehalfOf = EventField("on_behalf_of")
+        let onBehalfOfSub = EventField("on_behalf_of_sub")
+        let onBehalfOfLocation = EventField("on_behalf_of_location")
+        let deliverTo = EventField("deliver_to")
+        let deliverToSub = EventField("deliver_to_sub")
+        let deliverToLocation = EventField("deliver_to_location")
+        let hops = EventField("hops")
+        let userID = EventField("user_id")
+        let passwordPresent = EventField("password_present")
+        let heartbeatInterval = EventField("heartbeat_interval")
+        let resetSeqNum = EventField("reset_seq_num")
+        let resultCode = EventField("result_code")
+        let text = EventField("text")
+        let origOrderID = EventField("orig_order_id")
+        let execType = EventField("exec_type")
+        let orderStatus = EventField("order_status")
+        let lastPrice = EventField("last_price")
+        let lastQuantity = EventField("last_quantity")
+        let mdReqID = EventField("md_req_id")
+        let subscriptionType = EventField("subscription_type")
+        let instruments = EventField("instruments")
+        let instrumentCount = EventField("instrument_count")
+        let marketDepth = EventField("market_depth")
+        let instrument = EventField("instrument")
+        let entryCount = EventField("entry_count")
+        let price = EventField("price")
+        let quantity = EventField("quantity")
+        let refSeqNum = EventField("ref_seq_num")
+        let refMsgType = EventField("ref_msg_type")
+        let anomalies = EventField("anomalies")
+        let account = EventField("account")
+        let clientID = EventField("client_id")
+        let orderID = EventField("order_id")
+        let side = EventField("side")
+        let parties = EventField("parties")
     }
 
     /// The fields of the trading event of `message` (of `kind`) that `fields.plan` asks for.
@@ -202,6 +207,7 @@ enum FIXEventBuilder {
         _ message: FIXMessage, msgType: String, kind: EventKind, text: FIXTextDecoder, anomalies: FIXAnomalySet,
         into fields: inout EventFieldBuilder
     ) {
+        let field = Field.shared
         func add(_ field: EventField, _ tag: Int) {
             fields.add(field, message.raw(tag).map { .string(text.string($0, tag: tag)) })
         }
@@ -211,74 +217,74 @@ enum FIXEventBuilder {
                 return Double(string).map(FieldValue.double) ?? .string(string)
             })
         }
-        fields.add(Field.msgType, .string(msgType))
-        add(Field.sender, 49)
-        add(Field.target, 56)
-        add(Field.senderSub, 50)
-        add(Field.targetSub, 57)
-        add(Field.senderLocation, 142)
-        add(Field.targetLocation, 143)
-        add(Field.onBehalfOf, 115)
-        add(Field.onBehalfOfSub, 116)
-        add(Field.onBehalfOfLocation, 144)
-        add(Field.deliverTo, 128)
-        add(Field.deliverToSub, 129)
-        add(Field.deliverToLocation, 145)
-        if fields.wants(Field.hops) {
+        fields.add(field.msgType, .string(msgType))
+        add(field.sender, 49)
+        add(field.target, 56)
+        add(field.senderSub, 50)
+        add(field.targetSub, 57)
+        add(field.senderLocation, 142)
+        add(field.targetLocation, 143)
+        add(field.onBehalfOf, 115)
+        add(field.onBehalfOfSub, 116)
+        add(field.onBehalfOfLocation, 144)
+        add(field.deliverTo, 128)
+        add(field.deliverToSub, 129)
+        add(field.deliverToLocation, 145)
+        if fields.wants(field.hops) {
             let hops = message.fields.filter { $0.tag == 628 }.map { FieldValue.string(text.string(message.value(of: $0), tag: 628)) }
-            if !hops.isEmpty { fields.add(Field.hops, .array(hops)) }
+            if !hops.isEmpty { fields.add(field.hops, .array(hops)) }
         }
         switch msgType {
         case "A":
-            add(Field.userID, 553)
-            fields.add(Field.passwordPresent, .bool(message.field(554) != nil))
-            fields.add(Field.heartbeatInterval, message.int(108).map { .uint(UInt64($0)) })
-            if message.value(141, is: "Y") { fields.add(Field.resetSeqNum, .bool(true)) }
-            if kind == .logonResult { fields.add(Field.resultCode, .string("accepted")) }
+            add(field.userID, 553)
+            fields.add(field.passwordPresent, .bool(message.field(554) != nil))
+            fields.add(field.heartbeatInterval, message.int(108).map { .uint(UInt64($0)) })
+            if message.value(141, is: "Y") { fields.add(field.resetSeqNum, .bool(true)) }
+            if kind == .logonResult { fields.add(field.resultCode, .string("accepted")) }
         case "5":
-            add(Field.text, 58)
+            add(field.text, 58)
         case "0":
             break
         case "D", "AB", "E":
             addOrder(message, text: text, into: &fields)
         case "F", "G":
             addOrder(message, text: text, into: &fields)
-            add(Field.origOrderID, 41)
+            add(field.origOrderID, 41)
         case "8":
             addOrder(message, text: text, into: &fields)
-            add(Field.execType, 150)
-            add(Field.orderStatus, 39)
-            addNumber(Field.lastPrice, 31)
-            addNumber(Field.lastQuantity, 32)
+            add(field.execType, 150)
+            add(field.orderStatus, 39)
+            addNumber(field.lastPrice, 31)
+            addNumber(field.lastQuantity, 32)
         case "V":
-            add(Field.mdReqID, 262)
-            add(Field.subscriptionType, 263)
-            if fields.wants(Field.instruments) || fields.wants(Field.instrumentCount) {
+            add(field.mdReqID, 262)
+            add(field.subscriptionType, 263)
+            if fields.wants(field.instruments) || fields.wants(field.instrumentCount) {
                 let symbols = message.fields.filter { $0.tag == 55 }.map { FieldValue.string(text.string(message.value(of: $0), tag: 55)) }
-                fields.add(Field.instruments, .array(symbols))
-                fields.add(Field.instrumentCount, .uint(UInt64(symbols.count)))
+                fields.add(field.instruments, .array(symbols))
+                fields.add(field.instrumentCount, .uint(UInt64(symbols.count)))
             }
-            fields.add(Field.marketDepth, message.int(264).map { .uint(UInt64($0)) })
+            fields.add(field.marketDepth, message.int(264).map { .uint(UInt64($0)) })
         case "W", "X":
-            add(Field.mdReqID, 262)
-            add(Field.instrument, 55)
-            fields.add(Field.entryCount, message.int(268).map { .uint(UInt64($0)) })
-            addNumber(Field.price, 270)
-            addNumber(Field.quantity, 271)
+            add(field.mdReqID, 262)
+            add(field.instrument, 55)
+            fields.add(field.entryCount, message.int(268).map { .uint(UInt64($0)) })
+            addNumber(field.price, 270)
+            addNumber(field.quantity, 271)
         case "Y":
-            add(Field.mdReqID, 262)
-            add(Field.resultCode, 281)
-            add(Field.text, 58)
+            add(field.mdReqID, 262)
+            add(field.resultCode, 281)
+            add(field.text, 58)
         case "3", "j", "9":
-            add(Field.refSeqNum, 45)
-            add(Field.refMsgType, 372)
-            add(Field.resultCode, msgType == "3" ? 373 : msgType == "j" ? 380 : 102)
-            add(Field.text, 58)
+            add(field.refSeqNum, 45)
+            add(field.refMsgType, 372)
+            add(field.resultCode, msgType == "3" ? 373 : msgType == "j" ? 380 : 102)
+            add(field.text, 58)
         default:
             break
         }
         if !anomalies.isEmpty {
-            fields.add(Field.anomalies, .array(anomalies.members.map { .string($0.rawValue) }))
+            fields.add(field.anomalies, .array(anomalies.members.map { .string($0.rawValue) }))
         }
     }
 
@@ -300,20 +306,23 @@ enum FIXEventBuilder {
     }
 
     private static func addOrder(_ message: FIXMessage, text: FIXTextDecoder, into fields: inout EventFieldBuilder) {
+        let field = Field.shared
         func add(_ field: EventField, _ tag: Int) {
             fields.add(field, message.raw(tag).map { .string(text.string($0, tag: tag)) })
         }
-        add(Field.account, 1)
-        add(Field.clientID, 109)
-        add(Field.orderID, 11)
-        add(Field.instrument, 55)
-        fields.add(Field.side, message.raw(54).map { .string(FIXEventBuilder.sideName($0)) })
-        for (field, tag) in [(Field.price, 44), (Field.quantity, 38)] where fields.wants(field) {
-            guard let value = message.raw(tag) else { continue }
+        add(field.account, 1)
+        add(field.clientID, 109)
+        add(field.orderID, 11)
+        add(field.instrument, 55)
+        fields.add(field.side, message.raw(54).map { .string(FIXEventBuilder.sideName($0)) })
+        func addNumber(_ wanted: EventField, _ tag: Int) {
+            guard fields.wants(wanted), let value = message.raw(tag) else { return }
             let string = String(decoding: value, as: UTF8.self)
-            fields.add(field, Double(string).map(FieldValue.double) ?? .string(string))
+            fields.add(wanted, Double(string).map(FieldValue.double) ?? .string(string))
         }
-        guard fields.wants(Field.parties) else { return }
+        addNumber(field.price, 44)
+        addNumber(field.quantity, 38)
+        guard fields.wants(field.parties) else { return }
         // Parties: each PartyID (448) with the source (447) and role (452) that follow it.
         var parties: [FieldValue] = []
         var current: [(String, FieldValue)] = []
@@ -331,7 +340,7 @@ enum FIXEventBuilder {
             }
         }
         if !current.isEmpty { parties.append(.object(current)) }
-        if !parties.isEmpty { fields.add(Field.parties, .array(parties)) }
+        if !parties.isEmpty { fields.add(field.parties, .array(parties)) }
     }
 }
 

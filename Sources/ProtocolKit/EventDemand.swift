@@ -51,6 +51,9 @@ package struct EventFieldSet: Sendable, Equatable {
 
     /// Whether no field is in the set.
     package var isEmpty: Bool { low == 0 && middle == 0 && high == 0 }
+
+    /// How many fields are in the set.
+    package var count: Int { low.nonzeroBitCount + middle.nonzeroBitCount + high.nonzeroBitCount }
 }
 
 /// An event field as decoders write it: its dotted name, and its number in the vocabulary
@@ -164,12 +167,16 @@ package struct EventFieldBuilder {
     package let plan: FieldPlan
     /// The vocabulary fields built.
     package private(set) var present = EventFieldSet()
+    /// The room reserved for `fields` at the first field: the most the plan can build (capped), so
+    /// that an event's field list is one allocation rather than a chain of regrowths.
+    private let room: Int
 
-    /// An empty builder under `plan`.
+    /// An empty builder under `plan` (nothing is allocated until a field is added).
     @inline(__always)
     package init(plan: FieldPlan) {
         self.plan = plan
         fields = []
+        room = plan.unrestricted ? 16 : min(plan.fields.count, 16)
     }
 
     /// Whether `field` is to be built.
@@ -181,6 +188,7 @@ package struct EventFieldBuilder {
     @inline(__always)
     package mutating func add(_ field: EventField, _ value: @autoclosure () -> FieldValue?) {
         guard plan.wants(field), let value = value() else { return }
+        if fields.capacity == 0 { fields.reserveCapacity(room) }
         fields.append((field.name, value))
         present.insert(field.id)
     }

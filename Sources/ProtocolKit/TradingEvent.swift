@@ -65,7 +65,10 @@ package struct EventKind: RawRepresentable, Hashable, Sendable, CustomStringConv
 }
 
 /// A value in an event: scalars, or nested objects and arrays for per-message records.
-package indirect enum FieldValue: Sendable, Equatable {
+///
+/// Not `indirect`: the nested cases already live in their arrays' storage, and an indirect enum
+/// boxes every value on the heap (one allocation, retain and release per field of every event).
+package enum FieldValue: Sendable, Equatable {
     case string(String)
     case int(Int64)
     case uint(UInt64)
