@@ -17,9 +17,11 @@ import Darwin
 /// reassembly state), takes only the time of the others (so that it ends idle flows at the same
 /// packets as a single table would), and serialises its flow and event records itself. Each
 /// record carries its place in the run's order (packet number, then the order one flow table
-/// ends flows in; see `TrackerMoment`). The merge, on the calling thread, takes the workers'
-/// records batch by batch, puts them in that order, and runs the rules (whose state spans flows)
-/// and the output, so that the records are the same whatever the number of workers.
+/// ends flows in; see `TrackerMoment`); with its trading events go the rules they reach (the
+/// stateless part of the rules, `RuleEngine.match`). The merge, on the calling thread, takes the
+/// workers' records batch by batch, puts them in that order, and runs the stateful part of the
+/// rules (whose state spans flows) and the output, so that the records are the same whatever the
+/// number of workers.
 ///
 /// Memory is bounded: a fixed pool of batches, and short queues between the stages.
 enum ShardedRun {
@@ -77,7 +79,6 @@ enum ShardedRun {
             parts.removeAll(keepingCapacity: true)
             for results in outputs { parts.append(results.pop()) }
             merge(parts, into: sink)
-            for (index, part) in parts.enumerated() where part.final == nil { spent[index].push(part) }
             for (index, part) in parts.enumerated() {
                 guard let counts = part.final else { continue }
                 finished += 1
@@ -93,6 +94,10 @@ enum ShardedRun {
                 statistics.reassemblyMemoryPeak += counts.reassemblyMemoryPeak
                 statistics.events &+= counts.events
                 sink.engine?.countSkipped(part.skippedEvents)
+            }
+            // Handed back without a copy left here, so that the worker drops the last reference.
+            while let part = parts.popLast() {
+                if part.final == nil { spent[parts.count].push(part) }
             }
         }
         for thread in threads { pthread_join(thread, nil) }
