@@ -67,6 +67,8 @@ package final class RuleEngine {
     /// the gate skips the run with one check.
     private var steps: [[Step]] = []
     private var memorySteps: [[Int]] = []
+    /// How many rules each entry of `steps` lists.
+    private var ruleCounts: [Int] = []
 
     /// Rules in id order behind one gate (-1: none).
     private struct Step {
@@ -150,6 +152,7 @@ package final class RuleEngine {
                     }
                 }
                 steps.append(list)
+                ruleCounts.append(list.reduce(0) { $0 + $1.positions.count })
                 memorySteps.append(memoryPositions(kind: kind.rawValue, protocolName: protocolName))
             }
         }
@@ -309,38 +312,52 @@ package final class RuleEngine {
     // MARK: - Matching apart from state
 
     /// What the stateless part of the rules says of one event, worked out by `match` (on a
-    /// flow-sharded worker) and used by `process(_:matched:into:)` (in the merge): the rules the
-    /// event reaches past their field gates, in order, each with whether its `match` holds, and
-    /// the same for the earlier-event conditions.
+    /// flow-sharded worker) and used by `process(_:matched:into:)` (in the merge): of the rules
+    /// its (protocol, kind) may reach, in order, which it reaches past their field gates and which
+    /// of those it matches, and which earlier-event conditions it matches. Bit sets, so that
+    /// handing it over allocates nothing.
     package struct Matches: Sendable {
-        /// A rule's position, or its complement (`~position`) when its match does not hold.
-        fileprivate var rules: [Int32] = []
-        fileprivate var memories: [Int32] = []
+        fileprivate var reached: UInt64 = 0
+        fileprivate var matched: UInt64 = 0
+        fileprivate var memories: UInt64 = 0
+        fileprivate var hasMemories = false
 
         /// Whether the event reaches no rule and no condition: then processing it only counts it.
-        package var isEmpty: Bool { rules.isEmpty && memories.isEmpty }
+        package var isEmpty: Bool { reached == 0 && !hasMemories }
+    }
+
+    /// The slot of `event`'s (protocol, kind) in `steps`, or nil outside the vocabulary.
+    @inline(__always)
+    private static func slot(_ event: TradingEvent) -> Int? {
+        let protocolIndex = protocolIndex(event.protocolName)
+        let kindIndex = event.kind.index
+        guard protocolIndex >= 0 && kindIndex >= 0 && EventVocabulary.protocols.count == 3 else { return nil }
+        return protocolIndex &* EventVocabulary.kinds.count &+ kindIndex
     }
 
     /// The stateless part of `process` for `event`: field gates and `match` parts (nil when its
-    /// kind or protocol is outside the vocabulary; `process` then does it all). It reads only what
-    /// never changes after `init`, so workers may call it while `process` runs on another thread.
+    /// kind or protocol is outside the vocabulary, or more than 64 rules or conditions may read
+    /// it; `process` then does it all). It reads only what never changes after `init`, so workers
+    /// may call it while `process` runs on another thread.
     package func match(_ event: TradingEvent) -> Matches? {
-        let protocolIndex = Self.protocolIndex(event.protocolName)
-        let kindIndex = event.kind.index
-        guard protocolIndex >= 0 && kindIndex >= 0 && EventVocabulary.protocols.count == 3 else { return nil }
+        guard let slot = Self.slot(event), ruleCounts[slot] <= 64, memorySteps[slot].count <= 64 else { return nil }
         let view = EventView(event)
-        let slot = protocolIndex &* EventVocabulary.kinds.count &+ kindIndex
         var matches = Matches()
+        var index: UInt64 = 0
         for step in steps[slot] {
-            if step.gate >= 0 && !gates[step.gate].contains(where: { view.has($0) }) { continue }
+            if step.gate >= 0 && !gates[step.gate].contains(where: { view.has($0) }) {
+                index &+= UInt64(step.positions.count)
+                continue
+            }
             for position in step.positions {
-                let holds = runtimes[position].match.matches(view, site: site, indexed: true)
-                matches.rules.append(holds ? Int32(position) : ~Int32(position))
+                matches.reached |= 1 &<< index
+                if runtimes[position].match.matches(view, site: site, indexed: true) { matches.matched |= 1 &<< index }
+                index &+= 1
             }
         }
-        for position in memorySteps[slot] {
-            let holds = memories[position].condition.match.matches(view, site: site, indexed: true)
-            matches.memories.append(holds ? Int32(position) : ~Int32(position))
+        for (index, position) in memorySteps[slot].enumerated() {
+            matches.hasMemories = true
+            if memories[position].condition.match.matches(view, site: site, indexed: true) { matches.memories |= 1 &<< UInt64(index) }
         }
         return matches
     }
@@ -350,14 +367,21 @@ package final class RuleEngine {
     package func process(_ event: TradingEvent, matched: Matches, into alerts: inout [Alert]) {
         statistics.events &+= 1
         eventNumber &+= 1
+        guard let slot = Self.slot(event) else { return }
         let view = EventView(event)
         let time = event.time.nanoseconds
-        for entry in matched.rules {
-            run(Int(entry >= 0 ? entry : ~entry), view, time: time, matched: entry >= 0, into: &alerts)
+        var index: UInt64 = 0
+        for step in steps[slot] {
+            for position in step.positions {
+                if matched.reached >> index & 1 != 0 {
+                    run(position, view, time: time, matched: matched.matched >> index & 1 != 0, into: &alerts)
+                }
+                index &+= 1
+            }
         }
-        for entry in matched.memories {
-            statistics.referenceKeysEvicted &+= memories[Int(entry >= 0 ? entry : ~entry)].record(
-                view, at: time, site: site, matched: entry >= 0)
+        for (index, position) in memorySteps[slot].enumerated() {
+            statistics.referenceKeysEvicted &+= memories[position].record(
+                view, at: time, site: site, matched: matched.memories >> UInt64(index) & 1 != 0)
         }
     }
 
