@@ -13,16 +13,19 @@
 #   scenarios  the nine abuse scenarios of Captures/scenarios (alerts compared)
 #   bench      the first --limit packets of a benchmark capture (throughput and drops; alerts
 #              compared too)
-# Rates are tcpreplay --mbps values, then "top" for --topspeed (the most it can offer here).
+# Rates are tcpreplay --mbps values, "xN" for --multiplier=N (the capture's own timing sped up N
+# times; x1 keeps packet-time windows as recorded, so alerts should equal the offline run's), and
+# "top" for --topspeed (the most tcpreplay can offer here). Faster replays compress packet time:
+# rules that count events per second (order bursts) then see more per second than the capture has.
 #
-# Usage: Scripts/live-bench.sh [--rates "100 400 1000 top"] [--workers N] [--bench FILE]
+# Usage: Scripts/live-bench.sh [--rates "x1 100 400 1000 top"] [--workers N] [--bench FILE]
 #                              [--limit PACKETS] [--json FILE] [--interface lo]
 # Needs root (namespaces, capture). Results also go to .build/bench-data/live-<time>.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source Scripts/lib/ensure-packages.sh
 
-rates="100 400 1000 top"
+rates="x1 100 400 1000 top"
 workers=$(nproc)
 bench=""
 limit=300000
@@ -36,7 +39,7 @@ while (($#)); do
         --limit) limit=$2; shift 2 ;;
         --json) json=$2; shift 2 ;;
         --interface) interface=$2; shift 2 ;;
-        *) echo "usage: $0 [--rates \"100 400 1000 top\"] [--workers N] [--bench FILE] [--limit PACKETS] [--json FILE] [--interface lo]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--rates \"x1 100 400 1000 top\"] [--workers N] [--bench FILE] [--limit PACKETS] [--json FILE] [--interface lo]" >&2; exit 2 ;;
     esac
 done
 
@@ -86,6 +89,9 @@ with open(source, 'rb') as f, open(target, 'wb') as out:
 EOF
 scenarios=(Captures/scenarios/*.pcap)
 site=Captures/scenarios/site.yaml
+# The mixed capture comes with its own site file (its hosts, AppIDs and consumers).
+bench_site=${bench%.pcap}.site.yaml
+[[ -s $bench_site ]] || bench_site=$site
 
 # The interface pair (or lo).
 mtu=9000
@@ -126,21 +132,25 @@ for line in open(sys.argv[1]):
 print("\n".join(sorted(keys)))' "$1"
 }
 "$bin/tapsentry" analyze --quiet --no-progress --workers "$workers" --site "$site" --eve "$work/offline-scenarios.json" "${scenarios[@]}"
-"$bin/tapsentry" analyze --quiet --no-progress --workers "$workers" --site "$site" --eve "$work/offline-bench.json" "$work/bench.pcap"
+"$bin/tapsentry" analyze --quiet --no-progress --workers "$workers" --site "$bench_site" --eve "$work/offline-bench.json" "$work/bench.pcap"
 alert_keys "$work/offline-scenarios.json" >"$work/offline-scenarios.alerts"
 alert_keys "$work/offline-bench.json" >"$work/offline-bench.alerts"
 
 printf '%-10s %-6s %12s %12s %10s %10s %10s %10s %14s\n' load rate "offered" "captured" "k.dropped" "t.dropped" "Mbps" "pps" "alerts"
 results=()
 for load in scenarios bench; do
-    if [[ $load == scenarios ]]; then files=("${scenarios[@]}"); else files=("$work/bench.pcap"); fi
+    if [[ $load == scenarios ]]; then files=("${scenarios[@]}") load_site=$site; else files=("$work/bench.pcap") load_site=$bench_site; fi
     for rate in $rates; do
         eve=$work/live-$load-$rate.json
         log=$work/live-$load-$rate.log
-        "$bin/tapsentry" live -i "$interface" --workers "$workers" --site "$site" --eve "$eve" --no-promisc 2>"$log" &
+        "$bin/tapsentry" live -i "$interface" --workers "$workers" --site "$load_site" --eve "$eve" --no-promisc 2>"$log" &
         live_pid=$!
         for _ in $(seq 100); do grep -qs "listening on" "$log" && break; sleep 0.1; done
-        if [[ $rate == top ]]; then speed=(--topspeed); else speed=(--mbps="$rate"); fi
+        case $rate in
+            top) speed=(--topspeed) ;;
+            x*) speed=(--multiplier="${rate#x}") ;;
+            *) speed=(--mbps="$rate") ;;
+        esac
         replay_out=$("${replay[@]}" "${speed[@]}" "${files[@]}" 2>&1 || true)
         sleep 2  # let the tool finish what the kernel holds
         kill -INT "$live_pid"
