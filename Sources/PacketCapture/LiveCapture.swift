@@ -20,8 +20,14 @@ package struct LiveCaptureOptions: Sendable {
     package var bufferMegabytes: Int32 = 256
     /// Whether to put the interface in promiscuous mode.
     package var promiscuous = true
-    /// How long one read waits for a packet before returning (so a stop request is noticed).
+    /// How long one read waits for a packet before returning (so a stop request is noticed); also
+    /// how long the kernel holds a partly filled block of packets before handing it over.
     package var readTimeoutMilliseconds: Int32 = 100
+    /// libpcap's immediate mode: each packet is handed over as it arrives. On Linux libpcap then
+    /// uses TPACKET_V2, whose ring frames are all snapshot-length sized, so the buffer holds far
+    /// fewer packets (256 MiB with the default snapshot length: about 1,000). Off by default:
+    /// TPACKET_V3 packs packets into blocks, handed over when full or after the read timeout.
+    package var immediate = false
 
     /// Options for `interface` with the defaults.
     package init(interface: String) {
@@ -39,7 +45,8 @@ package struct LiveCaptureStatistics: Sendable, Equatable {
     package var interfaceDropped: UInt64
 }
 
-/// A live interface read through libpcap (`pcap_create`, immediate mode, buffer size, BPF).
+/// A live interface read through libpcap (`pcap_create`, buffer size, BPF; immediate mode on
+/// request).
 package final class LiveCapture {
     /// What one read gave.
     package enum ReadResult {
@@ -77,7 +84,7 @@ package final class LiveCapture {
         pcap_set_promisc(created, options.promiscuous ? 1 : 0)
         pcap_set_buffer_size(created, options.bufferMegabytes &* 1_048_576)
         pcap_set_timeout(created, options.readTimeoutMilliseconds)
-        pcap_set_immediate_mode(created, 1)
+        pcap_set_immediate_mode(created, options.immediate ? 1 : 0)
         _ = pcap_set_tstamp_precision(created, Int32(PCAP_TSTAMP_PRECISION_NANO))
         let status = pcap_activate(created)
         if status < 0 {

@@ -244,7 +244,8 @@ struct Live: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Inspect a live interface until SIGINT or SIGTERM.",
         discussion: """
-            Opens the interface with libpcap in immediate mode. SIGINT (Ctrl-C) or SIGTERM stops the \
+            Opens the interface with libpcap (packets come in blocks, at most 100 ms late; \
+            --immediate hands each over as it arrives). SIGINT (Ctrl-C) or SIGTERM stops the \
             capture cleanly: every flow is ended, the output flushed with its 'stats' record, \
             libpcap's received/dropped counters printed, and the exit status is 0. Capturing needs \
             root or the CAP_NET_RAW capability.
@@ -266,6 +267,9 @@ struct Live: ParsableCommand {
     @Flag(name: .long, help: "Do not put the interface in promiscuous mode.")
     var noPromisc = false
 
+    @Flag(name: .long, help: "Hand over each packet as it arrives (lower latency, but on Linux the kernel buffer then holds far fewer packets).")
+    var immediate = false
+
     @Option(name: .long, help: "Stop after this many packets.")
     var count: UInt64?
 
@@ -277,6 +281,7 @@ struct Live: ParsableCommand {
         capture.snapshotLength = snaplen
         capture.bufferMegabytes = bufferMb
         capture.promiscuous = !noPromisc
+        capture.immediate = immediate
         StopSignal.install()
         let configuration = try options.makeConfiguration()
         let outcome: RunOutcome
