@@ -91,16 +91,16 @@ package final class Pipeline {
     // MARK: - As a worker
 
     /// Takes packet number `number` of the run, whose flow hash is `flowHash` (nil: not an ordinary
-    /// TCP or UDP packet). A worker handles the packets of its own flows; of the others it takes
+    /// TCP or UDP packet) and whose flow is worker `owner`'s. A worker handles the packets of its own flows; of the others it takes
     /// only the time. Packets without a flow hash (fragments, other protocols) are decoded by every
     /// worker, so that each reassembles IP fragments and keeps those of its own flows; only worker
     /// 0 counts the skipped ones, so the sum over workers is one run's count.
     @inline(__always)
-    func process(_ packet: CapturedPacket, number: UInt64, flowHash: UInt64?) {
+    func process(_ packet: CapturedPacket, number: UInt64, flowHash: UInt64?, owner: Int) {
         guard let shard else { return process(packet, flowHash: flowHash) }
         tracker.packetNumber = number
         if let flowHash {
-            if shard.owns(flowHash) { return process(packet, flowHash: flowHash) }
+            if owner == shard.index { return process(packet, flowHash: flowHash) }
             count(packet)
             guard !finished else { return }
             tracker.observe(packet.time)
@@ -113,9 +113,8 @@ package final class Pipeline {
         let time = packet.time
         let tracker = self.tracker
         if let reason = decoder.decode(packet.bytes, linkType: packet.linkType, time: time, wireLength: wireLength, { transport in
-            let hash = FlowTracker.flowHash(transport, seed: shard.seed)
-            if shard.owns(hash) {
-                tracker.process(transport, wireLength: wireLength, time: time, hash: hash)
+            if Shard.pick(transport, among: shard.count) == shard.index {
+                tracker.process(transport, wireLength: wireLength, time: time)
             } else {
                 tracker.observe(time)
             }
@@ -125,9 +124,8 @@ package final class Pipeline {
         expireFragmentsIfDue(time)
     }
 
-    /// Whether the flow with hash `hash` is this pipeline's.
-    @inline(__always)
-    func owns(_ hash: UInt64) -> Bool { shard?.owns(hash) ?? true }
+    /// Which worker this pipeline is (0 for a whole run).
+    var shardIndex: Int { shard?.index ?? 0 }
 
     /// `advance(to:)` as packet number `number` of the run (a worker's time tick).
     func advance(to time: Timestamp, number: UInt64) {
@@ -198,18 +196,22 @@ package final class Pipeline {
     var skippedEvents: UInt64 { observer.skippedEvents }
 }
 
-/// Which share of the flows a worker handles: those whose flow hash (with `seed`) picks `index`
-/// of `count`.
+/// Which share of the flows a worker handles: those whose flow the pick hash gives to `index` of
+/// `count`. The pick hash has a fixed seed, so that a run gives every flow to the same worker each
+/// time (and the per-worker peaks in the stats record are the same run after run); the flow
+/// tables' own hash keeps the run's random seed.
 struct Shard: Sendable {
     let index: Int
     let count: Int
+    /// The seed of the workers' flow tables (and of the hashes the reader hands them).
     let seed: UInt64
+    private static let pickSeed: UInt64 = 0x7461_7073_656E_7472
 
-    /// Whether the flow with hash `hash` is this worker's. The high half of the hash picks the
-    /// worker; the table indexes by the low half, so the two stay independent.
+    /// The worker of `packet`'s flow among `count` (the same for both directions).
     @inline(__always)
-    func owns(_ hash: UInt64) -> Bool {
-        Int(truncatingIfNeeded: ((hash >> 32) &* UInt64(count)) >> 32) == index
+    static func pick(_ packet: borrowing TransportPacket, among count: Int) -> Int {
+        let hash = FlowTracker.flowHash(packet, seed: pickSeed)
+        return Int(truncatingIfNeeded: ((hash >> 32) &* UInt64(count)) >> 32)
     }
 }
 

@@ -176,9 +176,10 @@ private final class ShardWorker: @unchecked Sendable {
     /// ahead, as the single-threaded loop does), the others' times only.
     private func process(_ batch: PacketBatch) {
         own.removeAll(keepingCapacity: true)
+        let index = pipeline.shardIndex
         for position in 0..<batch.count {
             let entry = batch.entries[position]
-            if entry.kind == .packet && entry.hasHash && pipeline.owns(entry.hash) { own.append(Int32(position)) }
+            if entry.kind == .packet && entry.hasHash && Int(entry.owner) == index { own.append(Int32(position)) }
         }
         var next = 0
         for position in 0..<batch.count {
@@ -194,7 +195,7 @@ private final class ShardWorker: @unchecked Sendable {
                 if next + 1 < own.count { pipeline.prefetch(.receivers, hash: batch.entries[Int(own[next + 1])].hash) }
                 next += 1
             }
-            pipeline.process(batch.packet(position), number: number, flowHash: entry.hasHash ? entry.hash : nil)
+            pipeline.process(batch.packet(position), number: number, flowHash: entry.hasHash ? entry.hash : nil, owner: Int(entry.owner))
         }
     }
 }
@@ -217,16 +218,19 @@ final class ShardFeed: @unchecked Sendable {
     @inline(__always)
     func add(_ packet: CapturedPacket) {
         var hash: UInt64?
+        var owner = 0
         let seed = self.seed
+        let count = workers.count
         PacketDecoder.peek(packet.bytes, linkType: packet.linkType) { transport in
             hash = FlowTracker.flowHash(transport, seed: seed)
+            owner = Shard.pick(transport, among: count)
         }
         if batch == nil { batch = pool.pop() }
-        if !batch.unsafelyUnwrapped.append(packet, hash: hash) {
+        if !batch.unsafelyUnwrapped.append(packet, hash: hash, owner: owner) {
             flush()
             batch = pool.pop()
             // A packet larger than a batch's storage is cut to it (snapshot lengths are far smaller).
-            _ = batch.unsafelyUnwrapped.append(packet, hash: hash)
+            _ = batch.unsafelyUnwrapped.append(packet, hash: hash, owner: owner)
         }
     }
 
@@ -260,7 +264,7 @@ final class ShardFeed: @unchecked Sendable {
     }
 }
 
-/// Packets copied out of the reader's buffer into one block, with their flow hashes; shared
+/// Packets copied out of the reader's buffer into one block, with their flow hashes and workers; shared
 /// read-only by the workers and back to the pool when the last is done with it.
 final class PacketBatch: @unchecked Sendable {
     enum Kind: UInt8 {
@@ -273,6 +277,7 @@ final class PacketBatch: @unchecked Sendable {
         var wireLength: Int32
         var kind: Kind
         var hasHash: Bool
+        var owner: UInt16
         var linkType: LinkType
         var time: Timestamp
         var hash: UInt64
@@ -299,13 +304,14 @@ final class PacketBatch: @unchecked Sendable {
 
     /// Copies `packet` in; false when the batch is full.
     @inline(__always)
-    func append(_ packet: CapturedPacket, hash: UInt64?) -> Bool {
+    func append(_ packet: CapturedPacket, hash: UInt64?, owner: Int) -> Bool {
         let length = min(packet.bytes.count, ShardedRun.batchBytes)
         guard count < ShardedRun.batchPackets, used + length <= ShardedRun.batchBytes else { return false }
         if length > 0, let base = packet.bytes.baseAddress { (storage + used).copyMemory(from: base, byteCount: length) }
         entries[count] = Entry(
             offset: Int32(used), length: Int32(length), wireLength: Int32(clamping: packet.wireLength), kind: .packet,
-            hasHash: hash != nil, linkType: packet.linkType, time: packet.time, hash: hash ?? 0
+            hasHash: hash != nil, owner: UInt16(truncatingIfNeeded: owner), linkType: packet.linkType, time: packet.time,
+            hash: hash ?? 0
         )
         count += 1
         // Each packet starts on an 8-byte boundary, as libpcap's do.
@@ -316,7 +322,8 @@ final class PacketBatch: @unchecked Sendable {
     /// Adds a time tick; false when the batch is full.
     func appendTick(_ time: Timestamp) -> Bool {
         guard count < ShardedRun.batchPackets else { return false }
-        entries[count] = Entry(offset: 0, length: 0, wireLength: 0, kind: .tick, hasHash: false, linkType: .ethernet, time: time, hash: 0)
+        entries[count] = Entry(
+            offset: 0, length: 0, wireLength: 0, kind: .tick, hasHash: false, owner: 0, linkType: .ethernet, time: time, hash: 0)
         count += 1
         return true
     }

@@ -73,6 +73,17 @@ struct WorkerTests {
         }
     }
 
+    @Test("two runs with the same number of workers give the same output byte for byte, stats record included")
+    func runsRepeat() throws {
+        let inputs = [CommittedCaptures.path("fix/synthetic-fix-edgecases.pcap")]
+            + ScenarioTests.manifest.scenarios.map { ScenarioTests.folder + "/" + $0.capture }
+        for workers in [2, 3] {
+            let first = try Self.run(inputs, workers: workers)
+            let second = try Self.run(inputs, workers: workers)
+            #expect(first.eve == second.eve, "\(workers) workers")
+        }
+    }
+
     @Test("the counts of a sharded run add up to those of one worker")
     func countsAddUp() throws {
         let inputs = ScenarioTests.manifest.scenarios.map { ScenarioTests.folder + "/" + $0.capture }
