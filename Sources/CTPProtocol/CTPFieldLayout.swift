@@ -77,6 +77,50 @@ struct CTPMemberFilter: Sendable {
     }
 }
 
+/// The members of one field's layouts that a filter keeps, worked out once per layout (each
+/// layout is fixed-size, so each member has a fixed offset): decoding reads just those offsets,
+/// without walking or testing the others. Other fields fall back to the filter.
+struct CTPWantedMembers: Sendable {
+    /// One kept member.
+    struct Wanted: Sendable {
+        /// The member.
+        let member: CTPMember
+        /// Where it ends: it is decoded only when the body reaches that far.
+        let end: Int
+        /// The offset of the last `int` member before it (-1: none): a terminal blob's length.
+        let lengthOffset: Int
+    }
+
+    /// The field id the selections are for.
+    let fid: UInt16
+    /// That field's spec.
+    let spec: CTPFieldSpec
+    /// The members kept, by name, for other fields.
+    let filter: CTPMemberFilter
+    /// Per variant of `spec`, the kept members in declaration order.
+    let selections: [[Wanted]]
+
+    /// The members of field `fid` named in `names` (nil when the field has no layouts).
+    init?(fid: UInt16, names: [String]) {
+        guard let spec = CTPFieldTable.spec(fid), !spec.variants.isEmpty else { return nil }
+        let filter = CTPMemberFilter(names)
+        self.fid = fid
+        self.spec = spec
+        self.filter = filter
+        selections = spec.variants.map { variant in
+            var kept: [Wanted] = []
+            var lastInt = -1
+            for member in variant.layout.members {
+                if filter.contains(member) {
+                    kept.append(Wanted(member: member, end: member.offset + member.kind.size, lengthOffset: lastInt))
+                }
+                if case .int = member.kind { lastInt = member.offset }
+            }
+            return kept
+        }
+    }
+}
+
 /// A field struct's members in declaration order, packed (no alignment padding), as SFIT writes them.
 struct CTPLayout: Sendable {
     let members: [CTPMember]
@@ -122,8 +166,14 @@ struct CTPFieldSpec: Sendable {
     /// The variant for a body of `length` bytes: the one of that length, or else the longest that
     /// fits (nil when none fits or none is known); `exact` says whether the length matched.
     func variant(for length: Int) -> (variant: CTPFieldVariant, exact: Bool)? {
-        if let exact = variants.first(where: { $0.length == length }) { return (exact, true) }
-        if let fitting = variants.last(where: { $0.length < length }) { return (fitting, false) }
-        return variants.first.map { ($0, false) }
+        variantIndex(for: length).map { (variants[$0.index], $0.exact) }
+    }
+
+    /// The index in `variants` of `variant(for: length)`.
+    @inline(__always)
+    func variantIndex(for length: Int) -> (index: Int, exact: Bool)? {
+        if let exact = variants.firstIndex(where: { $0.length == length }) { return (exact, true) }
+        if let fitting = variants.lastIndex(where: { $0.length < length }) { return (fitting, false) }
+        return variants.isEmpty ? nil : (0, false)
     }
 }
