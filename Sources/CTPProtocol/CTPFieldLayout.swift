@@ -79,8 +79,9 @@ struct CTPMemberFilter: Sendable {
 
 /// The members of one field's layouts that a filter keeps, worked out once per layout (each
 /// layout is fixed-size, so each member has a fixed offset): decoding reads just those offsets,
-/// without walking or testing the others. Other fields fall back to the filter.
-struct CTPWantedMembers: Sendable {
+/// without walking or testing the others. Other fields fall back to the filter. A class, so that
+/// handing it to the decoder per packet is one reference, not a copy of its arrays.
+final class CTPWantedMembers: Sendable {
     /// One kept member.
     struct Wanted: Sendable {
         /// The member.
