@@ -64,14 +64,11 @@ enum CTPFieldDecoder {
     /// offsets; other fields by `wanted.filter` (the same output as `decode(fid, body, only: filter)`).
     static func decode(_ fid: UInt16, _ body: UnsafeRawBufferPointer, wanted: CTPWantedMembers) -> CTPDecodedField {
         guard fid == wanted.fid else { return decode(fid, body, only: wanted.filter) }
-        let spec = wanted.spec
-        guard let (index, exact) = spec.variantIndex(for: body.count) else {
-            return CTPDecodedField(fid: fid, name: spec.name, length: body.count, members: [], known: true)
-        }
-        let variant = spec.variants[index]
+        let (index, exact) = wanted.variantIndex(for: body.count)
+        let variant = wanted.variants[index]
         return CTPDecodedField(
-            fid: fid, name: variant.name ?? spec.name, length: body.count, members: members(body, wanted.selections[index]),
-            version: exact && !variant.version.isEmpty ? variant.version : nil, known: true)
+            fid: fid, name: variant.name, length: body.count, members: members(body, variant.selection),
+            version: exact ? variant.version : nil, known: true)
     }
 
     /// The members of `selection` that fit whole in `body`.

@@ -92,23 +92,36 @@ final class CTPWantedMembers: Sendable {
         let lengthOffset: Int
     }
 
+    /// One variant of the field, ready to decode: what `CTPFieldDecoder.decode` reads of its
+    /// spec, and the members kept.
+    struct Variant: Sendable {
+        /// The field length on the wire.
+        let length: Int
+        /// The struct name.
+        let name: String
+        /// The API releases, nil when the variant names none.
+        let version: String?
+        /// The kept members in declaration order.
+        let selection: [Wanted]
+    }
+
     /// The field id the selections are for.
     let fid: UInt16
-    /// That field's spec.
-    let spec: CTPFieldSpec
+    /// The struct name of the spec.
+    let name: String
     /// The members kept, by name, for other fields.
     let filter: CTPMemberFilter
-    /// Per variant of `spec`, the kept members in declaration order.
-    let selections: [[Wanted]]
+    /// The spec's variants, shortest first.
+    let variants: [Variant]
 
     /// The members of field `fid` named in `names` (nil when the field has no layouts).
     init?(fid: UInt16, names: [String]) {
         guard let spec = CTPFieldTable.spec(fid), !spec.variants.isEmpty else { return nil }
         let filter = CTPMemberFilter(names)
         self.fid = fid
-        self.spec = spec
+        name = spec.name
         self.filter = filter
-        selections = spec.variants.map { variant in
+        variants = spec.variants.map { variant in
             var kept: [Wanted] = []
             var lastInt = -1
             for member in variant.layout.members {
@@ -117,8 +130,18 @@ final class CTPWantedMembers: Sendable {
                 }
                 if case .int = member.kind { lastInt = member.offset }
             }
-            return kept
+            return Variant(
+                length: variant.length, name: variant.name ?? spec.name, version: variant.version.isEmpty ? nil : variant.version,
+                selection: kept)
         }
+    }
+
+    /// The index of the variant for a body of `length` bytes, as `CTPFieldSpec.variantIndex` picks it.
+    @inline(__always)
+    func variantIndex(for length: Int) -> (index: Int, exact: Bool) {
+        if let exact = variants.firstIndex(where: { $0.length == length }) { return (exact, true) }
+        if let fitting = variants.lastIndex(where: { $0.length < length }) { return (fitting, false) }
+        return (0, false)
     }
 }
 
