@@ -35,7 +35,7 @@ final class CTPSession: DecoderSession {
         self.wantsEvents = interest.records || interest.tradingEvents
         quoteMembers = interest.tradingEvents
             ? CTPEventBuilder.quoteMembers(interest.plan(protocolIndex: CTPEventBuilder.protocolIndex, kind: .mdQuote))
-                .flatMap { CTPWantedMembers(fid: CTPFieldTable.depthMarketData, names: $0) } : nil
+                .flatMap(scratch.quoteMembers) : nil
         // A stream picked up mid-way starts anywhere in a frame: find the first frame strictly.
         var state = CTPStreamState()
         if flow.orientation != .handshake {
