@@ -281,7 +281,6 @@ enum CTPEventBuilder {
         builder.fields.add(vocabulary.tid, .string(CTPFormat.hex(tid, digits: 4)))
         builder.fields.add(vocabulary.front, facts.front.map { .string($0.rawValue) })
         if builder.fields.wants(vocabulary.apiVersion) { builder.fields.add(vocabulary.apiVersion, message.apiVersion.map(FieldValue.string)) }
-        let result = message.field("RspInfo")
         switch tid {
         case CTPTransactions.reqAuthenticate:
             if let request = message.field("AuthenticationInfo") ?? message.field("ReqAuthenticate") {
@@ -304,14 +303,16 @@ enum CTPEventBuilder {
                     if result == 0 && response["AuthInfo"] != nil { builder.fields.add(vocabulary.challenge, .bool(true)) }
                 }
             }
-            builder.addResult(result)
+            builder.addResult(message.field("RspInfo"))
         case CTPTransactions.reqUserLogin:
             if let login = message.field("ReqUserLogin") {
-                builder.add([
-                    vocabulary.brokerID: "BrokerID", vocabulary.userID: "UserID", vocabulary.clientProduct: "UserProductInfo",
-                    vocabulary.interfaceProduct: "InterfaceProductInfo", vocabulary.protocolInfo: "ProtocolInfo", vocabulary.reportedMAC: "MacAddress",
-                    vocabulary.reportedIP: "ClientIPAddress",
-                ], login)
+                builder.add(vocabulary.brokerID, login, "BrokerID")
+                builder.add(vocabulary.userID, login, "UserID")
+                builder.add(vocabulary.clientProduct, login, "UserProductInfo")
+                builder.add(vocabulary.interfaceProduct, login, "InterfaceProductInfo")
+                builder.add(vocabulary.protocolInfo, login, "ProtocolInfo")
+                builder.add(vocabulary.reportedMAC, login, "MacAddress")
+                builder.add(vocabulary.reportedIP, login, "ClientIPAddress")
                 builder.addNumber(vocabulary.reportedPort, login, "ClientIPPort", skipZero: true)
                 builder.add(vocabulary.loginRemark, login, "LoginRemark")
                 builder.fields.add(vocabulary.passwordPresent, .bool(login["Password"] != nil))
@@ -319,19 +320,21 @@ enum CTPEventBuilder {
             }
         case CTPTransactions.rspUserLogin:
             if let login = message.field("RspUserLogin") {
-                builder.add([
-                    vocabulary.brokerID: "BrokerID", vocabulary.userID: "UserID", vocabulary.tradingDay: "TradingDay", vocabulary.loginTime: "LoginTime",
-                    vocabulary.systemName: "SystemName",
-                ], login)
+                builder.add(vocabulary.brokerID, login, "BrokerID")
+                builder.add(vocabulary.userID, login, "UserID")
+                builder.add(vocabulary.tradingDay, login, "TradingDay")
+                builder.add(vocabulary.loginTime, login, "LoginTime")
+                builder.add(vocabulary.systemName, login, "SystemName")
                 builder.addNumber(vocabulary.frontID, login, "FrontID")
                 builder.addNumber(vocabulary.sessionID, login, "SessionID")
             }
-            builder.addResult(result)
+            builder.addResult(message.field("RspInfo"))
         case CTPTransactions.reqUserLogout, CTPTransactions.rspUserLogout:
             if let logout = message.field("UserLogout") {
-                builder.add([vocabulary.brokerID: "BrokerID", vocabulary.userID: "UserID"], logout)
+                builder.add(vocabulary.brokerID, logout, "BrokerID")
+                builder.add(vocabulary.userID, logout, "UserID")
             }
-            if result != nil { builder.addResult(result) }
+            if let result = message.field("RspInfo") { builder.addResult(result) }
         case CTPTransactions.reqOrderInsert:
             if let order = message.field("InputOrder") { builder.addOrder(order) }
         case CTPTransactions.reqOrderAction:
@@ -346,13 +349,14 @@ enum CTPEventBuilder {
                 builder.fields.add(vocabulary.instrumentCount, .uint(UInt64(instruments.count)))
             }
         case CTPTransactions.rtnDepthMarketData:
-            var first: CTPDecodedField?
+            // By index: a decoded field is not copied (nor its members retained) to be read.
+            var first = -1
             var count = 0
-            for field in message.fields where field.name == "DepthMarketData" {
-                if first == nil { first = field }
+            for index in message.fields.indices where message.fields[index].name == "DepthMarketData" {
+                if first < 0 { first = index }
                 count += 1
             }
-            if let first { builder.addQuote(first) }
+            if first >= 0 { builder.addQuote(message.fields[first]) }
             if count > 1 {
                 builder.fields.add(vocabulary.entryCount, .uint(UInt64(count)))
                 if builder.fields.wants(vocabulary.instruments) {
@@ -366,7 +370,7 @@ enum CTPEventBuilder {
             } else if kind == .reject {
                 if let order = message.field("InputOrder") { builder.addOrder(order) }
                 if let action = message.field("InputOrderAction") ?? message.field("OrderAction") { builder.addOrderAction(action) }
-                builder.addResult(result)
+                builder.addResult(message.field("RspInfo"))
             } else if tid == CTPTransactions.rtnOrder, let order = message.field("Order") {
                 builder.addOrder(order)
                 builder.add(vocabulary.orderSysID, order, "OrderSysID")
@@ -417,20 +421,20 @@ private struct TradingFields {
         fields.add(vocabulary.side, .string(direction == "0" ? "buy" : direction == "1" ? "sell" : direction))
     }
 
-    /// Text members `(field, member)` of `decoded`, each when present.
-    mutating func add(_ pairs: KeyValuePairs<EventField, String>, _ decoded: CTPDecodedField) {
-        for (field, member) in pairs where fields.wants(field) { add(field, decoded, member) }
-    }
-
     /// Who authenticates: `broker_id`, `user_id`, `client_product` (UserProductInfo), `app_id`.
     mutating func addClient(_ field: CTPDecodedField) {
-        add([vocabulary.brokerID: "BrokerID", vocabulary.userID: "UserID", vocabulary.clientProduct: "UserProductInfo", vocabulary.appID: "AppID"], field)
+        add(vocabulary.brokerID, field, "BrokerID")
+        add(vocabulary.userID, field, "UserID")
+        add(vocabulary.clientProduct, field, "UserProductInfo")
+        add(vocabulary.appID, field, "AppID")
     }
 
     /// Whose and on what an order, an order action or a trade is: `account` (InvestorID),
     /// `broker_id`, `user_id`, `instrument`, `exchange`.
     mutating func addParties(_ field: CTPDecodedField) {
-        add([vocabulary.account: "InvestorID", vocabulary.brokerID: "BrokerID", vocabulary.userID: "UserID"], field)
+        add(vocabulary.account, field, "InvestorID")
+        add(vocabulary.brokerID, field, "BrokerID")
+        add(vocabulary.userID, field, "UserID")
         if fields.wants(vocabulary.instrument) { fields.add(vocabulary.instrument, field.instrument.map(FieldValue.string)) }
         add(vocabulary.exchange, field, "ExchangeID")
     }
@@ -441,23 +445,30 @@ private struct TradingFields {
         addSide(order)
         addNumber(vocabulary.price, order, "LimitPrice")
         addNumber(vocabulary.quantity, order, "VolumeTotalOriginal")
-        add([
-            vocabulary.orderID: "OrderRef", vocabulary.orderPriceType: "OrderPriceType", vocabulary.offset: "CombOffsetFlag",
-            vocabulary.hedge: "CombHedgeFlag", vocabulary.timeCondition: "TimeCondition", vocabulary.clientID: "ClientID",
-            vocabulary.investUnit: "InvestUnitID", vocabulary.reportedIP: "IPAddress", vocabulary.reportedMAC: "MacAddress",
-        ], order)
+        add(vocabulary.orderID, order, "OrderRef")
+        add(vocabulary.orderPriceType, order, "OrderPriceType")
+        add(vocabulary.offset, order, "CombOffsetFlag")
+        add(vocabulary.hedge, order, "CombHedgeFlag")
+        add(vocabulary.timeCondition, order, "TimeCondition")
+        add(vocabulary.clientID, order, "ClientID")
+        add(vocabulary.investUnit, order, "InvestUnitID")
+        add(vocabulary.reportedIP, order, "IPAddress")
+        add(vocabulary.reportedMAC, order, "MacAddress")
     }
 
     mutating func addOrderAction(_ action: CTPDecodedField) {
         addParties(action)
-        add([vocabulary.orderID: "OrderRef", vocabulary.orderSysID: "OrderSysID"], action)
+        add(vocabulary.orderID, action, "OrderRef")
+        add(vocabulary.orderSysID, action, "OrderSysID")
         addNumber(vocabulary.frontID, action, "FrontID")
         addNumber(vocabulary.sessionID, action, "SessionID")
         if fields.wants(vocabulary.action), let flag = action.text("ActionFlag") {
             fields.add(vocabulary.action, .string(flag == "0" ? "cancel" : flag == "3" ? "modify" : flag))
         }
         addNumber(vocabulary.price, action, "LimitPrice")
-        add([vocabulary.investUnit: "InvestUnitID", vocabulary.reportedIP: "IPAddress", vocabulary.reportedMAC: "MacAddress"], action)
+        add(vocabulary.investUnit, action, "InvestUnitID")
+        add(vocabulary.reportedIP, action, "IPAddress")
+        add(vocabulary.reportedMAC, action, "MacAddress")
     }
 
     mutating func addTrade(_ trade: CTPDecodedField) {
@@ -465,10 +476,13 @@ private struct TradingFields {
         addSide(trade)
         addNumber(vocabulary.lastPrice, trade, "Price")
         addNumber(vocabulary.lastQuantity, trade, "Volume")
-        add([
-            vocabulary.orderID: "OrderRef", vocabulary.orderSysID: "OrderSysID", vocabulary.tradeID: "TradeID", vocabulary.tradeTime: "TradeTime",
-            vocabulary.offset: "OffsetFlag", vocabulary.clientID: "ClientID", vocabulary.investUnit: "InvestUnitID",
-        ], trade)
+        add(vocabulary.orderID, trade, "OrderRef")
+        add(vocabulary.orderSysID, trade, "OrderSysID")
+        add(vocabulary.tradeID, trade, "TradeID")
+        add(vocabulary.tradeTime, trade, "TradeTime")
+        add(vocabulary.offset, trade, "OffsetFlag")
+        add(vocabulary.clientID, trade, "ClientID")
+        add(vocabulary.investUnit, trade, "InvestUnitID")
     }
 
     mutating func addQuote(_ quote: CTPDecodedField) {

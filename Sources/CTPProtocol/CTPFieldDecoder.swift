@@ -60,6 +60,32 @@ enum CTPFieldDecoder {
         return CTPDecodedField(fid: fid, name: CTPFormat.hex(UInt32(fid), digits: 4), length: body.count, members: [], known: false)
     }
 
+    /// Decodes one field, and of the field `wanted` is for only the members it keeps, read at their
+    /// offsets; other fields by `wanted.filter` (the same output as `decode(fid, body, only: filter)`).
+    static func decode(_ fid: UInt16, _ body: UnsafeRawBufferPointer, wanted: CTPWantedMembers) -> CTPDecodedField {
+        guard fid == wanted.fid else { return decode(fid, body, only: wanted.filter) }
+        let (index, exact) = wanted.variantIndex(for: body.count)
+        let variant = wanted.variants[index]
+        return CTPDecodedField(
+            fid: fid, name: variant.name, length: body.count, members: members(body, variant.selection),
+            version: exact ? variant.version : nil, known: true)
+    }
+
+    /// The members of `selection` that fit whole in `body`.
+    static func members(_ body: UnsafeRawBufferPointer, _ selection: [CTPWantedMembers.Wanted]) -> [(String, FieldValue)] {
+        var out: [(String, FieldValue)] = []
+        out.reserveCapacity(selection.count)
+        for wanted in selection {
+            guard wanted.end <= body.count else { break }
+            let member = wanted.member
+            let lastInt = wanted.lengthOffset < 0 ? 0 : Int32(bigEndian: body.loadUnaligned(fromByteOffset: wanted.lengthOffset, as: Int32.self))
+            if let value = value(member.kind, UnsafeRawBufferPointer(rebasing: body[member.offset..<wanted.end]), lastInt: lastInt) {
+                out.append((member.name, value))
+            }
+        }
+        return out
+    }
+
     /// The members of `layout` that fit whole in `body`.
     static func members(_ body: UnsafeRawBufferPointer, _ layout: CTPLayout, only: CTPMemberFilter? = nil) -> [(String, FieldValue)] {
         var out: [(String, FieldValue)] = []
@@ -74,33 +100,40 @@ enum CTPFieldDecoder {
                 continue
             }
             let bytes = UnsafeRawBufferPointer(rebasing: body[member.offset..<end])
-            switch member.kind {
-            case .text:
-                let text = Self.text(bytes)
-                if !text.isEmpty { out.append((member.name, .string(text))) }
-            case .char:
-                if bytes[0] != 0 { out.append((member.name, .string(String(UnicodeScalar(bytes[0]))))) }
-            case .int:
-                lastInt = Int32(bigEndian: bytes.loadUnaligned(as: Int32.self))
-                out.append((member.name, .int(Int64(lastInt))))
-            case .short:
-                out.append((member.name, .int(Int64(Int16(bigEndian: bytes.loadUnaligned(as: Int16.self))))))
-            case .double:
-                if let value = double(bytes) { out.append((member.name, .double(value))) }
-            case .secret:
-                if bytes.contains(where: { $0 != 0 }) { out.append((member.name, .string("<redacted>"))) }
-            case .terminalInfo:
-                // The length in the int before it, bounded by the slot.
-                let length = min(max(Int(lastInt), 0), bytes.count)
-                out.append((member.name, .object([
-                    ("length", .uint(UInt64(length))),
-                    ("sha1", .string(shortHash(UnsafeRawBufferPointer(rebasing: bytes[0..<length])))),
-                ])))
-            case .hidden:
-                break
-            }
+            if case .int = member.kind { lastInt = Int32(bigEndian: bytes.loadUnaligned(as: Int32.self)) }
+            if let value = value(member.kind, bytes, lastInt: lastInt) { out.append((member.name, value)) }
         }
         return out
+    }
+
+    /// The value of a member of `kind` held in `bytes` (its whole slot), nil when it is left out;
+    /// `lastInt` is the `int` member before it (a terminal blob's length).
+    @inline(__always)
+    static func value(_ kind: CTPMemberKind, _ bytes: UnsafeRawBufferPointer, lastInt: Int32) -> FieldValue? {
+        switch kind {
+        case .text:
+            let text = Self.text(bytes)
+            return text.isEmpty ? nil : .string(text)
+        case .char:
+            return bytes[0] != 0 ? .string(String(UnicodeScalar(bytes[0]))) : nil
+        case .int:
+            return .int(Int64(Int32(bigEndian: bytes.loadUnaligned(as: Int32.self))))
+        case .short:
+            return .int(Int64(Int16(bigEndian: bytes.loadUnaligned(as: Int16.self))))
+        case .double:
+            return double(bytes).map(FieldValue.double)
+        case .secret:
+            return bytes.contains(where: { $0 != 0 }) ? .string("<redacted>") : nil
+        case .terminalInfo:
+            // The length in the int before it, bounded by the slot.
+            let length = min(max(Int(lastInt), 0), bytes.count)
+            return .object([
+                ("length", .uint(UInt64(length))),
+                ("sha1", .string(shortHash(UnsafeRawBufferPointer(rebasing: bytes[0..<length])))),
+            ])
+        case .hidden:
+            return nil
+        }
     }
 
     /// The text of a `char[N]` slot: up to the first NUL, GBK to UTF-8.

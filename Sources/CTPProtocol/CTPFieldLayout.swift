@@ -77,6 +77,74 @@ struct CTPMemberFilter: Sendable {
     }
 }
 
+/// The members of one field's layouts that a filter keeps, worked out once per layout (each
+/// layout is fixed-size, so each member has a fixed offset): decoding reads just those offsets,
+/// without walking or testing the others. Other fields fall back to the filter. A class, so that
+/// handing it to the decoder per packet is one reference, not a copy of its arrays.
+final class CTPWantedMembers: Sendable {
+    /// One kept member.
+    struct Wanted: Sendable {
+        /// The member.
+        let member: CTPMember
+        /// Where it ends: it is decoded only when the body reaches that far.
+        let end: Int
+        /// The offset of the last `int` member before it (-1: none): a terminal blob's length.
+        let lengthOffset: Int
+    }
+
+    /// One variant of the field, ready to decode: what `CTPFieldDecoder.decode` reads of its
+    /// spec, and the members kept.
+    struct Variant: Sendable {
+        /// The field length on the wire.
+        let length: Int
+        /// The struct name.
+        let name: String
+        /// The API releases, nil when the variant names none.
+        let version: String?
+        /// The kept members in declaration order.
+        let selection: [Wanted]
+    }
+
+    /// The field id the selections are for.
+    let fid: UInt16
+    /// The struct name of the spec.
+    let name: String
+    /// The members kept, by name, for other fields.
+    let filter: CTPMemberFilter
+    /// The spec's variants, shortest first.
+    let variants: [Variant]
+
+    /// The members of field `fid` named in `names` (nil when the field has no layouts).
+    init?(fid: UInt16, names: [String]) {
+        guard let spec = CTPFieldTable.spec(fid), !spec.variants.isEmpty else { return nil }
+        let filter = CTPMemberFilter(names)
+        self.fid = fid
+        name = spec.name
+        self.filter = filter
+        variants = spec.variants.map { variant in
+            var kept: [Wanted] = []
+            var lastInt = -1
+            for member in variant.layout.members {
+                if filter.contains(member) {
+                    kept.append(Wanted(member: member, end: member.offset + member.kind.size, lengthOffset: lastInt))
+                }
+                if case .int = member.kind { lastInt = member.offset }
+            }
+            return Variant(
+                length: variant.length, name: variant.name ?? spec.name, version: variant.version.isEmpty ? nil : variant.version,
+                selection: kept)
+        }
+    }
+
+    /// The index of the variant for a body of `length` bytes, as `CTPFieldSpec.variantIndex` picks it.
+    @inline(__always)
+    func variantIndex(for length: Int) -> (index: Int, exact: Bool) {
+        if let exact = variants.firstIndex(where: { $0.length == length }) { return (exact, true) }
+        if let fitting = variants.lastIndex(where: { $0.length < length }) { return (fitting, false) }
+        return (0, false)
+    }
+}
+
 /// A field struct's members in declaration order, packed (no alignment padding), as SFIT writes them.
 struct CTPLayout: Sendable {
     let members: [CTPMember]
@@ -122,8 +190,14 @@ struct CTPFieldSpec: Sendable {
     /// The variant for a body of `length` bytes: the one of that length, or else the longest that
     /// fits (nil when none fits or none is known); `exact` says whether the length matched.
     func variant(for length: Int) -> (variant: CTPFieldVariant, exact: Bool)? {
-        if let exact = variants.first(where: { $0.length == length }) { return (exact, true) }
-        if let fitting = variants.last(where: { $0.length < length }) { return (fitting, false) }
-        return variants.first.map { ($0, false) }
+        variantIndex(for: length).map { (variants[$0.index], $0.exact) }
+    }
+
+    /// The index in `variants` of `variant(for: length)`.
+    @inline(__always)
+    func variantIndex(for length: Int) -> (index: Int, exact: Bool)? {
+        if let exact = variants.firstIndex(where: { $0.length == length }) { return (exact, true) }
+        if let fitting = variants.lastIndex(where: { $0.length < length }) { return (fitting, false) }
+        return variants.isEmpty ? nil : (0, false)
     }
 }

@@ -97,7 +97,8 @@ enum CTPFraming {
     }
 }
 
-/// Memory a decoder's sessions share for one packet at a time: the decompression buffer.
+/// Memory a decoder's sessions share for one packet at a time: the decompression buffer (and the
+/// quote members prepared for the run's demand).
 ///
 /// One scratch serves every session of a decoder; it is not thread-safe, and a decoder (with its
 /// sessions) belongs to one pipeline thread.
@@ -105,8 +106,20 @@ package final class CTPScratch: @unchecked Sendable {
     /// Room for the largest FTDC packet plus the decompressor's slack.
     let buffer: UnsafeMutablePointer<UInt8>
 
+    /// The DepthMarketData members last prepared, with the names they were prepared for: a run's
+    /// demand is fixed, so the sessions of one decoder share one preparation.
+    private var preparedQuotes: (names: [String], members: CTPWantedMembers?)?
+
     init() {
         buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: CTPLimits.maxMessage + CTPZeroRun.slack)
+    }
+
+    /// The DepthMarketData members named in `names`, at their offsets in each layout.
+    func quoteMembers(_ names: [String]) -> CTPWantedMembers? {
+        if let prepared = preparedQuotes, prepared.names == names { return prepared.members }
+        let members = CTPWantedMembers(fid: CTPFieldTable.depthMarketData, names: names)
+        preparedQuotes = (names, members)
+        return members
     }
 
     deinit {

@@ -22,8 +22,9 @@ final class CTPSession: DecoderSession {
     /// The last field id and length (`id << 16 | length`) found to have a known length: a stream of
     /// one kind of push checks its fields once.
     private var lastKnownField: UInt32 = 0xFFFF_FFFF
-    /// Without per-message records: the DepthMarketData members the rules read (nil: all).
-    private let quoteFilter: CTPMemberFilter?
+    /// Without per-message records: the DepthMarketData members the rules read, at their offsets
+    /// in each layout (nil: all).
+    private let quoteMembers: CTPWantedMembers?
 
     init(flow: FlowInfo, events: any EventSink, options: CTPOptions, scratch: CTPScratch) {
         self.flow = flow
@@ -32,9 +33,9 @@ final class CTPSession: DecoderSession {
         self.scratch = scratch
         self.interest = events.interest
         self.wantsEvents = interest.records || interest.tradingEvents
-        quoteFilter = interest.tradingEvents
+        quoteMembers = interest.tradingEvents
             ? CTPEventBuilder.quoteMembers(interest.plan(protocolIndex: CTPEventBuilder.protocolIndex, kind: .mdQuote))
-                .map(CTPMemberFilter.init) : nil
+                .flatMap(scratch.quoteMembers) : nil
         // A stream picked up mid-way starts anywhere in a frame: find the first frame strictly.
         var state = CTPStreamState()
         if flow.orientation != .handshake {
@@ -296,10 +297,15 @@ final class CTPSession: DecoderSession {
             let content = UnsafeRawBufferPointer(rebasing: bytes[CTPMessageHeader.size..<(CTPMessageHeader.size + contentLength)])
             let decodes = wantsEvents
             // Quotes are most of a market-data front's traffic: only the members the rules read.
-            let only = decodes && header.tid == CTPTransactions.rtnDepthMarketData ? quoteFilter : nil
+            let wanted = decodes && header.tid == CTPTransactions.rtnDepthMarketData ? quoteMembers : nil
             walk = CTPFields.walk(content) { fid, body in
                 if !fieldLengthKnown(fid, body.count) { anomalies.insert(.unknownFieldLength) }
-                if decodes { fields.append(CTPFieldDecoder.decode(fid, body, only: only)) }
+                guard decodes else { return }
+                if let wanted {
+                    fields.append(CTPFieldDecoder.decode(fid, body, wanted: wanted))
+                } else {
+                    fields.append(CTPFieldDecoder.decode(fid, body))
+                }
             }
         }
         if walk.overrun { anomalies.insert(.fieldOverrun) }
