@@ -103,6 +103,54 @@ struct FIXBenchmarkGenerator {
     }
 
     /// One order waiting for its ExecutionReports.
+    /// Writes one message of `template` at `start`: the header with its BodyLength, the
+    /// template's bytes with their slots patched (`execID` counts the executions), and the
+    /// CheckSum; returns where the message ends.
+    static func writeMessage(
+        _ template: Template, sequence: Int, client: Int, server: Int, account: Int, order: Order, timeText: [UInt8],
+        execID: inout Int, at start: UnsafeMutablePointer<UInt8>
+    ) -> UnsafeMutablePointer<UInt8> {
+        let bodyLength = template.prefix.count + digitCount(sequence) + template.bytes.count
+        var cursor = start
+        copy("8=FIX.4.4\u{01}9=", to: &cursor)
+        cursor = writeDecimal(bodyLength, at: cursor)
+        cursor.pointee = 0x01
+        cursor += 1
+        template.prefix.withUnsafeBufferPointer { cursor.update(from: $0.baseAddress!, count: $0.count) }
+        cursor += template.prefix.count
+        cursor = writeDecimal(sequence, at: cursor)
+        let body = cursor
+        template.bytes.withUnsafeBufferPointer { body.update(from: $0.baseAddress!, count: $0.count) }
+        cursor += template.bytes.count
+        for (slot, offset, width) in template.slots {
+            let target = body + offset
+            switch slot {
+            case .client: writeFixed(client, width: width, at: target)
+            case .server: writeFixed(server, width: width, at: target)
+            case .time: timeText.withUnsafeBufferPointer { target.update(from: $0.baseAddress!, count: 21) }
+            case .clOrdID: writeFixed(order.clOrdID, width: width, at: target)
+            case .orderID: writeFixed(order.orderID, width: width, at: target)
+            case .execID:
+                execID += 1
+                writeFixed(execID, width: width, at: target)
+            case .account: writeFixed(account, width: width, at: target)
+            case .symbol:
+                symbols[order.symbol].withUnsafeBufferPointer { target.update(from: $0.baseAddress!, count: 4) }
+            case .side: target.pointee = order.side == 0 ? UInt8(ascii: "1") : UInt8(ascii: "2")
+            case .quantity: writeFixed(order.quantity, width: width, at: target)
+            case .price:
+                writeFixed(order.price / 100, width: 3, at: target)
+                target[3] = UInt8(ascii: ".")
+                writeFixed(order.price % 100, width: 2, at: target + 4)
+            }
+        }
+        let sum = byteSum(UnsafeRawPointer(start), count: cursor - start)
+        copy("10=", to: &cursor)
+        writeFixed(sum, width: 3, at: cursor)
+        cursor[3] = 0x01
+        return cursor + 4
+    }
+
     struct Order {
         var clOrdID = 0
         var orderID = 0
@@ -221,49 +269,11 @@ struct FIXBenchmarkGenerator {
             precondition(tail + 512 <= Self.regionSize, "message queue overflow")
             let sequence = side == 0 ? session.fix.0 : session.fix.1
             if side == 0 { session.fix.0 += 1 } else { session.fix.1 += 1 }
-            let sequenceDigits = Self.digitCount(sequence)
-            let bodyLength = template.prefix.count + sequenceDigits + template.bytes.count
-            let start = tail
-            var cursor = region + tail
-            Self.copy("8=FIX.4.4\u{01}9=", to: &cursor)
-            cursor = Self.writeDecimal(bodyLength, at: cursor)
-            cursor.pointee = 0x01
-            cursor += 1
-            template.prefix.withUnsafeBufferPointer { cursor.update(from: $0.baseAddress!, count: $0.count) }
-            cursor += template.prefix.count
-            cursor = Self.writeDecimal(sequence, at: cursor)
-            let body = cursor
-            template.bytes.withUnsafeBufferPointer { body.update(from: $0.baseAddress!, count: $0.count) }
-            cursor += template.bytes.count
             refreshTime()
-            for (slot, offset, width) in template.slots {
-                let target = body + offset
-                switch slot {
-                case .client: Self.writeFixed(session.number, width: width, at: target)
-                case .server: Self.writeFixed(session.serverIndex, width: width, at: target)
-                case .time: timeText.withUnsafeBufferPointer { target.update(from: $0.baseAddress!, count: 21) }
-                case .clOrdID: Self.writeFixed(order.clOrdID, width: width, at: target)
-                case .orderID: Self.writeFixed(order.orderID, width: width, at: target)
-                case .execID:
-                    counters.execID += 1
-                    Self.writeFixed(counters.execID, width: width, at: target)
-                case .account: Self.writeFixed(session.account, width: width, at: target)
-                case .symbol:
-                    Self.symbols[order.symbol].withUnsafeBufferPointer { target.update(from: $0.baseAddress!, count: 4) }
-                case .side: target.pointee = order.side == 0 ? UInt8(ascii: "1") : UInt8(ascii: "2")
-                case .quantity: Self.writeFixed(order.quantity, width: width, at: target)
-                case .price:
-                    Self.writeFixed(order.price / 100, width: 3, at: target)
-                    target[3] = UInt8(ascii: ".")
-                    Self.writeFixed(order.price % 100, width: 2, at: target + 4)
-                }
-            }
-            let sum = Self.byteSum(UnsafeRawPointer(region + start), count: cursor - (region + start))
-            Self.copy("10=", to: &cursor)
-            Self.writeFixed(sum, width: 3, at: cursor)
-            cursor[3] = 0x01
-            cursor += 4
-            tail = cursor - region
+            let end = Self.writeMessage(
+                template, sequence: sequence, client: session.number, server: session.serverIndex, account: session.account,
+                order: order, timeText: timeText, execID: &counters.execID, at: region + tail)
+            tail = end - region
             if side == 0 { session.tail.0 = tail } else { session.tail.1 = tail }
             summary.messages[kind.rawValue] += 1
         }

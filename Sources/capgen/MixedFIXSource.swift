@@ -199,48 +199,11 @@ final class MixedFIXSource: MixedSource {
         precondition(tail + 512 <= Self.regionSize, "message queue overflow")
         let sequence = side == 0 ? session.fix.0 : session.fix.1
         if side == 0 { session.fix.0 += 1 } else { session.fix.1 += 1 }
-        let bodyLength = template.prefix.count + Generator.digitCount(sequence) + template.bytes.count
-        let start = tail
-        var cursor = region + tail
-        Generator.copy("8=FIX.4.4\u{01}9=", to: &cursor)
-        cursor = Generator.writeDecimal(bodyLength, at: cursor)
-        cursor.pointee = 0x01
-        cursor += 1
-        template.prefix.withUnsafeBufferPointer { cursor.update(from: $0.baseAddress!, count: $0.count) }
-        cursor += template.prefix.count
-        cursor = Generator.writeDecimal(sequence, at: cursor)
-        let body = cursor
-        template.bytes.withUnsafeBufferPointer { body.update(from: $0.baseAddress!, count: $0.count) }
-        cursor += template.bytes.count
         refreshTime(wire)
-        for (slot, offset, width) in template.slots {
-            let target = body + offset
-            switch slot {
-            case .client: Generator.writeFixed(session.host, width: width, at: target)
-            case .server: Generator.writeFixed(session.gateway, width: width, at: target)
-            case .time: timeText.withUnsafeBufferPointer { target.update(from: $0.baseAddress!, count: 21) }
-            case .clOrdID: Generator.writeFixed(order.clOrdID, width: width, at: target)
-            case .orderID: Generator.writeFixed(order.orderID, width: width, at: target)
-            case .execID:
-                counters.execID += 1
-                Generator.writeFixed(counters.execID, width: width, at: target)
-            case .account: Generator.writeFixed(session.account, width: width, at: target)
-            case .symbol:
-                Generator.symbols[order.symbol].withUnsafeBufferPointer { target.update(from: $0.baseAddress!, count: 4) }
-            case .side: target.pointee = order.side == 0 ? UInt8(ascii: "1") : UInt8(ascii: "2")
-            case .quantity: Generator.writeFixed(order.quantity, width: width, at: target)
-            case .price:
-                Generator.writeFixed(order.price / 100, width: 3, at: target)
-                target[3] = UInt8(ascii: ".")
-                Generator.writeFixed(order.price % 100, width: 2, at: target + 4)
-            }
-        }
-        let sum = Generator.byteSum(UnsafeRawPointer(region + start), count: cursor - (region + start))
-        Generator.copy("10=", to: &cursor)
-        Generator.writeFixed(sum, width: 3, at: cursor)
-        cursor[3] = 0x01
-        cursor += 4
-        tail = cursor - region
+        let end = Generator.writeMessage(
+            template, sequence: sequence, client: session.host, server: session.gateway, account: session.account,
+            order: order, timeText: timeText, execID: &counters.execID, at: region + tail)
+        tail = end - region
         if side == 0 { session.tail.0 = tail } else { session.tail.1 = tail }
         messages += 1
     }
