@@ -11,10 +11,10 @@ import Darwin
 
 /// A run on several cores: one reader, `workers` flow-sharded pipelines, and the merge.
 ///
-/// The reader copies packets into large batches and computes each packet's symmetric flow hash
-/// once; every batch goes to every worker. A worker handles the packets of its own flows (the
-/// hash picks the worker, so all packets of a flow meet in one place with their decoder and
-/// reassembly state), takes only the time of the others (so that it ends idle flows at the same
+/// The reader copies packets into large batches and computes each packet's symmetric flow hashes
+/// once (the flow tables' hash, and the fixed-seed one that picks the worker: `Shard.pick`);
+/// every batch goes to every worker. A worker handles the packets of its own flows (so all
+/// packets of a flow meet in one place with their decoder and reassembly state), takes only the time of the others (so that it ends idle flows at the same
 /// packets as a single table would), and serialises its flow and event records itself. Each
 /// record carries its place in the run's order (packet number, then the order one flow table
 /// ends flows in; see `TrackerMoment`); with its trading events go the rules they reach (the
