@@ -18,7 +18,7 @@ package struct FlowTrackerConfiguration: Sendable {
     /// Ports on which the protocol decoders expect servers; they orient flows picked up mid-stream.
     package var servicePorts: [UInt16] = []
     /// The seed of the flow hash (nil: a random one). Flow-sharded workers share one, so that the
-    /// hash that picks a packet's worker is also the one its worker's table uses.
+    /// hash the reader computes for a packet is the one its worker's table uses.
     package var hashSeed: UInt64?
 
     /// The defaults.
@@ -146,8 +146,7 @@ package final class FlowTracker {
     /// Takes one TCP or UDP packet. `wireLength` is the frame's length on the wire.
     /// `hash`, when given, is `prefetchHash(packet)` computed earlier for this very packet.
     package func process(_ packet: TransportPacket, wireLength: Int, time: Timestamp, hash known: UInt64? = nil) {
-        if time > now { now = time }
-        if now >= nextExpiry { expire() }
+        observe(time)
         moment = TrackerMoment(packet: packetNumber, step: .packet)
 
         let key = FlowKey(packet)
@@ -231,8 +230,9 @@ package final class FlowTracker {
         expire()
     }
 
-    /// Lets packet time reach `time` for a packet another table handles (flow-sharded workers see
-    /// every packet's time, so that each ends idle flows at the same packets as one table would).
+    /// Lets packet time reach `time`, ending the flows whose timeout has passed when due; for a
+    /// packet another table handles too (flow-sharded workers see every packet's time, so that each
+    /// ends idle flows at the same packets as one table would).
     @inline(__always)
     package func observe(_ time: Timestamp) {
         if time > now { now = time }
@@ -242,7 +242,8 @@ package final class FlowTracker {
     // MARK: - Cache warming
 
     /// The flow hash of `packet` with `seed`: what a table whose `hashSeed` is `seed` computes, the
-    /// same for both directions (the key is ordered), so that it can pick a flow's worker.
+    /// same for both directions (the key is ordered), so that it can be computed ahead of the table
+    /// or pick a flow's worker.
     @inline(__always)
     package static func flowHash(_ packet: borrowing TransportPacket, seed: UInt64) -> UInt64 {
         FlowKey(packet).hash(seed: seed)
@@ -688,9 +689,6 @@ package struct TrackerMoment: Comparable, Sendable {
     }
 
     package static func < (a: TrackerMoment, b: TrackerMoment) -> Bool {
-        if a.packet != b.packet { return a.packet < b.packet }
-        if a.step != b.step { return a.step.rawValue < b.step.rawValue }
-        if a.list != b.list { return a.list < b.list }
-        return a.touched < b.touched
+        (a.packet, a.step.rawValue, a.list, a.touched) < (b.packet, b.step.rawValue, b.list, b.touched)
     }
 }

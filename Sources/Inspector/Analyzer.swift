@@ -56,7 +56,7 @@ package enum Analyzer {
                 }
             }, complete: { statistics in
                 statistics.files = reader.paths.count
-                statistics.filesFailed = diagnostics.reduce(0) { if case .error = $1 { $0 + 1 } else { $0 } }
+                statistics.filesFailed = failures(diagnostics)
             })
             progress?.finish()
             try output?.close()
@@ -83,10 +83,16 @@ package enum Analyzer {
             if let due = ahead.packet(back: back) { pipeline.process(due, flowHash: ahead.hash(back: back)) }
         }
         progress?.finish()
-        let failed = diagnostics.reduce(0) { if case .error = $1 { $0 + 1 } else { $0 } }
-        let statistics = try pipeline.finish(files: reader.paths.count, filesFailed: failed)
+        let statistics = try pipeline.finish(files: reader.paths.count, filesFailed: failures(diagnostics))
         try output?.close()
         return RunOutcome(statistics: statistics, diagnostics: diagnostics, elapsedSeconds: clock.elapsed)
+    }
+}
+
+extension Analyzer {
+    /// The inputs that could not be used.
+    private static func failures(_ diagnostics: [CaptureDiagnostic]) -> Int {
+        diagnostics.reduce(0) { if case .error = $1 { $0 + 1 } else { $0 } }
     }
 }
 

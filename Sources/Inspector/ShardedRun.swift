@@ -225,22 +225,24 @@ final class ShardFeed: @unchecked Sendable {
             hash = FlowTracker.flowHash(transport, seed: seed)
             owner = Shard.pick(transport, among: count)
         }
-        if batch == nil { batch = pool.pop() }
-        if !batch.unsafelyUnwrapped.append(packet, hash: hash, owner: owner) {
-            flush()
-            batch = pool.pop()
-            // A packet larger than a batch's storage is cut to it (snapshot lengths are far smaller).
-            _ = batch.unsafelyUnwrapped.append(packet, hash: hash, owner: owner)
-        }
+        // A packet larger than a batch's storage is cut to it (snapshot lengths are far smaller).
+        append { $0.append(packet, hash: hash, owner: owner) }
     }
 
     /// Lets packet time reach `time` without a packet (live capture between packets).
     func tick(_ time: Timestamp) {
+        append { $0.appendTick(time) }
+    }
+
+    /// Runs `entry` on the current batch, and again on a fresh one when the current one is full
+    /// (it then goes to the workers).
+    @inline(__always)
+    private func append(_ entry: (PacketBatch) -> Bool) {
         if batch == nil { batch = pool.pop() }
-        if !batch.unsafelyUnwrapped.appendTick(time) {
+        if !entry(batch.unsafelyUnwrapped) {
             flush()
             batch = pool.pop()
-            _ = batch.unsafelyUnwrapped.appendTick(time)
+            _ = entry(batch.unsafelyUnwrapped)
         }
     }
 
