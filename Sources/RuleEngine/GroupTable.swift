@@ -3,8 +3,9 @@ import PacketCapture
 /// The groups of one rule, without an object per group: group numbers index columns of plain
 /// values (times, counters, evidence), and an open-addressing table of group numbers finds a key
 /// by its precomputed hash. Freed numbers are reused, so the columns grow to the most groups held
-/// at once.
-struct GroupTable {
+/// at once. A class, so that a rule reaches its table without copying it (a struct held in the
+/// rule's runtime object was copied, every array retained, on each read).
+final class GroupTable {
     let shape: GroupShape
     /// By group number (entries of free numbers are stale).
     private(set) var keys: [RuleKey] = []
@@ -52,7 +53,7 @@ struct GroupTable {
     }
 
     /// Adds a new group for `key` (not held); returns its number.
-    mutating func insert(_ key: RuleKey) -> Int {
+    func insert(_ key: RuleKey) -> Int {
         let group: Int
         if let reused = free.popLast() {
             group = Int(reused)
@@ -82,20 +83,20 @@ struct GroupTable {
         return group
     }
 
-    private mutating func place(_ group: Int) {
+    private func place(_ group: Int) {
         let mask = index.count &- 1
         var slot = Int(truncatingIfNeeded: keys[group].hash) & mask
         while index[slot] != 0 { slot = (slot &+ 1) & mask }
         index[slot] = Int32(truncatingIfNeeded: group &+ 1)
     }
 
-    private mutating func rebuildIndex(size: Int) {
+    private func rebuildIndex(size: Int) {
         index = Array(repeating: 0, count: size)
         for group in used.indices where used[group] { place(group) }
     }
 
     /// Forgets group `group`.
-    mutating func remove(_ group: Int) {
+    func remove(_ group: Int) {
         // Backward-shift deletion keeps every probe sequence unbroken.
         let mask = index.count &- 1
         var hole = Int(truncatingIfNeeded: keys[group].hash) & mask
@@ -114,7 +115,7 @@ struct GroupTable {
     }
 
     /// Marks `group` free and drops what it holds (the index is left to the caller).
-    private mutating func release(_ group: Int) {
+    private func release(_ group: Int) {
         used[group] = false
         keys[group] = RuleKey()
         counter.reset(group)
@@ -126,7 +127,7 @@ struct GroupTable {
     }
 
     /// Forgets every group for which `drop` holds (by number and last event time).
-    mutating func removeAll(where drop: (Int, Int64) -> Bool) {
+    func removeAll(where drop: (Int, Int64) -> Bool) {
         var removed = false
         for group in used.indices where used[group] && drop(group, last[group]) {
             release(group)
@@ -140,7 +141,7 @@ struct GroupTable {
 
     /// Drops the least recently updated groups (ties: by key text) down to `target`; returns how
     /// many.
-    mutating func evictOldest(keeping target: Int) -> Int {
+    func evictOldest(keeping target: Int) -> Int {
         let ordered = used.indices.filter { used[$0] }.map { (group: $0, last: last[$0], text: keys[$0].text) }
             .sorted { $0.last != $1.last ? $0.last < $1.last : $0.text < $1.text }
         let dropped = max(0, count - target)
@@ -150,7 +151,7 @@ struct GroupTable {
 
     /// Counts the event in `group`; returns whether the count (or the occurrences) reached the
     /// threshold.
-    mutating func observe(_ group: Int, _ view: EventView, distinctValue: RuleValue?) -> Bool {
+    func observe(_ group: Int, _ view: EventView, distinctValue: RuleValue?) -> Bool {
         let time = view.time.nanoseconds
         let shape = self.shape
         last[group] = time

@@ -21,7 +21,7 @@ final class RuleRuntime {
     /// What the rule's groups share (nil without an aggregate).
     let shape: GroupShape?
     /// The groups (empty without an aggregate).
-    var groups: GroupTable?
+    let groups: GroupTable?
     var suppressedUntil: [RuleKey: Int64] = [:]
     private var nextSweep = Int64.min
     private var evicted: UInt64 = 0
@@ -57,9 +57,9 @@ final class RuleRuntime {
     func sweepIfDue(_ time: Int64) {
         guard time >= nextSweep else { return }
         nextSweep = time + 60_000_000_000
-        if groups?.isEmpty == false {
+        if let groups, !groups.isEmpty {
             let cutoff = time - span
-            groups?.removeAll { _, last in last < cutoff }
+            groups.removeAll { _, last in last < cutoff }
         }
         if !suppressedUntil.isEmpty {
             suppressedUntil = suppressedUntil.filter { $0.value > time }
@@ -71,7 +71,7 @@ final class RuleRuntime {
     /// the rules sharing a `group_by`.
     func evaluate(_ view: EventView, key: RuleKey?, limits: RuleEngine.Limits) -> [AlertEvidence] {
         if let detector { return detector.observe(view) }
-        guard shape != nil else { return [single(view, limits: limits)] }
+        guard let groups else { return [single(view, limits: limits)] }
         guard let key else { return [] }
         // Distinct values: one, or each element of a list field (the instruments of a subscription).
         var distinctValue: RuleValue?
@@ -81,19 +81,17 @@ final class RuleRuntime {
             distinctValue = value
         }
         let group: Int
-        if let known = groups?.find(key) {
+        if let known = groups.find(key) {
             group = known
         } else {
-            if let count = groups?.count, count >= maxGroups {
-                evicted &+= UInt64(groups?.evictOldest(keeping: maxGroups * 9 / 10) ?? 0)
+            if groups.count >= maxGroups {
+                evicted &+= UInt64(groups.evictOldest(keeping: maxGroups * 9 / 10))
             }
-            guard let added = groups?.insert(key) else { return [] }
-            group = added
+            group = groups.insert(key)
         }
-        guard groups?.observe(group, view, distinctValue: distinctValue) == true,
-            let evidence = groups?.evidence(group, rule: rule, at: view.time)
-        else { return [] }
-        groups?.remove(group)
+        guard groups.observe(group, view, distinctValue: distinctValue) else { return [] }
+        let evidence = groups.evidence(group, rule: rule, at: view.time)
+        groups.remove(group)
         return [evidence]
     }
 
