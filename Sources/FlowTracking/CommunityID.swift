@@ -15,6 +15,17 @@ package enum CommunityID {
         source: IPAddress, sourcePort: UInt16, destination: IPAddress, destinationPort: UInt16,
         protocolNumber: UInt8, seed: UInt16 = 0
     ) -> String {
+        digest(
+            source: source, sourcePort: sourcePort, destination: destination, destinationPort: destinationPort,
+            protocolNumber: protocolNumber, seed: seed
+        ).description
+    }
+
+    /// The SHA-1 digest behind the Community ID string of a flow (see `compute`).
+    package static func digest(
+        source: IPAddress, sourcePort: UInt16, destination: IPAddress, destinationPort: UInt16,
+        protocolNumber: UInt8, seed: UInt16 = 0
+    ) -> CommunityIDDigest {
         let sourceBytes = source.networkBytes
         let destinationBytes = destination.networkBytes
         // Order by address bytes (same as IPAddress order within one family), then port.
@@ -36,7 +47,7 @@ package enum CommunityID {
         input.append(UInt8(firstPort & 0xFF))
         input.append(UInt8(secondPort >> 8))
         input.append(UInt8(secondPort & 0xFF))
-        return "1:" + base64(SHA1.hash(input))
+        return CommunityIDDigest(SHA1.hash(input))
     }
 
     private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
@@ -64,5 +75,44 @@ package enum CommunityID {
             out.append(UInt8(ascii: "="))
         }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// A flow's Community ID v1 as its 20-byte SHA-1 digest, held inline: a flow identity that holds
+/// no string copies without reference counting (every event and alert carries one). The text
+/// (`1:` + base64) is made when output asks for it.
+package struct CommunityIDDigest: Hashable, Sendable, CustomStringConvertible {
+    private var head: UInt64
+    private var middle: UInt64
+    private var tail: UInt32
+
+    /// No digest (a vacant flow slot): its text is empty.
+    package static let none = CommunityIDDigest(head: 0, middle: 0, tail: 0)
+
+    private init(head: UInt64, middle: UInt64, tail: UInt32) {
+        self.head = head
+        self.middle = middle
+        self.tail = tail
+    }
+
+    /// The digest in `bytes` (20 of them).
+    init(_ bytes: [UInt8]) {
+        precondition(bytes.count == 20, "a SHA-1 digest has 20 bytes")
+        func word(_ start: Int, _ count: Int) -> UInt64 {
+            bytes[start..<start + count].reduce(0) { $0 << 8 | UInt64($1) }
+        }
+        self.init(head: word(0, 8), middle: word(8, 8), tail: UInt32(word(16, 4)))
+    }
+
+    /// The 20 bytes of the digest.
+    var bytes: [UInt8] {
+        (0..<8).map { UInt8(truncatingIfNeeded: head >> (56 - 8 * $0)) }
+            + (0..<8).map { UInt8(truncatingIfNeeded: middle >> (56 - 8 * $0)) }
+            + (0..<4).map { UInt8(truncatingIfNeeded: tail >> (24 - 8 * $0)) }
+    }
+
+    /// `1:` and the base64 of the digest (empty for `none`).
+    package var description: String {
+        self == .none ? "" : "1:" + CommunityID.base64(bytes)
     }
 }

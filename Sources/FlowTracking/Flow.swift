@@ -34,8 +34,11 @@ package struct FlowInfo: Sendable, Hashable {
     package var start: Timestamp
     /// How the client/server orientation was decided.
     package var orientation: Orientation
-    /// The flow's Community ID v1 (seed 0), computed once when the flow is created.
-    package let communityID: String
+    /// The digest of the flow's Community ID v1 (seed 0), computed once when the flow is created.
+    package let communityDigest: CommunityIDDigest
+
+    /// The flow's Community ID v1 (seed 0) as text.
+    package var communityID: String { communityDigest.description }
 
     /// How a flow's client and server were told apart.
     package enum Orientation: String, Sendable {
@@ -55,7 +58,7 @@ package struct FlowInfo: Sendable, Hashable {
     package init(
         client: IPAddress, clientPort: UInt16, server: IPAddress, serverPort: UInt16,
         transport: TransportProtocol, id: UInt64, start: Timestamp, orientation: Orientation,
-        communityID: String? = nil
+        communityDigest: CommunityIDDigest? = nil
     ) {
         self.client = client
         self.clientPort = clientPort
@@ -65,7 +68,7 @@ package struct FlowInfo: Sendable, Hashable {
         self.id = id
         self.start = start
         self.orientation = orientation
-        self.communityID = communityID ?? CommunityID.compute(
+        self.communityDigest = communityDigest ?? CommunityID.digest(
             source: client, sourcePort: clientPort, destination: server, destinationPort: serverPort,
             protocolNumber: transport.rawValue
         )

@@ -559,7 +559,7 @@ private struct FlowRecord {
         key.transport = 0
         let info = FlowInfo(
             client: nowhere, clientPort: 0, server: nowhere, serverPort: 0, transport: .tcp, id: 0, start: .zero,
-            orientation: .firstPacket, communityID: ""
+            orientation: .firstPacket, communityDigest: CommunityIDDigest.none
         )
         return FlowRecord(key: key, hash: 0, info: info, clientIsLow: true)
     }

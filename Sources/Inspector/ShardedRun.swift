@@ -29,9 +29,9 @@ enum ShardedRun {
     static let batchPackets = 4096
     static let batchBytes = 2 << 20
     /// Batches in flight (the reader waits for a free one).
-    static let batchPool = 6
+    static let batchPool = 10
     /// Finished batches a worker may be ahead of the merge.
-    static let outputQueue = 4
+    static let outputQueue = 6
 
     /// Runs `read` on a reader thread (it feeds packets to the `ShardFeed` it is given) and
     /// `workers` worker threads, and merges their records into `output` on this thread. Once all

@@ -167,7 +167,12 @@ extension EventMatch {
             if let protocols, !protocols.contains(view.event.protocolName) { return false }
         }
         if let direction, direction != view.event.direction { return false }
-        for predicate in all where !predicate.holds(view, site: site) { return false }
+        // By position: a `for` over the array copies (and retains) each predicate.
+        let allHold = all.withUnsafeBufferPointer { predicates in
+            for index in predicates.indices where !predicates[index].holds(view, site: site) { return false }
+            return true
+        }
+        if !allHold { return false }
         if !any.isEmpty && !any.contains(where: { $0.allSatisfy { $0.holds(view, site: site) } }) { return false }
         for exclusion in none where exclusion.allSatisfy({ $0.holds(view, site: site) }) { return false }
         return true

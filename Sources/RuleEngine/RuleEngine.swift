@@ -287,7 +287,7 @@ package final class RuleEngine {
             key = keys[list]
         }
         for evidence in runtime.evaluate(view, key: key, limits: limits) {
-            if let suppress = runtime.rule.suppress {
+            if let suppress = runtime.suppress {
                 // A missing field is an empty part of the key.
                 var key = RuleKey()
                 for field in suppress.by { key.append(view.keyValue(field) ?? .text("")) }

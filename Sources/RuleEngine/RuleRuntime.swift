@@ -16,6 +16,7 @@ final class RuleRuntime {
     let groupBy: [FieldRef]
     let distinctField: FieldRef?
     let evidenceFields: [FieldRef]
+    let suppress: RuleSuppression?
     /// The position of `groupBy` among the engine's distinct group-by lists (-1: no groups).
     var keyList = -1
     /// What the rule's groups share (nil without an aggregate).
@@ -42,6 +43,7 @@ final class RuleRuntime {
         groupBy = aggregate?.groupBy ?? []
         distinctField = aggregate?.distinct
         evidenceFields = rule.evidence
+        suppress = rule.suppress
         shape = aggregate.map { GroupShape(aggregate: $0, evidence: rule.evidence, limits: limits) }
         groups = shape.map { GroupTable(shape: $0) }
         span = (aggregate?.occurrences?.window ?? aggregate?.window)?.nanoseconds ?? 0

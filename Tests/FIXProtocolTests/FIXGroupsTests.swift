@@ -10,7 +10,7 @@ private struct TestMessage {
 
     init(_ text: String) {
         bytes = Array(text.replacingOccurrences(of: "|", with: "\u{1}").utf8)
-        var tokenizer = FIXTokenizer()
+        let tokenizer = FIXTokenizer()
         bytes.withUnsafeBytes { tokenizer.tokenize($0, 0..<$0.count) }
         fields = tokenizer.fields
     }

@@ -33,7 +33,7 @@ struct FIXHostileInputTests {
                 let tag = tags[generator.int(in: 0...(tags.count - 1))]
                 text += Array("\(tag)=\(generator.int(in: 0...3))\u{1}".utf8)
             }
-            var tokenizer = FIXTokenizer()
+            let tokenizer = FIXTokenizer()
             text.withUnsafeBytes { tokenizer.tokenize($0, 0..<$0.count) }
             var anomalies: [FIXAnomaly] = []
             for dictionary in [FIXDictionary.fix44, .fix50SP2] {

@@ -15,7 +15,7 @@ let testFlow = FlowInfo(
 )
 
 func send(_ text: String, _ direction: Direction, to layer: AppLayerFlow) {
-    Array(text.utf8).withUnsafeBytes { layer.streamData($0, direction: direction, time: .zero) }
+    _ = Array(text.utf8).withUnsafeBytes { layer.streamData($0, direction: direction, time: .zero) }
 }
 
 @Suite("Protocol detection and the decoder contract")
