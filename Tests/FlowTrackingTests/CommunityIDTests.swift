@@ -110,6 +110,21 @@ struct CommunityIDTests {
         }
     }
 
+    @Test("a flow carries its ID as a digest whose text is the spec's string")
+    func flowInfoDigest() {
+        let v = Self.seed0[0]
+        let flow = FlowInfo(
+            client: address(v.saddr), clientPort: v.sport, server: address(v.daddr), serverPort: v.dport,
+            transport: .tcp, id: 1, start: .zero, orientation: .handshake
+        )
+        #expect(v.proto == 6)
+        #expect(flow.communityID == v.id)
+        #expect(flow.communityDigest == CommunityID.digest(
+            source: address(v.daddr), sourcePort: v.dport, destination: address(v.saddr), destinationPort: v.sport,
+            protocolNumber: 6))
+        #expect(CommunityIDDigest.none.description == "")
+    }
+
     @Test("swapping the endpoints gives the same ID")
     func symmetric() {
         let pairs: [(String, UInt16, String, UInt16)] = [
