@@ -124,7 +124,7 @@ package final class RuleEngine {
         }
         // Rules that group by the same fields share one key per event.
         var keyLists: [[FieldRef]] = []
-        for runtime in runtimes where runtime.detector == nil && runtime.shape != nil {
+        for runtime in runtimes where runtime.detector == nil && runtime.groups != nil {
             if let known = keyLists.firstIndex(of: runtime.groupBy) {
                 runtime.keyList = known
             } else {

@@ -19,16 +19,12 @@ final class RuleRuntime {
     let suppress: RuleSuppression?
     /// The position of `groupBy` among the engine's distinct group-by lists (-1: no groups).
     var keyList = -1
-    /// What the rule's groups share (nil without an aggregate).
-    let shape: GroupShape?
-    /// The groups (empty without an aggregate).
+    /// The groups, with what they share in `shape` (nil without an aggregate).
     let groups: GroupTable?
     var suppressedUntil: [RuleKey: Int64] = [:]
     private var nextSweep = Int64.min
     private var evicted: UInt64 = 0
     private let maxGroups: Int
-    /// The longest window the state spans.
-    private let span: Int64
 
     init(rule: Rule, after: [Int], unless: [Int], detector: (any RuleDetector)?, gate: Int?, limits: RuleEngine.Limits) {
         self.rule = rule
@@ -44,9 +40,7 @@ final class RuleRuntime {
         distinctField = aggregate?.distinct
         evidenceFields = rule.evidence
         suppress = rule.suppress
-        shape = aggregate.map { GroupShape(aggregate: $0, evidence: rule.evidence, limits: limits) }
-        groups = shape.map { GroupTable(shape: $0) }
-        span = (aggregate?.occurrences?.window ?? aggregate?.window)?.nanoseconds ?? 0
+        groups = aggregate.map { GroupTable(shape: GroupShape(aggregate: $0, evidence: rule.evidence, limits: limits)) }
     }
 
     /// Groups dropped at the bound since the last call.
@@ -60,7 +54,8 @@ final class RuleRuntime {
         guard time >= nextSweep else { return }
         nextSweep = time + 60_000_000_000
         if let groups, !groups.isEmpty {
-            let cutoff = time - span
+            // The longest window the state spans.
+            let cutoff = time - groups.shape.span
             groups.removeAll { _, last in last < cutoff }
         }
         if !suppressedUntil.isEmpty {
