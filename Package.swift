@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "TDXProtocol", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "CZlib"], swiftSettings: hotPath),
         .target(
             name: "RuleEngine",
-            dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", .product(name: "Yams", package: "Yams")],
+            dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "CSupport", .product(name: "Yams", package: "Yams")],
             swiftSettings: hotPath
         ),
         .target(name: "Detections", dependencies: ["RuleEngine", "ProtocolKit", "FlowTracking", "PacketCapture"]),

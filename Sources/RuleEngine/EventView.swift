@@ -191,15 +191,21 @@ extension RulePredicate {
             return RulePredicate.same(value, otherValue) != negated
         }
         if case .site(let list, let keyFields) = op {
-            var key: [String] = []
-            if !keyFields.isEmpty {
-                guard let found = view.key(keyFields) else { return false }
-                key = found.values.map(\.text)
+            // A keyed list takes at most two key fields (checked when the rule loads).
+            var first = ""
+            var second = ""
+            if keyFields.count > 0 {
+                guard let value = view.keyValue(keyFields[0]) else { return false }
+                first = value.text
+            }
+            if keyFields.count > 1 {
+                guard let value = view.keyValue(keyFields[1]) else { return false }
+                second = value.text
             }
             return RulePredicate.any(value) { element in
                 switch list.content {
-                case .networks: element.address.map { site.contains($0, in: list, key: key) } ?? false
-                case .strings: site.contains(element.text, in: list, key: key)
+                case .networks: element.address.map { site.contains($0, in: list, first: first, second: second) } ?? false
+                case .strings: site.contains(element.text, in: list, first: first, second: second)
                 }
             } != negated
         }

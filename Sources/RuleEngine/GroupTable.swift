@@ -1,55 +1,96 @@
+import CSupport
 import PacketCapture
 
-/// The groups of one rule, without an object per group: group numbers index columns of plain
-/// values (times, counters, evidence), and an open-addressing table of group numbers finds a key
-/// by its precomputed hash. Freed numbers are reused, so the columns grow to the most groups held
-/// at once. A class, so that a rule reaches its table without copying it (a struct held in the
-/// rule's runtime object was copied, every array retained, on each read).
+/// The state of one group of one rule, held together so that updating it for an event touches
+/// a few neighbouring cache lines rather than a line in each of several columns (with groups by
+/// the ten thousand, every column was a cache miss).
+struct GroupRecord {
+    /// The group's key (its hash compared first when a key is looked up).
+    var key: RuleKey
+    /// The packet time of the group's last event.
+    var last: Int64 = 0
+    /// The inner count (events in the window; unused for distinct counts).
+    var counter = CounterSlot()
+    /// Evidence values, one slot per evidence field, then the flow ids.
+    var store: EvidenceStore
+}
+
+/// The groups of one rule, without an object per group: group numbers index one buffer of
+/// records (what the rule's occurrence counts and distinct windows keep sits in columns beside
+/// it, read only by the rules that have them), and an open-addressing table of group numbers
+/// finds a key by its precomputed hash. Freed numbers are reused, so the buffer grows to the most
+/// groups held at once. A class, so that a rule reaches its table without copying it; the
+/// buffers are its own, so that reading a record retains nothing.
 final class GroupTable {
     let shape: GroupShape
-    /// By group number (entries of free numbers are stale).
-    private(set) var keys: [RuleKey] = []
-    /// The last event of each group (by group number).
-    private(set) var last: [Int64] = []
+    /// Records by group number: the first `numbered` are initialized (those of free numbers
+    /// hold an empty key and no state).
+    private var records: UnsafeMutablePointer<GroupRecord>
+    private var recordCapacity = 0
+    private var numbered = 0
     /// Whether each group number is in use.
     private var used: [Bool] = []
     private var free: [Int32] = []
     /// Group number + 1 by hash (0: empty), linear probing, at most half full.
-    private var index: [Int32] = Array(repeating: 0, count: 16)
+    private var index: UnsafeMutablePointer<Int32>
+    private var indexSize = 16
     /// Groups held.
     private(set) var count = 0
 
-    /// The inner count (events in the window; unused for distinct counts).
-    private var counter: CounterColumn
-    /// Occurrences of the inner threshold (`occurrences:` rules).
-    private var occurrences: CounterColumn
-    /// Distinct values in the window (`distinct:` rules).
+    /// The times of the exact inner counters.
+    private var counters: CounterColumn
+    /// Occurrences of the inner threshold (`occurrences:` rules), by group number.
+    private var occurrences: [CounterSlot] = []
+    private var occurrenceCounters: CounterColumn
+    /// Distinct values in the window (`distinct:` rules), by group number.
     private var distinct: [ValueWindow<RuleValue>] = []
-    /// Evidence values, one slot per evidence field, then the flow ids.
-    private var stores: [EvidenceStore] = []
 
     init(shape: GroupShape) {
         self.shape = shape
-        counter = CounterColumn(shape: shape.counter, enabled: !shape.countsDistinct)
-        occurrences = CounterColumn(shape: shape.occurrences, enabled: shape.countsOccurrences)
+        counters = CounterColumn(shape: shape.counter)
+        occurrenceCounters = CounterColumn(shape: shape.occurrences)
+        records = UnsafeMutablePointer<GroupRecord>.allocate(capacity: 0)
+        index = UnsafeMutablePointer<Int32>.allocate(capacity: indexSize)
+        index.initialize(repeating: 0, count: indexSize)
+    }
+
+    deinit {
+        records.deinitialize(count: numbered)
+        records.deallocate()
+        index.deallocate()
     }
 
     var isEmpty: Bool { count == 0 }
 
     /// The group number of `key`, if held.
     func find(_ key: RuleKey) -> Int? {
-        let mask = index.count &- 1
+        let mask = indexSize &- 1
         var slot = Int(truncatingIfNeeded: key.hash) & mask
-        return index.withUnsafeBufferPointer { index in
-            keys.withUnsafeBufferPointer { keys in
-                while true {
-                    let stored = Int(index[slot])
-                    if stored == 0 { return nil }
-                    if keys[stored &- 1] == key { return stored &- 1 }
-                    slot = (slot &+ 1) & mask
-                }
-            }
+        while true {
+            let stored = Int(index[slot])
+            if stored == 0 { return nil }
+            if records[stored &- 1].key == key { return stored &- 1 }
+            slot = (slot &+ 1) & mask
         }
+    }
+
+    /// Starts loading the index slot where the probe for a key of hash `hash` begins (a hint:
+    /// the engine asks for the slots of every rule an event reaches before reading any, so that
+    /// their cache misses overlap).
+    @inline(__always)
+    func prefetchSlot(_ hash: UInt64) {
+        tapsentry_prefetch(index + (Int(truncatingIfNeeded: hash) & (indexSize &- 1)))
+    }
+
+    /// Starts loading the record the first probed slot names, if any (after `prefetchSlot`).
+    @inline(__always)
+    func prefetchRecord(_ hash: UInt64) {
+        let stored = Int(index[Int(truncatingIfNeeded: hash) & (indexSize &- 1)])
+        guard stored != 0 else { return }
+        let record = UnsafeRawPointer(records + (stored &- 1))
+        tapsentry_prefetch(record)
+        tapsentry_prefetch(record + 64)
+        tapsentry_prefetch(record + 128)
     }
 
     /// Adds a new group for `key` (not held); returns its number.
@@ -57,54 +98,64 @@ final class GroupTable {
         let group: Int
         if let reused = free.popLast() {
             group = Int(reused)
-            keys[group] = key
-            last[group] = 0
+            records[group] = GroupRecord(key: key, store: EvidenceStore(cap: shape.storeCap))
             used[group] = true
-            counter.reset(group)
-            occurrences.reset(group)
+            if shape.countsOccurrences { occurrences[group] = CounterSlot() }
             if shape.countsDistinct { distinct[group] = ValueWindow(cap: shape.threshold) }
-            stores[group] = EvidenceStore(cap: shape.storeCap)
         } else {
-            group = keys.count
-            keys.append(key)
-            last.append(0)
+            group = numbered
+            if numbered == recordCapacity { growRecords() }
+            (records + group).initialize(to: GroupRecord(key: key, store: EvidenceStore(cap: shape.storeCap)))
+            numbered &+= 1
             used.append(true)
-            counter.append()
-            occurrences.append()
+            if shape.countsOccurrences { occurrences.append(CounterSlot()) }
             if shape.countsDistinct { distinct.append(ValueWindow(cap: shape.threshold)) }
-            stores.append(EvidenceStore(cap: shape.storeCap))
         }
         count &+= 1
-        if count &* 2 > index.count {
-            rebuildIndex(size: index.count &* 2)
+        if count &* 2 > indexSize {
+            rebuildIndex(size: indexSize &* 2)
         } else {
             place(group)
         }
         return group
     }
 
+    private func growRecords() {
+        let capacity = max(16, recordCapacity &* 2)
+        let grown = UnsafeMutablePointer<GroupRecord>.allocate(capacity: capacity)
+        grown.moveInitialize(from: records, count: numbered)
+        records.deallocate()
+        records = grown
+        recordCapacity = capacity
+    }
+
     private func place(_ group: Int) {
-        let mask = index.count &- 1
-        var slot = Int(truncatingIfNeeded: keys[group].hash) & mask
+        let mask = indexSize &- 1
+        var slot = Int(truncatingIfNeeded: records[group].key.hash) & mask
         while index[slot] != 0 { slot = (slot &+ 1) & mask }
         index[slot] = Int32(truncatingIfNeeded: group &+ 1)
     }
 
     private func rebuildIndex(size: Int) {
-        index = Array(repeating: 0, count: size)
+        if size != indexSize {
+            index.deallocate()
+            index = UnsafeMutablePointer<Int32>.allocate(capacity: size)
+            indexSize = size
+        }
+        index.initialize(repeating: 0, count: size)
         for group in used.indices where used[group] { place(group) }
     }
 
     /// Forgets group `group`.
     func remove(_ group: Int) {
         // Backward-shift deletion keeps every probe sequence unbroken.
-        let mask = index.count &- 1
-        var hole = Int(truncatingIfNeeded: keys[group].hash) & mask
+        let mask = indexSize &- 1
+        var hole = Int(truncatingIfNeeded: records[group].key.hash) & mask
         while Int(index[hole]) != group &+ 1 { hole = (hole &+ 1) & mask }
         release(group)
         var next = (hole &+ 1) & mask
         while index[next] != 0 {
-            let home = Int(truncatingIfNeeded: keys[Int(index[next]) &- 1].hash) & mask
+            let home = Int(truncatingIfNeeded: records[Int(index[next]) &- 1].key.hash) & mask
             if (next &- hole) & mask <= (next &- home) & mask {
                 index[hole] = index[next]
                 hole = next
@@ -117,11 +168,10 @@ final class GroupTable {
     /// Marks `group` free and drops what it holds (the index is left to the caller).
     private func release(_ group: Int) {
         used[group] = false
-        keys[group] = RuleKey()
-        counter.reset(group)
-        occurrences.reset(group)
+        counters.reset(&records[group].counter)
+        records[group] = GroupRecord(key: RuleKey(), store: EvidenceStore(cap: 0))
+        if shape.countsOccurrences { occurrenceCounters.reset(&occurrences[group]) }
         if shape.countsDistinct { distinct[group] = ValueWindow(cap: 0) }
-        stores[group] = EvidenceStore(cap: 0)
         free.append(Int32(truncatingIfNeeded: group))
         count &-= 1
     }
@@ -129,7 +179,7 @@ final class GroupTable {
     /// Forgets every group for which `drop` holds (by number and last event time).
     func removeAll(where drop: (Int, Int64) -> Bool) {
         var removed = false
-        for group in used.indices where used[group] && drop(group, last[group]) {
+        for group in used.indices where used[group] && drop(group, records[group].last) {
             release(group)
             removed = true
         }
@@ -142,7 +192,8 @@ final class GroupTable {
     /// Drops the least recently updated groups (ties: by key text) down to `target`; returns how
     /// many.
     func evictOldest(keeping target: Int) -> Int {
-        let ordered = used.indices.filter { used[$0] }.map { (group: $0, last: last[$0], text: keys[$0].text) }
+        let records = self.records
+        let ordered = used.indices.filter { used[$0] }.map { (group: $0, last: records[$0].last, text: records[$0].key.text) }
             .sorted { $0.last != $1.last ? $0.last < $1.last : $0.text < $1.text }
         let dropped = max(0, count - target)
         for entry in ordered.prefix(dropped) { remove(entry.group) }
@@ -154,18 +205,17 @@ final class GroupTable {
     func observe(_ group: Int, _ view: EventView, distinctValue: RuleValue?) -> Bool {
         let time = view.time.nanoseconds
         let shape = self.shape
-        last[group] = time
-        stores.withUnsafeMutableBufferPointer { stores in
-            stores[group].evict(before: time - shape.span + 1)
-            stores[group].add(.number(Double(view.event.flow.id)), slot: shape.flowSlot, at: time)
-            let fields = shape.evidenceFields
-            for position in fields.indices {
-                guard let value = view.keyValue(fields[position]) else { continue }
-                if case .list(let elements) = value {
-                    for element in elements { stores[group].add(element, slot: position, at: time) }
-                } else {
-                    stores[group].add(value, slot: position, at: time)
-                }
+        let record = records + group
+        record.pointee.last = time
+        record.pointee.store.evict(before: time - shape.span + 1)
+        record.pointee.store.add(.number(Double(view.event.flow.id)), slot: shape.flowSlot, at: time)
+        let fields = shape.evidenceFields
+        for position in fields.indices {
+            guard let value = view.keyValue(fields[position]) else { continue }
+            if case .list(let elements) = value {
+                for element in elements { record.pointee.store.add(element, slot: position, at: time) }
+            } else {
+                record.pointee.store.add(value, slot: position, at: time)
             }
         }
         let inner: Bool
@@ -180,13 +230,13 @@ final class GroupTable {
                 return windows[group].count >= shape.threshold
             }
         } else {
-            inner = counter.add(group, time)
+            inner = counters.add(&record.pointee.counter, time)
         }
         guard inner else { return false }
         guard shape.countsOccurrences else { return true }
-        let reached = occurrences.add(group, time)
+        let reached = occurrenceCounters.add(&occurrences[group], time)
         // One occurrence counted: the inner count starts again.
-        counter.reset(group)
+        counters.reset(&record.pointee.counter)
         if shape.countsDistinct { distinct[group].removeAll() }
         return reached
     }
@@ -195,26 +245,27 @@ final class GroupTable {
     func evidence(_ group: Int, rule: Rule, at time: Timestamp) -> AlertEvidence {
         let shape = self.shape
         let aggregate = shape.aggregate
-        let store = stores[group]
+        let record = records[group]
+        let store = record.store
         let distinct = shape.countsDistinct ? self.distinct[group] : ValueWindow(cap: 0)
         var first = time.nanoseconds
-        if shape.countsOccurrences, let oldest = occurrences.oldest(group) {
+        if shape.countsOccurrences, let oldest = occurrenceCounters.oldest(occurrences[group]) {
             first = oldest
         } else if shape.countsDistinct, let start = distinct.firstTime {
             first = start
-        } else if !shape.countsDistinct, let oldest = counter.oldest(group) {
+        } else if !shape.countsDistinct, let oldest = counters.oldest(record.counter) {
             first = oldest
         }
         if let start = store.firstTime(shape.flowSlot) { first = min(first, start) }
         var evidence = AlertEvidence(firstTime: Timestamp(nanoseconds: first), lastTime: time)
-        evidence.group = zip(aggregate.groupBy, keys[group].values).map { ($0.name, $1.text) }
+        evidence.group = zip(aggregate.groupBy, record.key.values).map { ($0.name, $1.text) }
         if shape.countsOccurrences {
-            evidence.count = occurrences.count(group)
+            evidence.count = occurrenceCounters.count(occurrences[group])
             evidence.threshold = aggregate.occurrences?.threshold
             evidence.window = aggregate.occurrences?.window
             evidence.occurrence = (aggregate.threshold, aggregate.window)
         } else {
-            evidence.count = shape.countsDistinct ? distinct.count : counter.count(group)
+            evidence.count = shape.countsDistinct ? distinct.count : counters.count(record.counter)
             evidence.threshold = aggregate.threshold
             evidence.window = aggregate.window
         }
@@ -236,91 +287,110 @@ final class GroupTable {
     }
 }
 
-/// One `WindowCounter` per group number, for one `CounterShape`: exact counters keep their times
-/// in one shared array (`threshold` per counter), in a run taken at the counter's first event, so
-/// that groups which never count (occurrences of a burst never reached) hold no times.
+/// One group's count of events over a sliding window of packet time. Up to 64 events the times
+/// are kept exactly (in its `CounterColumn`); past that the window is counted in 64 buckets held
+/// here, so the count may leave out events up to 1/64 of the window old at its far end (a
+/// threshold of 20,000 a day needs 64 numbers, not 20,000). The threshold and window come from
+/// the column's `CounterShape`.
+struct CounterSlot {
+    // Exact: times held, the position of the oldest once full, and the run of the column's times
+    // used (-1: none yet).
+    var count: Int32 = 0
+    var head: Int32 = 0
+    var run: Int32 = -1
+    // Bucketed: (bucket number, events) oldest first from `bucketStart`, and their sum.
+    var bucketStart: Int32 = 0
+    var sum = 0
+    var buckets: [(index: Int64, count: Int)] = []
+}
+
+/// The counters of one `CounterShape` for the `CounterSlot`s of a rule's groups. Exact counters
+/// keep their times in one shared array (`threshold` per counter), in a run taken at the
+/// counter's first event, so that groups which never count (occurrences of a burst never reached)
+/// hold no times; bucketed counters keep their buckets in their slot.
 struct CounterColumn {
     let shape: CounterShape
-    let enabled: Bool
     private let exact: Bool
     private let stride: Int
-    /// Exact: per group, times held, the position of the oldest once full, and the run of
-    /// `times` used (-1: none yet).
-    private var rings: [(count: Int32, head: Int32, run: Int32)] = []
     private var times: [Int64] = []
     private var freeRuns: [Int32] = []
-    /// Bucketed: a counter per group.
-    private var wide: [WindowCounter] = []
 
-    init(shape: CounterShape, enabled: Bool) {
+    init(shape: CounterShape) {
         self.shape = shape
-        self.enabled = enabled
         exact = shape.exact
         stride = shape.threshold
     }
 
-    /// Adds a counter for the next group number.
-    mutating func append() {
-        guard enabled else { return }
-        if exact {
-            rings.append((0, 0, -1))
-        } else {
-            wide.append(WindowCounter())
-        }
+    /// Empties the counter `slot`.
+    mutating func reset(_ slot: inout CounterSlot) {
+        if slot.run >= 0 { freeRuns.append(slot.run) }
+        slot = CounterSlot()
     }
 
-    /// Empties the counter of `group`.
-    mutating func reset(_ group: Int) {
-        guard enabled else { return }
-        if exact {
-            if rings[group].run >= 0 { freeRuns.append(rings[group].run) }
-            rings[group] = (0, 0, -1)
-        } else {
-            wide[group] = WindowCounter()
-        }
-    }
-
-    /// Counts an event of `group` at `time`; returns whether the window now holds the threshold.
-    mutating func add(_ group: Int, _ time: Int64) -> Bool {
-        guard exact else { return wide[group].add(time, shape) }
+    /// Counts an event of `slot` at `time`; returns whether the window now holds the threshold.
+    mutating func add(_ slot: inout CounterSlot, _ time: Int64) -> Bool {
+        guard exact else { return addBucketed(&slot, time) }
         let threshold = stride
-        var ring = rings[group]
-        if ring.run < 0 {
+        if slot.run < 0 {
             if let run = freeRuns.popLast() {
-                ring.run = run
+                slot.run = run
             } else {
-                ring.run = Int32(truncatingIfNeeded: times.count / threshold)
+                slot.run = Int32(truncatingIfNeeded: times.count / threshold)
                 times.append(contentsOf: repeatElement(0, count: threshold))
             }
         }
-        let base = Int(ring.run) &* threshold
-        let full: Bool
-        let oldest: Int64
-        if Int(ring.count) < threshold {
-            times[base &+ Int(ring.count)] = time
-            ring.count &+= 1
-            full = Int(ring.count) == threshold
-            oldest = times[base &+ Int(ring.head)]
-        } else {
-            times[base &+ Int(ring.head)] = time
-            ring.head = Int32((Int(ring.head) &+ 1) % threshold)
-            full = true
-            oldest = times[base &+ Int(ring.head)]
+        let base = Int(slot.run) &* threshold
+        return times.withUnsafeMutableBufferPointer { times in
+            let full: Bool
+            let oldest: Int64
+            if Int(slot.count) < threshold {
+                times[base &+ Int(slot.count)] = time
+                slot.count &+= 1
+                full = Int(slot.count) == threshold
+                oldest = times[base &+ Int(slot.head)]
+            } else {
+                times[base &+ Int(slot.head)] = time
+                slot.head = Int32((Int(slot.head) &+ 1) % threshold)
+                full = true
+                oldest = times[base &+ Int(slot.head)]
+            }
+            guard full else { return false }
+            return time - oldest < shape.window
         }
-        rings[group] = ring
-        guard full else { return false }
-        return time - oldest < shape.window
     }
 
-    /// Events counted in `group` (exact: at most the threshold).
-    func count(_ group: Int) -> Int { exact ? Int(rings[group].count) : wide[group].count(shape) }
+    private func addBucketed(_ slot: inout CounterSlot, _ time: Int64) -> Bool {
+        let index = time / shape.width
+        if let last = slot.buckets.last, last.index == index {
+            slot.buckets[slot.buckets.count - 1].count += 1
+        } else {
+            slot.buckets.append((index, 1))
+        }
+        slot.sum += 1
+        var start = Int(slot.bucketStart)
+        while start < slot.buckets.count, slot.buckets[start].index <= index - CounterShape.bucketCount {
+            slot.sum -= slot.buckets[start].count
+            start += 1
+        }
+        if start > 64 {
+            slot.buckets.removeFirst(start)
+            start = 0
+        }
+        slot.bucketStart = Int32(start)
+        return slot.sum >= shape.threshold
+    }
 
-    /// The time of the oldest event counted in `group` (the start of its bucket when bucketed).
-    func oldest(_ group: Int) -> Int64? {
-        guard exact else { return wide[group].oldest(shape) }
-        let ring = rings[group]
-        guard ring.count > 0, ring.run >= 0 else { return nil }
-        let base = Int(ring.run) &* stride
-        return Int(ring.count) < stride ? times[base] : times[base &+ Int(ring.head)]
+    /// Events counted in `slot` (exact: at most the threshold).
+    func count(_ slot: CounterSlot) -> Int { exact ? Int(slot.count) : slot.sum }
+
+    /// The time of the oldest event counted in `slot` (the start of its bucket when bucketed).
+    func oldest(_ slot: CounterSlot) -> Int64? {
+        guard exact else {
+            guard Int(slot.bucketStart) < slot.buckets.count else { return nil }
+            return slot.buckets[Int(slot.bucketStart)].index * shape.width
+        }
+        guard slot.count > 0, slot.run >= 0 else { return nil }
+        let base = Int(slot.run) &* stride
+        return Int(slot.count) < stride ? times[base] : times[base &+ Int(slot.head)]
     }
 }

@@ -234,6 +234,8 @@ package final class RuleEngine {
     /// Looks at one event (events must come in packet-time order); appends the alerts it
     /// completes to `alerts`, in rule-id order.
     package func process(_ event: TradingEvent, into alerts: inout [Alert]) {
+        // Matching first, then the state: the state's cache misses can then be started together.
+        if let matched = match(event) { return process(event, matched: matched, into: &alerts) }
         statistics.events &+= 1
         eventNumber &+= 1
         let view = EventView(event)
@@ -370,6 +372,7 @@ package final class RuleEngine {
         guard let slot = Self.slot(event) else { return }
         let view = EventView(event)
         let time = event.time.nanoseconds
+        if matched.matched != 0 { prefetchGroups(slot, view, matched: matched.matched) }
         var index: UInt64 = 0
         for step in steps[slot] {
             for position in step.positions {
@@ -382,6 +385,41 @@ package final class RuleEngine {
         for (index, position) in memorySteps[slot].enumerated() {
             statistics.referenceKeysEvicted &+= memories[position].record(
                 view, at: time, site: site, matched: matched.memories >> UInt64(index) & 1 != 0)
+        }
+    }
+
+    /// Starts loading the group state the matched rules of `slot` will read for `view`: first
+    /// every rule's index slot, then the records they name. Each rule's lookup is two dependent
+    /// cache misses; asked for together, those of all the rules an event reaches overlap instead
+    /// of following one another. Computes the group keys `run` then reuses.
+    private func prefetchGroups(_ slot: Int, _ view: EventView, matched: UInt64) {
+        var wanted: UInt64 = 0
+        var index: UInt64 = 0
+        for step in steps[slot] {
+            for position in step.positions {
+                defer { index &+= 1 }
+                guard matched >> index & 1 != 0 else { continue }
+                let runtime = runtimes[position]
+                let list = runtime.keyList
+                guard list >= 0, let groups = runtime.groups else { continue }
+                if keyEvents[list] != eventNumber {
+                    keyEvents[list] = eventNumber
+                    keys[list] = view.key(keyLists[list])
+                }
+                guard let hash = keys[list]?.hash else { continue }
+                groups.prefetchSlot(hash)
+                wanted |= 1 &<< index
+            }
+        }
+        guard wanted != 0 else { return }
+        index = 0
+        for step in steps[slot] {
+            for position in step.positions {
+                defer { index &+= 1 }
+                guard wanted >> index & 1 != 0, let groups = runtimes[position].groups,
+                      let hash = keys[runtimes[position].keyList]?.hash else { continue }
+                groups.prefetchRecord(hash)
+            }
         }
     }
 

@@ -144,52 +144,77 @@ package struct SiteList: Sendable, Hashable {
 
 /// The site registry's lists in the form lookups want, built once per run.
 package struct SiteIndex: Sendable {
+    /// Where one list's entries are filed: the list and, for keyed lists, the key's values
+    /// (lists take at most two; missing parts are empty). Built per lookup without allocating.
+    private struct Place: Hashable, Sendable {
+        var list: String
+        var first = ""
+        var second = ""
+
+        init(_ list: String, _ key: [String] = []) {
+            self.list = list
+            if key.count > 0 { first = key[0] }
+            if key.count > 1 { second = key[1] }
+        }
+
+        init(_ list: String, first: String, second: String) {
+            self.list = list
+            self.first = first
+            self.second = second
+        }
+    }
+
     /// The registry.
     package let registry: SiteRegistry
-    private var strings: [String: Set<String>] = [:]
-    private var networks: [String: [IPNetwork]] = [:]
+    private var strings: [Place: Set<String>] = [:]
+    private var networks: [Place: [IPNetwork]] = [:]
 
     /// The index of `registry`.
     package init(_ registry: SiteRegistry) {
         self.registry = registry
         if let apps = registry.licensedApps {
-            strings["licensed_apps"] = Set(apps.map(\.appID))
-            strings["licensed_apps.direct"] = Set(apps.filter { $0.type == .direct }.map(\.appID))
-            strings["licensed_apps.relay"] = Set(apps.filter { $0.type != .direct }.map(\.appID))
-            strings["licensed_apps.relay_one_to_many"] = Set(apps.filter { $0.type == .relayOneToMany }.map(\.appID))
-            strings["licensed_apps.relay_many_to_many"] = Set(apps.filter { $0.type == .relayManyToMany }.map(\.appID))
-            strings["licensed_apps.with_hosts"] = Set(apps.filter { $0.hosts != nil }.map(\.appID))
-            for app in apps { networks[Self.keyed("licensed_apps.hosts", [app.appID]), default: []] += app.hosts ?? [] }
+            strings[Place("licensed_apps")] = Set(apps.map(\.appID))
+            strings[Place("licensed_apps.direct")] = Set(apps.filter { $0.type == .direct }.map(\.appID))
+            strings[Place("licensed_apps.relay")] = Set(apps.filter { $0.type != .direct }.map(\.appID))
+            strings[Place("licensed_apps.relay_one_to_many")] = Set(apps.filter { $0.type == .relayOneToMany }.map(\.appID))
+            strings[Place("licensed_apps.relay_many_to_many")] = Set(apps.filter { $0.type == .relayManyToMany }.map(\.appID))
+            strings[Place("licensed_apps.with_hosts")] = Set(apps.filter { $0.hosts != nil }.map(\.appID))
+            for app in apps { networks[Place("licensed_apps.hosts", [app.appID]), default: []] += app.hosts ?? [] }
         }
         if let sessions = registry.fixSessions {
-            strings["fix_sessions.senders"] = Set(sessions.map(\.sender))
+            strings[Place("fix_sessions.senders")] = Set(sessions.map(\.sender))
             for session in sessions {
-                strings[Self.keyed("fix_sessions.targets", [session.sender]), default: []].insert(session.target)
+                strings[Place("fix_sessions.targets", [session.sender]), default: []].insert(session.target)
                 let key = [session.sender, session.target]
-                strings[Self.keyed("fix_sessions.accounts", key), default: []].formUnion(session.accounts)
-                strings[Self.keyed("fix_sessions.on_behalf_of", key), default: []].formUnion(session.onBehalfOf)
-                strings[Self.keyed("fix_sessions.deliver_to", key), default: []].formUnion(session.deliverTo)
+                strings[Place("fix_sessions.accounts", key), default: []].formUnion(session.accounts)
+                strings[Place("fix_sessions.on_behalf_of", key), default: []].formUnion(session.onBehalfOf)
+                strings[Place("fix_sessions.deliver_to", key), default: []].formUnion(session.deliverTo)
             }
         }
-        networks["home_networks"] = registry.homeNetworks
-        networks["relay_hosts"] = registry.relayHosts
-        networks["market_data.authorized_consumers"] = registry.authorizedConsumers
-        networks["market_data.quote_servers"] = registry.quoteServers
-    }
-
-    private static func keyed(_ name: String, _ key: [String]) -> String {
-        ([name] + key).joined(separator: "\u{1F}")
+        networks[Place("home_networks")] = registry.homeNetworks
+        networks[Place("relay_hosts")] = registry.relayHosts
+        networks[Place("market_data.authorized_consumers")] = registry.authorizedConsumers
+        networks[Place("market_data.quote_servers")] = registry.quoteServers
     }
 
     /// Whether the text `value` is in the list `list` (under `key` for keyed lists).
     package func contains(_ value: String, in list: SiteList, key: [String]) -> Bool {
-        let name = key.isEmpty ? list.name : Self.keyed(list.name, key)
-        return strings[name]?.contains(value) ?? false
+        strings[Place(list.name, key)]?.contains(value) ?? false
     }
 
     /// Whether `address` is in the list `list` (under `key` for keyed lists).
     package func contains(_ address: IPAddress, in list: SiteList, key: [String]) -> Bool {
-        let name = key.isEmpty ? list.name : Self.keyed(list.name, key)
-        return networks[name]?.contains { $0.contains(address) } ?? false
+        networks[Place(list.name, key)]?.contains { $0.contains(address) } ?? false
+    }
+
+    /// `contains(_:in:key:)` with the key's values given apart (empty when the list takes fewer),
+    /// so that a rule's lookup builds no array.
+    func contains(_ value: String, in list: SiteList, first: String, second: String) -> Bool {
+        strings[Place(list.name, first: first, second: second)]?.contains(value) ?? false
+    }
+
+    /// `contains(_:in:key:)` for an address, with the key's values given apart.
+    func contains(_ address: IPAddress, in list: SiteList, first: String, second: String) -> Bool {
+        networks[Place(list.name, first: first, second: second)]?.contains { $0.contains(address) } ?? false
     }
 }

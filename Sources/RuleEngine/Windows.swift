@@ -1,4 +1,4 @@
-/// The fixed part of a `WindowCounter`: its threshold and window, held once per rule rather than
+/// The fixed part of a `CounterSlot`: its threshold and window, held once per rule rather than
 /// once per group.
 struct CounterShape {
     static let exactLimit = 64
@@ -12,76 +12,6 @@ struct CounterShape {
         self.threshold = threshold
         self.window = window
         width = max(1, window / CounterShape.bucketCount)
-    }
-}
-
-/// A count of events over a sliding window of packet time. Up to 64 events the times are kept
-/// exactly; past that the window is counted in 64 buckets, so the count may leave out events up to
-/// 1/64 of the window old at its far end (a threshold of 20,000 a day needs 64 numbers, not 20,000).
-/// The threshold and window come from its `CounterShape` on each call.
-struct WindowCounter {
-    // Exact: the last `threshold` times, oldest at `head` once full.
-    private var times: [Int64] = []
-    private var head: Int32 = 0
-    // Bucketed: (bucket number, events) oldest first from `bucketStart`, and their sum.
-    private var buckets: [(index: Int64, count: Int)] = []
-    private var bucketStart: Int32 = 0
-    private var sum = 0
-
-    init() {}
-
-    /// Counts an event at `time`; returns whether the window now holds `shape.threshold` events.
-    mutating func add(_ time: Int64, _ shape: CounterShape) -> Bool {
-        let threshold = shape.threshold
-        if shape.exact {
-            if times.count < threshold {
-                times.append(time)
-            } else {
-                times[Int(head)] = time
-                head = Int32((Int(head) + 1) % threshold)
-            }
-            guard times.count == threshold else { return false }
-            return time - times[Int(head)] < shape.window
-        }
-        let index = time / shape.width
-        if let last = buckets.last, last.index == index {
-            buckets[buckets.count - 1].count += 1
-        } else {
-            buckets.append((index, 1))
-        }
-        sum += 1
-        var start = Int(bucketStart)
-        while start < buckets.count, buckets[start].index <= index - CounterShape.bucketCount {
-            sum -= buckets[start].count
-            start += 1
-        }
-        if start > 64 {
-            buckets.removeFirst(start)
-            start = 0
-        }
-        bucketStart = Int32(start)
-        return sum >= threshold
-    }
-
-    /// Events counted (exact: at most the threshold).
-    func count(_ shape: CounterShape) -> Int { shape.exact ? times.count : sum }
-
-    /// The time of the oldest event counted (the start of its bucket when bucketed).
-    func oldest(_ shape: CounterShape) -> Int64? {
-        if shape.exact {
-            guard !times.isEmpty else { return nil }
-            return times.count < shape.threshold ? times[0] : times[Int(head)]
-        }
-        guard Int(bucketStart) < buckets.count else { return nil }
-        return buckets[Int(bucketStart)].index * shape.width
-    }
-
-    mutating func removeAll() {
-        times.removeAll()
-        head = 0
-        buckets.removeAll()
-        bucketStart = 0
-        sum = 0
     }
 }
 

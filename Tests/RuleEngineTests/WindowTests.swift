@@ -2,37 +2,41 @@ import Testing
 @testable import RuleEngine
 
 @Test func exactCounterSlides() {
-    let shape = CounterShape(threshold: 3, window: 1_000)
-    var counter = WindowCounter()
-    let step1 = counter.add(0, shape)
+    var column = CounterColumn(shape: CounterShape(threshold: 3, window: 1_000))
+    var counter = CounterSlot()
+    let step1 = column.add(&counter, 0)
     #expect(!step1)
-    let step2 = counter.add(500, shape)
+    let step2 = column.add(&counter, 500)
     #expect(!step2)
-    let step3 = counter.add(1_000, shape)
+    let step3 = column.add(&counter, 1_000)
     #expect(!step3)  // 0 is a full window back
-    let step4 = counter.add(1_400, shape)
+    let step4 = column.add(&counter, 1_400)
     #expect(step4)   // 500, 1000, 1400
-    #expect(counter.oldest(shape) == 500)
-    counter.removeAll()
-    #expect(counter.count(shape) == 0)
+    #expect(column.oldest(counter) == 500)
+    column.reset(&counter)
+    #expect(column.count(counter) == 0)
+    // The freed run of times serves the next counter.
+    var other = CounterSlot()
+    _ = column.add(&other, 2_000)
+    #expect(column.oldest(other) == 2_000)
 }
 
 @Test func bucketedCounterCountsWithinAWindow() {
     // 100 events a window: bucketed (threshold over 64), 64 buckets of 1,000.
-    let shape = CounterShape(threshold: 100, window: 64_000)
-    var counter = WindowCounter()
+    var column = CounterColumn(shape: CounterShape(threshold: 100, window: 64_000))
+    var counter = CounterSlot()
     var crossed = false
-    for index in 0..<99 { crossed = counter.add(Int64(index) * 1_000, shape) || crossed }
+    for index in 0..<99 { crossed = column.add(&counter, Int64(index) * 1_000) || crossed }
     #expect(!crossed)
     // By 99,000 the first 36 buckets have left the window: 63 events remain, plus this one.
-    let step5 = counter.add(99_000, shape)
+    let step5 = column.add(&counter, 99_000)
     #expect(!step5)
-    #expect(counter.count(shape) == 64)
-    var fast = WindowCounter()
-    for index in 0..<99 { _ = fast.add(Int64(index), shape) }
-    let step6 = fast.add(99, shape)
+    #expect(column.count(counter) == 64)
+    var fast = CounterSlot()
+    for index in 0..<99 { _ = column.add(&fast, Int64(index)) }
+    let step6 = column.add(&fast, 99)
     #expect(step6)
-    #expect(fast.oldest(shape) == 0)
+    #expect(column.oldest(fast) == 0)
 }
 
 @Test func evidenceStoreCapsEachSlot() {
