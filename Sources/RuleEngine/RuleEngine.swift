@@ -59,21 +59,25 @@ package final class RuleEngine {
     private let runtimes: [RuleRuntime]
     private let memories: [ReferenceMemory]
     /// Rules by kind then protocol, built on first sight of each pair (kinds and protocols outside
-    /// the vocabulary; those inside are in `steps`).
+    /// the vocabulary; those inside are in `slotReaches`).
     private var index: [String: [String: [Int]]] = [:]
     private var memoryIndex: [String: [String: [Int]]] = [:]
     /// For each (protocol, kind) of the vocabulary (`protocol * kinds + kind`): the rules that
-    /// may match, in id order, runs of rules sharing a gate together so that an event failing
-    /// the gate skips the run with one check.
-    private var steps: [[Step]] = []
-    private var memorySteps: [[Int]] = []
-    /// How many rules each entry of `steps` lists.
-    private var ruleCounts: [Int] = []
+    /// may match, in id order (a run of `reaches`), and the earlier-event conditions that may
+    /// (a run of `memoryReaches`). Flat arrays of plain numbers, so that the loops over them per
+    /// event retain nothing.
+    private var slotReaches: [(first: Int, count: Int)] = []
+    private var reaches: [Reach] = []
+    private var slotMemories: [(first: Int, count: Int)] = []
+    private var memoryReaches: [Int] = []
+    /// Each rule's `match` (by position), and each condition's: read in place, not copied per event.
+    private let matchers: [EventMatch]
+    private let memoryMatchers: [EventMatch]
 
-    /// Rules in id order behind one gate (-1: none).
-    private struct Step {
+    /// A rule a (protocol, kind) reaches, and the field-presence gate in front of it (-1: none).
+    private struct Reach {
+        var position: Int
         var gate: Int
-        var positions: [Int]
     }
     /// Field-presence gates shared by rules (`RuleRuntime.gate`), and their answers for the current event.
     private let gates: [[String]]
@@ -140,20 +144,16 @@ package final class RuleEngine {
         self.gates = gates
         gateAnswers = Array(repeating: 0, count: gates.count)
         demand = RuleDemand.demand(runtimes: runtimes, memories: memories, detectors: detectors)
+        matchers = runtimes.map(\.match)
+        memoryMatchers = memories.map(\.condition.match)
         for protocolName in EventVocabulary.protocols {
             for kind in EventVocabulary.kinds {
-                var list: [Step] = []
-                for position in positions(kind: kind.rawValue, protocolName: protocolName) {
-                    let gate = runtimes[position].gate ?? -1
-                    if let last = list.last, last.gate == gate {
-                        list[list.count - 1].positions.append(position)
-                    } else {
-                        list.append(Step(gate: gate, positions: [position]))
-                    }
-                }
-                steps.append(list)
-                ruleCounts.append(list.reduce(0) { $0 + $1.positions.count })
-                memorySteps.append(memoryPositions(kind: kind.rawValue, protocolName: protocolName))
+                let positions = positions(kind: kind.rawValue, protocolName: protocolName)
+                slotReaches.append((reaches.count, positions.count))
+                reaches += positions.map { Reach(position: $0, gate: runtimes[$0].gate ?? -1) }
+                let conditions = memoryPositions(kind: kind.rawValue, protocolName: protocolName)
+                slotMemories.append((memoryReaches.count, conditions.count))
+                memoryReaches += conditions
             }
         }
         statistics.alertsByRule = running.map { ($0.id, 0) }
@@ -243,19 +243,7 @@ package final class RuleEngine {
         if !gateAnswers.isEmpty {
             for gate in gateAnswers.indices { gateAnswers[gate] = 0 }
         }
-        let protocolIndex = Self.protocolIndex(event.protocolName)
-        let kindIndex = event.kind.index
-        if protocolIndex >= 0 && kindIndex >= 0 && EventVocabulary.protocols.count == 3 {
-            let slot = protocolIndex &* EventVocabulary.kinds.count &+ kindIndex
-            for step in steps[slot] {
-                if step.gate >= 0 && !passes(gate: step.gate, view) { continue }
-                for position in step.positions { run(position, view, time: time, into: &alerts) }
-            }
-            for position in memorySteps[slot] {
-                statistics.referenceKeysEvicted &+= memories[position].record(view, at: time, site: site)
-            }
-            return
-        }
+        // Outside the vocabulary, or more than 64 rules or conditions: rule by rule.
         let kind = event.kind.rawValue
         for position in positions(kind: kind, protocolName: event.protocolName) {
             if let gate = runtimes[position].gate, !passes(gate: gate, view) { continue }
@@ -328,7 +316,7 @@ package final class RuleEngine {
         package var isEmpty: Bool { reached == 0 && !hasMemories }
     }
 
-    /// The slot of `event`'s (protocol, kind) in `steps`, or nil outside the vocabulary.
+    /// The slot of `event`'s (protocol, kind) in `slotReaches`, or nil outside the vocabulary.
     @inline(__always)
     private static func slot(_ event: TradingEvent) -> Int? {
         let protocolIndex = protocolIndex(event.protocolName)
@@ -342,24 +330,45 @@ package final class RuleEngine {
     /// it; `process` then does it all). It reads only what never changes after `init`, so workers
     /// may call it while `process` runs on another thread.
     package func match(_ event: TradingEvent) -> Matches? {
-        guard let slot = Self.slot(event), ruleCounts[slot] <= 64, memorySteps[slot].count <= 64 else { return nil }
+        guard let slot = Self.slot(event) else { return nil }
+        let (first, count) = slotReaches[slot]
+        let (firstMemory, memoryCount) = slotMemories[slot]
+        guard count <= 64, memoryCount <= 64 else { return nil }
         let view = EventView(event)
         var matches = Matches()
-        var index: UInt64 = 0
-        for step in steps[slot] {
-            if step.gate >= 0 && !gates[step.gate].contains(where: { view.has($0) }) {
-                index &+= UInt64(step.positions.count)
-                continue
-            }
-            for position in step.positions {
-                matches.reached |= 1 &<< index
-                if runtimes[position].match.matches(view, site: site, indexed: true) { matches.matched |= 1 &<< index }
-                index &+= 1
+        // Gates answered for this event (bit per gate, the first 64 gates; others are asked each time).
+        var asked: UInt64 = 0
+        var open: UInt64 = 0
+        reaches.withUnsafeBufferPointer { reaches in
+            matchers.withUnsafeBufferPointer { matchers in
+                for index in 0..<count {
+                    let reach = reaches[first &+ index]
+                    if reach.gate >= 0 {
+                        let gate = reach.gate
+                        if gate < 64 {
+                            if asked >> gate & 1 == 0 {
+                                asked |= 1 &<< gate
+                                if gates[gate].contains(where: { view.has($0) }) { open |= 1 &<< gate }
+                            }
+                            if open >> gate & 1 == 0 { continue }
+                        } else if !gates[gate].contains(where: { view.has($0) }) {
+                            continue
+                        }
+                    }
+                    matches.reached |= 1 &<< index
+                    if matchers[reach.position].matches(view, site: site, indexed: true) { matches.matched |= 1 &<< index }
+                }
             }
         }
-        for (index, position) in memorySteps[slot].enumerated() {
+        if memoryCount > 0 {
             matches.hasMemories = true
-            if memories[position].condition.match.matches(view, site: site, indexed: true) { matches.memories |= 1 &<< UInt64(index) }
+            memoryReaches.withUnsafeBufferPointer { positions in
+                memoryMatchers.withUnsafeBufferPointer { matchers in
+                    for index in 0..<memoryCount where matchers[positions[firstMemory &+ index]].matches(view, site: site, indexed: true) {
+                        matches.memories |= 1 &<< UInt64(index)
+                    }
+                }
+            }
         }
         return matches
     }
@@ -372,54 +381,50 @@ package final class RuleEngine {
         guard let slot = Self.slot(event) else { return }
         let view = EventView(event)
         let time = event.time.nanoseconds
-        if matched.matched != 0 { prefetchGroups(slot, view, matched: matched.matched) }
-        var index: UInt64 = 0
-        for step in steps[slot] {
-            for position in step.positions {
-                if matched.reached >> index & 1 != 0 {
-                    run(position, view, time: time, matched: matched.matched >> index & 1 != 0, into: &alerts)
-                }
-                index &+= 1
-            }
+        let (first, count) = slotReaches[slot]
+        if matched.matched != 0 { prefetchGroups(first, view, matched: matched.matched) }
+        var reached = matched.reached
+        while reached != 0 {
+            let index = reached.trailingZeroBitCount
+            reached &= reached &- 1
+            guard index < count else { break }
+            let position = reaches[first &+ index].position
+            run(position, view, time: time, matched: matched.matched >> UInt64(index) & 1 != 0, into: &alerts)
         }
-        for (index, position) in memorySteps[slot].enumerated() {
-            statistics.referenceKeysEvicted &+= memories[position].record(
+        let (firstMemory, memoryCount) = slotMemories[slot]
+        for index in 0..<memoryCount {
+            statistics.referenceKeysEvicted &+= memories[memoryReaches[firstMemory &+ index]].record(
                 view, at: time, site: site, matched: matched.memories >> UInt64(index) & 1 != 0)
         }
     }
 
-    /// Starts loading the group state the matched rules of `slot` will read for `view`: first
-    /// every rule's index slot, then the records they name. Each rule's lookup is two dependent
-    /// cache misses; asked for together, those of all the rules an event reaches overlap instead
-    /// of following one another. Computes the group keys `run` then reuses.
-    private func prefetchGroups(_ slot: Int, _ view: EventView, matched: UInt64) {
+    /// Starts loading the group state the matched rules will read for `view` (bit `i` of
+    /// `matched`: the rule at `reaches[first + i]`): first every rule's index slot, then the
+    /// records they name. Each rule's lookup is two dependent cache misses; asked for together,
+    /// those of all the rules an event reaches overlap instead of following one another. Computes
+    /// the group keys `run` then reuses.
+    private func prefetchGroups(_ first: Int, _ view: EventView, matched: UInt64) {
         var wanted: UInt64 = 0
-        var index: UInt64 = 0
-        for step in steps[slot] {
-            for position in step.positions {
-                defer { index &+= 1 }
-                guard matched >> index & 1 != 0 else { continue }
-                let runtime = runtimes[position]
-                let list = runtime.keyList
-                guard list >= 0, let groups = runtime.groups else { continue }
-                if keyEvents[list] != eventNumber {
-                    keyEvents[list] = eventNumber
-                    keys[list] = view.key(keyLists[list])
-                }
-                guard let hash = keys[list]?.hash else { continue }
-                groups.prefetchSlot(hash)
-                wanted |= 1 &<< index
+        var rest = matched
+        while rest != 0 {
+            let index = rest.trailingZeroBitCount
+            rest &= rest &- 1
+            let runtime = runtimes[reaches[first &+ index].position]
+            let list = runtime.keyList
+            guard list >= 0, let groups = runtime.groups else { continue }
+            if keyEvents[list] != eventNumber {
+                keyEvents[list] = eventNumber
+                keys[list] = view.key(keyLists[list])
             }
+            guard let hash = keys[list]?.hash else { continue }
+            groups.prefetchSlot(hash)
+            wanted |= 1 &<< UInt64(index)
         }
-        guard wanted != 0 else { return }
-        index = 0
-        for step in steps[slot] {
-            for position in step.positions {
-                defer { index &+= 1 }
-                guard wanted >> index & 1 != 0, let groups = runtimes[position].groups,
-                      let hash = keys[runtimes[position].keyList]?.hash else { continue }
-                groups.prefetchRecord(hash)
-            }
+        while wanted != 0 {
+            let index = wanted.trailingZeroBitCount
+            wanted &= wanted &- 1
+            let runtime = runtimes[reaches[first &+ index].position]
+            if let groups = runtime.groups, let hash = keys[runtime.keyList]?.hash { groups.prefetchRecord(hash) }
         }
     }
 

@@ -142,8 +142,9 @@ package struct SiteList: Sendable, Hashable {
     package static func named(_ name: String) -> SiteList? { all.first { $0.name == name } }
 }
 
-/// The site registry's lists in the form lookups want, built once per run.
-package struct SiteIndex: Sendable {
+/// The site registry's lists in the form lookups want, built once per run. A class, so that
+/// handing it to every predicate of every rule copies (and retains) none of the registry's lists.
+package final class SiteIndex: Sendable {
     /// Where one list's entries are filed: the list and, for keyed lists, the key's values
     /// (lists take at most two; missing parts are empty). Built per lookup without allocating.
     private struct Place: Hashable, Sendable {
@@ -166,12 +167,14 @@ package struct SiteIndex: Sendable {
 
     /// The registry.
     package let registry: SiteRegistry
-    private var strings: [Place: Set<String>] = [:]
-    private var networks: [Place: [IPNetwork]] = [:]
+    private let strings: [Place: Set<String>]
+    private let networks: [Place: [IPNetwork]]
 
     /// The index of `registry`.
     package init(_ registry: SiteRegistry) {
         self.registry = registry
+        var strings: [Place: Set<String>] = [:]
+        var networks: [Place: [IPNetwork]] = [:]
         if let apps = registry.licensedApps {
             strings[Place("licensed_apps")] = Set(apps.map(\.appID))
             strings[Place("licensed_apps.direct")] = Set(apps.filter { $0.type == .direct }.map(\.appID))
@@ -195,6 +198,8 @@ package struct SiteIndex: Sendable {
         networks[Place("relay_hosts")] = registry.relayHosts
         networks[Place("market_data.authorized_consumers")] = registry.authorizedConsumers
         networks[Place("market_data.quote_servers")] = registry.quoteServers
+        self.strings = strings
+        self.networks = networks
     }
 
     /// Whether the text `value` is in the list `list` (under `key` for keyed lists).
