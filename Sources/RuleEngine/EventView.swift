@@ -288,17 +288,7 @@ package struct RuleKey: Hashable, Sendable {
     /// Adds a value at the end.
     package mutating func append(_ value: RuleValue) {
         if head == nil { head = value } else { tail.append(value) }
-        hash = RuleKey.mix(hash ^ RuleKey.hash(value))
-    }
-
-    /// A hash of `value` that respects `==` everywhere (text by the standard hash, which respects
-    /// canonical equivalence: "K" and the Kelvin sign are equal).
-    private static func hash(_ value: RuleValue) -> UInt64 {
-        switch value {
-        case .text(let text): UInt64(bitPattern: Int64(text.hashValue))
-        case .list(let elements): elements.reduce(0x84_2222_3250) { mix($0 ^ hash($1)) }
-        default: value.windowHash
-        }
+        hash = RuleKey.mix(hash ^ value.windowHash)
     }
 
     /// The values in order.

@@ -23,18 +23,13 @@ protocol WindowValue: Equatable {
 }
 
 extension RuleValue: WindowValue {
-    /// FNV-1a over ASCII text's bytes (other text: its standard hash, which respects canonical
-    /// equivalence as `==` does), or a mix of the number's or address's bits.
+    /// Text by its standard hash, which respects canonical equivalence as `==` does ("K" and
+    /// the Kelvin sign are equal, so they must hash alike: a cheaper hash of the bytes would
+    /// not); a mix of the number's or address's bits.
     var windowHash: UInt64 {
         switch self {
         case .text(let text):
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in text.utf8 {
-                guard byte < 0x80 else { return UInt64(bitPattern: Int64(text.hashValue)) }
-                hash ^= UInt64(byte)
-                hash &*= 0x100_0000_01b3
-            }
-            return hash
+            return UInt64(bitPattern: Int64(text.hashValue))
         case .number(let number):
             // 0 and -0 are equal.
             return Self.mix((number == 0 ? 0 : number.bitPattern) ^ 0x9e37_79b9_7f4a_7c15)

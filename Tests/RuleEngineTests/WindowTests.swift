@@ -54,3 +54,19 @@ import Testing
     #expect(store.values(0) == [.text("a")])
     #expect(store.values(1) == [.number(7)])
 }
+
+@Test func windowCountsCanonicallyEquivalentTextOnce() {
+    // Past eight values the window looks values up by hash: "K" and the Kelvin sign (U+212A) are
+    // equal text, so the second must find the first rather than count as a new value.
+    var window = ValueWindow<RuleValue>(cap: 100)
+    for index in 0..<9 { window.add(.text("A\(index)"), at: Int64(index)) }
+    window.add(.text("K"), at: 10)
+    window.add(.text("\u{212A}"), at: 11)
+    #expect(window.count == 10)
+    var key = RuleKey()
+    key.append(.text("\u{212A}"))
+    var plain = RuleKey()
+    plain.append(.text("K"))
+    #expect(key == plain)
+    #expect(key.hash == plain.hash)
+}
