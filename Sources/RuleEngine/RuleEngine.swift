@@ -256,10 +256,9 @@ package final class RuleEngine {
         }
     }
 
-    /// Runs the rule at `position` (its gate passed) on `view`.
+    /// Runs rule `position` (its gate passed) on `view`; `matched`, when given, is what `match`
+    /// found of its `match` part.
     @inline(__always)
-    /// Runs rule `position` on `view`; `matched`, when given, is what `match` found of its
-    /// `match` part.
     private func run(_ position: Int, _ view: EventView, time: Int64, matched: Bool? = nil, into alerts: inout [Alert]) {
         let runtime = runtimes[position]
         runtime.sweepIfDue(time)
@@ -267,15 +266,7 @@ package final class RuleEngine {
         guard runtime.after.allSatisfy({ memories[$0].seen(view, at: time) }) else { return }
         guard !runtime.unless.contains(where: { memories[$0].seen(view, at: time) }) else { return }
         let event = view.event
-        var key: RuleKey?
-        let list = runtime.keyList
-        if list >= 0 {
-            if keyEvents[list] != eventNumber {
-                keyEvents[list] = eventNumber
-                keys[list] = view.key(keyLists[list])
-            }
-            key = keys[list]
-        }
+        let key = runtime.keyList >= 0 ? groupKey(runtime.keyList, view) : nil
         for evidence in runtime.evaluate(view, key: key, limits: limits) {
             if let suppress = runtime.suppress {
                 // A missing field is an empty part of the key.
@@ -398,6 +389,17 @@ package final class RuleEngine {
         }
     }
 
+    /// The key of the current event under group-by list `list`, worked out once per event for
+    /// all the rules sharing the list.
+    @inline(__always)
+    private func groupKey(_ list: Int, _ view: EventView) -> RuleKey? {
+        if keyEvents[list] != eventNumber {
+            keyEvents[list] = eventNumber
+            keys[list] = view.key(keyLists[list])
+        }
+        return keys[list]
+    }
+
     /// Starts loading the group state the matched rules will read for `view` (bit `i` of
     /// `matched`: the rule at `reaches[first + i]`): first every rule's index slot, then the
     /// records they name. Each rule's lookup is two dependent cache misses; asked for together,
@@ -410,13 +412,8 @@ package final class RuleEngine {
             let index = rest.trailingZeroBitCount
             rest &= rest &- 1
             let runtime = runtimes[reaches[first &+ index].position]
-            let list = runtime.keyList
-            guard list >= 0, let groups = runtime.groups else { continue }
-            if keyEvents[list] != eventNumber {
-                keyEvents[list] = eventNumber
-                keys[list] = view.key(keyLists[list])
-            }
-            guard let hash = keys[list]?.hash else { continue }
+            guard runtime.keyList >= 0, let groups = runtime.groups,
+                  let hash = groupKey(runtime.keyList, view)?.hash else { continue }
             groups.prefetchSlot(hash)
             wanted |= 1 &<< UInt64(index)
         }
