@@ -133,9 +133,10 @@ package final class Pipeline {
         advance(to: time)
     }
 
-    /// The records collected since the last call, in the run's order (a worker's only).
-    func takeCollected() -> ShardRecords {
-        observer.takeCollected()
+    /// The records collected since the last call, in the run's order (a worker's only);
+    /// collecting goes on in `reuse`, a merged collection handed back.
+    func takeCollected(reusing reuse: ShardRecords? = nil) -> ShardRecords {
+        observer.takeCollected(reusing: reuse)
     }
 
     // MARK: - Any pipeline
@@ -314,7 +315,7 @@ final class PipelineObserver: FlowObserver, EventSink {
         commit()
     }
 
-    func emit(_ event: TradingEvent) {
+    func emit(_ event: consuming TradingEvent) {
         events &+= 1
         if writesEvents {
             writer.eventRecord(event, communityID: configuration.communityID ? event.flow.communityID : nil)
@@ -327,7 +328,7 @@ final class PipelineObserver: FlowObserver, EventSink {
                 // No rule reaches it: to the engine it is only a count.
                 skippedEvents &+= 1
             } else {
-                collected?.append(.event(event, matches), at: moment)
+                collected?.appendEvent(event, matches, at: moment)
             }
             return
         }
@@ -381,8 +382,12 @@ final class PipelineObserver: FlowObserver, EventSink {
         }
     }
 
-    /// Takes one record a worker collected, as if it had come here in the first place (the merge).
-    func replay(_ record: ShardRecord, bytes: UnsafeRawBufferPointer) {
+    /// Takes one record a worker collected, as if it had come here in the first place (the merge);
+    /// `bytes`, `events` and `matches` are the collection's.
+    func replay(
+        _ record: ShardRecord, bytes: UnsafeRawBufferPointer, events: borrowing [TradingEvent],
+        matches: borrowing [RuleEngine.Matches?]
+    ) {
         switch record {
         case .json(let range):
             records &+= 1
@@ -392,16 +397,23 @@ final class PipelineObserver: FlowObserver, EventSink {
             } catch {
                 failure = error
             }
-        case .event(let event, let matched):
-            runRules(on: event, matched: matched)
+        case .event(let index):
+            // Read in place: a copy would retain each of the event's strings and arrays here and
+            // release them again, on cache lines the worker that built the event also touches.
+            events.withUnsafeBufferPointer { events in
+                matches.withUnsafeBufferPointer { matches in runRules(on: events[index], matched: matches[index]) }
+            }
         case .counters(let name, let counters):
             count(protocol: name, counters)
         }
     }
 
-    /// A worker's records so far; collecting starts again empty.
-    func takeCollected() -> ShardRecords {
-        defer { collected = ShardRecords() }
+    /// A worker's records so far; collecting starts again in `reuse` (emptied here, keeping its
+    /// storage), or in a new collection.
+    func takeCollected(reusing reuse: ShardRecords?) -> ShardRecords {
+        var next = reuse ?? ShardRecords()
+        next.removeAll()
+        defer { collected = next }
         return collected ?? ShardRecords()
     }
 
@@ -443,24 +455,46 @@ final class PipelineObserver: FlowObserver, EventSink {
 enum ShardRecord {
     /// Serialised JSON lines: these bytes of the batch.
     case json(Range<Int>)
-    /// A trading event for the rules, with the stateless part of the rules done.
-    case event(TradingEvent, RuleEngine.Matches?)
+    /// A trading event for the rules (its place in the collection's `events`), with the stateless
+    /// part of the rules done (`matches`, at the same place).
+    case event(Int)
     /// Protocol counters for the stats record.
     case counters(String, [(String, UInt64)])
 }
 
 /// A worker's records over some packets, in the order it made them, each with its place in the
-/// run's order; the JSON of all of them in one byte array.
+/// run's order; the JSON of all of them in one byte array, the trading events in one array.
+///
+/// A collection goes back to its worker once merged and is filled again (`removeAll` keeps the
+/// storage), so that the arrays are not grown anew for every batch, and the events are freed on
+/// the thread that made them.
 struct ShardRecords: @unchecked Sendable {
     var moments: [TrackerMoment] = []
     var records: [ShardRecord] = []
     var bytes: [UInt8] = []
+    var events: [TradingEvent] = []
+    var matches: [RuleEngine.Matches?] = []
 
     var isEmpty: Bool { records.isEmpty }
 
     mutating func append(_ record: ShardRecord, at moment: TrackerMoment) {
         moments.append(moment)
         records.append(record)
+    }
+
+    mutating func appendEvent(_ event: consuming TradingEvent, _ matched: RuleEngine.Matches?, at moment: TrackerMoment) {
+        append(.event(events.count), at: moment)
+        events.append(event)
+        matches.append(matched)
+    }
+
+    /// Empties the collection, keeping its storage.
+    mutating func removeAll() {
+        moments.removeAll(keepingCapacity: true)
+        records.removeAll(keepingCapacity: true)
+        bytes.removeAll(keepingCapacity: true)
+        events.removeAll(keepingCapacity: true)
+        matches.removeAll(keepingCapacity: true)
     }
 
     mutating func appendJSON(_ json: [UInt8], at moment: TrackerMoment) {

@@ -133,7 +133,7 @@ enum ShardedRun {
             var position = cursors[best]
             part.bytes.withUnsafeBytes { bytes in
                 repeat {
-                    sink.replay(part.records[position], bytes: bytes)
+                    sink.replay(part.records[position], bytes: bytes, events: part.events, matches: part.matches)
                     position += 1
                 } while position < part.moments.count && (limit.map { part.moments[position] < $0 } ?? true)
             }
@@ -163,10 +163,15 @@ private final class ShardWorker: @unchecked Sendable {
 
     func run(input: BlockingQueue<PacketBatch?>, output: BlockingQueue<WorkerOutput>, spent: BlockingQueue<WorkerOutput>) {
         while let batch = input.pop() {
-            spent.drain()
             process(batch)
             batch.release()
-            output.push(WorkerOutput(records: pipeline.takeCollected(), final: nil))
+            // A merged collection, if one is back, is emptied here (its events freed on the thread
+            // that made them) and filled again.
+            var reuse: ShardRecords?
+            while let merged = spent.take() {
+                if reuse == nil { reuse = merged.records }
+            }
+            output.push(WorkerOutput(records: pipeline.takeCollected(reusing: reuse), final: nil))
         }
         pipeline.endFlows()
         output.push(WorkerOutput(records: pipeline.takeCollected(), final: pipeline.counts, skippedEvents: pipeline.skippedEvents))
@@ -385,20 +390,20 @@ final class BlockingQueue<Element>: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
-    /// Takes and drops whatever is queued, without waiting.
-    func drain() {
+    /// The first element, or nil at once when there is none.
+    func take() -> Element? {
         pthread_mutex_lock(mutex)
-        var taken: [Element] = []
-        while count > 0 {
-            if let element = items[head] { taken.append(element) }
-            items[head] = nil
-            head = (head + 1) % items.count
-            count -= 1
+        guard count > 0 else {
+            pthread_mutex_unlock(mutex)
+            return nil
         }
+        let element = items[head]
+        items[head] = nil
+        head = (head + 1) % items.count
+        count -= 1
         pthread_cond_broadcast(changed)
         pthread_mutex_unlock(mutex)
-        // The elements are released here, outside the lock.
-        taken.removeAll()
+        return element
     }
 
     func pop() -> Element {

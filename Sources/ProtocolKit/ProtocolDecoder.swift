@@ -94,8 +94,9 @@ package struct EventInterest: Sendable, Equatable {
 package protocol EventSink: AnyObject {
     /// What is wanted; decoders skip building what is not.
     var interest: EventInterest { get }
-    /// One event (a decoded message, a trading event, an anomaly).
-    func emit(_ event: TradingEvent)
+    /// One event (a decoded message, a trading event, an anomaly). Handed over, not lent: a sink
+    /// that keeps the event (a flow-sharded worker hands it to the merge) keeps it without a copy.
+    func emit(_ event: consuming TradingEvent)
     /// Adds to a protocol's counters in the closing stats record (`<protocol>.<name>`), for
     /// example `messages` or `anomalies.bad_checksum`. Sessions add theirs up and report them
     /// when their flow ends, not per message.

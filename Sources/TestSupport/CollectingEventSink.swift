@@ -14,7 +14,7 @@ package final class CollectingEventSink: EventSink {
         self.interest = interest
     }
 
-    package func emit(_ event: TradingEvent) { events.append(event) }
+    package func emit(_ event: consuming TradingEvent) { events.append(event) }
 
     package func count(protocol name: String, _ counters: [(String, UInt64)]) {
         for (counter, value) in counters { self.counters["\(name).\(counter)", default: 0] += value }
