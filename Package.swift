@@ -28,13 +28,14 @@ let package = Package(
             providers: [.apt(["libpcap-dev"]), .brew(["libpcap"])]
         ),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+        .systemLibrary(name: "CDeflate", providers: [.apt(["libdeflate-dev"]), .brew(["libdeflate"])]),
         .target(name: "CSupport"),
         .target(name: "PacketCapture", dependencies: ["CPcap"], swiftSettings: hotPath),
         .target(name: "FlowTracking", dependencies: ["PacketCapture", "CSupport"], swiftSettings: hotPath),
         .target(name: "ProtocolKit", dependencies: ["FlowTracking", "PacketCapture"], swiftSettings: hotPath),
         .target(name: "FIXProtocol", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "CZlib", "CSupport"], swiftSettings: hotPath),
         .target(name: "CTPProtocol", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture"], swiftSettings: hotPath),
-        .target(name: "TDXProtocol", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "CZlib"], swiftSettings: hotPath),
+        .target(name: "TDXProtocol", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "CZlib", "CDeflate"], swiftSettings: hotPath),
         .target(
             name: "RuleEngine",
             dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "CSupport", .product(name: "Yams", package: "Yams")],

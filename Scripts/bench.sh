@@ -76,7 +76,7 @@ while (($#)); do
     esac
 done
 
-packages=(libpcap-dev:pcap/pcap.h zlib1g-dev:zlib.h tcpdump:tcpdump time:/usr/bin/time)
+packages=(libpcap-dev:pcap/pcap.h zlib1g-dev:zlib.h libdeflate-dev:libdeflate.h tcpdump:tcpdump time:/usr/bin/time)
 ((with_tshark)) && packages+=(tshark:tshark)
 ensure_packages "${packages[@]}"
 

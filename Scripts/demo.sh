@@ -3,11 +3,11 @@
 # `tapsentry decode` on a recorded FIX session, on a recorded CTP relay and on recorded pytdx quote
 # clients, then the detection scenarios of Captures/scenarios/ (real QuickFIX, CTP and pytdx clients) with
 # the demo site registry: the alerts of each, by category, and the checks of the rules' own tests.
-# Installs what a fresh Debian machine lacks (libpcap-dev) first.
+# Installs what a fresh Debian machine lacks (libpcap-dev, zlib1g-dev, libdeflate-dev) first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source Scripts/lib/ensure-packages.sh
-ensure_packages libpcap-dev:pcap/pcap.h zlib1g-dev:zlib.h
+ensure_packages libpcap-dev:pcap/pcap.h zlib1g-dev:zlib.h libdeflate-dev:libdeflate.h
 
 swift build -c release --product tapsentry >&2
 bin=$(swift build -c release --show-bin-path)/tapsentry

@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source Scripts/lib/ensure-packages.sh
-ensure_packages libpcap-dev:pcap/pcap.h zlib1g-dev:zlib.h tshark:tshark
+ensure_packages libpcap-dev:pcap/pcap.h zlib1g-dev:zlib.h libdeflate-dev:libdeflate.h tshark:tshark
 
 swift build -c release --product tapsentry >&2
 bin=$(swift build -c release --show-bin-path)/tapsentry

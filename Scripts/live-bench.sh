@@ -43,7 +43,7 @@ while (($#)); do
     esac
 done
 
-ensure_packages libpcap-dev:pcap/pcap.h zlib1g-dev:zlib.h tcpreplay:tcpreplay iproute2:ip python3:python3
+ensure_packages libpcap-dev:pcap/pcap.h zlib1g-dev:zlib.h libdeflate-dev:libdeflate.h tcpreplay:tcpreplay iproute2:ip python3:python3
 swift build -c release --product tapsentry >&2
 swift build -c release --product capgen >&2
 bin=$(swift build -c release --show-bin-path)

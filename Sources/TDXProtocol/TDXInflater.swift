@@ -1,10 +1,14 @@
+import CDeflate
 import CZlib
 
 /// Inflates compressed reply bodies (zlib, RFC 1950) into one reused buffer, never past a cap.
 ///
-/// One inflater serves every session of a decoder: its zlib state is set up once and reset per
-/// body (a fresh `inflateInit` per body allocates zlib's window each time). It is not
-/// thread-safe; a decoder (with its sessions) belongs to one pipeline thread.
+/// A body is first inflated whole by libdeflate, about twice as fast as zlib; only a body it
+/// does not take (one that overflows the cap, is cut short or is corrupt) goes through zlib,
+/// which says how many bytes came out before the end. The outcome is the same either way.
+/// One inflater serves every session of a decoder: both states are set up once (zlib's is reset
+/// per body, as a fresh `inflateInit` allocates its window each time). It is not thread-safe; a
+/// decoder (with its sessions) belongs to one pipeline thread.
 package final class TDXInflater: @unchecked Sendable {
     /// What inflating one body gave.
     enum Outcome: Equatable {
@@ -24,16 +28,19 @@ package final class TDXInflater: @unchecked Sendable {
     let buffer: UnsafeMutablePointer<UInt8>
     private var stream = z_stream()
     private var ready = false
+    private let fast: OpaquePointer?
 
     /// An inflater whose bodies may inflate to `capacity` bytes.
     init(capacity: Int) {
         self.capacity = max(1, capacity)
         buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: self.capacity + 1)
         ready = inflateInit_(&stream, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK
+        fast = libdeflate_alloc_decompressor()
     }
 
     deinit {
         if ready { inflateEnd(&stream) }
+        if let fast { libdeflate_free_decompressor(fast) }
         buffer.deallocate()
     }
 
@@ -48,6 +55,15 @@ package final class TDXInflater: @unchecked Sendable {
     func inflate(_ input: UnsafeRawBufferPointer, limit: Int) -> Outcome {
         guard ready, let base = input.baseAddress, !input.isEmpty else { return .corrupt(count: 0) }
         let cap = min(limit, capacity)
+        if let fast {
+            // Room for one byte more than allowed, as below; a body that needs more fails here.
+            var consumed = 0
+            var produced = 0
+            let status = libdeflate_zlib_decompress_ex(fast, base, input.count, buffer, cap + 1, &consumed, &produced)
+            if status == LIBDEFLATE_SUCCESS && produced <= cap {
+                return .complete(count: produced, trailing: input.count - consumed)
+            }
+        }
         guard inflateReset(&stream) == Z_OK else { return .corrupt(count: 0) }
         stream.next_in = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: Bytef.self))
         stream.avail_in = uInt(input.count)
