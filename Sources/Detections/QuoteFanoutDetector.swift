@@ -92,9 +92,8 @@ final class QuoteFanoutDetector: RuleDetector {
         self.site = site
     }
 
-    func observe(_ view: EventView) -> [AlertEvidence] {
-        let event = view.event
-        guard event.kind == .mdQuote, let signature = Self.signature(view) else { return [] }
+    func observe(_ event: TradingEvent) -> [AlertEvidence] {
+        guard event.kind == .mdQuote, let signature = Self.signature(event) else { return [] }
         let time = event.time.nanoseconds
         sweep(time)
         let sender = event.flow.source(event.direction).address
@@ -103,7 +102,7 @@ final class QuoteFanoutDetector: RuleDetector {
         if let original = received[sender]?.ticks.entry(signature), original.flow != event.flow.id, time - original.time <= maxDelay,
             original.sender != receiver
         {
-            if let evidence = copied(by: sender, to: receiver, from: original.sender, view: view) { alerts.append(evidence) }
+            if let evidence = copied(by: sender, to: receiver, from: original.sender, event: event) { alerts.append(evidence) }
         }
         let store: ReceivedTicks
         if let known = received[receiver] {
@@ -117,9 +116,9 @@ final class QuoteFanoutDetector: RuleDetector {
         return alerts
     }
 
-    private func copied(by host: IPAddress, to peer: IPAddress, from upstream: IPAddress, view: EventView) -> AlertEvidence? {
+    private func copied(by host: IPAddress, to peer: IPAddress, from upstream: IPAddress, event: TradingEvent) -> AlertEvidence? {
         if let quoteServers, site.contains(host, in: quoteServers, key: []) { return nil }
-        let time = view.time.nanoseconds
+        let time = event.time.nanoseconds
         let state: Fanout
         if let known = fanout[host] {
             state = known
@@ -142,12 +141,12 @@ final class QuoteFanoutDetector: RuleDetector {
         }
         state.copies += 1
         if !state.upstream.contains(upstream) && state.upstream.count < 16 { state.upstream.append(upstream) }
-        if !state.flows.contains(view.event.flow.id) && state.flows.count < 16 { state.flows.append(view.event.flow.id) }
+        if !state.flows.contains(event.flow.id) && state.flows.count < 16 { state.flows.append(event.flow.id) }
         let counted = state.order.filter { (state.peers[$0]?.copies ?? 0) >= minTicks }
         guard counted.count >= threshold else { return nil }
         fanout[host] = nil
         let first = counted.compactMap { state.peers[$0]?.first }.min() ?? time
-        var evidence = AlertEvidence(firstTime: Timestamp(nanoseconds: first), lastTime: view.time)
+        var evidence = AlertEvidence(firstTime: Timestamp(nanoseconds: first), lastTime: event.time)
         evidence.group = [("host", host.description)]
         evidence.count = counted.count
         evidence.threshold = threshold
@@ -166,13 +165,13 @@ final class QuoteFanoutDetector: RuleDetector {
     /// A tick's identity: a 64-bit FNV-1a hash of its instrument and price, with volume, quantity
     /// and update time when given (a hash, so that a host's recent ticks cost a few bytes each).
     /// Nil without an instrument and a price. One pass over the fields.
-    private static func signature(_ view: EventView) -> UInt64? {
+    private static func signature(_ event: TradingEvent) -> UInt64? {
         var instrument: String?
         var price: Double?
         var volume: Double?
         var quantity: Double?
         var updateTime: String?
-        for (name, value) in view.event.fields {
+        for (name, value) in event.fields {
             switch name {
             case "instrument": if case .string(let text) = value { instrument = text }
             case "price": price = number(value)

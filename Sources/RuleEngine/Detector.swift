@@ -6,7 +6,7 @@ import ProtocolKit
 /// events it sees, and the engine applies the rule's suppression and writes the alerts.
 package protocol RuleDetector: AnyObject {
     /// Looks at one event that passed the rule's match; returns the evidence of each alert due.
-    func observe(_ event: EventView) -> [AlertEvidence]
+    func observe(_ event: TradingEvent) -> [AlertEvidence]
 }
 
 /// A kind of stateful detector the loader knows, with its parameters.

@@ -1,5 +1,6 @@
 import CSupport
 import PacketCapture
+import ProtocolKit
 
 /// The state of one group of one rule, held together so that updating it for an event touches
 /// a few neighbouring cache lines rather than a line in each of several columns (with groups by
@@ -202,16 +203,16 @@ final class GroupTable {
 
     /// Counts the event in `group`; returns whether the count (or the occurrences) reached the
     /// threshold.
-    func observe(_ group: Int, _ view: EventView, distinctValue: RuleValue?) -> Bool {
-        let time = view.time.nanoseconds
+    func observe(_ group: Int, _ event: TradingEvent, distinctValue: RuleValue?) -> Bool {
+        let time = event.time.nanoseconds
         let shape = self.shape
         let record = records + group
         record.pointee.last = time
         record.pointee.store.evict(before: time - shape.span + 1)
-        record.pointee.store.add(.number(Double(view.event.flow.id)), slot: shape.flowSlot, at: time)
+        record.pointee.store.add(.number(Double(event.flow.id)), slot: shape.flowSlot, at: time)
         let fields = shape.evidenceFields
         for position in fields.indices {
-            guard let value = view.keyValue(fields[position]) else { continue }
+            guard let value = event.keyValue(fields[position]) else { continue }
             if case .list(let elements) = value {
                 for element in elements { record.pointee.store.add(element, slot: position, at: time) }
             } else {

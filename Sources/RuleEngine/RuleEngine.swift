@@ -84,6 +84,8 @@ package final class RuleEngine {
     /// Distinct `group_by` lists, and per list the key of the event numbered in `keyEvents`.
     private let keyLists: [[FieldRef]]
     private var keys: [RuleKey?]
+    /// The hash of each key in `keys` (nil with the key), read without copying the key.
+    private var keyHashes: [UInt64?]
     private var keyEvents: [UInt64]
     /// Numbers the events `process` looks at (from 1).
     private var eventNumber: UInt64 = 0
@@ -138,6 +140,7 @@ package final class RuleEngine {
         }
         self.keyLists = keyLists
         keys = Array(repeating: nil, count: keyLists.count)
+        keyHashes = Array(repeating: nil, count: keyLists.count)
         keyEvents = Array(repeating: 0, count: keyLists.count)
         self.runtimes = runtimes
         self.memories = memories
@@ -209,12 +212,12 @@ package final class RuleEngine {
         return list
     }
 
-    private func passes(gate: Int, _ view: EventView) -> Bool {
+    private func passes(gate: Int, _ event: TradingEvent) -> Bool {
         switch gateAnswers[gate] {
         case 1: return true
         case 2: return false
         default:
-            let open = gates[gate].contains { view.has($0) }
+            let open = gates[gate].contains { event.has($0) }
             gateAnswers[gate] = open ? 1 : 2
             return open
         }
@@ -238,7 +241,6 @@ package final class RuleEngine {
         if let matched = match(event) { return process(event, matched: matched, into: &alerts) }
         statistics.events &+= 1
         eventNumber &+= 1
-        let view = EventView(event)
         let time = event.time.nanoseconds
         if !gateAnswers.isEmpty {
             for gate in gateAnswers.indices { gateAnswers[gate] = 0 }
@@ -246,32 +248,31 @@ package final class RuleEngine {
         // Outside the vocabulary, or more than 64 rules or conditions: rule by rule.
         let kind = event.kind.rawValue
         for position in positions(kind: kind, protocolName: event.protocolName) {
-            if let gate = runtimes[position].gate, !passes(gate: gate, view) { continue }
-            run(position, view, time: time, into: &alerts)
+            if let gate = runtimes[position].gate, !passes(gate: gate, event) { continue }
+            run(position, event, time: time, into: &alerts)
         }
         // Earlier-event conditions learn from the event after the rules have read it: "earlier"
         // means strictly before.
         for position in memoryPositions(kind: kind, protocolName: event.protocolName) {
-            statistics.referenceKeysEvicted &+= memories[position].record(view, at: time, site: site)
+            statistics.referenceKeysEvicted &+= memories[position].record(event, at: time, site: site)
         }
     }
 
-    /// Runs rule `position` (its gate passed) on `view`; `matched`, when given, is what `match`
+    /// Runs rule `position` (its gate passed) on `event`; `matched`, when given, is what `match`
     /// found of its `match` part.
     @inline(__always)
-    private func run(_ position: Int, _ view: EventView, time: Int64, matched: Bool? = nil, into alerts: inout [Alert]) {
+    private func run(_ position: Int, _ event: TradingEvent, time: Int64, matched: Bool? = nil, into alerts: inout [Alert]) {
         let runtime = runtimes[position]
         runtime.sweepIfDue(time)
-        guard matched ?? runtime.match.matches(view, site: site, indexed: true) else { return }
-        guard runtime.after.allSatisfy({ memories[$0].seen(view, at: time) }) else { return }
-        guard !runtime.unless.contains(where: { memories[$0].seen(view, at: time) }) else { return }
-        let event = view.event
-        let key = runtime.keyList >= 0 ? groupKey(runtime.keyList, view) : nil
-        for evidence in runtime.evaluate(view, key: key, limits: limits) {
+        guard matched ?? runtime.match.matches(event, site: site, indexed: true) else { return }
+        guard runtime.after.allSatisfy({ memories[$0].seen(event, at: time) }) else { return }
+        guard !runtime.unless.contains(where: { memories[$0].seen(event, at: time) }) else { return }
+        let key = runtime.keyList >= 0 ? groupKey(runtime.keyList, event) : nil
+        for evidence in runtime.evaluate(event, key: key, limits: limits) {
             if let suppress = runtime.suppress {
                 // A missing field is an empty part of the key.
                 var key = RuleKey()
-                for field in suppress.by { key.append(view.keyValue(field) ?? .text("")) }
+                for field in suppress.by { key.append(event.keyValue(field) ?? .text("")) }
                 if let until = runtime.suppressedUntil[key], until > time {
                     statistics.suppressed &+= 1
                     continue
@@ -325,7 +326,6 @@ package final class RuleEngine {
         let (first, count) = slotReaches[slot]
         let (firstMemory, memoryCount) = slotMemories[slot]
         guard count <= 64, memoryCount <= 64 else { return nil }
-        let view = EventView(event)
         var matches = Matches()
         // Gates answered for this event (bit per gate, the first 64 gates; others are asked each time).
         var asked: UInt64 = 0
@@ -339,15 +339,15 @@ package final class RuleEngine {
                         if gate < 64 {
                             if asked >> gate & 1 == 0 {
                                 asked |= 1 &<< gate
-                                if gates[gate].contains(where: { view.has($0) }) { open |= 1 &<< gate }
+                                if gates[gate].contains(where: { event.has($0) }) { open |= 1 &<< gate }
                             }
                             if open >> gate & 1 == 0 { continue }
-                        } else if !gates[gate].contains(where: { view.has($0) }) {
+                        } else if !gates[gate].contains(where: { event.has($0) }) {
                             continue
                         }
                     }
                     matches.reached |= 1 &<< index
-                    if matchers[reach.position].matches(view, site: site, indexed: true) { matches.matched |= 1 &<< index }
+                    if matchers[reach.position].matches(event, site: site, indexed: true) { matches.matched |= 1 &<< index }
                 }
             }
         }
@@ -355,7 +355,7 @@ package final class RuleEngine {
             matches.hasMemories = true
             memoryReaches.withUnsafeBufferPointer { positions in
                 memoryMatchers.withUnsafeBufferPointer { matchers in
-                    for index in 0..<memoryCount where matchers[positions[firstMemory &+ index]].matches(view, site: site, indexed: true) {
+                    for index in 0..<memoryCount where matchers[positions[firstMemory &+ index]].matches(event, site: site, indexed: true) {
                         matches.memories |= 1 &<< UInt64(index)
                     }
                 }
@@ -370,42 +370,53 @@ package final class RuleEngine {
         statistics.events &+= 1
         eventNumber &+= 1
         guard let slot = Self.slot(event) else { return }
-        let view = EventView(event)
         let time = event.time.nanoseconds
         let (first, count) = slotReaches[slot]
-        if matched.matched != 0 { prefetchGroups(first, view, matched: matched.matched) }
+        if matched.matched != 0 { prefetchGroups(first, event, matched: matched.matched) }
         var reached = matched.reached
         while reached != 0 {
             let index = reached.trailingZeroBitCount
             reached &= reached &- 1
             guard index < count else { break }
             let position = reaches[first &+ index].position
-            run(position, view, time: time, matched: matched.matched >> UInt64(index) & 1 != 0, into: &alerts)
+            run(position, event, time: time, matched: matched.matched >> UInt64(index) & 1 != 0, into: &alerts)
         }
         let (firstMemory, memoryCount) = slotMemories[slot]
         for index in 0..<memoryCount {
             statistics.referenceKeysEvicted &+= memories[memoryReaches[firstMemory &+ index]].record(
-                view, at: time, site: site, matched: matched.memories >> UInt64(index) & 1 != 0)
+                event, at: time, site: site, matched: matched.memories >> UInt64(index) & 1 != 0)
         }
     }
 
     /// The key of the current event under group-by list `list`, worked out once per event for
     /// all the rules sharing the list.
     @inline(__always)
-    private func groupKey(_ list: Int, _ view: EventView) -> RuleKey? {
-        if keyEvents[list] != eventNumber {
-            keyEvents[list] = eventNumber
-            keys[list] = view.key(keyLists[list])
-        }
+    private func groupKey(_ list: Int, _ event: TradingEvent) -> RuleKey? {
+        computeKey(list, event)
         return keys[list]
     }
 
-    /// Starts loading the group state the matched rules will read for `view` (bit `i` of
+    /// The hash of `groupKey(list, event)`, without a copy of the key.
+    @inline(__always)
+    private func groupKeyHash(_ list: Int, _ event: TradingEvent) -> UInt64? {
+        computeKey(list, event)
+        return keyHashes[list]
+    }
+
+    @inline(__always)
+    private func computeKey(_ list: Int, _ event: TradingEvent) {
+        guard keyEvents[list] != eventNumber else { return }
+        keyEvents[list] = eventNumber
+        keys[list] = event.key(keyLists[list])
+        keyHashes[list] = keys[list]?.hash
+    }
+
+    /// Starts loading the group state the matched rules will read for `event` (bit `i` of
     /// `matched`: the rule at `reaches[first + i]`): first every rule's index slot, then the
     /// records they name. Each rule's lookup is two dependent cache misses; asked for together,
     /// those of all the rules an event reaches overlap instead of following one another. Computes
     /// the group keys `run` then reuses.
-    private func prefetchGroups(_ first: Int, _ view: EventView, matched: UInt64) {
+    private func prefetchGroups(_ first: Int, _ event: TradingEvent, matched: UInt64) {
         var wanted: UInt64 = 0
         var rest = matched
         while rest != 0 {
@@ -413,7 +424,7 @@ package final class RuleEngine {
             rest &= rest &- 1
             let runtime = runtimes[reaches[first &+ index].position]
             guard runtime.keyList >= 0, let groups = runtime.groups,
-                  let hash = groupKey(runtime.keyList, view)?.hash else { continue }
+                  let hash = groupKeyHash(runtime.keyList, event) else { continue }
             groups.prefetchSlot(hash)
             wanted |= 1 &<< UInt64(index)
         }
@@ -421,7 +432,7 @@ package final class RuleEngine {
             let index = wanted.trailingZeroBitCount
             wanted &= wanted &- 1
             let runtime = runtimes[reaches[first &+ index].position]
-            if let groups = runtime.groups, let hash = keys[runtime.keyList]?.hash { groups.prefetchRecord(hash) }
+            if let groups = runtime.groups, let hash = keyHashes[runtime.keyList] { groups.prefetchRecord(hash) }
         }
     }
 

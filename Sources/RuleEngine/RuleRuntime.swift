@@ -63,17 +63,17 @@ final class RuleRuntime {
         }
     }
 
-    /// The evidence of the alerts `view` completes (before suppression).
-    /// `key` is the event's group key (`view.key(groupBy)`), which the engine computes once for
+    /// The evidence of the alerts `event` completes (before suppression).
+    /// `key` is the event's group key (`event.key(groupBy)`), which the engine computes once for
     /// the rules sharing a `group_by`.
-    func evaluate(_ view: EventView, key: RuleKey?, limits: RuleEngine.Limits) -> [AlertEvidence] {
-        if let detector { return detector.observe(view) }
-        guard let groups else { return [single(view, limits: limits)] }
+    func evaluate(_ event: TradingEvent, key: RuleKey?, limits: RuleEngine.Limits) -> [AlertEvidence] {
+        if let detector { return detector.observe(event) }
+        guard let groups else { return [single(event, limits: limits)] }
         guard let key else { return [] }
         // Distinct values: one, or each element of a list field (the instruments of a subscription).
         var distinctValue: RuleValue?
         if let field = distinctField {
-            guard let value = view.keyValue(field) else { return [] }
+            guard let value = event.keyValue(field) else { return [] }
             if case .list(let elements) = value, elements.isEmpty { return [] }
             distinctValue = value
         }
@@ -86,21 +86,21 @@ final class RuleRuntime {
             }
             group = groups.insert(key)
         }
-        guard groups.observe(group, view, distinctValue: distinctValue) else { return [] }
-        let evidence = groups.evidence(group, rule: rule, at: view.time)
+        guard groups.observe(group, event, distinctValue: distinctValue) else { return [] }
+        let evidence = groups.evidence(group, rule: rule, at: event.time)
         groups.remove(group)
         return [evidence]
     }
 
-    private func single(_ view: EventView, limits: RuleEngine.Limits) -> AlertEvidence {
-        var evidence = AlertEvidence(firstTime: view.time, lastTime: view.time)
+    private func single(_ event: TradingEvent, limits: RuleEngine.Limits) -> AlertEvidence {
+        var evidence = AlertEvidence(firstTime: event.time, lastTime: event.time)
         for field in rule.suppress?.by ?? [] {
-            if let value = view.value(field) { evidence.group.append((field.name, value.text)) }
+            if let value = event.value(field) { evidence.group.append((field.name, value.text)) }
         }
-        evidence.flows = [view.event.flow.id]
+        evidence.flows = [event.flow.id]
         evidence.flowCount = 1
         for field in rule.evidence {
-            if let value = view.value(field) {
+            if let value = event.value(field) {
                 evidence.fields.append((field.name, Self.elements(value).prefix(limits.evidenceValues).map(\.text), false))
             }
         }
@@ -166,22 +166,22 @@ final class ReferenceMemory {
         currentFields = condition.same.map(\.current)
     }
 
-    /// Whether an earlier event with the same key as `view` was seen (within the window).
-    func seen(_ view: EventView, at time: Int64) -> Bool {
-        guard let key = view.key(currentFields), let last = seen[key] else { return false }
+    /// Whether an earlier event with the same key as `event` was seen (within the window).
+    func seen(_ event: TradingEvent, at time: Int64) -> Bool {
+        guard let key = event.key(currentFields), let last = seen[key] else { return false }
         if let within = condition.within { return time - last < within.nanoseconds }
         return true
     }
 
-    /// Remembers `view` if it matches (`matched`, when given, says whether it does); returns how
+    /// Remembers `event` if it matches (`matched`, when given, says whether it does); returns how
     /// many keys the bound made it forget.
-    func record(_ view: EventView, at time: Int64, site: SiteIndex, matched: Bool? = nil) -> UInt64 {
+    func record(_ event: TradingEvent, at time: Int64, site: SiteIndex, matched: Bool? = nil) -> UInt64 {
         var dropped: UInt64 = 0
         if time >= nextSweep, let within = condition.within {
             nextSweep = time + 60_000_000_000
             seen = seen.filter { time - $0.value < within.nanoseconds }
         }
-        guard matched ?? condition.match.matches(view, site: site, indexed: true), let key = view.key(earlierFields) else { return 0 }
+        guard matched ?? condition.match.matches(event, site: site, indexed: true), let key = event.key(earlierFields) else { return 0 }
         if seen[key] == nil && seen.count >= limit {
             let ordered = seen.map { (key: $0.key, last: $0.value, text: $0.key.text) }
                 .sorted { $0.last != $1.last ? $0.last < $1.last : $0.text < $1.text }

@@ -60,18 +60,10 @@ package enum RuleValue: Sendable, Hashable {
 }
 
 /// One event as the rules read it: its fields, and the connection fields computed from its flow.
-package struct EventView {
-    /// The event.
-    package let event: TradingEvent
-
-    /// A view of `event`.
-    package init(_ event: TradingEvent) {
-        self.event = event
-    }
-
-    /// Packet time.
-    package var time: Timestamp { event.time }
-
+///
+/// Rules read the event itself, lent to them (a wrapper holding a copy of it would retain and
+/// release each of its strings and arrays every time the rules look at an event).
+extension TradingEvent {
     /// The value of `field`, if the event has it.
     package func value(_ field: FieldRef) -> RuleValue? {
         if let connection = field.connection { return value(connection) }
@@ -85,9 +77,8 @@ package struct EventView {
     }
 
     private func value(_ field: ConnectionField) -> RuleValue {
-        let flow = event.flow
-        let source = flow.source(event.direction)
-        let destination = flow.destination(event.direction)
+        let source = flow.source(direction)
+        let destination = flow.destination(direction)
         switch field {
         case .srcIP: return .ip(source.address)
         case .srcPort: return .number(Double(source.port))
@@ -103,9 +94,9 @@ package struct EventView {
         case .clientNet24: return .text(IPNetwork.networkText(flow.client, v4Prefix: 24, v6Prefix: 64))
         case .clientNet16: return .text(IPNetwork.networkText(flow.client, v4Prefix: 16, v6Prefix: 48))
         case .flowID: return .number(Double(flow.id))
-        case .direction: return .text(event.direction.description)
-        case .protocol: return .text(event.protocolName)
-        case .kind: return .text(event.kind.rawValue)
+        case .direction: return .text(direction.description)
+        case .protocol: return .text(protocolName)
+        case .kind: return .text(kind.rawValue)
         }
     }
 
@@ -129,7 +120,7 @@ package struct EventView {
 
     /// Whether the event has a field named `name` (connection fields always exist).
     func has(_ name: String) -> Bool {
-        event.fields.withUnsafeBufferPointer { fields in
+        fields.withUnsafeBufferPointer { fields in
             for index in fields.indices where fields[index].0 == name { return true }
             return false
         }
@@ -137,7 +128,7 @@ package struct EventView {
 
     /// Whether `value(named: name)` of a decoder field is not nil, without building the value.
     func hasValue(_ name: String) -> Bool {
-        event.fields.withUnsafeBufferPointer { fields in
+        fields.withUnsafeBufferPointer { fields in
             for index in fields.indices where fields[index].0 == name {
                 switch fields[index].1 {
                 case .object, .null: return false
@@ -150,7 +141,7 @@ package struct EventView {
 
     /// The decoder's field `name` (by index, so that other fields are not copied on the way).
     private func eventValue(_ name: String) -> RuleValue? {
-        event.fields.withUnsafeBufferPointer { fields in
+        fields.withUnsafeBufferPointer { fields in
             for index in fields.indices where fields[index].0 == name { return RuleValue(fields[index].1) }
             return nil
         }
@@ -160,34 +151,34 @@ package struct EventView {
 // MARK: - Evaluation
 
 extension EventMatch {
-    /// Whether `view` is one of the events this match selects.
-    func matches(_ view: EventView, site: SiteIndex, indexed: Bool = false) -> Bool {
+    /// Whether `event` is one of the events this match selects.
+    func matches(_ event: TradingEvent, site: SiteIndex, indexed: Bool = false) -> Bool {
         if !indexed {
-            if let kinds, !kinds.contains(view.event.kind.rawValue) { return false }
-            if let protocols, !protocols.contains(view.event.protocolName) { return false }
+            if let kinds, !kinds.contains(event.kind.rawValue) { return false }
+            if let protocols, !protocols.contains(event.protocolName) { return false }
         }
-        if let direction, direction != view.event.direction { return false }
+        if let direction, direction != event.direction { return false }
         // By position: a `for` over the array copies (and retains) each predicate.
         let allHold = all.withUnsafeBufferPointer { predicates in
-            for index in predicates.indices where !predicates[index].holds(view, site: site) { return false }
+            for index in predicates.indices where !predicates[index].holds(event, site: site) { return false }
             return true
         }
         if !allHold { return false }
-        if !any.isEmpty && !any.contains(where: { $0.allSatisfy { $0.holds(view, site: site) } }) { return false }
-        for exclusion in none where exclusion.allSatisfy({ $0.holds(view, site: site) }) { return false }
+        if !any.isEmpty && !any.contains(where: { $0.allSatisfy { $0.holds(event, site: site) } }) { return false }
+        for exclusion in none where exclusion.allSatisfy({ $0.holds(event, site: site) }) { return false }
         return true
     }
 }
 
 extension RulePredicate {
-    /// Whether the predicate holds for `view`.
-    func holds(_ view: EventView, site: SiteIndex) -> Bool {
+    /// Whether the predicate holds for `event`.
+    func holds(_ event: TradingEvent, site: SiteIndex) -> Bool {
         // Presence needs no value (connection fields always exist).
-        if case .exists(let wanted) = op { return (field.connection != nil || view.hasValue(field.name)) == wanted }
-        let value = view.value(field)
+        if case .exists(let wanted) = op { return (field.connection != nil || event.hasValue(field.name)) == wanted }
+        let value = event.value(field)
         guard let value else { return false }
         if case .sameAs(let other) = op {
-            guard let otherValue = view.value(other) else { return false }
+            guard let otherValue = event.value(other) else { return false }
             return RulePredicate.same(value, otherValue) != negated
         }
         if case .site(let list, let keyFields) = op {
@@ -195,11 +186,11 @@ extension RulePredicate {
             var first = ""
             var second = ""
             if keyFields.count > 0 {
-                guard let value = view.keyValue(keyFields[0]) else { return false }
+                guard let value = event.keyValue(keyFields[0]) else { return false }
                 first = value.text
             }
             if keyFields.count > 1 {
-                guard let value = view.keyValue(keyFields[1]) else { return false }
+                guard let value = event.keyValue(keyFields[1]) else { return false }
                 second = value.text
             }
             return RulePredicate.any(value) { element in
