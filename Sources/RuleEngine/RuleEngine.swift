@@ -403,6 +403,7 @@ package final class RuleEngine {
         return keyHashes[list]
     }
 
+    /// Works out the key of the current event under list `list` and its hash, once per event.
     @inline(__always)
     private func computeKey(_ list: Int, _ event: TradingEvent) {
         guard keyEvents[list] != eventNumber else { return }
