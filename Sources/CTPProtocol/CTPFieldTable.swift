@@ -336,13 +336,30 @@ extension CTPFieldTable {
         case "h": return .short
         default:
             if size == 1 { return .char }
-            let secrets = ["Password", "PassWord", "AuthCode", "AuthInfo", "PinKey", "MacKey", "CurrentKey", "Token", "Captcha", "Pwd"]
-            if secrets.contains(where: { name.contains($0) }) && !name.hasSuffix("Flag") && name != "CaptchaInfoLen" {
+            let secrets: [StaticString] = ["Password", "PassWord", "AuthCode", "AuthInfo", "PinKey", "MacKey", "CurrentKey", "Token", "Captcha", "Pwd"]
+            if secrets.contains(where: { includes(name, $0) }) && !name.hasSuffix("Flag") && name != "CaptchaInfoLen" {
                 return name == "CaptchaInfo" ? .hidden(size) : .secret(size)
             }
             if name == "ClientSystemInfo" || name == "WechatCltSysInfo" { return .terminalInfo(size) }
             if name.hasPrefix("Old") || name.hasSuffix("HandshakeData") { return .hidden(size) }
             return .text(size)
+        }
+    }
+
+    /// Whether `part` occurs in `name`, byte by byte (`String.contains` allocates on every call, and
+    /// this runs for each member of the dictionary when it loads).
+    private static func includes(_ name: String, _ part: StaticString) -> Bool {
+        var name = name
+        return name.withUTF8 { bytes in
+            let count = part.utf8CodeUnitCount
+            guard bytes.count >= count else { return false }
+            let needle = UnsafeBufferPointer(start: part.utf8Start, count: count)
+            for start in 0...(bytes.count - count) where bytes[start] == needle[0] {
+                var matched = 1
+                while matched < count && bytes[start + matched] == needle[matched] { matched += 1 }
+                if matched == count { return true }
+            }
+            return false
         }
     }
 }

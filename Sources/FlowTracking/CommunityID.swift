@@ -26,31 +26,78 @@ package enum CommunityID {
         source: IPAddress, sourcePort: UInt16, destination: IPAddress, destinationPort: UInt16,
         protocolNumber: UInt8, seed: UInt16 = 0
     ) -> CommunityIDDigest {
-        let sourceBytes = source.networkBytes
-        let destinationBytes = destination.networkBytes
         // Order by address bytes (same as IPAddress order within one family), then port.
-        let inOrder = sourceBytes.lexicographicallyPrecedes(destinationBytes)
-            || (sourceBytes == destinationBytes && sourcePort <= destinationPort)
+        let order = compareBytes(source, destination)
+        let inOrder = order < 0 || (order == 0 && sourcePort <= destinationPort)
         let (firstAddress, firstPort, secondAddress, secondPort) = inOrder
-            ? (sourceBytes, sourcePort, destinationBytes, destinationPort)
-            : (destinationBytes, destinationPort, sourceBytes, sourcePort)
-
-        var input = [UInt8]()
-        input.reserveCapacity(40)
-        input.append(UInt8(seed >> 8))
-        input.append(UInt8(seed & 0xFF))
-        input.append(contentsOf: firstAddress)
-        input.append(contentsOf: secondAddress)
-        input.append(protocolNumber)
-        input.append(0)
-        input.append(UInt8(firstPort >> 8))
-        input.append(UInt8(firstPort & 0xFF))
-        input.append(UInt8(secondPort >> 8))
-        input.append(UInt8(secondPort & 0xFF))
-        return CommunityIDDigest(SHA1.hash(input))
+            ? (source, sourcePort, destination, destinationPort)
+            : (destination, destinationPort, source, sourcePort)
+        // At most 2 + 16 + 16 + 8 bytes, built on the stack.
+        return withUnsafeTemporaryAllocation(byteCount: 48, alignment: 8) { input in
+            var count = 0
+            func put(_ byte: UInt8) {
+                input[count] = byte
+                count += 1
+            }
+            func put(_ address: IPAddress) {
+                if let v4 = address.ipv4Value {
+                    for shift in stride(from: 24, through: 0, by: -8) { put(UInt8(truncatingIfNeeded: v4 >> UInt32(shift))) }
+                } else {
+                    for shift in stride(from: 56, through: 0, by: -8) { put(UInt8(truncatingIfNeeded: address.high >> UInt64(shift))) }
+                    for shift in stride(from: 56, through: 0, by: -8) { put(UInt8(truncatingIfNeeded: address.low >> UInt64(shift))) }
+                }
+            }
+            put(UInt8(seed >> 8))
+            put(UInt8(seed & 0xFF))
+            put(firstAddress)
+            put(secondAddress)
+            put(protocolNumber)
+            put(0)
+            put(UInt8(firstPort >> 8))
+            put(UInt8(firstPort & 0xFF))
+            put(UInt8(secondPort >> 8))
+            put(UInt8(secondPort & 0xFF))
+            return CommunityIDDigest(words: SHA1.words(UnsafeRawBufferPointer(rebasing: input[0..<count])))
+        }
     }
 
-    private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    /// The lexicographic order of the network bytes of `a` and `b` (-1, 0 or 1): IPv4 addresses
+    /// are their 4 bytes, IPv6 their 16, and a shorter run that is a prefix of the other comes first.
+    private static func compareBytes(_ a: IPAddress, _ b: IPAddress) -> Int {
+        func bytes(_ address: IPAddress) -> (count: Int, byte: (Int) -> UInt8) {
+            if let v4 = address.ipv4Value { return (4, { UInt8(truncatingIfNeeded: v4 >> UInt32(24 - 8 * $0)) }) }
+            return (16, { index in
+                index < 8
+                    ? UInt8(truncatingIfNeeded: address.high >> UInt64(56 - 8 * index))
+                    : UInt8(truncatingIfNeeded: address.low >> UInt64(56 - 8 * (index - 8)))
+            })
+        }
+        if a.ipv4Value != nil, b.ipv4Value != nil {
+            let (left, right) = (a.ipv4Value.unsafelyUnwrapped, b.ipv4Value.unsafelyUnwrapped)
+            return left < right ? -1 : left == right ? 0 : 1
+        }
+        if a.ipv4Value == nil, b.ipv4Value == nil {
+            if a.high != b.high { return a.high < b.high ? -1 : 1 }
+            return a.low < b.low ? -1 : a.low == b.low ? 0 : 1
+        }
+        let (left, right) = (bytes(a), bytes(b))
+        for index in 0..<min(left.count, right.count) where left.byte(index) != right.byte(index) {
+            return left.byte(index) < right.byte(index) ? -1 : 1
+        }
+        return left.count < right.count ? -1 : left.count == right.count ? 0 : 1
+    }
+
+    /// The base64 character of `value` (0-63).
+    @inline(__always)
+    static func character(_ value: Int) -> UInt8 {
+        switch value {
+        case 0..<26: UInt8(ascii: "A") + UInt8(value)
+        case 26..<52: UInt8(ascii: "a") + UInt8(value - 26)
+        case 52..<62: UInt8(ascii: "0") + UInt8(value - 52)
+        case 62: UInt8(ascii: "+")
+        default: UInt8(ascii: "/")
+        }
+    }
 
     /// Standard base64 (RFC 4648, with `=` padding).
     package static func base64(_ bytes: [UInt8]) -> String {
@@ -59,19 +106,19 @@ package enum CommunityID {
         var index = 0
         while index + 3 <= bytes.count {
             let value = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-            out.append(alphabet[Int((value >> 18) & 63)])
-            out.append(alphabet[Int((value >> 12) & 63)])
-            out.append(alphabet[Int((value >> 6) & 63)])
-            out.append(alphabet[Int(value & 63)])
+            out.append(character(Int((value >> 18) & 63)))
+            out.append(character(Int((value >> 12) & 63)))
+            out.append(character(Int((value >> 6) & 63)))
+            out.append(character(Int(value & 63)))
             index += 3
         }
         let remaining = bytes.count - index
         if remaining > 0 {
             var value = UInt32(bytes[index]) << 16
             if remaining == 2 { value |= UInt32(bytes[index + 1]) << 8 }
-            out.append(alphabet[Int((value >> 18) & 63)])
-            out.append(alphabet[Int((value >> 12) & 63)])
-            out.append(remaining == 2 ? alphabet[Int((value >> 6) & 63)] : UInt8(ascii: "="))
+            out.append(character(Int((value >> 18) & 63)))
+            out.append(character(Int((value >> 12) & 63)))
+            out.append(remaining == 2 ? character(Int((value >> 6) & 63)) : UInt8(ascii: "="))
             out.append(UInt8(ascii: "="))
         }
         return String(decoding: out, as: UTF8.self)
@@ -95,24 +142,38 @@ package struct CommunityIDDigest: Hashable, Sendable, CustomStringConvertible {
         self.tail = tail
     }
 
-    /// The digest in `bytes` (20 of them).
-    init(_ bytes: [UInt8]) {
-        precondition(bytes.count == 20, "a SHA-1 digest has 20 bytes")
-        func word(_ start: Int, _ count: Int) -> UInt64 {
-            bytes[start..<start + count].reduce(0) { $0 << 8 | UInt64($1) }
-        }
-        self.init(head: word(0, 8), middle: word(8, 8), tail: UInt32(word(16, 4)))
-    }
-
-    /// The 20 bytes of the digest.
-    var bytes: [UInt8] {
-        (0..<8).map { UInt8(truncatingIfNeeded: head >> (56 - 8 * $0)) }
-            + (0..<8).map { UInt8(truncatingIfNeeded: middle >> (56 - 8 * $0)) }
-            + (0..<4).map { UInt8(truncatingIfNeeded: tail >> (24 - 8 * $0)) }
+    /// The digest given as SHA-1's five big-endian words.
+    init(words: (UInt32, UInt32, UInt32, UInt32, UInt32)) {
+        self.init(
+            head: UInt64(words.0) << 32 | UInt64(words.1), middle: UInt64(words.2) << 32 | UInt64(words.3),
+            tail: words.4)
     }
 
     /// `1:` and the base64 of the digest (empty for `none`).
     package var description: String {
-        self == .none ? "" : "1:" + CommunityID.base64(bytes)
+        guard self != .none else { return "" }
+        // "1:" and 28 base64 characters (six whole groups of three bytes, then two bytes and "="),
+        // written straight into the string's storage.
+        return String(unsafeUninitializedCapacity: 30) { out in
+            out[0] = UInt8(ascii: "1")
+            out[1] = UInt8(ascii: ":")
+            var written = 2
+            func byte(_ index: Int) -> UInt32 {
+                let word = index < 8 ? head >> UInt64(56 - 8 * index)
+                    : index < 16 ? middle >> UInt64(56 - 8 * (index - 8))
+                    : UInt64(tail) >> UInt64(24 - 8 * (index - 16))
+                return UInt32(truncatingIfNeeded: word) & 0xFF
+            }
+            func put(_ value: UInt32, _ characters: Int) {
+                for index in 0..<characters {
+                    out[written] = CommunityID.character(Int((value >> UInt32(18 - 6 * index)) & 63))
+                    written += 1
+                }
+            }
+            for group in 0..<6 { put(byte(3 * group) << 16 | byte(3 * group + 1) << 8 | byte(3 * group + 2), 4) }
+            put(byte(18) << 16 | byte(19) << 8, 3)
+            out[written] = UInt8(ascii: "=")
+            return written + 1
+        }
     }
 }

@@ -8,21 +8,28 @@ package struct SHA1: Sendable {
 
     private var state: (UInt32, UInt32, UInt32, UInt32, UInt32) =
         (0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0)
-    /// Bytes waiting for a full 64-byte block.
-    private var pending: [UInt8] = []
+    /// Bytes waiting for a full 64-byte block (the first `pendingCount` of them), held inline so
+    /// that hashing allocates nothing.
+    private var pending = SHA1Block()
+    private var pendingCount = 0
     /// Total message length so far, in bytes.
     private var length: UInt64 = 0
 
     /// A hasher with nothing fed yet.
-    package init() {
-        pending.reserveCapacity(64)
-    }
+    package init() {}
 
     /// The SHA-1 digest of `bytes`.
     package static func hash(_ bytes: [UInt8]) -> [UInt8] {
         var hasher = SHA1()
         hasher.update(bytes)
         return hasher.finalize()
+    }
+
+    /// The SHA-1 digest of `bytes` as five big-endian words (no allocation).
+    package static func words(_ bytes: UnsafeRawBufferPointer) -> (UInt32, UInt32, UInt32, UInt32, UInt32) {
+        var hasher = SHA1()
+        hasher.update(bytes)
+        return hasher.finalizeWords()
     }
 
     /// Feeds more message bytes.
@@ -34,50 +41,69 @@ package struct SHA1: Sendable {
     package mutating func update(_ bytes: UnsafeRawBufferPointer) {
         length &+= UInt64(bytes.count)
         var index = 0
-        if !pending.isEmpty {
-            let take = min(64 - pending.count, bytes.count)
-            pending.append(contentsOf: bytes[0..<take])
+        if pendingCount > 0 {
+            let take = min(64 - pendingCount, bytes.count)
+            appendPending(UnsafeRawBufferPointer(rebasing: bytes[0..<take]))
             index = take
-            if pending.count == 64 {
-                pending.withUnsafeBytes { compress(block: $0) }
-                pending.removeAll(keepingCapacity: true)
-            }
+            if pendingCount == 64 { compressPending() }
         }
         while bytes.count - index >= 64 {
             compress(block: UnsafeRawBufferPointer(rebasing: bytes[index..<(index + 64)]))
             index += 64
         }
         if index < bytes.count {
-            pending.append(contentsOf: bytes[index...])
+            appendPending(UnsafeRawBufferPointer(rebasing: bytes[index...]))
         }
     }
 
     /// Pads the message and returns the 20-byte digest. The hasher must not be used afterwards.
     package mutating func finalize() -> [UInt8] {
-        let bitLength = length &* 8
-        var tail = pending
-        tail.append(0x80)
-        while tail.count % 64 != 56 { tail.append(0) }
-        for shift in stride(from: 56, through: 0, by: -8) {
-            tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift)))
-        }
-        tail.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                compress(block: UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + 64)]))
-                offset += 64
-            }
-        }
-        pending.removeAll()
+        let words = finalizeWords()
         var digest = [UInt8]()
         digest.reserveCapacity(Self.digestLength)
-        for word in [state.0, state.1, state.2, state.3, state.4] {
+        for word in [words.0, words.1, words.2, words.3, words.4] {
             digest.append(UInt8(truncatingIfNeeded: word >> 24))
             digest.append(UInt8(truncatingIfNeeded: word >> 16))
             digest.append(UInt8(truncatingIfNeeded: word >> 8))
             digest.append(UInt8(truncatingIfNeeded: word))
         }
         return digest
+    }
+
+    /// Pads the message and returns the digest as five words. The hasher must not be used afterwards.
+    package mutating func finalizeWords() -> (UInt32, UInt32, UInt32, UInt32, UInt32) {
+        let bitLength = length &* 8
+        appendPending(0x80)
+        if pendingCount > 56 {
+            while pendingCount < 64 { appendPending(0) }
+            compressPending()
+        }
+        while pendingCount < 56 { appendPending(0) }
+        for shift in stride(from: 56, through: 0, by: -8) {
+            appendPending(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift)))
+        }
+        compressPending()
+        return state
+    }
+
+    private mutating func appendPending(_ bytes: UnsafeRawBufferPointer) {
+        let offset = pendingCount
+        withUnsafeMutableBytes(of: &pending) { block in
+            UnsafeMutableRawBufferPointer(rebasing: block[offset..<offset + bytes.count]).copyMemory(from: bytes)
+        }
+        pendingCount += bytes.count
+    }
+
+    private mutating func appendPending(_ byte: UInt8) {
+        let offset = pendingCount
+        withUnsafeMutableBytes(of: &pending) { $0[offset] = byte }
+        pendingCount += 1
+    }
+
+    private mutating func compressPending() {
+        let block = pending
+        withUnsafeBytes(of: block) { compress(block: $0) }
+        pendingCount = 0
     }
 
     /// Processes one 64-byte block.
@@ -119,6 +145,11 @@ package struct SHA1: Sendable {
             state.4 &+= e
         }
     }
+}
+
+/// 64 bytes inline.
+private struct SHA1Block {
+    var words: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
 }
 
 extension UInt32 {

@@ -398,10 +398,16 @@ final class PipelineObserver: FlowObserver, EventSink {
                 failure = error
             }
         case .event(let index):
-            // Read in place: a copy would retain each of the event's strings and arrays here and
-            // release them again, on cache lines the worker that built the event also touches.
+            // Moved out of its slot for the rules and back again, bit for bit: read in place, an
+            // event is still copied for the call (the compiler cannot see that the slot stays
+            // unchanged), and the copy retains and releases its field list here, on a cache line
+            // the worker that built the event touches again when it frees it. The worker hands the
+            // collection over whole and does not touch it until the merge hands it back.
             events.withUnsafeBufferPointer { events in
-                matches.withUnsafeBufferPointer { matches in runRules(on: events[index], matched: matches[index]) }
+                let slot = UnsafeMutablePointer(mutating: events.baseAddress.unsafelyUnwrapped + index)
+                let event = slot.move()
+                matches.withUnsafeBufferPointer { matches in runRules(on: event, matched: matches[index]) }
+                slot.initialize(to: consume event)
             }
         case .counters(let name, let counters):
             count(protocol: name, counters)

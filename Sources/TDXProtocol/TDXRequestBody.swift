@@ -73,7 +73,11 @@ struct TDXRequestBody {
                 fields.append(("prefix", .string(TDXFormat.bytes(prefix))))
                 let count = Int(try reader.u16())
                 fields.append(("count", .uint(UInt64(count))))
+                // Each code takes 7 bytes: room for no more than the body holds.
+                let room = min(count, reader.remaining / 7)
                 var codes: [FieldValue] = []
+                codes.reserveCapacity(room)
+                instruments.reserveCapacity(room)
                 for _ in 0..<count {
                     let market = UInt16(try reader.u8())
                     let instrument = TDXInstrument(market: market, code: try reader.code(6), family: .standard)
