@@ -38,10 +38,7 @@ final class CTPSession: DecoderSession {
                 .flatMap(scratch.quoteMembers) : nil
         // A stream picked up mid-way starts anywhere in a frame: find the first frame strictly.
         var state = CTPStreamState()
-        if flow.orientation != .handshake {
-            state.resyncing = true
-            state.afterGap = true
-        }
+        state.sync = FrameSync(midStream: flow.orientation != .handshake)
         self.streams = PerDirection(state)
     }
 
@@ -58,7 +55,7 @@ final class CTPSession: DecoderSession {
     /// How many bytes the frame that `held` starts lacks, when it is a frame header in step with
     /// the stream; 0 when that is not known (fewer than 4 bytes, resynchronising, a bad header).
     private func missingBytes(_ held: UnsafeRawBufferPointer, direction: Direction) -> Int {
-        guard held.count >= CTPFrameHeader.size, !streams[direction].resyncing else { return 0 }
+        guard held.count >= CTPFrameHeader.size, !streams[direction].sync.resyncing else { return 0 }
         let header = CTPFrameHeader(held, at: 0)
         guard header.typeKnown && header.extensionLengthValid else { return 0 }
         return max(0, header.length - held.count)
@@ -66,8 +63,7 @@ final class CTPSession: DecoderSession {
 
     func gap(length: UInt64, direction: Direction, time: Timestamp) {
         flushAtBoundary(direction: direction, time: time, cut: .truncatedAtGap)
-        streams[direction].afterGap = true
-        streams[direction].resyncing = true
+        streams[direction].sync.gap()
     }
 
     func end(direction: Direction, time: Timestamp) {
@@ -110,42 +106,32 @@ final class CTPSession: DecoderSession {
         var position = 0
         let count = view.count
         while position < count {
-            if streams[direction].resyncing {
-                guard let candidate = CTPFraming.nextCandidate(view, from: position) else {
-                    // Keep the last bytes that could begin a candidate, unless no more will come.
-                    let keep = final ? 0 : min(count - position, CTPFraming.patternLength - 1)
-                    streams[direction].junk += count - keep - position
-                    return count - keep
+            if let used = streams[direction].sync.resync(
+                view, at: &position, final: final, patternLength: CTPFraming.patternLength,
+                candidate: { CTPFraming.nextCandidate($0, from: $1) },
+                judge: { view, at in
+                    switch CTPFraming.validate(view, at: at, scratch: scratch) {
+                    case .data, .link: .frame
+                    case .needMore: .needMore
+                    case .invalid: .invalid
+                    }
                 }
-                streams[direction].junk += candidate - position
-                position = candidate
-                switch CTPFraming.validate(view, at: position, scratch: scratch) {
-                case .data, .link:
-                    streams[direction].resyncing = false
-                case .needMore where !final:
-                    return position
-                case .needMore, .invalid:
-                    streams[direction].junk += 1
-                    position += 1
-                }
-                continue
+            ) {
+                return used
             }
             guard count - position >= CTPFrameHeader.size else { return position }
             let header = CTPFrameHeader(view, at: position)
             guard header.typeKnown && header.extensionLengthValid else {
-                // In step with the stream, a bad header is news; otherwise it is part of the junk.
-                if !streams[direction].afterGap && streams[direction].junk == 0 {
+                if streams[direction].sync.badHeader() {
                     anomaly(header.typeKnown ? .badExtensionLength : .unknownFTDType, direction: direction, time: time, bytes: CTPFrameHeader.size)
                 }
-                streams[direction].resyncing = true
-                streams[direction].junk += 1
                 position += 1
                 continue
             }
             let length = header.length
             guard count - position >= length else { return position }
             flushJunk(direction: direction, time: time)
-            streams[direction].afterGap = false
+            streams[direction].sync.afterGap = false
             handleFrame(UnsafeRawBufferPointer(rebasing: view[position..<(position + length)]), header, direction: direction, time: time)
             position += length
         }
@@ -154,13 +140,11 @@ final class CTPSession: DecoderSession {
 
     /// Reports bytes skipped to find a frame (after a gap, skipping is expected and only counted).
     private func flushJunk(direction: Direction, time: Timestamp) {
-        let junk = streams[direction].junk
-        guard junk > 0 else { return }
-        streams[direction].junk = 0
-        if streams[direction].afterGap {
-            counters.resyncBytes &+= UInt64(junk)
+        guard let junk = streams[direction].sync.takeJunk() else { return }
+        if junk.expected {
+            counters.resyncBytes &+= UInt64(junk.bytes)
         } else {
-            anomaly(.junkSkipped, direction: direction, time: time, bytes: junk)
+            anomaly(.junkSkipped, direction: direction, time: time, bytes: junk.bytes)
         }
     }
 
@@ -416,12 +400,8 @@ final class CTPSession: DecoderSession {
 
 /// One direction's framing state.
 struct CTPStreamState {
-    /// Bytes skipped since the last frame, not yet reported.
-    var junk = 0
-    /// Whether the stream is resynchronising after a gap (skipping is then expected).
-    var afterGap = false
-    /// Whether frames are looked for by pattern and checked strictly (after junk or a gap).
-    var resyncing = false
+    /// Where the direction stands against the framing.
+    var sync = FrameSync()
     /// Whether the direction has ended.
     var ended = false
     /// A multi-packet message waiting for its 'L' packet.

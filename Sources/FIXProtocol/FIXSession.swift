@@ -39,7 +39,7 @@ final class FIXSession: DecoderSession {
 
     func gap(length: UInt64, direction: Direction, time: Timestamp) {
         flushAtBoundary(direction: direction, time: time, cut: .truncatedAtGap)
-        streams[direction].afterGap = true
+        streams[direction].sync.afterGap = true
         // Sequence numbers cannot be trusted across a hole.
         streams[direction].session.expectedSequence = nil
     }
@@ -76,14 +76,14 @@ final class FIXSession: DecoderSession {
         while position < count {
             if view[position] != UInt8(ascii: "8") {
                 let next = FIXFraming.findEnvelope(view, from: position) ?? count
-                streams[direction].junk += next - position
+                streams[direction].sync.junk += next - position
                 position = next
                 continue
             }
             switch FIXFraming.frame(view, at: position, maxMessageSize: options.maxMessageSize, final: final) {
             case .frame(let frame):
                 flushJunk(direction: direction, time: time)
-                streams[direction].afterGap = false
+                streams[direction].sync.afterGap = false
                 handle(view, frame, direction: direction, time: time)
                 position = frame.end
             case .needMore:
@@ -91,11 +91,11 @@ final class FIXSession: DecoderSession {
                 // No more bytes will come: the rest is junk unless a later message starts in it.
                 let next = FIXFraming.findEnvelope(view, from: position + 1) ?? count
                 if next >= count { return position }
-                streams[direction].junk += next - position
+                streams[direction].sync.junk += next - position
                 position = next
             case .notAMessage:
                 let next = FIXFraming.findEnvelope(view, from: position + 1) ?? count
-                streams[direction].junk += next - position
+                streams[direction].sync.junk += next - position
                 position = next
             case .tooLarge(let bodyLength, let skip):
                 flushJunk(direction: direction, time: time)
@@ -108,13 +108,11 @@ final class FIXSession: DecoderSession {
 
     /// Reports bytes skipped to find a message (after a gap, skipping is expected and only counted).
     private func flushJunk(direction: Direction, time: Timestamp) {
-        let junk = streams[direction].junk
-        guard junk > 0 else { return }
-        streams[direction].junk = 0
-        if streams[direction].afterGap {
-            counters.resyncBytes &+= UInt64(junk)
+        guard let junk = streams[direction].sync.takeJunk() else { return }
+        if junk.expected {
+            counters.resyncBytes &+= UInt64(junk.bytes)
         } else {
-            anomaly(.junkSkipped, direction: direction, time: time, bytes: junk)
+            anomaly(.junkSkipped, direction: direction, time: time, bytes: junk.bytes)
         }
     }
 
@@ -196,10 +194,9 @@ final class FIXSession: DecoderSession {
 
 /// One direction's framing state.
 struct FIXStreamState {
-    /// Bytes skipped since the last message, not yet reported.
-    var junk = 0
-    /// Whether the stream is resynchronising after a gap.
-    var afterGap = false
+    /// Bytes skipped since the last message, and whether skipping follows a gap (FIX finds
+    /// messages by their `8=` envelope, so `resyncing` is not used).
+    var sync = FrameSync()
     /// Whether the direction has ended.
     var ended = false
     /// Logon and sequence-number state.

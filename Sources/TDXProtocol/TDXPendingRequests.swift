@@ -2,12 +2,8 @@ import ProtocolKit
 
 /// One direction's framing state.
 struct TDXStreamState {
-    /// Bytes skipped since the last frame, not yet reported.
-    var junk = 0
-    /// Whether the stream is resynchronising after a gap (skipping is then expected).
-    var afterGap = false
-    /// Whether frames are looked for by pattern and checked strictly (after junk or a gap).
-    var resyncing = false
+    /// Where the direction stands against the framing.
+    var sync = FrameSync()
 }
 
 /// A request waiting for its reply.

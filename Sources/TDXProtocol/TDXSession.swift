@@ -65,11 +65,8 @@ final class TDXSession: DecoderSession {
             ? TDXEventBuilder.quotesWanted(interest.plan(protocolIndex: TDXEventBuilder.protocolIndex, kind: .mdQuote)) : .max
         var state = TDXStreamState()
         let midStream = flow.orientation != .handshake
-        if midStream {
-            // A stream picked up mid-way starts anywhere in a frame: find the first frame strictly.
-            state.resyncing = true
-            state.afterGap = true
-        }
+        // A stream picked up mid-way starts anywhere in a frame: find the first frame strictly.
+        state.sync = FrameSync(midStream: midStream)
         self.requestsComplete = !midStream
         self.streams = PerDirection(state)
     }
@@ -97,8 +94,7 @@ final class TDXSession: DecoderSession {
             gap(length: length, direction: direction, time: time)
         case .quote:
             flushAtBoundary(direction: direction, time: time, cut: .truncatedAtGap)
-            streams[direction].afterGap = true
-            streams[direction].resyncing = true
+            streams[direction].sync.gap()
             // Requests lost in the hole leave their replies unpaired: that is no longer news.
             if direction == .toServer { requestsComplete = false }
         case .http:
@@ -190,7 +186,7 @@ final class TDXSession: DecoderSession {
     /// How many bytes the frame that `held` starts lacks, when its header is whole and in step;
     /// 0 when that is not known.
     private func missingBytes(_ held: UnsafeRawBufferPointer, direction: Direction) -> Int {
-        guard !streams[direction].resyncing, held.count >= 4 else { return 0 }
+        guard !streams[direction].sync.resyncing, held.count >= 4 else { return 0 }
         if TDXReplyHeader.hasMagic(held, at: 0) {
             guard held.count >= TDXReplyHeader.size else { return TDXReplyHeader.size - held.count }
             return max(0, TDXReplyHeader(held, at: 0).frameLength - held.count)
@@ -205,25 +201,18 @@ final class TDXSession: DecoderSession {
         var position = 0
         let count = view.count
         while position < count {
-            if streams[direction].resyncing {
-                guard let candidate = TDXFraming.nextCandidate(view, from: position) else {
-                    // Keep the last bytes that could begin a candidate, unless no more will come.
-                    let keep = final ? 0 : min(count - position, TDXFraming.patternLength - 1)
-                    streams[direction].junk += count - keep - position
-                    return count - keep
+            if let used = streams[direction].sync.resync(
+                view, at: &position, final: final, patternLength: TDXFraming.patternLength,
+                candidate: { TDXFraming.nextCandidate($0, from: $1) },
+                judge: { view, at in
+                    switch TDXFraming.judge(view, at: at) {
+                    case .request, .reply: .frame
+                    case .needMore: .needMore
+                    case .invalid: .invalid
+                    }
                 }
-                streams[direction].junk += candidate - position
-                position = candidate
-                switch TDXFraming.judge(view, at: position) {
-                case .request, .reply:
-                    streams[direction].resyncing = false
-                case .needMore where !final:
-                    return position
-                case .needMore, .invalid:
-                    streams[direction].junk += 1
-                    position += 1
-                }
-                continue
+            ) {
+                return used
             }
             let remaining = count - position
             guard remaining >= 4 else { return position }
@@ -238,7 +227,7 @@ final class TDXSession: DecoderSession {
                 let length = header.frameLength
                 guard remaining >= length else { return position }
                 flushJunk(direction: direction, time: time)
-                streams[direction].afterGap = false
+                streams[direction].sync.afterGap = false
                 handleReply(UnsafeRawBufferPointer(rebasing: view[position..<(position + length)]), header, direction: direction, time: time)
                 position += length
             } else {
@@ -260,7 +249,7 @@ final class TDXSession: DecoderSession {
                 let length = header.frameLength
                 guard remaining >= length else { return position }
                 flushJunk(direction: direction, time: time)
-                streams[direction].afterGap = false
+                streams[direction].sync.afterGap = false
                 handleRequest(UnsafeRawBufferPointer(rebasing: view[position..<(position + length)]), header, direction: direction, time: time)
                 position += length
             }
@@ -270,22 +259,18 @@ final class TDXSession: DecoderSession {
 
     /// A header that is not a frame: news when the stream was in step, otherwise part of the junk.
     private func badHeader(_ direction: Direction, time: Timestamp, anomaly kind: TDXAnomaly) {
-        if !streams[direction].afterGap && streams[direction].junk == 0 {
+        if streams[direction].sync.badHeader() {
             anomaly(kind, direction: direction, time: time, bytes: TDXRequestHeader.size)
         }
-        streams[direction].resyncing = true
-        streams[direction].junk += 1
     }
 
     /// Reports bytes skipped to find a frame (after a gap, skipping is expected and only counted).
     private func flushJunk(direction: Direction, time: Timestamp) {
-        let junk = streams[direction].junk
-        guard junk > 0 else { return }
-        streams[direction].junk = 0
-        if streams[direction].afterGap {
-            counters.resyncBytes &+= UInt64(junk)
+        guard let junk = streams[direction].sync.takeJunk() else { return }
+        if junk.expected {
+            counters.resyncBytes &+= UInt64(junk.bytes)
         } else {
-            anomaly(.junkSkipped, direction: direction, time: time, bytes: junk)
+            anomaly(.junkSkipped, direction: direction, time: time, bytes: junk.bytes)
         }
     }
 
@@ -298,14 +283,14 @@ final class TDXSession: DecoderSession {
             buffer.removeFirst(used)
         }
         if !buffer.isEmpty {
-            let inStep = !streams[direction].resyncing
-            streams[direction].junk = 0
+            let inStep = !streams[direction].sync.resyncing
+            streams[direction].sync.junk = 0
             if inStep {
                 anomaly(cut, direction: direction, time: time, bytes: buffer.count)
-            } else if streams[direction].afterGap {
+            } else if streams[direction].sync.afterGap {
                 counters.resyncBytes &+= UInt64(buffer.count)
             } else {
-                streams[direction].junk += buffer.count
+                streams[direction].sync.junk += buffer.count
             }
         }
         flushJunk(direction: direction, time: time)
