@@ -87,12 +87,17 @@ bin=$(swift build -c release --show-bin-path)
 data=.build/bench-data
 mkdir -p "$data"
 
-# best_of N CMD...: runs the command N times, prints "seconds peak_kb" of the fastest run.
-best_of() {
-    local n=$1; shift
+# measure NAME OUT N CMD...: the fastest of N runs of CMD (standard output to OUT) as
+# "seconds peak_kb"; the script stops if a run fails.
+measure() {
+    local name=$1 out=$2 n=$3; shift 3
     local best="" best_kb=0 i line secs kb
     for ((i = 0; i < n; i++)); do
-        /usr/bin/time -o "$data/time.out" -f "%e %M" "$@" >/dev/null 2>&1 || true
+        if ! /usr/bin/time -o "$data/time.out" -f "%e %M" "$@" >"$out" 2>"$data/stderr.txt"; then
+            echo "bench: $name failed:" >&2
+            tail -n 5 "$data/stderr.txt" >&2
+            exit 1
+        fi
         line=$(tail -n 1 "$data/time.out")
         secs=${line% *}
         kb=${line#* }
@@ -100,6 +105,32 @@ best_of() {
         ((kb > best_kb)) && best_kb=$kb
     done
     echo "$best $best_kb"
+}
+
+# best_of N CMD...: `measure` with the output thrown away.
+best_of() {
+    local n=$1; shift
+    measure "$1" /dev/null "$n" "$@"
+}
+
+# prepare_capture FILE CAPGEN-COMMAND ARGS...: makes FILE with capgen when it is not there yet,
+# sets $capture and $bytes, and warms the page cache so that every tool reads from memory.
+prepare_capture() {
+    capture=$1; shift
+    if [[ ! -s $capture ]]; then
+        echo "generating $capture" >&2
+        "$bin/capgen" "$1" --out "$capture" "${@:2}" >&2
+    fi
+    bytes=$(stat -c %s "$capture")
+    cat "$capture" >/dev/null
+}
+
+# stats_messages PROTOCOL ANALYZE-ARGS...: the messages the decoder of PROTOCOL counted in
+# $capture (from the stats record of one run without rules).
+stats_messages() {
+    local protocol=$1; shift
+    "$bin/tapsentry" analyze "$capture" --workers 1 "$@" --no-rules --eve - --quiet --no-progress --no-flow-events | tail -n 1 \
+        | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["stats"].get(sys.argv[1], {}).get("messages", 0))' "$protocol"
 }
 
 # row NAME SECONDS PEAK_KB BASE_SECONDS: one line of a table; the last column is how many times
@@ -114,13 +145,7 @@ header() {
 }
 
 if [[ -z $only || $only == tcp ]]; then
-    capture=$data/bench-${size_mb}mb-${flows}flows.pcap
-    if [[ ! -s $capture ]]; then
-        echo "generating $capture" >&2
-        "$bin/capgen" bench --out "$capture" --size-mb "$size_mb" --flows "$flows" >&2
-    fi
-    bytes=$(stat -c %s "$capture")
-    cat "$capture" >/dev/null  # warm the page cache so every tool reads from memory
+    prepare_capture "$data/bench-${size_mb}mb-${flows}flows.pcap" bench --size-mb "$size_mb" --flows "$flows"
     echo "== capture foundation: $capture ($(awk "BEGIN{printf \"%.1f\", $bytes/1e6}") MB, $flows concurrent flows), best of $runs runs, one core"
     read -r tcpdump_s tcpdump_kb < <(best_of "$runs" tcpdump -r "$capture" -w /dev/null)
     read -r none_s none_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --workers 1 --protocols none --no-rules --eve /dev/null --quiet --no-progress)
@@ -142,13 +167,7 @@ if [[ -z $only || $only == tcp ]]; then
 fi
 
 if [[ -z $only || $only == fix ]]; then
-    capture=$data/fix-${size_mb}mb-${sessions}sessions.pcap
-    if [[ ! -s $capture ]]; then
-        echo "generating $capture" >&2
-        "$bin/capgen" fix-bench --out "$capture" --size-mb "$size_mb" --sessions "$sessions" >&2
-    fi
-    bytes=$(stat -c %s "$capture")
-    cat "$capture" >/dev/null
+    prepare_capture "$data/fix-${size_mb}mb-${sessions}sessions.pcap" fix-bench --size-mb "$size_mb" --sessions "$sessions"
     echo "== FIX: $capture ($(awk "BEGIN{printf \"%.1f\", $bytes/1e6}") MB, $sessions sessions), best of $runs runs, one core"
     read -r fix_s fix_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --workers 1 --no-rules --eve /dev/null --quiet --no-progress)
     read -r rules_s rules_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --workers 1 --eve /dev/null --quiet --no-progress)
@@ -156,8 +175,7 @@ if [[ -z $only || $only == fix ]]; then
     if ((with_tshark)); then
         read -r tshark_s tshark_kb < <(best_of 1 tshark -r "$capture" -Y fix -T fields -e fix.MsgType)
     fi
-    messages=$("$bin/tapsentry" analyze "$capture" --workers 1 --no-rules --eve - --quiet --no-progress --no-flow-events | tail -n 1 \
-        | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["stats"].get("fix", {}).get("messages", 0))')
+    messages=$(stats_messages fix)
     header
     row "tapsentry analyze --no-rules (FIX decoder)" "$fix_s" "$fix_kb" "$fix_s"
     row "tapsentry analyze (FIX decoder + built-in rules)" "$rules_s" "$rules_kb" "$fix_s"
@@ -174,13 +192,7 @@ if [[ -z $only || $only == fix ]]; then
 fi
 
 if [[ -z $only || $only == ctp ]]; then
-    capture=$data/ctp-${size_mb}mb-${ctp_sessions}sessions.pcap
-    if [[ ! -s $capture ]]; then
-        echo "generating $capture" >&2
-        "$bin/capgen" ctp-bench --out "$capture" --size-mb "$size_mb" --sessions "$ctp_sessions" >&2
-    fi
-    bytes=$(stat -c %s "$capture")
-    cat "$capture" >/dev/null
+    prepare_capture "$data/ctp-${size_mb}mb-${ctp_sessions}sessions.pcap" ctp-bench --size-mb "$size_mb" --sessions "$ctp_sessions"
     echo "== CTP: $capture ($(awk "BEGIN{printf \"%.1f\", $bytes/1e6}") MB, $ctp_sessions concurrent market-data sessions), best of $runs runs, one core"
     read -r ctp_s ctp_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --workers 1 --protocols ctp --no-rules --eve /dev/null --quiet --no-progress)
     read -r all_s all_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --workers 1 --no-rules --eve /dev/null --quiet --no-progress)
@@ -190,8 +202,7 @@ if [[ -z $only || $only == ctp ]]; then
     if ((with_tshark)); then
         read -r tshark_s tshark_kb < <(best_of 1 tshark -n -r "$capture" -q -z conv,tcp)
     fi
-    messages=$("$bin/tapsentry" analyze "$capture" --workers 1 --protocols ctp --no-rules --eve - --quiet --no-progress --no-flow-events | tail -n 1 \
-        | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["stats"].get("ctp", {}).get("messages", 0))')
+    messages=$(stats_messages ctp --protocols ctp)
     header
     row "tapsentry analyze --protocols ctp" "$ctp_s" "$ctp_kb" "$ctp_s"
     row "tapsentry analyze (all decoders)" "$all_s" "$all_kb" "$ctp_s"
@@ -209,13 +220,7 @@ if [[ -z $only || $only == ctp ]]; then
 fi
 
 if [[ -z $only || $only == tdx ]]; then
-    capture=$data/tdx-${size_mb}mb-${tdx_sessions}sessions.pcap
-    if [[ ! -s $capture ]]; then
-        echo "generating $capture" >&2
-        "$bin/capgen" tdx-bench --out "$capture" --size-mb "$size_mb" --sessions "$tdx_sessions" >&2
-    fi
-    bytes=$(stat -c %s "$capture")
-    cat "$capture" >/dev/null
+    prepare_capture "$data/tdx-${size_mb}mb-${tdx_sessions}sessions.pcap" tdx-bench --size-mb "$size_mb" --sessions "$tdx_sessions"
     echo "== TDX: $capture ($(awk "BEGIN{printf \"%.1f\", $bytes/1e6}") MB, $tdx_sessions concurrent quote sessions), best of $runs runs, one core"
     read -r tdx_s tdx_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --workers 1 --protocols tdx --no-rules --eve /dev/null --quiet --no-progress)
     read -r all_s all_kb < <(best_of "$runs" "$bin/tapsentry" analyze "$capture" --workers 1 --no-rules --eve /dev/null --quiet --no-progress)
@@ -253,25 +258,6 @@ if [[ -z $only || $only == mixed ]]; then
     fi
     bytes=$(stat -c %s "$capture")
     cat "$capture" >/dev/null
-    # measure NAME OUT N CMD...: the fastest of N runs of CMD (standard output to OUT) as
-    # "seconds peak_kb"; the script stops if a run fails.
-    measure() {
-        local name=$1 out=$2 n=$3; shift 3
-        local best="" best_kb=0 i line secs kb
-        for ((i = 0; i < n; i++)); do
-            if ! /usr/bin/time -o "$data/time.out" -f "%e %M" "$@" >"$out" 2>"$data/mixed-stderr.txt"; then
-                echo "bench: $name failed:" >&2
-                tail -n 5 "$data/mixed-stderr.txt" >&2
-                exit 1
-            fi
-            line=$(tail -n 1 "$data/time.out")
-            secs=${line% *}
-            kb=${line#* }
-            if [[ -z $best ]] || awk "BEGIN{exit !($secs < $best)}"; then best=$secs; fi
-            ((kb > best_kb)) && best_kb=$kb
-        done
-        echo "$best $best_kb"
-    }
     analyze=("$bin/tapsentry" analyze "$capture" --site "$site" --quiet --no-progress)
     # One worker and two workers run in turns (1, 2, 1, 2, ...), so that a machine whose speed
     # drifts while the benchmark runs (a shared VM) slows both alike; each keeps its fastest run,
