@@ -26,9 +26,9 @@ package enum CommunityID {
         source: IPAddress, sourcePort: UInt16, destination: IPAddress, destinationPort: UInt16,
         protocolNumber: UInt8, seed: UInt16 = 0
     ) -> CommunityIDDigest {
-        // Order by address bytes (same as IPAddress order within one family), then port.
-        let order = compareBytes(source, destination)
-        let inOrder = order < 0 || (order == 0 && sourcePort <= destinationPort)
+        // Order by address bytes, then port: within one family (both endpoints of a flow are of
+        // one) the order of the bytes is IPAddress's order.
+        let inOrder = source < destination || (source == destination && sourcePort <= destinationPort)
         let (firstAddress, firstPort, secondAddress, secondPort) = inOrder
             ? (source, sourcePort, destination, destinationPort)
             : (destination, destinationPort, source, sourcePort)
@@ -59,32 +59,6 @@ package enum CommunityID {
             put(UInt8(secondPort & 0xFF))
             return CommunityIDDigest(words: SHA1.words(UnsafeRawBufferPointer(rebasing: input[0..<count])))
         }
-    }
-
-    /// The lexicographic order of the network bytes of `a` and `b` (-1, 0 or 1): IPv4 addresses
-    /// are their 4 bytes, IPv6 their 16, and a shorter run that is a prefix of the other comes first.
-    private static func compareBytes(_ a: IPAddress, _ b: IPAddress) -> Int {
-        func bytes(_ address: IPAddress) -> (count: Int, byte: (Int) -> UInt8) {
-            if let v4 = address.ipv4Value { return (4, { UInt8(truncatingIfNeeded: v4 >> UInt32(24 - 8 * $0)) }) }
-            return (16, { index in
-                index < 8
-                    ? UInt8(truncatingIfNeeded: address.high >> UInt64(56 - 8 * index))
-                    : UInt8(truncatingIfNeeded: address.low >> UInt64(56 - 8 * (index - 8)))
-            })
-        }
-        if a.ipv4Value != nil, b.ipv4Value != nil {
-            let (left, right) = (a.ipv4Value.unsafelyUnwrapped, b.ipv4Value.unsafelyUnwrapped)
-            return left < right ? -1 : left == right ? 0 : 1
-        }
-        if a.ipv4Value == nil, b.ipv4Value == nil {
-            if a.high != b.high { return a.high < b.high ? -1 : 1 }
-            return a.low < b.low ? -1 : a.low == b.low ? 0 : 1
-        }
-        let (left, right) = (bytes(a), bytes(b))
-        for index in 0..<min(left.count, right.count) where left.byte(index) != right.byte(index) {
-            return left.byte(index) < right.byte(index) ? -1 : 1
-        }
-        return left.count < right.count ? -1 : left.count == right.count ? 0 : 1
     }
 
     /// The base64 character of `value` (0-63).

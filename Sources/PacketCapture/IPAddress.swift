@@ -42,18 +42,6 @@ package struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
     /// The IPv4 value in host order, when this is an IPv4 address.
     package var ipv4Value: UInt32? { isIPv4 ? UInt32(truncatingIfNeeded: low) : nil }
 
-    /// The address bytes in network order: 4 for IPv4, 16 for IPv6 (what Community ID hashes).
-    package var networkBytes: [UInt8] {
-        if let v4 = ipv4Value {
-            return [UInt8(v4 >> 24), UInt8((v4 >> 16) & 0xFF), UInt8((v4 >> 8) & 0xFF), UInt8(v4 & 0xFF)]
-        }
-        var out = [UInt8]()
-        out.reserveCapacity(16)
-        for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8((high >> UInt64(shift)) & 0xFF)) }
-        for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8((low >> UInt64(shift)) & 0xFF)) }
-        return out
-    }
-
     @inlinable
     package static func == (lhs: IPAddress, rhs: IPAddress) -> Bool {
         lhs.high == rhs.high && lhs.low == rhs.low
