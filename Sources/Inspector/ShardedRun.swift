@@ -397,11 +397,7 @@ final class BlockingQueue<Element>: @unchecked Sendable {
             pthread_mutex_unlock(mutex)
             return nil
         }
-        let element = items[head]
-        items[head] = nil
-        head = (head + 1) % items.count
-        count -= 1
-        pthread_cond_broadcast(changed)
+        let element = removeFirst()
         pthread_mutex_unlock(mutex)
         return element
     }
@@ -409,12 +405,18 @@ final class BlockingQueue<Element>: @unchecked Sendable {
     func pop() -> Element {
         pthread_mutex_lock(mutex)
         while count == 0 { pthread_cond_wait(changed, mutex) }
+        let element = removeFirst()
+        pthread_mutex_unlock(mutex)
+        return element
+    }
+
+    /// Takes the first element out (the lock held, the queue not empty) and wakes the waiters.
+    private func removeFirst() -> Element {
         let element = items[head].unsafelyUnwrapped
         items[head] = nil
         head = (head + 1) % items.count
         count -= 1
         pthread_cond_broadcast(changed)
-        pthread_mutex_unlock(mutex)
         return element
     }
 }
