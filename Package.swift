@@ -47,7 +47,7 @@ let package = Package(
             name: "Inspector",
             dependencies: [
                 "PacketCapture", "FlowTracking", "ProtocolKit", "EventOutput", "FIXProtocol", "CTPProtocol", "TDXProtocol",
-                "RuleEngine", "Detections",
+                "RuleEngine", "Detections", "CSupport",
             ],
             swiftSettings: hotPath
         ),

@@ -1,3 +1,8 @@
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <errno.h>
+#include <sched.h>
+
 #include "CSupport.h"
 
 #if defined(__SSE2__)
@@ -20,4 +25,29 @@ uint64_t tapsentry_byte_sum(const uint8_t *bytes, size_t count) {
         sum += bytes[index];
     }
     return sum;
+}
+
+int tapsentry_allowed_cpus(int *cpus, int capacity) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) != 0) return -1;
+    int count = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+        if (!CPU_ISSET(cpu, &set)) continue;
+        if (count < capacity) cpus[count] = cpu;
+        count++;
+    }
+    return count;
+}
+
+int tapsentry_pin_thread(int cpu) {
+    if (cpu < 0 || cpu >= CPU_SETSIZE) return EINVAL;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+int tapsentry_current_cpu(void) {
+    return sched_getcpu();
 }

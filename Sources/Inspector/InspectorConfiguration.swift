@@ -27,6 +27,15 @@ package struct InspectorConfiguration: Sendable {
     package var rules: RuleConfiguration?
     /// Flow-sharded worker threads (1: the whole run on one thread; see `ShardedRun`).
     package var workers = 1
+    /// Whether each worker keeps to a CPU of its own when there are CPUs enough (`CPUPlacement`).
+    package var pinWorkers = true
+
+    /// The CPU each worker keeps to, or nil when they are left to the scheduler (one worker,
+    /// `pinWorkers` off, or more workers than CPUs this process may use).
+    package var workerCPUs: [Int]? {
+        guard pinWorkers, workers > 1 else { return nil }
+        return CPUPlacement.plan(workers: workers, allowed: CPUPlacement.allowedCPUs())
+    }
 
     /// The defaults.
     package init() {}

@@ -34,11 +34,12 @@ enum ShardedRun {
     static let outputQueue = 6
 
     /// Runs `read` on a reader thread (it feeds packets to the `ShardFeed` it is given) and
-    /// `workers` worker threads, and merges their records into `output` on this thread. Once all
+    /// `workers` worker threads (worker `i` kept on `cpus[i]` when given: see `CPUPlacement`),
+    /// and merges their records into `output` on this thread. Once all
     /// have finished, `complete` adds what the reader knows (files, live counters) to the counts,
     /// which then go into the `stats` record and are returned.
     static func run(
-        configuration: InspectorConfiguration, workers: Int, output: EVEOutput?,
+        configuration: InspectorConfiguration, workers: Int, cpus: [Int]? = nil, output: EVEOutput?,
         read: @escaping @Sendable (ShardFeed) -> Void, complete: (inout RunStatistics) -> Void
     ) throws -> RunStatistics {
         let sink = PipelineObserver(configuration: configuration, output: output)
@@ -60,7 +61,9 @@ enum ShardedRun {
             spent.append(recycled)
             let shard = Shard(index: index, count: workers, seed: seed)
             let worker = ShardWorker(pipeline: Pipeline(configuration: configuration, shard: shard, engine: sink.engine))
+            let cpu = cpus.flatMap { index < $0.count ? $0[index] : nil }
             threads.append(startThread {
+                if let cpu { CPUPlacement.pin(to: cpu) }
                 worker.run(input: input, output: results, spent: recycled)
             })
         }

@@ -13,7 +13,11 @@ package enum Summary {
         var read = "read \(formatCount(stats.packets)) packets, \(formatBytes(Int64(stats.bytes)))"
         if stats.files > 0 { read += " from \(stats.files) file\(stats.files == 1 ? "" : "s")" }
         read += " in \(formatFixed(outcome.elapsedSeconds, digits: 2)) s (\(formatBytes(Int64(Double(stats.bytes) / seconds)))/s"
-        read += outcome.workers > 1 ? ", \(outcome.workers) workers)" : ")"
+        if outcome.workers > 1 {
+            read += ", \(outcome.workers) workers"
+            if let cpus = outcome.workerCPUs { read += " on CPUs \(cpus.map(String.init).joined(separator: ", "))" }
+        }
+        read += ")"
         lines.append(read)
         if let live = stats.live {
             lines.append("  kernel: \(formatCount(live.received)) received, \(formatCount(live.dropped)) dropped, \(formatCount(live.interfaceDropped)) dropped by the interface")

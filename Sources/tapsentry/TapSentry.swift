@@ -53,6 +53,9 @@ struct PipelineOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Flow-sharded worker threads (default: the number of cores; 1 runs everything on one thread).", valueName: "n"))
     var workers: Int = PipelineOptions.cores
 
+    @Flag(inversion: .prefixedNo, help: "Keep each worker on a CPU of its own (when there are no more workers than CPUs this process may use).")
+    var pinWorkers = true
+
     @OptionGroup var decoding: DecoderOptions
 
     @OptionGroup var detection: RuleOptions
@@ -60,8 +63,8 @@ struct PipelineOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "No summary on standard error.")
     var quiet = false
 
-    /// The cores this process may run on.
-    static var cores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+    /// The cores this process may run on (its affinity mask, so that `taskset` and cpusets count).
+    static var cores: Int { CPUPlacement.allowedCPUs()?.count ?? max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
     func validate() throws {
         guard (1...256).contains(workers) else { throw ValidationError("--workers must be between 1 and 256") }
@@ -84,6 +87,7 @@ struct PipelineOptions: ParsableArguments {
         configuration.flows.reassemblyMemcap = reassemblyMemcapMb << 20
         configuration.rules = try detection.load()
         configuration.workers = workers
+        configuration.pinWorkers = pinWorkers
         return configuration
     }
 }

@@ -13,4 +13,15 @@ static inline __attribute__((always_inline)) void tapsentry_prefetch(const void 
 /// The sum of `count` bytes (SSE2's sum of absolute differences adds sixteen at a time).
 uint64_t tapsentry_byte_sum(const uint8_t *bytes, size_t count);
 
+/// The CPUs the calling thread may run on (its affinity mask), in ascending order: writes up to
+/// `capacity` of them to `cpus` and returns how many there are, or -1 when the mask cannot be
+/// read.
+int tapsentry_allowed_cpus(int *cpus, int capacity);
+
+/// Keeps the calling thread on CPU `cpu` from now on: 0 on success, an errno value otherwise.
+int tapsentry_pin_thread(int cpu);
+
+/// The CPU the calling thread is running on (-1 when the system does not say).
+int tapsentry_current_cpu(void);
+
 #endif
