@@ -26,30 +26,19 @@ struct CTPBenchmarkGenerator {
 
     /// What was written.
     struct Summary {
-        var sessions = 0
-        var closedSessions = 0
         var quotes = 0
         var otherFrames = 0
         var uncompressedQuoteBytes = 0
         var compressedQuoteBytes = 0
-        /// The TCP side: packets, payload, reordering, retransmission.
-        var segments = SegmentCounts()
-        var fileBytes = 0
+        /// The sessions, the TCP side and the file size.
+        var totals = SessionBenchmarkTotals()
 
         /// One line for the terminal.
         func line(path: String, seconds: Double) -> String {
             let ratio = compressedQuoteBytes > 0 ? Double(uncompressedQuoteBytes) / Double(compressedQuoteBytes) : 0
-            let rate = seconds > 0 ? Double(fileBytes) / 1_048_576 / seconds : 0
-            return """
-                \(path): \(fileBytes) bytes, \(segments.packetText), \(sessions) sessions \
-                (\(closedSessions) closed), \(quotes) RtnDepthMarketData frames (compressed \(tenths(ratio)):1) and \
-                \(otherFrames) other frames, \(segments.trafficText); \(tenths(seconds)) s, \(tenths(rate)) MB/s
-                """
-        }
-
-        private func tenths(_ value: Double) -> String {
-            let scaled = Int((value * 10).rounded())
-            return "\(scaled / 10).\(scaled % 10)"
+            return totals.line(path: path, seconds: seconds, messages: """
+                \(quotes) RtnDepthMarketData frames (compressed \(fixed(ratio, 1)):1) and \(otherFrames) other frames
+                """)
         }
     }
 
@@ -63,17 +52,18 @@ struct CTPBenchmarkGenerator {
         var levels: Int
     }
 
+    /// The phases of an open session.
     enum Phase {
-        case opening(Int), clientLogin, serverLogin, subscribe, subscribed, quotes, clientLogout, serverLogout
-        case closing(Int)
+        case clientLogin, serverLogin, subscribe, subscribed, quotes, clientLogout, serverLogout
     }
 
-    struct Session: BenchmarkConnection {
+    struct Session: BenchmarkSession {
         var client: Endpoint
         var server: Endpoint
         /// Next TCP sequence number per side (0 client, 1 server).
         var tcp: (UInt32, UInt32)
-        var phase = Phase.opening(0)
+        var stage = ConnectionStage.opening(0)
+        var phase = Phase.clientLogin
         /// The subscribed instruments: `count` of them from `first` on (wrapping around the table).
         var first: Int
         var count: Int
@@ -135,7 +125,6 @@ struct CTPBenchmarkGenerator {
         let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: 1024)
         defer { scratch.deallocate() }
         var summary = Summary()
-        var sessionCounter = 0
 
         // The frames every session sends the same way (built once).
         let heartbeatTimeout = CTPFrameBuilder.heartbeatTimeout(39)
@@ -159,15 +148,11 @@ struct CTPBenchmarkGenerator {
             instrument.packet.withUnsafeBufferPointer { CTPFieldText.read($0, at: Self.body + 354, size: 81) }
         }
 
-        func newSession(_ random: inout SeededGenerator) -> Session {
-            sessionCounter += 1
-            summary.sessions += 1
-            let number = sessionCounter
-            let clientAddress = 0x0A02_0000 &+ UInt32(truncatingIfNeeded: number / 40_000 * 251 + number % 251)
-            return Session(
-                client: Endpoint(address: IPAddress(ipv4: clientAddress), port: UInt16(20_000 + number % 40_000)),
+        func newSession(_ number: Int, _ random: inout SeededGenerator) -> Session {
+            Session(
+                client: .benchmarkClient(number, network: 0x0A02_0000),
                 server: Endpoint(address: IPAddress(ipv4: 0x0AC8_0100 | UInt32(random.int(in: 1...4))), port: 41213),
-                tcp: (UInt32(truncatingIfNeeded: random.next()), UInt32(truncatingIfNeeded: random.next())),
+                tcp: random.initialSequenceNumbers(),
                 first: random.int(in: 0...(instruments.count - 1)), count: random.int(in: 5...40),
                 burstsLeft: random.int(in: 200...1500))
         }
@@ -232,17 +217,10 @@ struct CTPBenchmarkGenerator {
             if side == 0 { session.tail.0 = 0 } else { session.tail.1 = 0 }
         }
 
-        var sessions: [Session] = []
-        sessions.reserveCapacity(count)
-        for _ in 0..<count { sessions.append(newSession(&random)) }
-
-        while writer.byteCount < targetBytes {
-            let index = random.int(in: 0...(count - 1))
-            var session = sessions[index]
+        let totals = try sender.runSessions(
+            count: count, untilFileBytes: targetBytes, &random, newSession: newSession
+        ) { session, index, random in
             switch session.phase {
-            case .opening(let step):
-                sender.open(&session, step: step, &random)
-                session.phase = step < 2 ? .opening(step + 1) : .clientLogin
             case .clientLogin:
                 queue(heartbeatTimeout, &session, index: index, side: 0)
                 queue(login, &session, index: index, side: 0)
@@ -289,21 +267,10 @@ struct CTPBenchmarkGenerator {
             case .serverLogout:
                 queue(logoutReply, &session, index: index, side: 1)
                 transmit(&session, index: index, side: 1, &random)
-                session.phase = .closing(0)
-            case .closing(let step):
-                sender.close(&session, step: step, &random)
-                if step < 2 {
-                    session.phase = .closing(step + 1)
-                } else {
-                    summary.closedSessions += 1
-                    session = newSession(&random)
-                }
+                session.stage = .closing(0)
             }
-            sessions[index] = session
         }
-        try writer.close()
-        summary.segments = sender.counts
-        summary.fileBytes = writer.byteCount
+        summary.totals = totals
         return summary
     }
 

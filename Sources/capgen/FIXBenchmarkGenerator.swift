@@ -22,13 +22,10 @@ struct FIXBenchmarkGenerator {
 
     /// What was written.
     struct Summary {
-        var sessions = 0
-        var closedSessions = 0
         /// Messages by kind, indexed by `Kind.rawValue`.
         var messages = [Int](repeating: 0, count: Kind.allCases.count)
-        /// The TCP side: packets, payload, reordering, retransmission.
-        var segments = SegmentCounts()
-        var fileBytes = 0
+        /// The sessions, the TCP side and the file size.
+        var totals = SessionBenchmarkTotals()
 
         /// One line for the terminal.
         func line(path: String, seconds: Double) -> String {
@@ -36,18 +33,10 @@ struct FIXBenchmarkGenerator {
             for kind in Kind.allCases { byType[kind.msgType, default: 0] += messages[kind.rawValue] }
             let types = ["A", "D", "8", "0", "5"].map { "\($0)=\(byType[$0] ?? 0)" }.joined(separator: " ")
             let total = messages.reduce(0, +)
-            let rate = seconds > 0 ? Double(fileBytes) / 1_048_576 / seconds : 0
-            return """
-                \(path): \(fileBytes) bytes, \(segments.packetText), \(sessions) sessions \
-                (\(closedSessions) closed), \(total) messages (\(types); ExecutionReports \(messages[Kind.executionNew.rawValue]) \
-                New + \(messages[Kind.executionFill.rawValue]) Fill), \(segments.trafficText); \(String(format1(seconds))) s, \
-                \(String(format1(rate))) MB/s
-                """
-        }
-
-        private func format1(_ value: Double) -> String {
-            let scaled = Int((value * 10).rounded())
-            return "\(scaled / 10).\(scaled % 10)"
+            return totals.line(path: path, seconds: seconds, messages: """
+                \(total) messages (\(types); ExecutionReports \(messages[Kind.executionNew.rawValue]) New + \
+                \(messages[Kind.executionFill.rawValue]) Fill)
+                """)
         }
     }
 
@@ -160,12 +149,12 @@ struct FIXBenchmarkGenerator {
         var price = 0
     }
 
+    /// The phases of an open session.
     enum Phase {
-        case opening(Int), clientLogon, serverLogon, orders, reports, clientLogout, serverLogout
-        case closing(Int)
+        case clientLogon, serverLogon, orders, reports, clientLogout, serverLogout
     }
 
-    struct Session: BenchmarkConnection {
+    struct Session: BenchmarkSession {
         var client: Endpoint
         var server: Endpoint
         var number: Int
@@ -175,7 +164,8 @@ struct FIXBenchmarkGenerator {
         var tcp: (UInt32, UInt32)
         /// Next MsgSeqNum per side.
         var fix: (Int, Int) = (1, 1)
-        var phase = Phase.opening(0)
+        var stage = ConnectionStage.opening(0)
+        var phase = Phase.clientLogon
         var ordersLeft: Int
         /// Orders sent and not yet answered (indices into the session's order slots).
         var openOrders = 0
@@ -230,22 +220,17 @@ struct FIXBenchmarkGenerator {
         var orders = [Order](repeating: Order(), count: count * Self.ordersPerSession)
         var summary = Summary()
         var counters = (clOrdID: 0, orderID: 0, execID: 0)
-        var sessionCounter = 0
         // SendingTime: "YYYYMMDD-HH:MM:SS." cached per second, milliseconds patched.
         var cachedSecond = Int64.min
         var timeText = [UInt8](repeating: UInt8(ascii: "0"), count: 21)
 
-        func newSession(_ random: inout SeededGenerator) -> Session {
-            sessionCounter += 1
-            summary.sessions += 1
-            let number = sessionCounter
+        func newSession(_ number: Int, _ random: inout SeededGenerator) -> Session {
             let serverIndex = random.int(in: 1...8)
-            let clientAddress = 0x0A01_0000 &+ UInt32(truncatingIfNeeded: number / 40_000 * 251 + number % 251)
             return Session(
-                client: Endpoint(address: IPAddress(ipv4: clientAddress), port: UInt16(20_000 + number % 40_000)),
+                client: .benchmarkClient(number, network: 0x0A01_0000),
                 server: Endpoint(address: IPAddress(ipv4: 0x0AC8_0000 | UInt32(serverIndex)), port: 9878),
                 number: number % 1_000_000, serverIndex: serverIndex, account: random.int(in: 100_000...999_999),
-                tcp: (UInt32(truncatingIfNeeded: random.next()), UInt32(truncatingIfNeeded: random.next())),
+                tcp: random.initialSequenceNumbers(),
                 ordersLeft: random.int(in: 2...30))
         }
 
@@ -285,18 +270,11 @@ struct FIXBenchmarkGenerator {
             if side == 0 { session.tail.0 = 0 } else { session.tail.1 = 0 }
         }
 
-        var sessions: [Session] = []
-        sessions.reserveCapacity(count)
-        for _ in 0..<count { sessions.append(newSession(&random)) }
         let none = Order()
-
-        while writer.byteCount < targetBytes {
-            let index = random.int(in: 0...(count - 1))
-            var session = sessions[index]
+        let totals = try sender.runSessions(
+            count: count, untilFileBytes: targetBytes, &random, newSession: newSession
+        ) { session, index, random in
             switch session.phase {
-            case .opening(let step):
-                sender.open(&session, step: step, &random)
-                session.phase = step < 2 ? .opening(step + 1) : .clientLogon
             case .clientLogon:
                 queue(.logon, &session, index: index, side: 0, order: none)
                 transmit(&session, index: index, side: 0, &random)
@@ -341,21 +319,10 @@ struct FIXBenchmarkGenerator {
             case .serverLogout:
                 queue(.logout, &session, index: index, side: 1, order: none)
                 transmit(&session, index: index, side: 1, &random)
-                session.phase = .closing(0)
-            case .closing(let step):
-                sender.close(&session, step: step, &random)
-                if step < 2 {
-                    session.phase = .closing(step + 1)
-                } else {
-                    summary.closedSessions += 1
-                    session = newSession(&random)
-                }
+                session.stage = .closing(0)
             }
-            sessions[index] = session
         }
-        try writer.close()
-        summary.segments = sender.counts
-        summary.fileBytes = writer.byteCount
+        summary.totals = totals
         return summary
     }
 

@@ -27,7 +27,8 @@ struct SegmentCounts {
 /// The TCP side of the benchmark generators: writes sessions' packets into the capture through
 /// one reused frame buffer, moves packet time 0.2-4 µs per packet, and counts what it wrote.
 final class SegmentSender {
-    private let writer: PcapWriter
+    /// The capture file.
+    let writer: PcapWriter
     private let forward: FrameBuilder
     private let backward: FrameBuilder
     private let synOptions = TCPOption.synOptions()

@@ -24,36 +24,20 @@ struct TDXBenchmarkGenerator {
 
     /// What was written.
     struct Summary {
-        var sessions = 0
-        var closedSessions = 0
         var quoteReplies = 0
         var otherFrames = 0
         var rawQuoteBytes = 0
         var compressedQuoteBytes = 0
-        /// The TCP side: packets, payload, reordering, retransmission.
-        var segments = SegmentCounts()
-        var fileBytes = 0
+        /// The sessions, the TCP side and the file size.
+        var totals = SessionBenchmarkTotals()
 
         /// One line for the terminal.
         func line(path: String, seconds: Double) -> String {
             let ratio = compressedQuoteBytes > 0 ? Double(rawQuoteBytes) / Double(compressedQuoteBytes) : 0
-            let rate = seconds > 0 ? Double(fileBytes) / 1_048_576 / seconds : 0
-            return """
-                \(path): \(fileBytes) bytes, \(segments.packetText), \(sessions) sessions (\(closedSessions) closed), \
+            return totals.line(path: path, seconds: seconds, messages: """
                 \(quoteReplies) compressed security-quotes replies (\(compressedQuoteBytes) bytes on the wire, \
-                \(hundredths(ratio)):1) and \(otherFrames) other frames, \(segments.trafficText); \(tenths(seconds)) s, \
-                \(tenths(rate)) MB/s
-                """
-        }
-
-        private func tenths(_ value: Double) -> String {
-            let scaled = Int((value * 10).rounded())
-            return "\(scaled / 10).\(scaled % 10)"
-        }
-
-        private func hundredths(_ value: Double) -> String {
-            let scaled = Int((value * 100).rounded())
-            return "\(scaled / 100).\(String(scaled % 100 + 100).dropFirst())"
+                \(fixed(ratio, 2)):1) and \(otherFrames) other frames
+                """)
         }
     }
 
@@ -64,16 +48,18 @@ struct TDXBenchmarkGenerator {
         var rawBytes: Int
     }
 
+    /// The phases of an open session.
     enum Phase {
-        case opening(Int), setup(Int), count, quotes, closing(Int)
+        case setup(Int), count, quotes
     }
 
-    struct Session: BenchmarkConnection {
+    struct Session: BenchmarkSession {
         var client: Endpoint
         var server: Endpoint
         /// Next TCP sequence number per side (0 client, 1 server).
         var tcp: (UInt32, UInt32)
-        var phase = Phase.opening(0)
+        var stage = ConnectionStage.opening(0)
+        var phase = Phase.setup(0)
         var roundsLeft: Int
     }
 
@@ -118,7 +104,6 @@ struct TDXBenchmarkGenerator {
             start: Timestamp(seconds: Recipe.epoch, nanoseconds: 0))
         let rounds = Self.pool(&random)
         var summary = Summary()
-        var sessionCounter = 0
 
         // The frames every session sends the same way (built once).
         let setup = TDXFrameBuilder.pytdxSetup
@@ -130,15 +115,11 @@ struct TDXBenchmarkGenerator {
         let count = TDXFrameBuilder.request(sequence: 0x006C_180C, command: 0x044E, body: [0, 0, 0x75, 0xC7, 0x33, 0x01])
         let countReply = TDXFrameBuilder.reply(sequence: 0x006C_180C, command: 0x044E, body: [0x7E, 0x04])
 
-        func newSession(_ random: inout SeededGenerator) -> Session {
-            sessionCounter += 1
-            summary.sessions += 1
-            let number = sessionCounter
-            let clientAddress = 0x0A03_0000 &+ UInt32(truncatingIfNeeded: number / 40_000 * 251 + number % 251)
-            return Session(
-                client: Endpoint(address: IPAddress(ipv4: clientAddress), port: UInt16(20_000 + number % 40_000)),
+        func newSession(_ number: Int, _ random: inout SeededGenerator) -> Session {
+            Session(
+                client: .benchmarkClient(number, network: 0x0A03_0000),
                 server: Endpoint(address: IPAddress(ipv4: 0x0A1E_0000 | UInt32(random.int(in: 1...8))), port: 7709),
-                tcp: (UInt32(truncatingIfNeeded: random.next()), UInt32(truncatingIfNeeded: random.next())),
+                tcp: random.initialSequenceNumbers(),
                 roundsLeft: random.int(in: 100...1500))
         }
 
@@ -150,18 +131,10 @@ struct TDXBenchmarkGenerator {
             }
         }
 
-        let sessionCount = max(1, concurrentSessions)
-        var sessions: [Session] = []
-        sessions.reserveCapacity(sessionCount)
-        for _ in 0..<sessionCount { sessions.append(newSession(&random)) }
-
-        while writer.byteCount < targetBytes {
-            let index = random.int(in: 0...(sessionCount - 1))
-            var session = sessions[index]
+        let totals = try sender.runSessions(
+            count: max(1, concurrentSessions), untilFileBytes: targetBytes, &random, newSession: newSession
+        ) { session, _, random in
             switch session.phase {
-            case .opening(let step):
-                sender.open(&session, step: step, &random)
-                session.phase = step < 2 ? .opening(step + 1) : .setup(0)
             case .setup(let step):
                 send(setup[step], &session, fromClient: true, &random)
                 send(setupReplies[step], &session, fromClient: false, &random)
@@ -187,21 +160,10 @@ struct TDXBenchmarkGenerator {
                 summary.rawQuoteBytes += round.rawBytes
                 summary.compressedQuoteBytes += round.reply.count - 16
                 session.roundsLeft -= 1
-                if session.roundsLeft == 0 { session.phase = .closing(0) }
-            case .closing(let step):
-                sender.close(&session, step: step, &random)
-                if step < 2 {
-                    session.phase = .closing(step + 1)
-                } else {
-                    summary.closedSessions += 1
-                    session = newSession(&random)
-                }
+                if session.roundsLeft == 0 { session.stage = .closing(0) }
             }
-            sessions[index] = session
         }
-        try writer.close()
-        summary.segments = sender.counts
-        summary.fileBytes = writer.byteCount
+        summary.totals = totals
         return summary
     }
 }
