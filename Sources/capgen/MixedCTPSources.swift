@@ -6,7 +6,7 @@ import TestSupport
 /// (10.20.1.11-14:41213), with the frames of `CTPBenchmarkGenerator`: heartbeat timeout, login,
 /// a subscription of 5-40 instruments, then RtnDepthMarketData in bursts of 1-6 (zero-run
 /// compressed), keep-alives now and then, logout.
-final class MixedCTPMarketDataSource: MixedSource {
+final class MixedCTPMarketDataSource: MixedSessionSource {
     let name = "CTP market data"
     let kind = MixedKind.ctp
     let share: Double
@@ -17,15 +17,17 @@ final class MixedCTPMarketDataSource: MixedSource {
 
     private typealias Generator = CTPBenchmarkGenerator
 
-    private enum Phase {
-        case opening(Int), clientLogin, serverLogin, subscribe, subscribed, quotes, serverLogout, closing(Int)
+    /// The phases of an open session.
+    enum Phase {
+        case clientLogin, serverLogin, subscribe, subscribed, quotes, serverLogout
     }
 
-    private struct Session: BenchmarkConnection {
+    struct Session: BenchmarkSession {
         var client = Endpoint(address: IPAddress(ipv4: 0), port: 0)
         var server = Endpoint(address: IPAddress(ipv4: 0), port: 0)
         var tcp: (UInt32, UInt32) = (0, 0)
-        var phase = Phase.opening(0)
+        var stage = ConnectionStage.opening(0)
+        var phase = Phase.clientLogin
         var first = 0
         var count = 0
         var burstsLeft = 0
@@ -35,9 +37,9 @@ final class MixedCTPMarketDataSource: MixedSource {
     private static let regionSize = 32768
     private var instruments: [CTPBenchmarkGenerator.Instrument]
     private let names: [String]
-    private var sessions: [Session]
-    private var live: LiveSlots
-    private var draining = false
+    var sessions: [Session]
+    var live: LiveSlots
+    var draining = false
     private let slab: UnsafeMutablePointer<UInt8>
     private let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: 1024)
     private var tail = 0
@@ -78,30 +80,20 @@ final class MixedCTPMarketDataSource: MixedSource {
         scratch.deallocate()
     }
 
-    private func start(_ index: Int, _ wire: MixedWire) {
+    func start(_ index: Int, _ wire: MixedWire) {
         let generation = sessions[index].generation + 1
         let host = index * 2 + generation % 2
         sessions[index] = Session(
             client: Endpoint(address: IPAddress(ipv4: 0x0A29_0000 &+ UInt32(host + 1)), port: UInt16(30_000 + generation % 30_000)),
             server: Endpoint(address: IPAddress(ipv4: 0x0A14_0100 | UInt32(11 + host % 4)), port: 41213),
-            tcp: (UInt32(truncatingIfNeeded: wire.random.next()), UInt32(truncatingIfNeeded: wire.random.next())),
+            tcp: wire.random.initialSequenceNumbers(),
             first: wire.random.int(in: 0...(instruments.count - 1)), count: wire.random.int(in: 5...40),
             burstsLeft: wire.random.int(in: 200...1500), generation: generation)
         flows += 1
     }
 
-    func drain() { draining = true }
-
-    var finished: Bool { live.isEmpty }
-
-    func step(_ wire: MixedWire) {
-        guard !live.isEmpty else { return }
-        let index = live.pick(&wire.random)
-        var session = sessions[index]
+    func talk(_ session: inout Session, index: Int, _ wire: MixedWire) {
         switch session.phase {
-        case .opening(let step):
-            wire.open(&session, step: step)
-            session.phase = step < 2 ? .opening(step + 1) : .clientLogin
         case .clientLogin:
             queue(heartbeatTimeout)
             queue(login)
@@ -148,19 +140,8 @@ final class MixedCTPMarketDataSource: MixedSource {
         case .serverLogout:
             queue(logoutReply)
             send(&session, fromClient: false, wire)
-            session.phase = .closing(0)
-        case .closing(let step):
-            wire.close(&session, step: step)
-            if step < 2 {
-                session.phase = .closing(step + 1)
-            } else if draining {
-                live.remove(index)
-            } else {
-                start(index, wire)
-                return
-            }
+            session.stage = .closing(0)
         }
-        sessions[index] = session
     }
 
     /// Appends whole frame bytes to the queue (one queue: a step sends it before the next).
@@ -225,7 +206,7 @@ final class MixedCTPMarketDataSource: MixedSource {
 /// a time; each user trades only for its own account (InvestorID = UserID), always from its host,
 /// two users per host, each host with its own AppID (`quant_<host>_1.0`, listed as licensed in
 /// the benchmark's site file); a slot sends at most three orders in any 1.1 s.
-final class MixedCTPTradingSource: MixedSource {
+final class MixedCTPTradingSource: MixedSessionSource {
     let name = "CTP trading"
     let kind = MixedKind.ctp
     let share: Double
@@ -236,15 +217,17 @@ final class MixedCTPTradingSource: MixedSource {
 
     private typealias F = CTPFrameBuilder.Field
 
-    private enum Phase {
-        case opening(Int), authenticate, authenticated, login, loggedIn, orders, fills, serverLogout, closing(Int)
+    /// The phases of an open session.
+    enum Phase {
+        case authenticate, authenticated, login, loggedIn, orders, fills, serverLogout
     }
 
-    private struct Session: BenchmarkConnection {
+    struct Session: BenchmarkSession {
         var client = Endpoint(address: IPAddress(ipv4: 0), port: 0)
         var server = Endpoint(address: IPAddress(ipv4: 0), port: 0)
         var tcp: (UInt32, UInt32) = (0, 0)
-        var phase = Phase.opening(0)
+        var stage = ConnectionStage.opening(0)
+        var phase = Phase.authenticate
         var user = 0
         var ordersLeft = 0
         var sent = 0
@@ -259,9 +242,9 @@ final class MixedCTPTradingSource: MixedSource {
     private static let instruments = ["rb2601", "hc2601", "cu2603", "au2602", "ag2602", "m2605", "i2605", "TA601", "SR601", "IF2601"]
     private static let exchanges = ["SHFE", "SHFE", "SHFE", "SHFE", "SHFE", "DCE", "DCE", "CZCE", "CZCE", "CFFEX"]
     private static let prices: [Double] = [3500, 3300, 78000, 610, 7400, 2900, 780, 4700, 5600, 3950]
-    private var sessions: [Session]
-    private var live: LiveSlots
-    private var draining = false
+    var sessions: [Session]
+    var live: LiveSlots
+    var draining = false
     private var pending: [CTPStructs.Order]
     private var tradeCounter = 0
 
@@ -286,41 +269,33 @@ final class MixedCTPTradingSource: MixedSource {
 
     private static func userID(_ user: Int) -> String { String(80_000_000 + user) }
 
-    private func start(_ index: Int, _ wire: MixedWire) {
+    func start(_ index: Int, _ wire: MixedWire) {
         let previous = sessions[index]
         let generation = previous.generation + 1
         let user = index * 4 + generation % 4
         sessions[index] = Session(
             client: Endpoint(address: Self.address(host: user / 2), port: UInt16(30_000 + generation % 30_000)),
             server: Endpoint(address: IPAddress(ipv4: 0x0A14_0100 | UInt32(1 + user % 2)), port: 41205),
-            tcp: (UInt32(truncatingIfNeeded: wire.random.next()), UInt32(truncatingIfNeeded: wire.random.next())),
+            tcp: wire.random.initialSequenceNumbers(),
             user: user, ordersLeft: wire.random.int(in: 3...40), generation: generation, notBefore: previous.notBefore)
         flows += 1
     }
 
-    func drain() { draining = true }
+    /// A random open slot, passing over a session whose next orders would come within 1.1 s of
+    /// its last; after eight such picks in a row the last one sends a keep-alive instead.
+    func pickSlot(_ wire: MixedWire) -> Int? {
+        pickReadySlot(wire, mustWait: { session in
+            guard case .orders = session.phase else { return false }
+            return wire.time.nanoseconds < session.notBefore
+        }, whileWaiting: { index in
+            send(CTPFrameBuilder.heartbeat, &sessions[index], fromClient: true, wire)
+        })
+    }
 
-    var finished: Bool { live.isEmpty }
-
-    func step(_ wire: MixedWire) {
-        guard !live.isEmpty else { return }
-        var index = live.pick(&wire.random)
-        var attempts = 0
-        while case .orders = sessions[index].phase, !draining, wire.time.nanoseconds < sessions[index].notBefore {
-            attempts += 1
-            if attempts == 8 {
-                send(CTPFrameBuilder.heartbeat, &sessions[index], fromClient: true, wire)
-                return
-            }
-            index = live.pick(&wire.random)
-        }
-        var session = sessions[index]
+    func talk(_ session: inout Session, index: Int, _ wire: MixedWire) {
         let user = Self.userID(session.user)
         let host = session.user / 2
         switch session.phase {
-        case .opening(let step):
-            wire.open(&session, step: step)
-            session.phase = step < 2 ? .opening(step + 1) : .authenticate
         case .authenticate:
             let request = CTPFrameBuilder.message(tid: 0x3010, series: 1, requestID: 1, version: 0x34, fields: [
                 F(0x1012, CTPStructs.authenticationInfo(
@@ -414,19 +389,8 @@ final class MixedCTPTradingSource: MixedSource {
             send(CTPFrameBuilder.message(tid: 0x3003, requestID: session.requestID, fields: [
                 F(0x0000, CTPStructs.rspInfo()), F(0x1004, CTPStructs.userLogout(broker: "9999", user: user)),
             ]), &session, fromClient: false, wire)
-            session.phase = .closing(0)
-        case .closing(let step):
-            wire.close(&session, step: step)
-            if step < 2 {
-                session.phase = .closing(step + 1)
-            } else if draining {
-                live.remove(index)
-            } else {
-                start(index, wire)
-                return
-            }
+            session.stage = .closing(0)
         }
-        sessions[index] = session
     }
 
     private func send(_ bytes: [UInt8], _ session: inout Session, fromClient: Bool, _ wire: MixedWire, frames: Int = 1) {

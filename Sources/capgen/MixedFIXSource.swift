@@ -10,7 +10,7 @@ import TestSupport
 /// only (so no session has three accounts and no host five); a slot sends at most four orders
 /// in any 1.1 s (no order bursts). A slot picked before that waits, or sends a Heartbeat when
 /// several picks in a row find nothing to send.
-final class MixedFIXSource: MixedSource {
+final class MixedFIXSource: MixedSessionSource {
     let name = "FIX orders"
     let kind = MixedKind.fix
     let share: Double
@@ -23,16 +23,18 @@ final class MixedFIXSource: MixedSource {
 
     private typealias Generator = FIXBenchmarkGenerator
 
-    private enum Phase {
-        case opening(Int), clientLogon, serverLogon, orders, reports, serverLogout, closing(Int)
+    /// The phases of an open session.
+    enum Phase {
+        case clientLogon, serverLogon, orders, reports, serverLogout
     }
 
-    private struct Session: BenchmarkConnection {
+    struct Session: BenchmarkSession {
         var client = Endpoint(address: IPAddress(ipv4: 0), port: 0)
         var server = Endpoint(address: IPAddress(ipv4: 0), port: 0)
         var tcp: (UInt32, UInt32) = (0, 0)
         var fix: (Int, Int) = (1, 1)
-        var phase = Phase.opening(0)
+        var stage = ConnectionStage.opening(0)
+        var phase = Phase.clientLogon
         var host = 0
         var gateway = 0
         var account = 0
@@ -49,9 +51,9 @@ final class MixedFIXSource: MixedSource {
     private static let ordersPerBatch = 4
     private static let orderSpacing: Int64 = 1_100_000_000
     private let templates = Generator.templates()
-    private var sessions: [Session]
-    private var live: LiveSlots
-    private var draining = false
+    var sessions: [Session]
+    var live: LiveSlots
+    var draining = false
     private let slab: UnsafeMutablePointer<UInt8>
     private var pending: [Generator.Order]
     private var counters = (clOrdID: 0, orderID: 0, execID: 0)
@@ -74,44 +76,36 @@ final class MixedFIXSource: MixedSource {
     /// The number of client hosts (10.40.0.1 on).
     var hosts: Int { sessions.count * 4 }
 
-    private func start(_ index: Int, _ wire: MixedWire) {
+    func start(_ index: Int, _ wire: MixedWire) {
         var session = sessions[index]
         let generation = session.generation + 1
         let host = index * 4 + generation % 4
         session = Session(
             client: Endpoint(address: IPAddress(ipv4: 0x0A28_0000 &+ UInt32(host + 1)), port: UInt16(30_000 + generation % 30_000)),
             server: Endpoint(address: IPAddress(ipv4: 0x0A14_0200 | UInt32(host % 8 + 1)), port: 9878),
-            tcp: (UInt32(truncatingIfNeeded: wire.random.next()), UInt32(truncatingIfNeeded: wire.random.next())),
+            tcp: wire.random.initialSequenceNumbers(),
             host: host, gateway: host % 8 + 1, account: 100_000 + host * 2 + wire.random.int(in: 0...1),
             ordersLeft: wire.random.int(in: 5...60), generation: generation, notBefore: session.notBefore)
         sessions[index] = session
         flows += 1
     }
 
-    func drain() { draining = true }
+    /// A random open slot, passing over a session whose next orders would come within 1.1 s of
+    /// its last; after eight such picks in a row the last one sends a Heartbeat instead.
+    func pickSlot(_ wire: MixedWire) -> Int? {
+        pickReadySlot(wire, mustWait: { session in
+            guard case .orders = session.phase else { return false }
+            return wire.time.nanoseconds < session.notBefore
+        }, whileWaiting: { index in
+            queue(.heartbeat, &sessions[index], index: index, side: 0, order: Generator.Order(), wire)
+            transmit(&sessions[index], index: index, side: 0, wire)
+            idleHeartbeats += 1
+        })
+    }
 
-    var finished: Bool { live.isEmpty }
-
-    func step(_ wire: MixedWire) {
-        guard !live.isEmpty else { return }
-        var index = live.pick(&wire.random)
-        var attempts = 0
-        while case .orders = sessions[index].phase, !draining, wire.time.nanoseconds < sessions[index].notBefore {
-            attempts += 1
-            if attempts == 8 {
-                queue(.heartbeat, &sessions[index], index: index, side: 0, order: Generator.Order(), wire)
-                transmit(&sessions[index], index: index, side: 0, wire)
-                idleHeartbeats += 1
-                return
-            }
-            index = live.pick(&wire.random)
-        }
-        var session = sessions[index]
+    func talk(_ session: inout Session, index: Int, _ wire: MixedWire) {
         let none = Generator.Order()
         switch session.phase {
-        case .opening(let step):
-            wire.open(&session, step: step)
-            session.phase = step < 2 ? .opening(step + 1) : .clientLogon
         case .clientLogon:
             queue(.logon, &session, index: index, side: 0, order: none, wire)
             transmit(&session, index: index, side: 0, wire)
@@ -160,20 +154,8 @@ final class MixedFIXSource: MixedSource {
         case .serverLogout:
             queue(.logout, &session, index: index, side: 1, order: none, wire)
             transmit(&session, index: index, side: 1, wire)
-            session.phase = .closing(0)
-        case .closing(let step):
-            wire.close(&session, step: step)
-            if step < 2 {
-                session.phase = .closing(step + 1)
-            } else if draining {
-                live.remove(index)
-            } else {
-                sessions[index] = session
-                start(index, wire)
-                return
-            }
+            session.stage = .closing(0)
         }
-        sessions[index] = session
     }
 
     private func refreshTime(_ wire: MixedWire) {

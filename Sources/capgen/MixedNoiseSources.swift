@@ -25,22 +25,24 @@ final class NoisePool {
 /// (10.60.0.0/16): bulk transfers (an HTTP GET on port 80 answered by a close-delimited body, or
 /// random TLS-like bytes on 443; 64 KiB to 16 MiB in full-size segments, the server closing) or
 /// short connections (one request of 150-600 bytes, one answer of 300-3000, the client closing).
-final class MixedTCPNoiseSource: MixedSource {
+final class MixedTCPNoiseSource: MixedSessionSource {
     let name: String
     let kind = MixedKind.noise
     let share: Double
     private(set) var flows = 0
     let messages = 0
 
-    private enum Phase {
-        case opening(Int), request, header, body, acknowledge, closing(Int)
+    /// The phases of an open connection.
+    enum Phase {
+        case request, header, body, acknowledge
     }
 
-    private struct Connection: BenchmarkConnection {
+    struct Connection: BenchmarkSession {
         var client = Endpoint(address: IPAddress(ipv4: 0), port: 0)
         var server = Endpoint(address: IPAddress(ipv4: 0), port: 0)
         var tcp: (UInt32, UInt32) = (0, 0)
-        var phase = Phase.opening(0)
+        var stage = ConnectionStage.opening(0)
+        var phase = Phase.request
         var bodyLeft = 0
         var tls = false
         var generation = 0
@@ -48,9 +50,10 @@ final class MixedTCPNoiseSource: MixedSource {
 
     private let bulk: Bool
     private let pool: NoisePool
-    private var connections: [Connection]
-    private var live: LiveSlots
-    private var draining = false
+    /// The connections, one a slot.
+    var sessions: [Connection]
+    var live: LiveSlots
+    var draining = false
     private var text: [UInt8] = []
 
     /// `slots` concurrent connections, bulk transfers or short ones, taking `share` of the bytes.
@@ -60,13 +63,16 @@ final class MixedTCPNoiseSource: MixedSource {
         self.share = share
         self.pool = pool
         let count = max(1, min(slots, 4_000))
-        connections = [Connection](repeating: Connection(), count: count)
+        sessions = [Connection](repeating: Connection(), count: count)
         live = LiveSlots(count: count)
         for index in 0..<count { start(index, wire) }
     }
 
-    private func start(_ index: Int, _ wire: MixedWire) {
-        let generation = connections[index].generation + 1
+    /// A bulk transfer ends with the server's FIN (the end of a close-delimited body).
+    var serverCloses: Bool { bulk }
+
+    func start(_ index: Int, _ wire: MixedWire) {
+        let generation = sessions[index].generation + 1
         let host = wire.random.int(in: 1...8000)
         let tls = wire.random.chance(0.5)
         let ports: [UInt16] = tls ? [443, 8443] : [80, 8080]
@@ -77,28 +83,18 @@ final class MixedTCPNoiseSource: MixedSource {
             bodyLeft = 65_536 << wire.random.int(in: 0...7)
             bodyLeft += wire.random.int(in: 0...(bodyLeft - 1))
         }
-        connections[index] = Connection(
+        sessions[index] = Connection(
             client: Endpoint(
                 address: IPAddress(ipv4: 0x0A32_0000 &+ UInt32(host)),
                 port: UInt16(32_768 + (index * 131 + generation * 7) % 28_000)),
             server: Endpoint(address: IPAddress(ipv4: 0x0A3C_0000 &+ UInt32(server)), port: ports[wire.random.int(in: 0...1)]),
-            tcp: (UInt32(truncatingIfNeeded: wire.random.next()), UInt32(truncatingIfNeeded: wire.random.next())),
+            tcp: wire.random.initialSequenceNumbers(),
             bodyLeft: bodyLeft, tls: tls, generation: generation)
         flows += 1
     }
 
-    func drain() { draining = true }
-
-    var finished: Bool { live.isEmpty }
-
-    func step(_ wire: MixedWire) {
-        guard !live.isEmpty else { return }
-        let index = live.pick(&wire.random)
-        var connection = connections[index]
+    func talk(_ connection: inout Connection, index: Int, _ wire: MixedWire) {
         switch connection.phase {
-        case .opening(let step):
-            wire.open(&connection, step: step)
-            connection.phase = step < 2 ? .opening(step + 1) : .request
         case .request:
             if connection.tls {
                 let length = wire.random.int(in: 150...600)
@@ -130,19 +126,8 @@ final class MixedTCPNoiseSource: MixedSource {
             connection.phase = .acknowledge
         case .acknowledge:
             wire.control(connection, fromClient: true, flags: .ack)
-            connection.phase = connection.bodyLeft > 0 ? .body : .closing(0)
-        case .closing(let step):
-            wire.close(&connection, step: step, serverFirst: bulk)
-            if step < 2 {
-                connection.phase = .closing(step + 1)
-            } else if draining {
-                live.remove(index)
-            } else {
-                start(index, wire)
-                return
-            }
+            if connection.bodyLeft > 0 { connection.phase = .body } else { connection.stage = .closing(0) }
         }
-        connections[index] = connection
     }
 }
 

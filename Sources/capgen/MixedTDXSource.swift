@@ -10,7 +10,7 @@ import TestSupport
 /// Built to raise no alert of its own: each host polls one watchlist of 20-80 codes (one of 48;
 /// four reply variants each, compressed once), far from the 500 distinct instruments of a
 /// whole-market subscription.
-final class MixedTDXSource: MixedSource {
+final class MixedTDXSource: MixedSessionSource {
     let name = "TDX quotes"
     let kind = MixedKind.tdx
     let share: Double
@@ -19,15 +19,17 @@ final class MixedTDXSource: MixedSource {
     /// Security-quotes replies written.
     private(set) var replies = 0
 
-    private enum Phase {
-        case opening(Int), setup(Int), count, quotes, closing(Int)
+    /// The phases of an open session.
+    enum Phase {
+        case setup(Int), count, quotes
     }
 
-    private struct Session: BenchmarkConnection {
+    struct Session: BenchmarkSession {
         var client = Endpoint(address: IPAddress(ipv4: 0), port: 0)
         var server = Endpoint(address: IPAddress(ipv4: 0), port: 0)
         var tcp: (UInt32, UInt32) = (0, 0)
-        var phase = Phase.opening(0)
+        var stage = ConnectionStage.opening(0)
+        var phase = Phase.setup(0)
         var watchlist = 0
         var roundsLeft = 0
         var generation = 0
@@ -37,9 +39,9 @@ final class MixedTDXSource: MixedSource {
     private static let variants = 4
     /// Rounds by watchlist then variant.
     private let rounds: [TDXBenchmarkGenerator.Round]
-    private var sessions: [Session]
-    private var live: LiveSlots
-    private var draining = false
+    var sessions: [Session]
+    var live: LiveSlots
+    var draining = false
     private let setup = TDXFrameBuilder.pytdxSetup
     private let setupReplies = [
         TDXFrameBuilder.reply(sequence: 0x0093_1802, command: 0x000D, body: [1] + [UInt8](repeating: 0, count: 90)),
@@ -96,29 +98,19 @@ final class MixedTDXSource: MixedSource {
         return pool
     }
 
-    private func start(_ index: Int, _ wire: MixedWire) {
+    func start(_ index: Int, _ wire: MixedWire) {
         let generation = sessions[index].generation + 1
         let host = index * 2 + generation % 2
         sessions[index] = Session(
             client: Endpoint(address: IPAddress(ipv4: 0x0A2A_0000 &+ UInt32(host + 1)), port: UInt16(30_000 + generation % 30_000)),
             server: Endpoint(address: IPAddress(ipv4: 0x0A14_0300 | UInt32(1 + host % 8)), port: 7709),
-            tcp: (UInt32(truncatingIfNeeded: wire.random.next()), UInt32(truncatingIfNeeded: wire.random.next())),
+            tcp: wire.random.initialSequenceNumbers(),
             watchlist: host % Self.watchlists, roundsLeft: wire.random.int(in: 50...600), generation: generation)
         flows += 1
     }
 
-    func drain() { draining = true }
-
-    var finished: Bool { live.isEmpty }
-
-    func step(_ wire: MixedWire) {
-        guard !live.isEmpty else { return }
-        let index = live.pick(&wire.random)
-        var session = sessions[index]
+    func talk(_ session: inout Session, index: Int, _ wire: MixedWire) {
         switch session.phase {
-        case .opening(let step):
-            wire.open(&session, step: step)
-            session.phase = step < 2 ? .opening(step + 1) : .setup(0)
         case .setup(let step):
             send(setup[step], &session, fromClient: true, wire)
             send(setupReplies[step], &session, fromClient: false, wire)
@@ -130,7 +122,7 @@ final class MixedTDXSource: MixedSource {
         case .quotes:
             if draining || session.roundsLeft == 0 {
                 wire.close(&session, step: 0)
-                session.phase = .closing(1)
+                session.stage = .closing(1)
                 break
             }
             if wire.random.chance(0.01) {
@@ -143,18 +135,7 @@ final class MixedTDXSource: MixedSource {
             if wire.random.chance(0.2) { wire.control(session, fromClient: true, flags: .ack) }
             replies += 1
             session.roundsLeft -= 1
-        case .closing(let step):
-            wire.close(&session, step: step)
-            if step < 2 {
-                session.phase = .closing(step + 1)
-            } else if draining {
-                live.remove(index)
-            } else {
-                start(index, wire)
-                return
-            }
         }
-        sessions[index] = session
     }
 
     private func send(_ bytes: [UInt8], _ session: inout Session, fromClient: Bool, _ wire: MixedWire) {
