@@ -111,6 +111,49 @@ struct CTPBenchmarkGenerator {
         return list
     }
 
+    /// Moves instrument `which` one tick (its price, volume and open interest, with random
+    /// order book volumes) at `time`, and writes its RtnDepthMarketData frame at `start`: the
+    /// instrument's packet is patched in `scratch` (1 KiB) and zero-run compressed behind a 6-byte
+    /// frame header. Returns the compressed packet's size (the frame is 6 bytes more); `room` is
+    /// what is left at `start`, which must hold 6 bytes and twice the packet.
+    static func writeQuote(
+        _ which: Int, of instruments: inout [Instrument], time: Timestamp, _ random: inout SeededGenerator,
+        scratch: UnsafeMutablePointer<UInt8>, at start: UnsafeMutablePointer<UInt8>, room: Int
+    ) -> Int {
+        instruments[which].ticks += random.int(in: -2...2)
+        instruments[which].volume &+= Int32(random.int(in: 1...40))
+        instruments[which].openInterest += Double(random.int(in: -20...20))
+        let instrument = instruments[which]
+        let price = Double(instrument.ticks) * instrument.tick
+        instrument.packet.withUnsafeBufferPointer { template in
+            scratch.update(from: template.baseAddress!, count: template.count)
+        }
+        let body = scratch + Self.body
+        store(price, at: body + 80)
+        store(UInt32(bitPattern: instrument.volume), at: body + 136)
+        store(price * Double(instrument.volume) * 10, at: body + 140)
+        store(instrument.openInterest, at: body + 148)
+        writeTime(time.seconds, into: body + 204)
+        store(UInt32(Int(time.fraction / 1_000_000) / 500 * 500), at: body + 213)
+        for level in 0..<instrument.levels {
+            let offset = 217 + level * 24
+            store(price - Double(level + 1) * instrument.tick, at: body + offset)
+            store(UInt32(random.int(in: 1...300)), at: body + offset + 8)
+            store(price + Double(level + 1) * instrument.tick, at: body + offset + 12)
+            store(UInt32(random.int(in: 1...300)), at: body + offset + 20)
+        }
+        precondition(6 + 2 * instrument.packet.count <= room, "quote queue overflow")
+        let length = compress(scratch, count: instrument.packet.count, into: start + 6)
+        let content = length + 2
+        start[0] = 0x02
+        start[1] = 0x00
+        start[2] = UInt8(content >> 8)
+        start[3] = UInt8(content & 0xFF)
+        start[4] = 0x01
+        start[5] = 0x03
+        return length
+    }
+
     /// Writes the capture to `path`.
     func write(to path: String) throws(CaptureWriteError) -> Summary {
         var random = SeededGenerator(seed: seed)
@@ -169,44 +212,13 @@ struct CTPBenchmarkGenerator {
 
         /// Moves instrument `which` one tick and queues its RtnDepthMarketData, compressed.
         func queueQuote(_ which: Int, _ session: inout Session, index: Int, _ random: inout SeededGenerator) {
-            instruments[which].ticks += random.int(in: -2...2)
-            instruments[which].volume &+= Int32(random.int(in: 1...40))
-            instruments[which].openInterest += Double(random.int(in: -20...20))
-            let instrument = instruments[which]
-            let price = Double(instrument.ticks) * instrument.tick
-            let time = sender.time
-            let millisecond = Int(time.fraction / 1_000_000)
-            instrument.packet.withUnsafeBufferPointer { template in
-                scratch.update(from: template.baseAddress!, count: template.count)
-            }
-            let body = scratch + Self.body
-            Self.store(price, at: body + 80)
-            Self.store(UInt32(bitPattern: instrument.volume), at: body + 136)
-            Self.store(price * Double(instrument.volume) * 10, at: body + 140)
-            Self.store(instrument.openInterest, at: body + 148)
-            Self.writeTime(time.seconds, into: body + 204)
-            Self.store(UInt32(millisecond / 500 * 500), at: body + 213)
-            for level in 0..<instrument.levels {
-                let offset = 217 + level * 24
-                Self.store(price - Double(level + 1) * instrument.tick, at: body + offset)
-                Self.store(UInt32(random.int(in: 1...300)), at: body + offset + 8)
-                Self.store(price + Double(level + 1) * instrument.tick, at: body + offset + 12)
-                Self.store(UInt32(random.int(in: 1...300)), at: body + offset + 20)
-            }
             let region = slab + (index * 2 + 1) * Self.regionSize
-            let start = region + session.tail.1
-            precondition(session.tail.1 + 6 + 2 * instrument.packet.count <= Self.regionSize, "quote queue overflow")
-            let length = Self.compress(scratch, count: instrument.packet.count, into: start + 6)
-            let content = length + 2
-            start[0] = 0x02
-            start[1] = 0x00
-            start[2] = UInt8(content >> 8)
-            start[3] = UInt8(content & 0xFF)
-            start[4] = 0x01
-            start[5] = 0x03
+            let length = Self.writeQuote(
+                which, of: &instruments, time: sender.time, &random, scratch: scratch, at: region + session.tail.1,
+                room: Self.regionSize - session.tail.1)
             session.tail.1 += 6 + length
             summary.quotes += 1
-            summary.uncompressedQuoteBytes += instrument.packet.count
+            summary.uncompressedQuoteBytes += instruments[which].packet.count
             summary.compressedQuoteBytes += length
         }
 

@@ -152,40 +152,12 @@ final class MixedCTPMarketDataSource: MixedSessionSource {
         messages += 1
     }
 
-    /// Moves instrument `which` one tick and queues its RtnDepthMarketData, compressed (as
-    /// `CTPBenchmarkGenerator` does).
+    /// Moves instrument `which` one tick and queues its RtnDepthMarketData, compressed
+    /// (`CTPBenchmarkGenerator.writeQuote`).
     private func queueQuote(_ which: Int, _ wire: MixedWire) {
-        instruments[which].ticks += wire.random.int(in: -2...2)
-        instruments[which].volume &+= Int32(wire.random.int(in: 1...40))
-        instruments[which].openInterest += Double(wire.random.int(in: -20...20))
-        let instrument = instruments[which]
-        let price = Double(instrument.ticks) * instrument.tick
-        let time = wire.time
-        instrument.packet.withUnsafeBufferPointer { scratch.update(from: $0.baseAddress!, count: $0.count) }
-        let body = scratch + Generator.body
-        Generator.store(price, at: body + 80)
-        Generator.store(UInt32(bitPattern: instrument.volume), at: body + 136)
-        Generator.store(price * Double(instrument.volume) * 10, at: body + 140)
-        Generator.store(instrument.openInterest, at: body + 148)
-        Generator.writeTime(time.seconds, into: body + 204)
-        Generator.store(UInt32(Int(time.fraction / 1_000_000) / 500 * 500), at: body + 213)
-        for level in 0..<instrument.levels {
-            let offset = 217 + level * 24
-            Generator.store(price - Double(level + 1) * instrument.tick, at: body + offset)
-            Generator.store(UInt32(wire.random.int(in: 1...300)), at: body + offset + 8)
-            Generator.store(price + Double(level + 1) * instrument.tick, at: body + offset + 12)
-            Generator.store(UInt32(wire.random.int(in: 1...300)), at: body + offset + 20)
-        }
-        precondition(tail + 6 + 2 * instrument.packet.count <= Self.regionSize, "quote queue overflow")
-        let start = slab + tail
-        let length = Generator.compress(scratch, count: instrument.packet.count, into: start + 6)
-        let content = length + 2
-        start[0] = 0x02
-        start[1] = 0x00
-        start[2] = UInt8(content >> 8)
-        start[3] = UInt8(content & 0xFF)
-        start[4] = 0x01
-        start[5] = 0x03
+        let length = Generator.writeQuote(
+            which, of: &instruments, time: wire.time, &wire.random, scratch: scratch, at: slab + tail,
+            room: Self.regionSize - tail)
         tail += 6 + length
         messages += 1
         quotes += 1
