@@ -154,11 +154,11 @@ struct FIXBenchmarkGenerator {
         case clientLogon, serverLogon, orders, reports, clientLogout, serverLogout
     }
 
-    struct Session: BenchmarkSession {
+    struct Session: BenchmarkSession, FIXQueuedSession {
         var client: Endpoint
         var server: Endpoint
-        var number: Int
-        var serverIndex: Int
+        var clientNumber: Int
+        var gatewayNumber: Int
         var account: Int
         /// Next TCP sequence number per side (0 client, 1 server).
         var tcp: (UInt32, UInt32)
@@ -169,13 +169,12 @@ struct FIXBenchmarkGenerator {
         var ordersLeft: Int
         /// Orders sent and not yet answered (indices into the session's order slots).
         var openOrders = 0
-        /// Queued bytes per side in the side's slab region (a burst is queued, then sent whole).
+        /// Queued bytes per side (a burst is queued, then sent whole).
         var tail: (Int, Int) = (0, 0)
     }
 
     /// The order symbols (four letters each).
     static let symbols: [[UInt8]] = ["AAPL", "MSFT", "GOOG", "AMZN", "NVDA", "TSLA", "META", "INTC", "ORCL", "CSCO", "ADBE", "QCOM", "AMAT", "SBUX", "PYPL", "NFLX"].map { Array($0.utf8) }
-    private static let regionSize = 8192
     private static let ordersPerSession = 4
 
     /// The templates, indexed by `Kind` then side (0 client, 1 server).
@@ -213,61 +212,33 @@ struct FIXBenchmarkGenerator {
         let sender = SegmentSender(
             writer: writer, clientMAC: MACAddress(0x02_00_00_00_10_01), serverMAC: MACAddress(0x02_00_00_00_10_02),
             start: Timestamp(seconds: Recipe.epoch, nanoseconds: 0))
-        let templates = Self.templates()
         let count = max(1, concurrentSessions)
-        let slab = UnsafeMutablePointer<UInt8>.allocate(capacity: count * 2 * Self.regionSize)
-        defer { slab.deallocate() }
+        let queues = FIXMessageQueues(slots: count)
         var orders = [Order](repeating: Order(), count: count * Self.ordersPerSession)
         var summary = Summary()
-        var counters = (clOrdID: 0, orderID: 0, execID: 0)
-        // SendingTime: "YYYYMMDD-HH:MM:SS." cached per second, milliseconds patched.
-        var cachedSecond = Int64.min
-        var timeText = [UInt8](repeating: UInt8(ascii: "0"), count: 21)
+        var counters = (clOrdID: 0, orderID: 0)
 
         func newSession(_ number: Int, _ random: inout SeededGenerator) -> Session {
             let serverIndex = random.int(in: 1...8)
             return Session(
                 client: .benchmarkClient(number, network: 0x0A01_0000),
                 server: Endpoint(address: IPAddress(ipv4: 0x0AC8_0000 | UInt32(serverIndex)), port: 9878),
-                number: number % 1_000_000, serverIndex: serverIndex, account: random.int(in: 100_000...999_999),
+                clientNumber: number % 1_000_000, gatewayNumber: serverIndex, account: random.int(in: 100_000...999_999),
                 tcp: random.initialSequenceNumbers(),
                 ordersLeft: random.int(in: 2...30))
         }
 
-        func refreshTime() {
-            let time = sender.time
-            if time.seconds != cachedSecond {
-                cachedSecond = time.seconds
-                Self.formatSecond(time.seconds, into: &timeText)
-            }
-            let milliseconds = Int(time.fraction / 1_000_000)
-            timeText[18] = UInt8(ascii: "0") + UInt8(milliseconds / 100)
-            timeText[19] = UInt8(ascii: "0") + UInt8(milliseconds / 10 % 10)
-            timeText[20] = UInt8(ascii: "0") + UInt8(milliseconds % 10)
-        }
-
         /// Appends one message from `side` of session `index` to its queue.
         func queue(_ kind: Kind, _ session: inout Session, index: Int, side: Int, order: Order) {
-            let template = templates[kind.rawValue][side]
-            let region = slab + (index * 2 + side) * Self.regionSize
-            var tail = side == 0 ? session.tail.0 : session.tail.1
-            precondition(tail + 512 <= Self.regionSize, "message queue overflow")
-            let sequence = side == 0 ? session.fix.0 : session.fix.1
-            if side == 0 { session.fix.0 += 1 } else { session.fix.1 += 1 }
-            refreshTime()
-            let end = Self.writeMessage(
-                template, sequence: sequence, client: session.number, server: session.serverIndex, account: session.account,
-                order: order, timeText: timeText, execID: &counters.execID, at: region + tail)
-            tail = end - region
-            if side == 0 { session.tail.0 = tail } else { session.tail.1 = tail }
+            queues.append(kind, &session, index: index, side: side, order: order, time: sender.time)
             summary.messages[kind.rawValue] += 1
         }
 
         /// Sends every queued byte from `side`.
         func transmit(_ session: inout Session, index: Int, side: Int, _ random: inout SeededGenerator) {
-            let region = UnsafeRawPointer(slab + (index * 2 + side) * Self.regionSize)
-            sender.transmit(region, count: side == 0 ? session.tail.0 : session.tail.1, &session, fromClient: side == 0, &random)
-            if side == 0 { session.tail.0 = 0 } else { session.tail.1 = 0 }
+            queues.flush(&session, index: index, side: side) { start, count, session in
+                sender.transmit(start, count: count, &session, fromClient: side == 0, &random)
+            }
         }
 
         let none = Order()

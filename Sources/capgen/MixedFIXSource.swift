@@ -28,15 +28,16 @@ final class MixedFIXSource: MixedSessionSource {
         case clientLogon, serverLogon, orders, reports, serverLogout
     }
 
-    struct Session: BenchmarkSession {
+    struct Session: BenchmarkSession, FIXQueuedSession {
         var client = Endpoint(address: IPAddress(ipv4: 0), port: 0)
         var server = Endpoint(address: IPAddress(ipv4: 0), port: 0)
         var tcp: (UInt32, UInt32) = (0, 0)
         var fix: (Int, Int) = (1, 1)
         var stage = ConnectionStage.opening(0)
         var phase = Phase.clientLogon
-        var host = 0
-        var gateway = 0
+        /// The client host's number, in its CompID (`CL<host>`).
+        var clientNumber = 0
+        var gatewayNumber = 0
         var account = 0
         var ordersLeft = 0
         var openOrders = 0
@@ -47,18 +48,14 @@ final class MixedFIXSource: MixedSessionSource {
         var notBefore: Int64 = 0
     }
 
-    private static let regionSize = 8192
     private static let ordersPerBatch = 4
     private static let orderSpacing: Int64 = 1_100_000_000
-    private let templates = Generator.templates()
     var sessions: [Session]
     var live: LiveSlots
     var draining = false
-    private let slab: UnsafeMutablePointer<UInt8>
+    private let queues: FIXMessageQueues
     private var pending: [Generator.Order]
-    private var counters = (clOrdID: 0, orderID: 0, execID: 0)
-    private var cachedSecond = Int64.min
-    private var timeText = [UInt8](repeating: UInt8(ascii: "0"), count: 21)
+    private var counters = (clOrdID: 0, orderID: 0)
 
     /// `slots` concurrent sessions taking `share` of the bytes.
     init(slots: Int, share: Double, _ wire: MixedWire) {
@@ -66,12 +63,10 @@ final class MixedFIXSource: MixedSessionSource {
         let count = max(1, min(slots, 16_000))
         sessions = [Session](repeating: Session(), count: count)
         live = LiveSlots(count: count)
-        slab = UnsafeMutablePointer<UInt8>.allocate(capacity: count * 2 * Self.regionSize)
+        queues = FIXMessageQueues(slots: count)
         pending = [Generator.Order](repeating: Generator.Order(), count: count * Self.ordersPerBatch)
         for index in 0..<count { start(index, wire) }
     }
-
-    deinit { slab.deallocate() }
 
     /// The number of client hosts (10.40.0.1 on).
     var hosts: Int { sessions.count * 4 }
@@ -84,7 +79,7 @@ final class MixedFIXSource: MixedSessionSource {
             client: Endpoint(address: IPAddress(ipv4: 0x0A28_0000 &+ UInt32(host + 1)), port: UInt16(30_000 + generation % 30_000)),
             server: Endpoint(address: IPAddress(ipv4: 0x0A14_0200 | UInt32(host % 8 + 1)), port: 9878),
             tcp: wire.random.initialSequenceNumbers(),
-            host: host, gateway: host % 8 + 1, account: 100_000 + host * 2 + wire.random.int(in: 0...1),
+            clientNumber: host, gatewayNumber: host % 8 + 1, account: 100_000 + host * 2 + wire.random.int(in: 0...1),
             ordersLeft: wire.random.int(in: 5...60), generation: generation, notBefore: session.notBefore)
         sessions[index] = session
         flows += 1
@@ -158,41 +153,17 @@ final class MixedFIXSource: MixedSessionSource {
         }
     }
 
-    private func refreshTime(_ wire: MixedWire) {
-        let time = wire.time
-        if time.seconds != cachedSecond {
-            cachedSecond = time.seconds
-            Generator.formatSecond(time.seconds, into: &timeText)
-        }
-        let milliseconds = Int(time.fraction / 1_000_000)
-        timeText[18] = UInt8(ascii: "0") + UInt8(milliseconds / 100)
-        timeText[19] = UInt8(ascii: "0") + UInt8(milliseconds / 10 % 10)
-        timeText[20] = UInt8(ascii: "0") + UInt8(milliseconds % 10)
-    }
-
-    /// Appends one message from `side` of session `index` to its queue (as `FIXBenchmarkGenerator`
-    /// does: the template copied, its slots patched, BodyLength and CheckSum computed).
+    /// Appends one message from `side` of session `index` to its queue.
     private func queue(
         _ kind: Generator.Kind, _ session: inout Session, index: Int, side: Int, order: Generator.Order, _ wire: MixedWire
     ) {
-        let template = templates[kind.rawValue][side]
-        let region = slab + (index * 2 + side) * Self.regionSize
-        var tail = side == 0 ? session.tail.0 : session.tail.1
-        precondition(tail + 512 <= Self.regionSize, "message queue overflow")
-        let sequence = side == 0 ? session.fix.0 : session.fix.1
-        if side == 0 { session.fix.0 += 1 } else { session.fix.1 += 1 }
-        refreshTime(wire)
-        let end = Generator.writeMessage(
-            template, sequence: sequence, client: session.host, server: session.gateway, account: session.account,
-            order: order, timeText: timeText, execID: &counters.execID, at: region + tail)
-        tail = end - region
-        if side == 0 { session.tail.0 = tail } else { session.tail.1 = tail }
+        queues.append(kind, &session, index: index, side: side, order: order, time: wire.time)
         messages += 1
     }
 
     private func transmit(_ session: inout Session, index: Int, side: Int, _ wire: MixedWire) {
-        let region = UnsafeRawPointer(slab + (index * 2 + side) * Self.regionSize)
-        wire.transmit(region, count: side == 0 ? session.tail.0 : session.tail.1, &session, fromClient: side == 0)
-        if side == 0 { session.tail.0 = 0 } else { session.tail.1 = 0 }
+        queues.flush(&session, index: index, side: side) { start, count, session in
+            wire.transmit(start, count: count, &session, fromClient: side == 0)
+        }
     }
 }
