@@ -194,7 +194,7 @@ final class MixedCTPTradingSource: MixedSessionSource {
         case authenticate, authenticated, login, loggedIn, orders, fills, serverLogout
     }
 
-    struct Session: BenchmarkSession {
+    struct Session: PacedOrderSession {
         var client = Endpoint(address: IPAddress(ipv4: 0), port: 0)
         var server = Endpoint(address: IPAddress(ipv4: 0), port: 0)
         var tcp: (UInt32, UInt32) = (0, 0)
@@ -206,6 +206,11 @@ final class MixedCTPTradingSource: MixedSessionSource {
         var openOrders = 0
         var generation = 0
         var notBefore: Int64 = 0
+
+        var ordersNext: Bool {
+            guard case .orders = phase else { return false }
+            return true
+        }
         var requestID: UInt32 = 0
         var tradeSequence: UInt32 = 0
     }
@@ -254,14 +259,11 @@ final class MixedCTPTradingSource: MixedSessionSource {
     }
 
     /// A random open slot, passing over a session whose next orders would come within 1.1 s of
-    /// its last; after eight such picks in a row the last one sends a keep-alive instead.
+    /// its last (`pickReadySlot`); after eight such picks in a row the last one sends a keep-alive.
     func pickSlot(_ wire: MixedWire) -> Int? {
-        pickReadySlot(wire, mustWait: { session in
-            guard case .orders = session.phase else { return false }
-            return wire.time.nanoseconds < session.notBefore
-        }, whileWaiting: { index in
+        pickReadySlot(wire) { index in
             send(CTPFrameBuilder.heartbeat, &sessions[index], fromClient: true, wire)
-        })
+        }
     }
 
     func talk(_ session: inout Session, index: Int, _ wire: MixedWire) {

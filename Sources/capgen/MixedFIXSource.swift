@@ -28,7 +28,7 @@ final class MixedFIXSource: MixedSessionSource {
         case clientLogon, serverLogon, orders, reports, serverLogout
     }
 
-    struct Session: BenchmarkSession, FIXQueuedSession {
+    struct Session: PacedOrderSession, FIXQueuedSession {
         var client = Endpoint(address: IPAddress(ipv4: 0), port: 0)
         var server = Endpoint(address: IPAddress(ipv4: 0), port: 0)
         var tcp: (UInt32, UInt32) = (0, 0)
@@ -46,6 +46,11 @@ final class MixedFIXSource: MixedSessionSource {
         var generation = 0
         /// No orders before this time (nanoseconds).
         var notBefore: Int64 = 0
+
+        var ordersNext: Bool {
+            guard case .orders = phase else { return false }
+            return true
+        }
     }
 
     private static let ordersPerBatch = 4
@@ -86,16 +91,13 @@ final class MixedFIXSource: MixedSessionSource {
     }
 
     /// A random open slot, passing over a session whose next orders would come within 1.1 s of
-    /// its last; after eight such picks in a row the last one sends a Heartbeat instead.
+    /// its last (`pickReadySlot`); after eight such picks in a row the last one sends a Heartbeat.
     func pickSlot(_ wire: MixedWire) -> Int? {
-        pickReadySlot(wire, mustWait: { session in
-            guard case .orders = session.phase else { return false }
-            return wire.time.nanoseconds < session.notBefore
-        }, whileWaiting: { index in
+        pickReadySlot(wire) { index in
             queue(.heartbeat, &sessions[index], index: index, side: 0, order: Generator.Order(), wire)
             transmit(&sessions[index], index: index, side: 0, wire)
             idleHeartbeats += 1
-        })
+        }
     }
 
     func talk(_ session: inout Session, index: Int, _ wire: MixedWire) {

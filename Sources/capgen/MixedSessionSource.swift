@@ -59,14 +59,25 @@ extension MixedSessionSource {
         }
         sessions[index] = session
     }
+}
 
-    /// A random open slot, passing over the sessions that `mustWait` (not allowed to send yet)
-    /// while the source is not draining; after eight such picks in a row there is none:
-    /// `whileWaiting` gets the last slot picked (to send it a keep-alive) and the step ends.
-    func pickReadySlot(_ wire: MixedWire, mustWait: (Session) -> Bool, whileWaiting: (Int) -> Void) -> Int? {
+/// A session of the mixed benchmark whose orders are paced (FIX and CTP trading): it sends no
+/// orders before its `notBefore`, which each batch of orders moves on.
+protocol PacedOrderSession: BenchmarkSession {
+    /// True when the session's next phase sends orders.
+    var ordersNext: Bool { get }
+    /// No orders before this time (nanoseconds).
+    var notBefore: Int64 { get }
+}
+
+extension MixedSessionSource where Session: PacedOrderSession {
+    /// A random open slot, passing over a session whose next orders would come before its
+    /// `notBefore` while the source is not draining; after eight such picks in a row there is
+    /// none: `whileWaiting` gets the last slot picked (to send a keep-alive) and the step ends.
+    func pickReadySlot(_ wire: MixedWire, whileWaiting: (Int) -> Void) -> Int? {
         var index = live.pick(&wire.random)
         var attempts = 0
-        while !draining, mustWait(sessions[index]) {
+        while sessions[index].ordersNext, !draining, wire.time.nanoseconds < sessions[index].notBefore {
             attempts += 1
             if attempts == 8 {
                 whileWaiting(index)
