@@ -68,25 +68,13 @@ final class MixedTDXSource: MixedSessionSource {
         for _ in 0..<watchlists {
             var codes: [(UInt8, String)] = []
             for _ in 0..<random.int(in: 20...80) {
-                let market = UInt8(random.int(in: 0...1))
-                codes.append((market, market == 1
-                    ? String(600_000 + random.int(in: 0...3999))
-                    : String(String(random.int(in: 1...3999) + 1_000_000).dropFirst())))
+                let (market, code) = TDXBenchmarkGenerator.randomCode(&random)
+                codes.append((market, code))
             }
             let request = TDXFrameBuilder.quotesRequest(codes)
             for _ in 0..<variants {
                 let quotes = codes.map { market, code in
-                    let price = Int64(random.int(in: 200...30000))
-                    let step = max(1, price / 400)
-                    var quote = TDXFrameBuilder.Quote(
-                        market: market, code: code, price: price, lastClose: price + Int64(random.int(in: -12...12)) * step,
-                        open: price + Int64(random.int(in: -6...6)) * step, high: price + Int64(random.int(in: 0...12)) * step,
-                        low: price - Int64(random.int(in: 0...12)) * step, volume: Int64(random.int(in: 20_000...4_000_000)),
-                        amount: Float(random.int(in: 1_000_000...900_000_000)),
-                        bids: (1...5).map { (price - Int64($0) * step, Int64(random.int(in: 1...40000))) },
-                        asks: (1...5).map { (price + Int64($0) * step, Int64(random.int(in: 1...40000))) })
-                    quote.active = UInt16(random.int(in: 1...60000))
-                    return quote
+                    TDXBenchmarkGenerator.randomQuote(market: market, code: code, &random)
                 }
                 let body = TDXFrameBuilder.quotesBody(quotes)
                 pool.append(TDXBenchmarkGenerator.Round(

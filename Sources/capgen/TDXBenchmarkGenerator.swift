@@ -74,25 +74,41 @@ struct TDXBenchmarkGenerator {
             var codes: [(UInt8, String)] = []
             var quotes: [TDXFrameBuilder.Quote] = []
             for _ in 0..<count {
-                let market = UInt8(random.int(in: 0...1))
-                let code = market == 1 ? String(600_000 + random.int(in: 0...3999)) : String(random.int(in: 1...3999) + 1_000_000).dropFirst().description
+                let (market, code) = randomCode(&random)
                 codes.append((market, code))
-                let price = Int64(random.int(in: 200...30000))
-                let step = max(1, price / 400)
-                quotes.append(TDXFrameBuilder.Quote(
-                    market: market, code: code, price: price, lastClose: price + Int64(random.int(in: -12...12)) * step,
-                    open: price + Int64(random.int(in: -6...6)) * step, high: price + Int64(random.int(in: 0...12)) * step,
-                    low: price - Int64(random.int(in: 0...12)) * step, volume: Int64(random.int(in: 20_000...4_000_000)),
-                    amount: Float(random.int(in: 1_000_000...900_000_000)),
-                    bids: (1...5).map { (price - Int64($0) * step, Int64(random.int(in: 1...40000))) },
-                    asks: (1...5).map { (price + Int64($0) * step, Int64(random.int(in: 1...40000))) }))
-                quotes[quotes.count - 1].active = UInt16(random.int(in: 1...60000))
+                quotes.append(randomQuote(market: market, code: code, &random))
             }
             let body = TDXFrameBuilder.quotesBody(quotes)
             return Round(
                 request: TDXFrameBuilder.quotesRequest(codes),
                 reply: TDXFrameBuilder.reply(sequence: 0x0063_2001, command: 0x053E, body: body, compress: true), rawBytes: body.count)
         }
+    }
+
+    /// A security code drawn at random: Shanghai (market 1, 600000-603999) or Shenzhen
+    /// (market 0, 000001-003999).
+    static func randomCode(_ random: inout SeededGenerator) -> (market: UInt8, code: String) {
+        let market = UInt8(random.int(in: 0...1))
+        let code = market == 1
+            ? String(600_000 + random.int(in: 0...3999))
+            : String(String(random.int(in: 1...3999) + 1_000_000).dropFirst())
+        return (market, code)
+    }
+
+    /// A quote of `code` with its price, the day's prices, volume, amount and five levels each
+    /// side drawn at random around it.
+    static func randomQuote(market: UInt8, code: String, _ random: inout SeededGenerator) -> TDXFrameBuilder.Quote {
+        let price = Int64(random.int(in: 200...30000))
+        let step = max(1, price / 400)
+        var quote = TDXFrameBuilder.Quote(
+            market: market, code: code, price: price, lastClose: price + Int64(random.int(in: -12...12)) * step,
+            open: price + Int64(random.int(in: -6...6)) * step, high: price + Int64(random.int(in: 0...12)) * step,
+            low: price - Int64(random.int(in: 0...12)) * step, volume: Int64(random.int(in: 20_000...4_000_000)),
+            amount: Float(random.int(in: 1_000_000...900_000_000)),
+            bids: (1...5).map { (price - Int64($0) * step, Int64(random.int(in: 1...40000))) },
+            asks: (1...5).map { (price + Int64($0) * step, Int64(random.int(in: 1...40000))) })
+        quote.active = UInt16(random.int(in: 1...60000))
+        return quote
     }
 
     /// Writes the capture to `path`.
