@@ -17,7 +17,7 @@ package struct RunOutcome: Sendable {
     package var elapsedSeconds: Double
     /// Flow-sharded workers the run used (1: one thread).
     package var workers = 1
-    /// The CPU each worker kept to (nil: left to the scheduler).
+    /// The CPU each worker kept to (nil: left to the scheduler; see `RunStatistics.workerCPUs`).
     package var workerCPUs: [Int]?
 
     /// 0 when every input was read, 2 when any input could not be used.
@@ -47,8 +47,7 @@ package enum Analyzer {
         progress?.start(totalBytes: reader.totalBytes)
         if configuration.workers > 1 {
             let shared = SharedReader(reader: reader, progress: progress)
-            let cpus = configuration.workerCPUs
-            let statistics = try ShardedRun.run(configuration: configuration, workers: configuration.workers, cpus: cpus, output: output, read: { feed in
+            let statistics = try ShardedRun.run(configuration: configuration, workers: configuration.workers, cpus: configuration.workerCPUs, output: output, read: { feed in
                 var count = 0
                 while let packet = shared.reader.next() {
                     feed.add(packet)
@@ -64,7 +63,7 @@ package enum Analyzer {
             progress?.finish()
             try output?.close()
             return RunOutcome(
-                statistics: statistics, diagnostics: diagnostics, elapsedSeconds: clock.elapsed, workers: configuration.workers, workerCPUs: cpus)
+                statistics: statistics, diagnostics: diagnostics, elapsedSeconds: clock.elapsed, workers: configuration.workers, workerCPUs: statistics.workerCPUs)
         }
         let pipeline = Pipeline(configuration: configuration, output: output)
         var count = 0

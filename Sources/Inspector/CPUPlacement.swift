@@ -2,8 +2,8 @@ import CSupport
 
 /// Where a sharded run's workers run. A worker kept on one CPU keeps its flow tables, reassembly
 /// buffers and decoder state in that CPU's caches; left to the scheduler, workers move between
-/// CPUs and take those misses again (on the 2-core benchmark machine, two workers took 3 to 5 %
-/// less time and CPU pinned than unpinned). The reader and the merge are left free, to run
+/// CPUs and take those misses again (on the 2-core benchmark machine, two workers took 3 to 6 %
+/// less time pinned than unpinned). The reader and the merge are left free, to run
 /// wherever a CPU is idle.
 package enum CPUPlacement {
     /// The CPUs this process may run on (its affinity mask, which `taskset` and cgroup cpusets

@@ -53,8 +53,7 @@ package enum LiveRunner {
         onReady(capture)
         let loop = CaptureLoop(capture: capture, options: options, packetLimit: packetLimit, onDrops: onDrops)
         if configuration.workers > 1 {
-            let cpus = configuration.workerCPUs
-            let statistics = try ShardedRun.run(configuration: configuration, workers: configuration.workers, cpus: cpus, output: output, read: { feed in
+            let statistics = try ShardedRun.run(configuration: configuration, workers: configuration.workers, cpus: configuration.workerCPUs, output: output, read: { feed in
                 loop.run(packet: { feed.add($0) }, idle: { time in
                     feed.tick(time)
                     feed.flush()
@@ -65,7 +64,7 @@ package enum LiveRunner {
             try output?.close()
             return RunOutcome(
                 statistics: statistics, diagnostics: loop.diagnostics, elapsedSeconds: clock.elapsed, workers: configuration.workers,
-                workerCPUs: cpus)
+                workerCPUs: statistics.workerCPUs)
         }
         let pipeline = Pipeline(configuration: configuration, output: output)
         loop.run(packet: { pipeline.process($0) }, idle: { pipeline.advance(to: $0) }, due: {})

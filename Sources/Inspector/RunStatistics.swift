@@ -32,6 +32,9 @@ package struct RunStatistics: Sendable {
     package var protocols: [(String, [(String, UInt64)])] = []
     /// libpcap's counters, for a live capture.
     package var live: LiveCaptureStatistics?
+    /// The CPU each worker of a sharded run kept to (nil: one thread, or workers left to the
+    /// scheduler, by choice or because the system refused). Not in the stats record.
+    package var workerCPUs: [Int]?
     /// What the rules raised (nil when no rules ran).
     package var alerts: AlertStatistics?
 

@@ -52,6 +52,7 @@ enum ShardedRun {
         // that limits a sharded run, and freeing a batch's events is a good part of its work.
         var spent: [BlockingQueue<WorkerOutput>] = []
         var threads: [pthread_t] = []
+        let pinned = Counter()
         for index in 0..<workers {
             let input = BlockingQueue<PacketBatch?>(capacity: batchPool)
             let results = BlockingQueue<WorkerOutput>(capacity: outputQueue)
@@ -63,7 +64,7 @@ enum ShardedRun {
             let worker = ShardWorker(pipeline: Pipeline(configuration: configuration, shard: shard, engine: sink.engine))
             let cpu = cpus.flatMap { index < $0.count ? $0[index] : nil }
             threads.append(startThread {
-                if let cpu { CPUPlacement.pin(to: cpu) }
+                if let cpu, CPUPlacement.pin(to: cpu) { pinned.add() }
                 worker.run(input: input, output: results, spent: recycled)
             })
         }
@@ -104,6 +105,7 @@ enum ShardedRun {
             }
         }
         for thread in threads { pthread_join(thread, nil) }
+        statistics.workerCPUs = pinned.value == workers ? cpus : nil
         complete(&statistics)
         try sink.throwIfFailed()
         statistics.recordsWritten = sink.records
@@ -422,6 +424,15 @@ final class BlockingQueue<Element>: @unchecked Sendable {
         pthread_cond_broadcast(changed)
         return element
     }
+}
+
+/// A count threads add to.
+private final class Counter: Sendable {
+    private let count = Atomic<Int>(0)
+
+    func add() { count.add(1, ordering: .relaxed) }
+
+    var value: Int { count.load(ordering: .relaxed) }
 }
 
 /// Starts `body` on a new thread.
