@@ -47,7 +47,7 @@ package enum Analyzer {
         progress?.start(totalBytes: reader.totalBytes)
         if configuration.workers > 1 {
             let shared = SharedReader(reader: reader, progress: progress)
-            let statistics = try ShardedRun.run(configuration: configuration, workers: configuration.workers, cpus: configuration.workerCPUs, output: output, read: { feed in
+            let statistics = try ShardedRun.run(configuration: configuration, output: output, read: { feed in
                 var count = 0
                 while let packet = shared.reader.next() {
                     feed.add(packet)

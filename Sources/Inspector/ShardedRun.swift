@@ -34,14 +34,16 @@ enum ShardedRun {
     static let outputQueue = 6
 
     /// Runs `read` on a reader thread (it feeds packets to the `ShardFeed` it is given) and
-    /// `workers` worker threads (worker `i` kept on `cpus[i]` when given: see `CPUPlacement`),
-    /// and merges their records into `output` on this thread. Once all
+    /// `configuration.workers` worker threads (kept on `configuration.workerCPUs` when it names
+    /// CPUs: see `CPUPlacement`), and merges their records into `output` on this thread. Once all
     /// have finished, `complete` adds what the reader knows (files, live counters) to the counts,
     /// which then go into the `stats` record and are returned.
     static func run(
-        configuration: InspectorConfiguration, workers: Int, cpus: [Int]? = nil, output: EVEOutput?,
+        configuration: InspectorConfiguration, output: EVEOutput?,
         read: @escaping @Sendable (ShardFeed) -> Void, complete: (inout RunStatistics) -> Void
     ) throws -> RunStatistics {
+        let workers = configuration.workers
+        let cpus = configuration.workerCPUs
         let sink = PipelineObserver(configuration: configuration, output: output)
         let seed = UInt64.random(in: 1...UInt64.max)
         let pool = BlockingQueue<PacketBatch>(capacity: batchPool)
