@@ -41,7 +41,7 @@ let package = Package(
             dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "CSupport", .product(name: "Yams", package: "Yams")],
             swiftSettings: hotPath
         ),
-        .target(name: "Detections", dependencies: ["RuleEngine", "ProtocolKit", "FlowTracking", "PacketCapture"]),
+        .target(name: "Detections", dependencies: ["RuleEngine", "ProtocolKit", "FlowTracking", "PacketCapture"], swiftSettings: hotPath),
         .target(name: "EventOutput", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "RuleEngine"], swiftSettings: hotPath),
         .target(
             name: "Inspector",
