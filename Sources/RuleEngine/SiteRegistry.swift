@@ -114,12 +114,20 @@ package struct SiteList: Sendable, Hashable {
     package var keyArity: Int
     /// What it is, for `rules list` and the README.
     package var summary: String
+    /// Its position in `all`, where lookups file its entries (so that no lookup hashes its name).
+    package private(set) var index = -1
 
     package static func == (lhs: SiteList, rhs: SiteList) -> Bool { lhs.name == rhs.name }
     package func hash(into hasher: inout Hasher) { hasher.combine(name) }
 
     /// Every list, by name.
-    package static let all: [SiteList] = [
+    package static let all: [SiteList] = {
+        var lists = written
+        for index in lists.indices { lists[index].index = index }
+        return lists
+    }()
+
+    private static let written: [SiteList] = [
         SiteList(name: "home_networks", siteKey: "home_networks", content: .networks, keyArity: 0, summary: "the broker's own networks"),
         SiteList(name: "relay_hosts", siteKey: "relay_hosts", content: .networks, keyArity: 0, summary: "hosts allowed to serve many accounts"),
         SiteList(name: "licensed_apps", siteKey: "licensed_apps", content: .strings, keyArity: 0, summary: "every licensed AppID"),
@@ -157,18 +165,22 @@ package final class SiteIndex: Sendable {
             if key.count > 0 { first = key[0] }
             if key.count > 1 { second = key[1] }
         }
+    }
 
-        init(_ list: String, first: String, second: String) {
-            self.list = list
-            self.first = first
-            self.second = second
-        }
+    /// The values of a keyed list's key (missing parts are empty).
+    private struct Key: Hashable, Sendable {
+        var first: String
+        var second: String
     }
 
     /// The registry.
     package let registry: SiteRegistry
-    private let strings: [Place: Set<String>]
-    private let networks: [Place: [IPNetwork]]
+    /// By list (`SiteList.index`): an unkeyed list's entries, and a keyed list's entries by key,
+    /// so that a lookup hashes the key's values at most, never the list's name.
+    private let strings: [Set<String>?]
+    private let keyedStrings: [[Key: Set<String>]]
+    private let networks: [[IPNetwork]?]
+    private let keyedNetworks: [[Key: [IPNetwork]]]
 
     /// The index of `registry`.
     package init(_ registry: SiteRegistry) {
@@ -198,28 +210,58 @@ package final class SiteIndex: Sendable {
         networks[Place("relay_hosts")] = registry.relayHosts
         networks[Place("market_data.authorized_consumers")] = registry.authorizedConsumers
         networks[Place("market_data.quote_servers")] = registry.quoteServers
-        self.strings = strings
-        self.networks = networks
+        let lists = SiteList.all
+        var unkeyedStrings = [Set<String>?](repeating: nil, count: lists.count)
+        var unkeyedNetworks = [[IPNetwork]?](repeating: nil, count: lists.count)
+        var keyedStrings = [[Key: Set<String>]](repeating: [:], count: lists.count)
+        var keyedNetworks = [[Key: [IPNetwork]]](repeating: [:], count: lists.count)
+        let positions = Dictionary(uniqueKeysWithValues: lists.map { ($0.name, $0.index) })
+        for (place, entries) in strings {
+            guard let position = positions[place.list] else { continue }
+            if lists[position].keyArity == 0 {
+                unkeyedStrings[position] = entries
+            } else {
+                keyedStrings[position][Key(first: place.first, second: place.second)] = entries
+            }
+        }
+        for (place, entries) in networks {
+            guard let position = positions[place.list] else { continue }
+            if lists[position].keyArity == 0 {
+                unkeyedNetworks[position] = entries
+            } else {
+                keyedNetworks[position][Key(first: place.first, second: place.second)] = entries
+            }
+        }
+        self.strings = unkeyedStrings
+        self.keyedStrings = keyedStrings
+        self.networks = unkeyedNetworks
+        self.keyedNetworks = keyedNetworks
     }
 
     /// Whether the text `value` is in the list `list` (under `key` for keyed lists).
     package func contains(_ value: String, in list: SiteList, key: [String]) -> Bool {
-        strings[Place(list.name, key)]?.contains(value) ?? false
+        contains(value, in: list, first: key.count > 0 ? key[0] : "", second: key.count > 1 ? key[1] : "")
     }
 
     /// Whether `address` is in the list `list` (under `key` for keyed lists).
     package func contains(_ address: IPAddress, in list: SiteList, key: [String]) -> Bool {
-        networks[Place(list.name, key)]?.contains { $0.contains(address) } ?? false
+        contains(address, in: list, first: key.count > 0 ? key[0] : "", second: key.count > 1 ? key[1] : "")
     }
 
     /// `contains(_:in:key:)` with the key's values given apart (empty when the list takes fewer),
     /// so that a rule's lookup builds no array.
     func contains(_ value: String, in list: SiteList, first: String, second: String) -> Bool {
-        strings[Place(list.name, first: first, second: second)]?.contains(value) ?? false
+        let index = list.index
+        guard index >= 0 && index < strings.count else { return false }
+        if list.keyArity == 0 { return strings[index]?.contains(value) ?? false }
+        return keyedStrings[index][Key(first: first, second: second)]?.contains(value) ?? false
     }
 
     /// `contains(_:in:key:)` for an address, with the key's values given apart.
     func contains(_ address: IPAddress, in list: SiteList, first: String, second: String) -> Bool {
-        networks[Place(list.name, first: first, second: second)]?.contains { $0.contains(address) } ?? false
+        let index = list.index
+        guard index >= 0 && index < networks.count else { return false }
+        let entries = list.keyArity == 0 ? networks[index] : keyedNetworks[index][Key(first: first, second: second)]
+        return entries?.contains { $0.contains(address) } ?? false
     }
 }
