@@ -158,15 +158,34 @@ extension EventMatch {
             if let protocols, !protocols.contains(event.protocolName) { return false }
         }
         if let direction, direction != event.direction { return false }
-        // By position: a `for` over the array copies (and retains) each predicate.
-        let allHold = all.withUnsafeBufferPointer { predicates in
+        if !EventMatch.allHold(all, event, site: site) { return false }
+        // By position here too: `contains(where:)` and `allSatisfy` copy (and retain) each
+        // alternative and each predicate.
+        if !any.isEmpty {
+            let someHolds = any.withUnsafeBufferPointer { alternatives in
+                for index in alternatives.indices where EventMatch.allHold(alternatives[index], event, site: site) { return true }
+                return false
+            }
+            if !someHolds { return false }
+        }
+        if !none.isEmpty {
+            let excluded = none.withUnsafeBufferPointer { exclusions in
+                for index in exclusions.indices where EventMatch.allHold(exclusions[index], event, site: site) { return true }
+                return false
+            }
+            if excluded { return false }
+        }
+        return true
+    }
+
+    /// Whether every one of `predicates` holds for `event` (by position: a `for` over the array
+    /// copies, and retains, each predicate).
+    @inline(__always)
+    private static func allHold(_ predicates: [RulePredicate], _ event: TradingEvent, site: SiteIndex) -> Bool {
+        predicates.withUnsafeBufferPointer { predicates in
             for index in predicates.indices where !predicates[index].holds(event, site: site) { return false }
             return true
         }
-        if !allHold { return false }
-        if !any.isEmpty && !any.contains(where: { $0.allSatisfy { $0.holds(event, site: site) } }) { return false }
-        for exclusion in none where exclusion.allSatisfy({ $0.holds(event, site: site) }) { return false }
-        return true
     }
 }
 
