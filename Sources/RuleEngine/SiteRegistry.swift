@@ -153,8 +153,8 @@ package struct SiteList: Sendable, Hashable {
 /// The site registry's lists in the form lookups want, built once per run. A class, so that
 /// handing it to every predicate of every rule copies (and retains) none of the registry's lists.
 package final class SiteIndex: Sendable {
-    /// Where one list's entries are filed: the list and, for keyed lists, the key's values
-    /// (lists take at most two; missing parts are empty). Built per lookup without allocating.
+    /// Where one list's entries go while the index is built: the list and, for keyed lists, the
+    /// key's values (lists take at most two; missing parts are empty).
     private struct Place: Hashable, Sendable {
         var list: String
         var first = ""
