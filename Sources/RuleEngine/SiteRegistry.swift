@@ -210,32 +210,26 @@ package final class SiteIndex: Sendable {
         networks[Place("relay_hosts")] = registry.relayHosts
         networks[Place("market_data.authorized_consumers")] = registry.authorizedConsumers
         networks[Place("market_data.quote_servers")] = registry.quoteServers
+        (self.strings, keyedStrings) = SiteIndex.byList(strings)
+        (self.networks, keyedNetworks) = SiteIndex.byList(networks)
+    }
+
+    /// The entries of `places` by list position: unkeyed lists' entries, and keyed lists'
+    /// entries by key.
+    private static func byList<Entries>(_ places: [Place: Entries]) -> ([Entries?], [[Key: Entries]]) {
         let lists = SiteList.all
-        var unkeyedStrings = [Set<String>?](repeating: nil, count: lists.count)
-        var unkeyedNetworks = [[IPNetwork]?](repeating: nil, count: lists.count)
-        var keyedStrings = [[Key: Set<String>]](repeating: [:], count: lists.count)
-        var keyedNetworks = [[Key: [IPNetwork]]](repeating: [:], count: lists.count)
         let positions = Dictionary(uniqueKeysWithValues: lists.map { ($0.name, $0.index) })
-        for (place, entries) in strings {
+        var unkeyed = [Entries?](repeating: nil, count: lists.count)
+        var keyed = [[Key: Entries]](repeating: [:], count: lists.count)
+        for (place, entries) in places {
             guard let position = positions[place.list] else { continue }
             if lists[position].keyArity == 0 {
-                unkeyedStrings[position] = entries
+                unkeyed[position] = entries
             } else {
-                keyedStrings[position][Key(first: place.first, second: place.second)] = entries
+                keyed[position][Key(first: place.first, second: place.second)] = entries
             }
         }
-        for (place, entries) in networks {
-            guard let position = positions[place.list] else { continue }
-            if lists[position].keyArity == 0 {
-                unkeyedNetworks[position] = entries
-            } else {
-                keyedNetworks[position][Key(first: place.first, second: place.second)] = entries
-            }
-        }
-        self.strings = unkeyedStrings
-        self.keyedStrings = keyedStrings
-        self.networks = unkeyedNetworks
-        self.keyedNetworks = keyedNetworks
+        return (unkeyed, keyed)
     }
 
     /// Whether the text `value` is in the list `list` (under `key` for keyed lists).
