@@ -87,14 +87,16 @@ extension JSONWriter {
             return
         }
         beforeValue()
-        bytes.append(UInt8(ascii: "\""))
-        appendDecimal(UInt64(v4 >> 24))
-        bytes.append(UInt8(ascii: "."))
-        appendDecimal(UInt64((v4 >> 16) & 0xFF))
-        bytes.append(UInt8(ascii: "."))
-        appendDecimal(UInt64((v4 >> 8) & 0xFF))
-        bytes.append(UInt8(ascii: "."))
-        appendDecimal(UInt64(v4 & 0xFF))
-        bytes.append(UInt8(ascii: "\""))
+        // "255.255.255.255" in one copy.
+        write(upTo: 17) { out in
+            out[0] = UInt8(ascii: "\"")
+            var at = 1
+            for shift in stride(from: 24, through: 0, by: -8) {
+                at += Self.decimal(UInt64((v4 >> UInt32(shift)) & 0xFF), into: out + at)
+                out[at] = shift > 0 ? UInt8(ascii: ".") : UInt8(ascii: "\"")
+                at += 1
+            }
+            return at
+        }
     }
 }

@@ -42,9 +42,7 @@ extension JSONWriter {
     /// Writes a timestamp value in Suricata's format, quoted.
     package mutating func timestamp(_ value: Timestamp) {
         beforeValue()
-        bytes.append(UInt8(ascii: "\""))
-        appendTimestampText(value)
-        bytes.append(UInt8(ascii: "\""))
+        appendTimestampText(value, quoted: true)
     }
 
     /// Writes `"key":"2026-11-22T04:27:00.123456+0000"`.
@@ -53,26 +51,44 @@ extension JSONWriter {
         timestamp(value)
     }
 
-    /// Appends the unquoted timestamp text.
-    mutating func appendTimestampText(_ value: Timestamp) {
+    /// Appends the timestamp text, in quotes when `quoted`.
+    mutating func appendTimestampText(_ value: Timestamp, quoted: Bool = false) {
         let micros = EVETimestamp.floorDivide(value.nanoseconds, 1000).quotient
         let (seconds, microFraction) = EVETimestamp.floorDivide(micros, 1_000_000)
         let (days, secondOfDay) = EVETimestamp.floorDivide(seconds, 86_400)
         let (year, month, day) = EVETimestamp.civilDate(daysSinceEpoch: days)
-        if year < 0 { bytes.append(UInt8(ascii: "-")) }
-        appendPadded(Swift.abs(year), width: 4)  // Int64 nanoseconds span years 1677...2262
-        bytes.append(UInt8(ascii: "-"))
-        appendPadded(month, width: 2)
-        bytes.append(UInt8(ascii: "-"))
-        appendPadded(day, width: 2)
-        bytes.append(UInt8(ascii: "T"))
-        appendPadded(secondOfDay / 3600, width: 2)
-        bytes.append(UInt8(ascii: ":"))
-        appendPadded(secondOfDay / 60 % 60, width: 2)
-        bytes.append(UInt8(ascii: ":"))
-        appendPadded(secondOfDay % 60, width: 2)
-        bytes.append(UInt8(ascii: "."))
-        appendPadded(microFraction, width: 6)
-        appendRaw("+0000")
+        // The whole text in one copy (Int64 nanoseconds span years 1677...2262: four digits).
+        write(upTo: EVETimestamp.length + 8) { out in
+            var at = 0
+            if quoted {
+                out[0] = UInt8(ascii: "\"")
+                at = 1
+            }
+            if year < 0 {
+                out[at] = UInt8(ascii: "-")
+                at += 1
+            }
+            func put(_ value: Int64, _ width: Int, then separator: UInt8) {
+                at += Self.padded(UInt64(value), width: width, into: out + at)
+                out[at] = separator
+                at += 1
+            }
+            put(Swift.abs(year), 4, then: UInt8(ascii: "-"))
+            put(month, 2, then: UInt8(ascii: "-"))
+            put(day, 2, then: UInt8(ascii: "T"))
+            put(secondOfDay / 3600, 2, then: UInt8(ascii: ":"))
+            put(secondOfDay / 60 % 60, 2, then: UInt8(ascii: ":"))
+            put(secondOfDay % 60, 2, then: UInt8(ascii: "."))
+            put(microFraction, 6, then: UInt8(ascii: "+"))
+            for _ in 0..<4 {
+                out[at] = UInt8(ascii: "0")
+                at += 1
+            }
+            if quoted {
+                out[at] = UInt8(ascii: "\"")
+                at += 1
+            }
+            return at
+        }
     }
 }

@@ -112,14 +112,18 @@ package struct JSONWriter: Sendable {
     package mutating func key(_ name: StaticString) {
         closePendingKey()
         beforeValue()
-        name.withUTF8Buffer { buffer in
-            let raw = UnsafeRawBufferPointer(buffer)
-            assert(raw.allSatisfy { $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C }, "a literal JSON key needs escaping")
-            bytes.append(UInt8(ascii: "\""))
-            bytes.append(contentsOf: raw)
-            bytes.append(UInt8(ascii: "\""))
+        let count = name.utf8CodeUnitCount
+        let start = name.utf8Start
+        assert(UnsafeBufferPointer(start: start, count: count).allSatisfy { $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C },
+               "a literal JSON key needs escaping")
+        // The quotes, the name and the colon in one copy.
+        write(upTo: count + 3) { out in
+            out[0] = UInt8(ascii: "\"")
+            (out + 1).update(from: start, count: count)
+            out[count + 1] = UInt8(ascii: "\"")
+            out[count + 2] = UInt8(ascii: ":")
+            return count + 3
         }
-        bytes.append(UInt8(ascii: ":"))
         afterKey = true
     }
 
@@ -203,32 +207,60 @@ package struct JSONWriter: Sendable {
             bytes.append(0x30 &+ UInt8(truncatingIfNeeded: value))
             return
         }
-        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes > 20 digits of UInt64.max
-        withUnsafeMutableBytes(of: &scratch) { raw in
-            var remaining = value
-            var index = raw.count
-            repeat {
-                index -= 1
-                raw[index] = 0x30 &+ UInt8(truncatingIfNeeded: remaining % 10)
-                remaining /= 10
-            } while remaining != 0
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[index...]))
-        }
+        write(upTo: 20) { out in Self.decimal(value, into: out) }  // UInt64.max has 20 digits
     }
 
     /// Appends `value` (non-negative) as exactly `width` digits, zero-padded (more if it needs more).
     @inline(__always)
     mutating func appendPadded(_ value: Int64, width: Int) {
+        write(upTo: max(width, 20)) { out in Self.padded(UInt64(clamping: value), width: width, into: out) }
+    }
+
+    // MARK: - Writing in one copy
+
+    /// Appends what `body` writes at the pointer it is given (at most `limit` bytes; it returns
+    /// how many): a token is formatted in scratch memory and copied into `bytes` at once, rather
+    /// than appended byte by byte (each append checks the array's uniqueness and capacity).
+    @inline(__always)
+    mutating func write(upTo limit: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: limit) { scratch in
+            let start = scratch.baseAddress.unsafelyUnwrapped
+            let count = body(start)
+            bytes.append(contentsOf: UnsafeBufferPointer(start: start, count: count))
+        }
+    }
+
+    /// Writes the decimal digits of `value` at `out`; returns how many (1...20).
+    @inline(__always)
+    static func decimal(_ value: UInt64, into out: UnsafeMutablePointer<UInt8>) -> Int {
         var digits = 1
         var probe = value / 10
         while probe > 0 {
             digits += 1
             probe /= 10
         }
-        if digits < width {
-            for _ in digits..<width { bytes.append(UInt8(ascii: "0")) }
+        return padded(value, width: digits, into: out)
+    }
+
+    /// Writes `value` as `width` digits, zero-padded (more if it needs more), at `out`; returns
+    /// how many.
+    @inline(__always)
+    static func padded(_ value: UInt64, width: Int, into out: UnsafeMutablePointer<UInt8>) -> Int {
+        var digits = 1
+        var probe = value / 10
+        while probe > 0 {
+            digits += 1
+            probe /= 10
         }
-        appendDecimal(UInt64(clamping: value))
+        let count = max(digits, width)
+        var remaining = value
+        var index = count
+        while index > 0 {
+            index -= 1
+            out[index] = 0x30 &+ UInt8(truncatingIfNeeded: remaining % 10)
+            remaining /= 10
+        }
+        return count
     }
 }
 

@@ -70,3 +70,20 @@ import Testing
     #expect(key == plain)
     #expect(key.hash == plain.hash)
 }
+
+@Test func textHashFollowsCanonicalEquivalenceAtAnyLength() {
+    // Text is hashed by its NFC bytes eight at a time: precomposed and decomposed forms of one
+    // text, short or long, ASCII prefix or not, hash alike; texts that differ in their last word
+    // (or only in length) do not.
+    let pairs = [
+        ("caf\u{E9}", "cafe\u{301}"),
+        ("ACCOUNT-caf\u{E9}-0001", "ACCOUNT-cafe\u{301}-0001"),
+        ("\u{212A}ELVIN-SUB-ACCOUNT", "KELVIN-SUB-ACCOUNT"),
+    ]
+    for (composed, decomposed) in pairs {
+        #expect(composed == decomposed)
+        #expect(RuleValue.text(composed).windowHash == RuleValue.text(decomposed).windowHash)
+    }
+    let distinct = ["", "a", "SUB-0001", "SUB-00010", "SUB-00011", "SUB-0001\0", "SUB-0001-LONGER-NAME"]
+    #expect(Set(distinct.map { RuleValue.text($0).windowHash }).count == distinct.count)
+}
