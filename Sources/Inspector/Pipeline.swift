@@ -373,8 +373,12 @@ final class PipelineObserver: FlowObserver, EventSink {
             protocolCounters.append((name, []))
             index = protocolCounters.count - 1
         }
-        for (counter, value) in counters {
-            if let at = protocolCounters[index].1.firstIndex(where: { $0.0 == counter }) {
+        for (position, (counter, value)) in counters.enumerated() {
+            // A protocol lists its counters in the same order every time: the counter is nearly
+            // always at its own position (a comparison of identical names, which is cheap).
+            if position < protocolCounters[index].1.count && protocolCounters[index].1[position].0 == counter {
+                protocolCounters[index].1[position].1 &+= value
+            } else if let at = protocolCounters[index].1.firstIndex(where: { $0.0 == counter }) {
                 protocolCounters[index].1[at].1 &+= value
             } else {
                 protocolCounters[index].1.append((counter, value))
