@@ -210,12 +210,6 @@ package struct JSONWriter: Sendable {
         write(upTo: 20) { out in Self.decimal(value, into: out) }  // UInt64.max has 20 digits
     }
 
-    /// Appends `value` (non-negative) as exactly `width` digits, zero-padded (more if it needs more).
-    @inline(__always)
-    mutating func appendPadded(_ value: Int64, width: Int) {
-        write(upTo: max(width, 20)) { out in Self.padded(UInt64(clamping: value), width: width, into: out) }
-    }
-
     // MARK: - Writing in one copy
 
     /// Appends what `body` writes at the pointer it is given (at most `limit` bytes; it returns
@@ -233,13 +227,7 @@ package struct JSONWriter: Sendable {
     /// Writes the decimal digits of `value` at `out`; returns how many (1...20).
     @inline(__always)
     static func decimal(_ value: UInt64, into out: UnsafeMutablePointer<UInt8>) -> Int {
-        var digits = 1
-        var probe = value / 10
-        while probe > 0 {
-            digits += 1
-            probe /= 10
-        }
-        return padded(value, width: digits, into: out)
+        padded(value, width: 1, into: out)
     }
 
     /// Writes `value` as `width` digits, zero-padded (more if it needs more), at `out`; returns
