@@ -298,7 +298,7 @@ package struct RuleKey: Hashable, Sendable {
     /// Adds a value at the end.
     package mutating func append(_ value: RuleValue) {
         if head == nil { head = value } else { tail.append(value) }
-        hash = RuleKey.mix(hash ^ value.windowHash)
+        hash = RuleValue.mix(hash ^ value.windowHash)
     }
 
     /// The values in order.
@@ -316,12 +316,5 @@ package struct RuleKey: Hashable, Sendable {
 
     package func hash(into hasher: inout Hasher) {
         hasher.combine(hash)
-    }
-
-    private static func mix(_ value: UInt64) -> UInt64 {
-        var z = value &+ 0x9e37_79b9_7f4a_7c15
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
     }
 }
