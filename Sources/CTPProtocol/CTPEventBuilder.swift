@@ -25,7 +25,7 @@ enum CTPEventBuilder {
             record = .object(self.record(message, transaction: transaction, front: facts.front))
         }
         return TradingEvent(
-            time: time, flow: flow, direction: direction, protocolName: "ctp", kind: kind, fields: fields.fields, record: record)
+            time: time, flow: flow, direction: direction, protocolName: "ctp", kind: kind, built: fields, record: record)
     }
 
     /// A heartbeat (FTD Type 0 frame with a keep-alive or heartbeat-timeout tag).

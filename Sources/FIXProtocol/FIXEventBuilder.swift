@@ -70,7 +70,7 @@ enum FIXEventBuilder {
             guard fields.needed else { return nil }
         }
         return TradingEvent(
-            time: time, flow: flow, direction: direction, protocolName: "fix", kind: kind, fields: fields.fields, record: record
+            time: time, flow: flow, direction: direction, protocolName: "fix", kind: kind, built: fields, record: record
         )
     }
 

@@ -111,6 +111,9 @@ package struct TradingEvent: Sendable {
     package var fields: [(String, FieldValue)]
     /// The protocol's own record of the message (written under the protocol's name), if any.
     package var record: FieldValue?
+    /// The vocabulary fields among `fields`, when the decoder kept count (`EventFieldBuilder`):
+    /// lets the rules tell a field is missing without reading the list. Nil: unknown.
+    package var present: EventFieldSet?
 
     /// An event with every part given.
     package init(
@@ -124,6 +127,15 @@ package struct TradingEvent: Sendable {
         self.kind = kind
         self.fields = fields
         self.record = record
+    }
+
+    /// An event whose fields an `EventFieldBuilder` built.
+    package init(
+        time: Timestamp, flow: FlowInfo, direction: Direction, protocolName: String, kind: EventKind,
+        built fields: EventFieldBuilder, record: FieldValue? = nil
+    ) {
+        self.init(time: time, flow: flow, direction: direction, protocolName: protocolName, kind: kind, fields: fields.fields, record: record)
+        present = fields.present
     }
 
     /// The value of field `name`, if present.

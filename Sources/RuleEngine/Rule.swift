@@ -39,6 +39,15 @@ package struct FieldRef: Sendable, Hashable, CustomStringConvertible {
     package var type: EventVocabulary.ValueType
     /// For fields computed from the flow, which one.
     package var connection: ConnectionField?
+    /// Its number in the event vocabulary (-1: outside it), for `TradingEvent.present`.
+    package let id: Int
+
+    package init(name: String, type: EventVocabulary.ValueType, connection: ConnectionField?) {
+        self.name = name
+        self.type = type
+        self.connection = connection
+        id = EventVocabulary.eventFieldIDs[name] ?? -1
+    }
 
     package var description: String { name }
 }
@@ -89,7 +98,7 @@ package final class RuleRegex: @unchecked Sendable {
 }
 
 /// What one predicate tests.
-package enum RuleOperator: Sendable {
+package indirect enum RuleOperator: Sendable {
     /// Equal to one of the literals (`eq`, `in`).
     case equals([RuleLiteral])
     /// An address inside one of the networks (`cidr`).

@@ -71,16 +71,21 @@ package final class RuleEngine {
     private var slotMemories: [(first: Int, count: Int)] = []
     private var memoryReaches: [Int] = []
     /// Each rule's `match` (by position), and each condition's: read in place, not copied per event.
-    private let matchers: [EventMatch]
-    private let memoryMatchers: [EventMatch]
+    private let matchers: [MatchProgram]
+    private let memoryMatchers: [MatchProgram]
 
-    /// A rule a (protocol, kind) reaches, and the field-presence gate in front of it (-1: none).
+    /// A rule a (protocol, kind) reaches, and the field-presence gate in front of it (-1: none);
+    /// with the rule's group-by list (-1: none) and groups, so that `prefetchGroups` reads plain
+    /// values instead of retaining the rule's runtime and table per event (the runtimes, which
+    /// own the tables, live as long as the engine).
     private struct Reach {
         var position: Int
         var gate: Int
+        var keyList: Int
+        var groups: Unmanaged<GroupTable>?
     }
     /// Field-presence gates shared by rules (`RuleRuntime.gate`), and their answers for the current event.
-    private let gates: [[String]]
+    private let gates: [[(name: String, id: Int)]]
     /// Distinct `group_by` lists, and per list the key of the event numbered in `keyEvents`.
     private let keyLists: [[FieldRef]]
     private var keys: [RuleKey?]
@@ -144,16 +149,21 @@ package final class RuleEngine {
         keyEvents = Array(repeating: 0, count: keyLists.count)
         self.runtimes = runtimes
         self.memories = memories
-        self.gates = gates
+        self.gates = gates.map { $0.map { ($0, EventVocabulary.eventFieldIDs[$0] ?? -1) } }
         gateAnswers = Array(repeating: 0, count: gates.count)
         demand = RuleDemand.demand(runtimes: runtimes, memories: memories, detectors: detectors)
-        matchers = runtimes.map(\.match)
-        memoryMatchers = memories.map(\.condition.match)
+        matchers = runtimes.map { MatchProgram($0.match) }
+        memoryMatchers = memories.map { MatchProgram($0.condition.match) }
         for protocolName in EventVocabulary.protocols {
             for kind in EventVocabulary.kinds {
                 let positions = positions(kind: kind.rawValue, protocolName: protocolName)
                 slotReaches.append((reaches.count, positions.count))
-                reaches += positions.map { Reach(position: $0, gate: runtimes[$0].gate ?? -1) }
+                reaches += positions.map { position in
+                    let runtime = runtimes[position]
+                    return Reach(
+                        position: position, gate: runtime.gate ?? -1, keyList: runtime.keyList,
+                        groups: runtime.groups.map { Unmanaged.passUnretained($0) })
+                }
                 let conditions = memoryPositions(kind: kind.rawValue, protocolName: protocolName)
                 slotMemories.append((memoryReaches.count, conditions.count))
                 memoryReaches += conditions
@@ -217,7 +227,7 @@ package final class RuleEngine {
         case 1: return true
         case 2: return false
         default:
-            let open = gates[gate].contains { event.has($0) }
+            let open = gates[gate].contains { event.has($0.name, id: $0.id) }
             gateAnswers[gate] = open ? 1 : 2
             return open
         }
@@ -339,15 +349,15 @@ package final class RuleEngine {
                         if gate < 64 {
                             if asked >> gate & 1 == 0 {
                                 asked |= 1 &<< gate
-                                if gates[gate].contains(where: { event.has($0) }) { open |= 1 &<< gate }
+                                if gates[gate].contains(where: { event.has($0.name, id: $0.id) }) { open |= 1 &<< gate }
                             }
                             if open >> gate & 1 == 0 { continue }
-                        } else if !gates[gate].contains(where: { event.has($0) }) {
+                        } else if !gates[gate].contains(where: { event.has($0.name, id: $0.id) }) {
                             continue
                         }
                     }
                     matches.reached |= 1 &<< index
-                    if matchers[reach.position].matches(event, site: site, indexed: true) { matches.matched |= 1 &<< index }
+                    if matchers[reach.position].matches(event, site: site) { matches.matched |= 1 &<< index }
                 }
             }
         }
@@ -355,7 +365,7 @@ package final class RuleEngine {
             matches.hasMemories = true
             memoryReaches.withUnsafeBufferPointer { positions in
                 memoryMatchers.withUnsafeBufferPointer { matchers in
-                    for index in 0..<memoryCount where matchers[positions[firstMemory &+ index]].matches(event, site: site, indexed: true) {
+                    for index in 0..<memoryCount where matchers[positions[firstMemory &+ index]].matches(event, site: site) {
                         matches.memories |= 1 &<< UInt64(index)
                     }
                 }
@@ -408,8 +418,9 @@ package final class RuleEngine {
     private func computeKey(_ list: Int, _ event: TradingEvent) {
         guard keyEvents[list] != eventNumber else { return }
         keyEvents[list] = eventNumber
-        keys[list] = event.key(keyLists[list])
-        keyHashes[list] = keys[list]?.hash
+        let key = event.key(keyLists[list])
+        keyHashes[list] = key?.hash
+        keys[list] = key
     }
 
     /// Starts loading the group state the matched rules will read for `event` (bit `i` of
@@ -423,17 +434,18 @@ package final class RuleEngine {
         while rest != 0 {
             let index = rest.trailingZeroBitCount
             rest &= rest &- 1
-            let runtime = runtimes[reaches[first &+ index].position]
-            guard runtime.keyList >= 0, let groups = runtime.groups,
-                  let hash = groupKeyHash(runtime.keyList, event) else { continue }
-            groups.prefetchSlot(hash)
+            let reach = reaches[first &+ index]
+            guard reach.keyList >= 0, let groups = reach.groups, let hash = groupKeyHash(reach.keyList, event) else { continue }
+            groups._withUnsafeGuaranteedRef { $0.prefetchSlot(hash) }
             wanted |= 1 &<< UInt64(index)
         }
         while wanted != 0 {
             let index = wanted.trailingZeroBitCount
             wanted &= wanted &- 1
-            let runtime = runtimes[reaches[first &+ index].position]
-            if let groups = runtime.groups, let hash = keyHashes[runtime.keyList] { groups.prefetchRecord(hash) }
+            let reach = reaches[first &+ index]
+            if let groups = reach.groups, let hash = keyHashes[reach.keyList] {
+                groups._withUnsafeGuaranteedRef { $0.prefetchRecord(hash) }
+            }
         }
     }
 

@@ -67,13 +67,7 @@ extension TradingEvent {
     /// The value of `field`, if the event has it.
     package func value(_ field: FieldRef) -> RuleValue? {
         if let connection = field.connection { return value(connection) }
-        return eventValue(field.name)
-    }
-
-    /// The value of the field named `name`.
-    package func value(named name: String) -> RuleValue? {
-        if let connection = ConnectionField(rawValue: name) { return value(connection) }
-        return eventValue(name)
+        return eventValue(field.name, id: field.id)
     }
 
     private func value(_ field: ConnectionField) -> RuleValue {
@@ -118,17 +112,21 @@ extension TradingEvent {
         return key
     }
 
-    /// Whether the event has a field named `name` (connection fields always exist).
-    func has(_ name: String) -> Bool {
-        fields.withUnsafeBufferPointer { fields in
+    /// Whether the event has a field named `name`, vocabulary field `id` (-1: outside the
+    /// vocabulary); connection fields always exist.
+    func has(_ name: String, id: Int) -> Bool {
+        guard mayHave(id) else { return false }
+        return fields.withUnsafeBufferPointer { fields in
             for index in fields.indices where fields[index].0 == name { return true }
             return false
         }
     }
 
-    /// Whether `value(named: name)` of a decoder field is not nil, without building the value.
-    func hasValue(_ name: String) -> Bool {
-        fields.withUnsafeBufferPointer { fields in
+    /// Whether the decoder field `name` (vocabulary field `id`) has a value, without building
+    /// the value.
+    func hasValue(_ name: String, id: Int) -> Bool {
+        guard mayHave(id) else { return false }
+        return fields.withUnsafeBufferPointer { fields in
             for index in fields.indices where fields[index].0 == name {
                 switch fields[index].1 {
                 case .object, .null: return false
@@ -139,9 +137,19 @@ extension TradingEvent {
         }
     }
 
-    /// The decoder's field `name` (by index, so that other fields are not copied on the way).
-    private func eventValue(_ name: String) -> RuleValue? {
-        fields.withUnsafeBufferPointer { fields in
+    /// Whether vocabulary field `id` may be among the fields: false only when the decoder said
+    /// which are (`present`) and it is not one of them.
+    @inline(__always)
+    private func mayHave(_ id: Int) -> Bool {
+        guard id >= 0, let present else { return true }
+        return present.contains(id)
+    }
+
+    /// The decoder's field `name`, vocabulary field `id` (by index, so that other fields are not
+    /// copied on the way).
+    private func eventValue(_ name: String, id: Int) -> RuleValue? {
+        guard mayHave(id) else { return nil }
+        return fields.withUnsafeBufferPointer { fields in
             for index in fields.indices where fields[index].0 == name { return RuleValue(fields[index].1) }
             return nil
         }
@@ -189,11 +197,49 @@ extension EventMatch {
     }
 }
 
+/// An `EventMatch` as `RuleEngine.match` reads it per event: one reference, with each predicate
+/// in an object of its own. Read out of an array, a match or a predicate is copied for the call
+/// (and all it holds retained and released) on every test; of the layouts tried, this one copies
+/// least (callgrind).
+final class MatchProgram {
+    private final class Cell {
+        let predicate: RulePredicate
+        init(_ predicate: RulePredicate) { self.predicate = predicate }
+    }
+
+    private let direction: Direction?
+    private let all: [Cell]
+    private let any: [[Cell]]
+    private let none: [[Cell]]
+
+    init(_ match: EventMatch) {
+        direction = match.direction
+        all = match.all.map(Cell.init)
+        any = match.any.map { $0.map(Cell.init) }
+        none = match.none.map { $0.map(Cell.init) }
+    }
+
+    /// `EventMatch.matches(event, site:, indexed: true)`: the kind and protocol are known to fit.
+    func matches(_ event: TradingEvent, site: SiteIndex) -> Bool {
+        if let direction, direction != event.direction { return false }
+        if !Self.allHold(all, event, site: site) { return false }
+        if !any.isEmpty && !any.contains(where: { Self.allHold($0, event, site: site) }) { return false }
+        if none.contains(where: { Self.allHold($0, event, site: site) }) { return false }
+        return true
+    }
+
+    @inline(__always)
+    private static func allHold(_ cells: [Cell], _ event: TradingEvent, site: SiteIndex) -> Bool {
+        for cell in cells where !cell.predicate.holds(event, site: site) { return false }
+        return true
+    }
+}
+
 extension RulePredicate {
     /// Whether the predicate holds for `event`.
     func holds(_ event: TradingEvent, site: SiteIndex) -> Bool {
         // Presence needs no value (connection fields always exist).
-        if case .exists(let wanted) = op { return (field.connection != nil || event.hasValue(field.name)) == wanted }
+        if case .exists(let wanted) = op { return (field.connection != nil || event.hasValue(field.name, id: field.id)) == wanted }
         let value = event.value(field)
         guard let value else { return false }
         if case .sameAs(let other) = op {

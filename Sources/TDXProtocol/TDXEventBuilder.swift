@@ -172,7 +172,7 @@ enum TDXEventBuilder {
             record = .object(top)
         }
         return TradingEvent(
-            time: time, flow: flow, direction: direction, protocolName: "tdx", kind: kind, fields: fields.fields, record: record)
+            time: time, flow: flow, direction: direction, protocolName: "tdx", kind: kind, built: fields, record: record)
     }
 
     /// The event of a reply; nil when the interest's demand needs none.
@@ -225,7 +225,7 @@ enum TDXEventBuilder {
             record = .object(top)
         }
         return TradingEvent(
-            time: time, flow: flow, direction: direction, protocolName: "tdx", kind: kind, fields: fields.fields, record: record)
+            time: time, flow: flow, direction: direction, protocolName: "tdx", kind: kind, built: fields, record: record)
     }
 
     /// `instrument`, `price`, `volume` ... of the first quote, and when there are several,
