@@ -388,7 +388,9 @@ final class BlockingQueue<Element>: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    func push(_ element: Element) {
+    /// Adds `element` at the end (taking it over: the caller keeps no reference to release after
+    /// a consumer may already have taken it).
+    func push(_ element: consuming Element) {
         pthread_mutex_lock(mutex)
         while count == items.count { pthread_cond_wait(changed, mutex) }
         items[(head + count) % items.count] = element
