@@ -84,6 +84,56 @@ struct TDXReader {
         return negative ? -magnitude : magnitude
     }
 
+    /// Reads past `count` varints, keeping nothing: a byte without bit 7 ends each. The same
+    /// bytes are read and the same inputs refused as by `count` calls of `varint()` (a varint
+    /// has at most 8 bytes with bit 7 set before the one that ends it). Eight bytes at a time
+    /// while eight remain.
+    @inline(__always)
+    mutating func skipVarints(_ count: Int) throws(TDXShortBody) {
+        var left = count
+        var at = position
+        // Bytes with bit 7 set so far in the varint being read.
+        var run = 0
+        if let base = bytes.baseAddress {
+            while left > 0 && bytes.count &- at >= 8 {
+                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+                // Bit 7 of every byte that ends a varint.
+                var ends = ~word & 0x8080_8080_8080_8080
+                if ends == 0 {
+                    run &+= 8
+                    guard run <= 8 else { throw TDXShortBody() }
+                    at &+= 8
+                    continue
+                }
+                guard run &+ ends.trailingZeroBitCount / 8 <= 8 else { throw TDXShortBody() }
+                let found = ends.nonzeroBitCount
+                if found >= left {
+                    for _ in 1..<left { ends &= ends &- 1 }
+                    at &+= ends.trailingZeroBitCount / 8 &+ 1
+                    left = 0
+                    run = 0
+                    break
+                }
+                left &-= found
+                run = ends.leadingZeroBitCount / 8
+                at &+= 8
+            }
+        }
+        while left > 0 {
+            guard at < bytes.count else { throw TDXShortBody() }
+            let byte = bytes[at]
+            at &+= 1
+            if byte & 0x80 == 0 {
+                left &-= 1
+                run = 0
+            } else {
+                run &+= 1
+                guard run <= 8 else { throw TDXShortBody() }
+            }
+        }
+        position = at
+    }
+
     /// `count` bytes of ASCII up to the first NUL (a security code).
     mutating func code(_ count: Int) throws(TDXShortBody) -> String {
         try need(count)

@@ -214,12 +214,12 @@ struct TDXReplyBody {
     /// Reads through one quote of the layout of `quotes(_:levels:)` without keeping anything.
     private func skipQuote(_ reader: inout TDXReader, levels: Int) throws(TDXShortBody) {
         try reader.skip(1 + 6 + 2)
-        for _ in 0..<9 { _ = try reader.varint() }
+        try reader.skipVarints(9)
         try reader.skip(4)
-        for _ in 0..<(4 + levels * 4) { _ = try reader.varint() }
+        try reader.skipVarints(4 + levels * 4)
         if levels == 5 {
             try reader.skip(2)
-            for _ in 0..<4 { _ = try reader.varint() }
+            try reader.skipVarints(4)
             try reader.skip(2 + 2)
         } else {
             try reader.skip(2 + 2 + 2 + 48 + 2)

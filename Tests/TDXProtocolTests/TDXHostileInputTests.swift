@@ -88,6 +88,37 @@ struct TDXHostileInputTests {
         }
     }
 
+    @Test("skipping varints reads and refuses what reading them one by one does", arguments: [1, 2, 3])
+    func skippedVarints(seed: UInt64) {
+        var random = SeededGenerator(seed: seed)
+        for _ in 0..<2_000 {
+            // Mostly short varints, with runs of continuation bytes up to and past the limit.
+            let length = Int.random(in: 0...40, using: &random)
+            let bytes = (0..<length).map { _ -> UInt8 in
+                let byte = UInt8.random(in: 0...255, using: &random)
+                return Int.random(in: 0..<4, using: &random) == 0 ? byte & 0x7F : byte | 0x80
+            }
+            let count = Int.random(in: 1...12, using: &random)
+            bytes.withUnsafeBytes { buffer in
+                var oneByOne = TDXReader(buffer, at: 0)
+                var read: Int?
+                do {
+                    for _ in 0..<count { _ = try oneByOne.varint() }
+                    read = oneByOne.position
+                } catch {}
+                var skipping = TDXReader(buffer, at: 0)
+                var skipped: Int?
+                do {
+                    try skipping.skipVarints(count)
+                    skipped = skipping.position
+                } catch {
+                    #expect(skipping.position == 0)
+                }
+                #expect(skipped == read, "\(bytes) count \(count)")
+            }
+        }
+    }
+
     @Test("the JSON reader refuses what is not JSON and nesting past its limit")
     func json() {
         let deep = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
