@@ -240,7 +240,8 @@ final class ShardFeed: @unchecked Sendable {
             hash = FlowTracker.flowHash(transport, seed: seed)
             owner = Shard.pick(transport, among: count)
         }
-        // A packet larger than a batch's storage is cut to it (snapshot lengths are far smaller).
+        // A packet larger than a batch's storage is cut to it (a batch holds 256 KiB, libpcap's
+        // largest snapshot length for the link types decoded here).
         append { $0.append(packet, hash: hash, owner: owner) }
     }
 
