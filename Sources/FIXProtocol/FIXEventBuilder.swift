@@ -316,7 +316,8 @@ enum FIXEventBuilder {
         add(field.instrument, 55)
         fields.add(field.side, message.raw(54).map { .string(FIXEventBuilder.sideName($0)) })
         func addNumber(_ wanted: EventField, _ tag: Int) {
-            guard fields.wants(wanted), let value = message.raw(tag) else { return }
+            // `fields.plan`, not `fields.wants`: a method call on the captured builder copies it.
+            guard fields.plan.wants(wanted), let value = message.raw(tag) else { return }
             let string = String(decoding: value, as: UTF8.self)
             fields.add(wanted, Double(string).map(FieldValue.double) ?? .string(string))
         }
