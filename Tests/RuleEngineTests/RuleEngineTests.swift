@@ -276,3 +276,38 @@ private let header = """
     #expect(outcomes.map(\.passed) == [true, false])
     #expect(outcomes.last?.failure == "expected 1 alert, got 0")
 }
+
+@Test("events that carry their set of present fields match as events that do not")
+func presenceSetAgreesWithFieldList() throws {
+    let r = try rule(header + """
+
+          match:
+            kind: order_new
+            where: {account: {exists: true}, client_id: {exists: false}, instrument: {ne: halted}}
+          aggregate: {group_by: [account], threshold: 2, window: 1m}
+        """)
+    let plain = try events("""
+        - {at: 0, kind: order_new, protocol: fix, fields: {account: a1, instrument: x}}
+        - {at: 1, kind: order_new, protocol: fix, fields: {account: a1, client_id: c, instrument: x}}
+        - {at: 2, kind: order_new, protocol: fix, fields: {instrument: x}}
+        - {at: 3, kind: order_new, protocol: fix, fields: {account: a1}}
+        - {at: 4, kind: order_new, protocol: fix, fields: {account: a2, instrument: halted}}
+        - {at: 5, kind: order_new, protocol: fix, fields: {account: a1, instrument: y}}
+        """)
+    // The same events as a decoder builds them: with `present` saying which vocabulary fields
+    // they carry.
+    let built = plain.map { event in
+        var fields = EventFieldBuilder(plan: .everything)
+        for (name, value) in event.fields { fields.add(EventField(name), value) }
+        return TradingEvent(
+            time: event.time, flow: event.flow, direction: event.direction, protocolName: event.protocolName,
+            kind: event.kind, built: fields)
+    }
+    #expect(built.allSatisfy { $0.present != nil } && plain.allSatisfy { $0.present == nil })
+    // a1 at 0 and 5 (its order at 1 has a client id, the one at 3 no instrument to compare).
+    for stream in [plain, built] {
+        let alerts = run(r, stream)
+        #expect(alerts.map(\.groupText) == ["account=a1"])
+        #expect(alerts.first?.time == stream[5].time)
+    }
+}
