@@ -137,15 +137,16 @@ enum FIXEventBuilder {
 
     /// The kind of a message of type `msgType` travelling `direction`.
     static func kind(msgType: String, direction: Direction) -> EventKind {
+        // The commonest first: a switch on a string compares case by case.
         switch msgType {
+        case "8": .execution
+        case "D", "AB", "E": .orderNew
+        case "0": .heartbeat
+        case "W", "X": .mdQuote
+        case "F", "G": .orderCancel
         case "A": direction == .toServer ? .logon : .logonResult
         case "5": .logout
-        case "0": .heartbeat
-        case "D", "AB", "E": .orderNew
-        case "F", "G": .orderCancel
-        case "8": .execution
         case "V": .mdSubscribe
-        case "W", "X": .mdQuote
         case "Y", "3", "j", "9": .reject
         default: .message
         }
@@ -234,29 +235,28 @@ enum FIXEventBuilder {
             let hops = message.fields.filter { $0.tag == 628 }.map { FieldValue.string(text.string(message.value(of: $0), tag: 628)) }
             if !hops.isEmpty { fields.add(field.hops, .array(hops)) }
         }
-        switch msgType {
-        case "A":
+        // By kind (`kind(msgType:direction:)` of this message), not by comparing the MsgType again.
+        switch kind {
+        case .logon, .logonResult:
             add(field.userID, 553)
             fields.add(field.passwordPresent, .bool(message.field(554) != nil))
             fields.add(field.heartbeatInterval, message.int(108).map { .uint(UInt64($0)) })
             if message.value(141, is: "Y") { fields.add(field.resetSeqNum, .bool(true)) }
             if kind == .logonResult { fields.add(field.resultCode, .string("accepted")) }
-        case "5":
+        case .logout:
             add(field.text, 58)
-        case "0":
-            break
-        case "D", "AB", "E":
+        case .orderNew:
             addOrder(message, text: text, into: &fields)
-        case "F", "G":
+        case .orderCancel:
             addOrder(message, text: text, into: &fields)
             add(field.origOrderID, 41)
-        case "8":
+        case .execution:
             addOrder(message, text: text, into: &fields)
             add(field.execType, 150)
             add(field.orderStatus, 39)
             addNumber(field.lastPrice, 31)
             addNumber(field.lastQuantity, 32)
-        case "V":
+        case .mdSubscribe:
             add(field.mdReqID, 262)
             add(field.subscriptionType, 263)
             if fields.wants(field.instruments) || fields.wants(field.instrumentCount) {
@@ -265,17 +265,17 @@ enum FIXEventBuilder {
                 fields.add(field.instrumentCount, .uint(UInt64(symbols.count)))
             }
             fields.add(field.marketDepth, message.int(264).map { .uint(UInt64($0)) })
-        case "W", "X":
+        case .mdQuote:
             add(field.mdReqID, 262)
             add(field.instrument, 55)
             fields.add(field.entryCount, message.int(268).map { .uint(UInt64($0)) })
             addNumber(field.price, 270)
             addNumber(field.quantity, 271)
-        case "Y":
+        case .reject where msgType == "Y":
             add(field.mdReqID, 262)
             add(field.resultCode, 281)
             add(field.text, 58)
-        case "3", "j", "9":
+        case .reject:
             add(field.refSeqNum, 45)
             add(field.refMsgType, 372)
             add(field.resultCode, msgType == "3" ? 373 : msgType == "j" ? 380 : 102)
@@ -354,7 +354,7 @@ struct FIXTextDecoder {
 
     init(message: FIXMessage) {
         encoding = message.ascii(347).flatMap { TextEncoding(name: $0) }
-            ?? FIXTextDecoder.assumed(forBeginString: message.beginString)
+            ?? FIXTextDecoder.assumed(forBeginString: message.beginStringBytes)
     }
 
     func string(_ bytes: UnsafeRawBufferPointer, tag: Int = 0) -> String {
@@ -364,6 +364,11 @@ struct FIXTextDecoder {
     /// The encoding to assume when a message does not say: GBK for STEP (Chinese exchanges write
     /// GBK text without always sending 347), UTF-8 otherwise.
     static func assumed(forBeginString beginString: some StringProtocol) -> TextEncoding {
-        beginString.hasPrefix("STEP") ? .gbk : .utf8
+        assumed(forBeginString: beginString.utf8)
+    }
+
+    /// `assumed(forBeginString:)` from the BeginString's bytes (no string built per message).
+    static func assumed(forBeginString bytes: some Sequence<UInt8>) -> TextEncoding {
+        bytes.starts(with: "STEP".utf8) ? .gbk : .utf8
     }
 }

@@ -70,7 +70,12 @@ struct FIXMessage {
 
     /// The BeginString.
     var beginString: String {
-        String(decoding: UnsafeRawBufferPointer(rebasing: bytes[frame.beginStringStart..<(frame.beginStringStart + frame.beginStringLength)]), as: UTF8.self)
+        String(decoding: beginStringBytes, as: UTF8.self)
+    }
+
+    /// The BeginString's bytes.
+    var beginStringBytes: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: bytes[frame.beginStringStart..<(frame.beginStringStart + frame.beginStringLength)])
     }
 }
 

@@ -38,7 +38,12 @@ package struct EventKind: RawRepresentable, Hashable, Sendable, CustomStringConv
         }
     }
 
-    package static func == (lhs: EventKind, rhs: EventKind) -> Bool { lhs.rawValue == rhs.rawValue }
+    /// Kinds of the vocabulary compare by position, others by name (a name outside the vocabulary
+    /// never equals one inside it).
+    package static func == (lhs: EventKind, rhs: EventKind) -> Bool {
+        if lhs.index >= 0 || rhs.index >= 0 { return lhs.index == rhs.index }
+        return lhs.rawValue == rhs.rawValue
+    }
     package func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
 
     package static let logon = EventKind(rawValue: "logon")
