@@ -362,12 +362,8 @@ struct FIXTextDecoder {
     }
 
     /// The encoding to assume when a message does not say: GBK for STEP (Chinese exchanges write
-    /// GBK text without always sending 347), UTF-8 otherwise.
-    static func assumed(forBeginString beginString: some StringProtocol) -> TextEncoding {
-        assumed(forBeginString: beginString.utf8)
-    }
-
-    /// `assumed(forBeginString:)` from the BeginString's bytes (no string built per message).
+    /// GBK text without always sending 347), UTF-8 otherwise. Read from the BeginString's bytes,
+    /// so that no string is built per message.
     static func assumed(forBeginString bytes: some Sequence<UInt8>) -> TextEncoding {
         bytes.starts(with: "STEP".utf8) ? .gbk : .utf8
     }

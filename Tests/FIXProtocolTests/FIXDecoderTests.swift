@@ -131,8 +131,8 @@ struct FIXSessionTests {
 
     @Test("without MessageEncoding, STEP text is read as GBK and FIX text as UTF-8")
     func assumedEncoding() {
-        #expect(FIXTextDecoder.assumed(forBeginString: "STEP.1.0.0") == .gbk)
-        #expect(FIXTextDecoder.assumed(forBeginString: "FIX.4.4") == .utf8)
+        #expect(FIXTextDecoder.assumed(forBeginString: "STEP.1.0.0".utf8) == .gbk)
+        #expect(FIXTextDecoder.assumed(forBeginString: "FIX.4.4".utf8) == .utf8)
     }
 
     @Test("--show-secrets writes the password")
