@@ -152,8 +152,8 @@ package final class RuleEngine {
         self.gates = gates.map { $0.map { ($0, EventVocabulary.eventFieldIDs[$0] ?? -1) } }
         gateAnswers = Array(repeating: 0, count: gates.count)
         demand = RuleDemand.demand(runtimes: runtimes, memories: memories, detectors: detectors)
-        matchers = runtimes.map { MatchProgram($0.match) }
-        memoryMatchers = memories.map { MatchProgram($0.condition.match) }
+        matchers = runtimes.map(\.match)
+        memoryMatchers = memories.map(\.match)
         for protocolName in EventVocabulary.protocols {
             for kind in EventVocabulary.kinds {
                 let positions = positions(kind: kind.rawValue, protocolName: protocolName)
@@ -274,7 +274,7 @@ package final class RuleEngine {
     private func run(_ position: Int, _ event: TradingEvent, time: Int64, matched: Bool? = nil, into alerts: inout [Alert]) {
         let runtime = runtimes[position]
         runtime.sweepIfDue(time)
-        guard matched ?? runtime.match.matches(event, site: site, indexed: true) else { return }
+        guard matched ?? runtime.match.matches(event, site: site) else { return }
         guard runtime.after.allSatisfy({ memories[$0].seen(event, at: time) }) else { return }
         guard !runtime.unless.contains(where: { memories[$0].seen(event, at: time) }) else { return }
         let key = runtime.keyList >= 0 ? groupKey(runtime.keyList, event) : nil

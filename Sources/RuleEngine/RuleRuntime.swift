@@ -11,7 +11,7 @@ final class RuleRuntime {
     /// The field-presence gate this rule needs (an index into the engine's gates).
     let gate: Int?
     /// Parts of `rule` read per event, held apart so that reading them copies nothing else.
-    let match: EventMatch
+    let match: MatchProgram
     let aggregate: RuleAggregate?
     let groupBy: [FieldRef]
     let distinctField: FieldRef?
@@ -34,7 +34,7 @@ final class RuleRuntime {
         self.gate = gate
         self.maxGroups = limits.groupsPerRule
         let aggregate = rule.aggregate
-        self.match = rule.match
+        self.match = MatchProgram(rule.match)
         self.aggregate = aggregate
         groupBy = aggregate?.groupBy ?? []
         distinctField = aggregate?.distinct
@@ -153,6 +153,8 @@ final class GroupShape {
 /// was last seen.
 final class ReferenceMemory {
     let condition: ReferenceCondition
+    /// `condition.match` as the engine tests it per event.
+    let match: MatchProgram
     private var seen: [RuleKey: Int64] = [:]
     private let limit: Int
     private var nextSweep = Int64.min
@@ -161,6 +163,7 @@ final class ReferenceMemory {
 
     init(_ condition: ReferenceCondition, limit: Int) {
         self.condition = condition
+        match = MatchProgram(condition.match)
         self.limit = limit
         earlierFields = condition.same.map(\.earlier)
         currentFields = condition.same.map(\.current)
@@ -181,7 +184,7 @@ final class ReferenceMemory {
             nextSweep = time + 60_000_000_000
             seen = seen.filter { time - $0.value < within.nanoseconds }
         }
-        guard matched ?? condition.match.matches(event, site: site, indexed: true), let key = event.key(earlierFields) else { return 0 }
+        guard matched ?? match.matches(event, site: site), let key = event.key(earlierFields) else { return 0 }
         if seen[key] == nil && seen.count >= limit {
             let ordered = seen.map { (key: $0.key, last: $0.value, text: $0.key.text) }
                 .sorted { $0.last != $1.last ? $0.last < $1.last : $0.text < $1.text }

@@ -158,49 +158,10 @@ extension TradingEvent {
 
 // MARK: - Evaluation
 
-extension EventMatch {
-    /// Whether `event` is one of the events this match selects.
-    func matches(_ event: TradingEvent, site: SiteIndex, indexed: Bool = false) -> Bool {
-        if !indexed {
-            if let kinds, !kinds.contains(event.kind.rawValue) { return false }
-            if let protocols, !protocols.contains(event.protocolName) { return false }
-        }
-        if let direction, direction != event.direction { return false }
-        if !EventMatch.allHold(all, event, site: site) { return false }
-        // By position here too: `contains(where:)` and `allSatisfy` copy (and retain) each
-        // alternative and each predicate.
-        if !any.isEmpty {
-            let someHolds = any.withUnsafeBufferPointer { alternatives in
-                for index in alternatives.indices where EventMatch.allHold(alternatives[index], event, site: site) { return true }
-                return false
-            }
-            if !someHolds { return false }
-        }
-        if !none.isEmpty {
-            let excluded = none.withUnsafeBufferPointer { exclusions in
-                for index in exclusions.indices where EventMatch.allHold(exclusions[index], event, site: site) { return true }
-                return false
-            }
-            if excluded { return false }
-        }
-        return true
-    }
-
-    /// Whether every one of `predicates` holds for `event` (by position: a `for` over the array
-    /// copies, and retains, each predicate).
-    @inline(__always)
-    private static func allHold(_ predicates: [RulePredicate], _ event: TradingEvent, site: SiteIndex) -> Bool {
-        predicates.withUnsafeBufferPointer { predicates in
-            for index in predicates.indices where !predicates[index].holds(event, site: site) { return false }
-            return true
-        }
-    }
-}
-
-/// An `EventMatch` as `RuleEngine.match` reads it per event: one reference, with each predicate
-/// in an object of its own. Read out of an array, a match or a predicate is copied for the call
-/// (and all it holds retained and released) on every test; of the layouts tried, this one copies
-/// least (callgrind).
+/// An `EventMatch` as the engine tests it per event: one reference, with each predicate in an
+/// object of its own. Read out of an array, a match or a predicate is copied for the call (and all
+/// it holds retained and released) on every test; of the layouts tried, this one copies least
+/// (callgrind).
 final class MatchProgram {
     private final class Cell {
         let predicate: RulePredicate
@@ -219,7 +180,8 @@ final class MatchProgram {
         none = match.none.map { $0.map(Cell.init) }
     }
 
-    /// `EventMatch.matches(event, site:, indexed: true)`: the kind and protocol are known to fit.
+    /// Whether `event` is one of the events the match selects, its kind and protocol being among
+    /// the match's (the engine files rules and conditions by kind and protocol).
     func matches(_ event: TradingEvent, site: SiteIndex) -> Bool {
         if let direction, direction != event.direction { return false }
         if !Self.allHold(all, event, site: site) { return false }
