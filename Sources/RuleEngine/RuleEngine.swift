@@ -70,9 +70,10 @@ package final class RuleEngine {
     private var reaches: [Reach] = []
     private var slotMemories: [(first: Int, count: Int)] = []
     private var memoryReaches: [Int] = []
-    /// Each rule's `match` (by position), and each condition's: read in place, not copied per event.
-    private let matchers: [MatchProgram]
-    private let memoryMatchers: [MatchProgram]
+    /// Each rule's `match` (by position), and each condition's: read in place, not retained per
+    /// event (the runtimes and memories that own them live as long as the engine).
+    private let matchers: [Unmanaged<MatchProgram>]
+    private let memoryMatchers: [Unmanaged<MatchProgram>]
 
     /// A rule a (protocol, kind) reaches, and the field-presence gate in front of it (-1: none);
     /// with the rule's group-by list (-1: none) and groups, so that `prefetchGroups` reads plain
@@ -152,8 +153,8 @@ package final class RuleEngine {
         self.gates = gates.map { $0.map { ($0, EventVocabulary.eventFieldIDs[$0] ?? -1) } }
         gateAnswers = Array(repeating: 0, count: gates.count)
         demand = RuleDemand.demand(runtimes: runtimes, memories: memories, detectors: detectors)
-        matchers = runtimes.map(\.match)
-        memoryMatchers = memories.map(\.match)
+        matchers = runtimes.map { Unmanaged.passUnretained($0.match) }
+        memoryMatchers = memories.map { Unmanaged.passUnretained($0.match) }
         for protocolName in EventVocabulary.protocols {
             for kind in EventVocabulary.kinds {
                 let positions = positions(kind: kind.rawValue, protocolName: protocolName)
@@ -337,6 +338,7 @@ package final class RuleEngine {
         let (firstMemory, memoryCount) = slotMemories[slot]
         guard count <= 64, memoryCount <= 64 else { return nil }
         var matches = Matches()
+        let site = self.site
         // Gates answered for this event (bit per gate, the first 64 gates; others are asked each time).
         var asked: UInt64 = 0
         var open: UInt64 = 0
@@ -357,7 +359,7 @@ package final class RuleEngine {
                         }
                     }
                     matches.reached |= 1 &<< index
-                    if matchers[reach.position].matches(event, site: site) { matches.matched |= 1 &<< index }
+                    if matchers[reach.position]._withUnsafeGuaranteedRef({ $0.matches(event, site: site) }) { matches.matched |= 1 &<< index }
                 }
             }
         }
@@ -365,7 +367,8 @@ package final class RuleEngine {
             matches.hasMemories = true
             memoryReaches.withUnsafeBufferPointer { positions in
                 memoryMatchers.withUnsafeBufferPointer { matchers in
-                    for index in 0..<memoryCount where matchers[positions[firstMemory &+ index]].matches(event, site: site) {
+                    for index in 0..<memoryCount
+                    where matchers[positions[firstMemory &+ index]]._withUnsafeGuaranteedRef({ $0.matches(event, site: site) }) {
                         matches.memories |= 1 &<< UInt64(index)
                     }
                 }

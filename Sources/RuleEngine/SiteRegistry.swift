@@ -234,28 +234,27 @@ package final class SiteIndex: Sendable {
 
     /// Whether the text `value` is in the list `list` (under `key` for keyed lists).
     package func contains(_ value: String, in list: SiteList, key: [String]) -> Bool {
-        contains(value, in: list, first: key.count > 0 ? key[0] : "", second: key.count > 1 ? key[1] : "")
+        contains(value, inList: list.index, keyArity: list.keyArity, first: key.count > 0 ? key[0] : "", second: key.count > 1 ? key[1] : "")
     }
 
     /// Whether `address` is in the list `list` (under `key` for keyed lists).
     package func contains(_ address: IPAddress, in list: SiteList, key: [String]) -> Bool {
-        contains(address, in: list, first: key.count > 0 ? key[0] : "", second: key.count > 1 ? key[1] : "")
+        contains(address, inList: list.index, keyArity: list.keyArity, first: key.count > 0 ? key[0] : "", second: key.count > 1 ? key[1] : "")
     }
 
-    /// `contains(_:in:key:)` with the key's values given apart (empty when the list takes fewer),
-    /// so that a rule's lookup builds no array.
-    func contains(_ value: String, in list: SiteList, first: String, second: String) -> Bool {
-        let index = list.index
+    /// `contains(_:in:key:)` for the list at `index` (`SiteList.index`) taking `keyArity` key
+    /// fields, the key's values given apart (empty when the list takes fewer): what a rule's
+    /// compiled test keeps of the list, so that a lookup copies no list and builds no array.
+    func contains(_ value: String, inList index: Int, keyArity: Int, first: String, second: String) -> Bool {
         guard index >= 0 && index < strings.count else { return false }
-        if list.keyArity == 0 { return strings[index]?.contains(value) ?? false }
+        if keyArity == 0 { return strings[index]?.contains(value) ?? false }
         return keyedStrings[index][Key(first: first, second: second)]?.contains(value) ?? false
     }
 
-    /// `contains(_:in:key:)` for an address, with the key's values given apart.
-    func contains(_ address: IPAddress, in list: SiteList, first: String, second: String) -> Bool {
-        let index = list.index
+    /// The same for an address.
+    func contains(_ address: IPAddress, inList index: Int, keyArity: Int, first: String, second: String) -> Bool {
         guard index >= 0 && index < networks.count else { return false }
-        let entries = list.keyArity == 0 ? networks[index] : keyedNetworks[index][Key(first: first, second: second)]
+        let entries = keyArity == 0 ? networks[index] : keyedNetworks[index][Key(first: first, second: second)]
         return entries?.contains { $0.contains(address) } ?? false
     }
 }

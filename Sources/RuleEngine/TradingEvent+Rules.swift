@@ -158,16 +158,11 @@ extension TradingEvent {
 
 // MARK: - Evaluation
 
-/// An `EventMatch` as the engine tests it per event: one reference, with each predicate in an
-/// object of its own. Read out of an array, a match or a predicate is copied for the call (and all
-/// it holds retained and released) on every test; of the layouts tried, this one copies least
-/// (callgrind).
+/// An `EventMatch` as the engine tests it per event. Each predicate is taken apart once into a
+/// `Cell` whose parts the test reads in place: tested straight from the rule, a predicate was
+/// copied for every test (its field name retained and released), and so was the payload of its
+/// operator (a site list's three names, a list of literals) each time it was bound.
 final class MatchProgram {
-    private final class Cell {
-        let predicate: RulePredicate
-        init(_ predicate: RulePredicate) { self.predicate = predicate }
-    }
-
     private let direction: Direction?
     private let all: [Cell]
     private let any: [[Cell]]
@@ -192,76 +187,147 @@ final class MatchProgram {
 
     @inline(__always)
     private static func allHold(_ cells: [Cell], _ event: TradingEvent, site: SiteIndex) -> Bool {
-        for cell in cells where !cell.predicate.holds(event, site: site) { return false }
+        for cell in cells where !cell.holds(event, site: site) { return false }
         return true
+    }
+
+    /// One predicate, its operator's payload in plain stored properties. Every operator but
+    /// `exists` needs the field present: a negated operator (`not_in`, `ne`, `not_in_site`...)
+    /// holds when the field is present and the test fails.
+    private final class Cell {
+        private enum Test {
+            case exists, sameAs, site, equals, cidr, regex, compare, ipClass
+        }
+
+        private let test: Test
+        private let field: FieldRef
+        private let negated: Bool
+        /// `exists`: whether the field must be there.
+        private var wanted = true
+        /// `eq_field`: the other field.
+        private var other: FieldRef?
+        /// `in_site`: the list's position among the site's lists, its kind, and its key fields.
+        private var list = -1
+        private var listKeyArity = 0
+        private var listHoldsNetworks = false
+        private var listKey: [FieldRef] = []
+        private var literals: [RuleLiteral] = []
+        private var networks: [IPNetwork] = []
+        private var regex: RuleRegex?
+        private var comparison = RuleOperator.Comparison.gt
+        private var limit = 0.0
+        private var classes: Set<IPClass> = []
+
+        init(_ predicate: RulePredicate) {
+            field = predicate.field
+            negated = predicate.negated
+            switch predicate.op {
+            case .exists(let wanted):
+                test = .exists
+                self.wanted = wanted
+            case .sameAs(let other):
+                test = .sameAs
+                self.other = other
+            case .site(let list, let key):
+                test = .site
+                self.list = list.index
+                listKeyArity = list.keyArity
+                listHoldsNetworks = list.content == .networks
+                listKey = key
+            case .equals(let literals):
+                test = .equals
+                self.literals = literals
+            case .cidr(let networks):
+                test = .cidr
+                self.networks = networks
+            case .regex(let regex):
+                test = .regex
+                self.regex = regex
+            case .compare(let comparison, let limit):
+                test = .compare
+                self.comparison = comparison
+                self.limit = limit
+            case .ipClass(let classes):
+                test = .ipClass
+                self.classes = classes
+            }
+        }
+
+        /// Whether the predicate holds for `event`.
+        func holds(_ event: TradingEvent, site: SiteIndex) -> Bool {
+            // Presence needs no value (connection fields always exist).
+            if test == .exists { return (field.connection != nil || event.hasValue(field.name, id: field.id)) == wanted }
+            guard let value = event.value(field) else { return false }
+            switch test {
+            case .sameAs:
+                guard let other, let otherValue = event.value(other) else { return false }
+                return RulePredicate.same(value, otherValue) != negated
+            case .site:
+                return inSite(value, event, site: site) != negated
+            default:
+                return RulePredicate.any(value) { passes($0) } != negated
+            }
+        }
+
+        /// Whether `value` (or an element of it) is in the site list, under the event's values
+        /// of the list's key fields. A keyed list takes at most two key fields (checked when the
+        /// rule loads).
+        private func inSite(_ value: RuleValue, _ event: TradingEvent, site: SiteIndex) -> Bool {
+            var first = ""
+            var second = ""
+            if listKey.count > 0 {
+                guard let value = event.keyValue(listKey[0]) else { return false }
+                first = value.text
+            }
+            if listKey.count > 1 {
+                guard let value = event.keyValue(listKey[1]) else { return false }
+                second = value.text
+            }
+            return RulePredicate.any(value) { element in
+                if listHoldsNetworks {
+                    guard let address = element.address else { return false }
+                    return site.contains(address, inList: list, keyArity: listKeyArity, first: first, second: second)
+                }
+                return site.contains(element.text, inList: list, keyArity: listKeyArity, first: first, second: second)
+            }
+        }
+
+        /// The operator's test on one value.
+        private func passes(_ value: RuleValue) -> Bool {
+            switch test {
+            case .equals:
+                return literals.contains { RulePredicate.equal(value, $0) }
+            case .cidr:
+                guard let address = value.address else { return false }
+                return networks.contains { $0.contains(address) }
+            case .regex:
+                return regex?.matches(value.text) ?? false
+            case .compare:
+                guard let number = value.number else { return false }
+                switch comparison {
+                case .gt: return number > limit
+                case .gte: return number >= limit
+                case .lt: return number < limit
+                case .lte: return number <= limit
+                }
+            case .ipClass:
+                guard let address = value.address else { return false }
+                return classes.contains(IPClass(address))
+            case .exists, .sameAs, .site:
+                return false
+            }
+        }
     }
 }
 
 extension RulePredicate {
-    /// Whether the predicate holds for `event`.
-    func holds(_ event: TradingEvent, site: SiteIndex) -> Bool {
-        // Presence needs no value (connection fields always exist).
-        if case .exists(let wanted) = op { return (field.connection != nil || event.hasValue(field.name, id: field.id)) == wanted }
-        let value = event.value(field)
-        guard let value else { return false }
-        if case .sameAs(let other) = op {
-            guard let otherValue = event.value(other) else { return false }
-            return RulePredicate.same(value, otherValue) != negated
-        }
-        if case .site(let list, let keyFields) = op {
-            // A keyed list takes at most two key fields (checked when the rule loads).
-            var first = ""
-            var second = ""
-            if keyFields.count > 0 {
-                guard let value = event.keyValue(keyFields[0]) else { return false }
-                first = value.text
-            }
-            if keyFields.count > 1 {
-                guard let value = event.keyValue(keyFields[1]) else { return false }
-                second = value.text
-            }
-            return RulePredicate.any(value) { element in
-                switch list.content {
-                case .networks: element.address.map { site.contains($0, in: list, first: first, second: second) } ?? false
-                case .strings: site.contains(element.text, in: list, first: first, second: second)
-                }
-            } != negated
-        }
-        return RulePredicate.any(value) { test($0) } != negated
-    }
-
     /// Whether `check` holds for the value or, for a list, any element of it.
-    private static func any(_ value: RuleValue, _ check: (RuleValue) -> Bool) -> Bool {
+    fileprivate static func any(_ value: RuleValue, _ check: (RuleValue) -> Bool) -> Bool {
         if case .list(let elements) = value { return elements.contains(where: check) }
         return check(value)
     }
 
-    private func test(_ value: RuleValue) -> Bool {
-        switch op {
-        case .equals(let literals):
-            return literals.contains { RulePredicate.equal(value, $0) }
-        case .cidr(let networks):
-            guard let address = value.address else { return false }
-            return networks.contains { $0.contains(address) }
-        case .regex(let regex):
-            return regex.matches(value.text)
-        case .compare(let comparison, let limit):
-            guard let number = value.number else { return false }
-            switch comparison {
-            case .gt: return number > limit
-            case .gte: return number >= limit
-            case .lt: return number < limit
-            case .lte: return number <= limit
-            }
-        case .ipClass(let classes):
-            guard let address = value.address else { return false }
-            return classes.contains(IPClass(address))
-        case .exists, .sameAs, .site:
-            return false
-        }
-    }
-
-    private static func equal(_ value: RuleValue, _ literal: RuleLiteral) -> Bool {
+    fileprivate static func equal(_ value: RuleValue, _ literal: RuleLiteral) -> Bool {
         switch value {
         case .text(let text):
             if text == literal.text { return true }
@@ -280,7 +346,7 @@ extension RulePredicate {
 
     /// Equality across two fields: numbers as numbers, an address against an address or address
     /// text, everything else as text (so that account "0012" and user "12" differ).
-    private static func same(_ a: RuleValue, _ b: RuleValue) -> Bool {
+    fileprivate static func same(_ a: RuleValue, _ b: RuleValue) -> Bool {
         switch (a, b) {
         case let (.number(left), .number(right)): return left == right
         case (.ip, _), (_, .ip):
