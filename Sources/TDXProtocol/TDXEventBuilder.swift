@@ -142,7 +142,7 @@ enum TDXEventBuilder {
                     if info.command == TDXCommand.securityCount { fields.add(Field.heartbeatStyle, .string("pytdx_security_count")) }
                 } else if let subscription = body.subscription {
                     fields.add(Field.subscriptionType, .string(subscription))
-                    fields.add(Field.instruments, .array(body.instruments.map { .string($0.qualified) }))
+                    fields.add(Field.instruments, .array(body.qualifiedCodes ?? body.instruments.map { .string($0.qualified) }))
                     fields.add(Field.instrumentCount, .uint(UInt64(body.instruments.count)))
                     if fields.wants(Field.market) || fields.wants(Field.markets) || fields.wants(Field.exchange) {
                         let markets = Set(body.instruments.map(\.market))

@@ -61,3 +61,46 @@ enum TDXNumber {
         .double(Double(value) / scale)
     }
 }
+
+/// Codes already read, with their strings: a quotes request names tens of codes, mostly the same
+/// ones request after request, and making each code's two strings (the code, and the code
+/// qualified by its market) cost more than the rest of the request. Direct-mapped, a fixed 2,048
+/// entries (a code takes the slot its bits pick, replacing what was there), shared by the sessions
+/// of one decoder; not thread-safe, like the decoder's inflater (a decoder serves one pipeline
+/// thread).
+final class TDXCodeCache: @unchecked Sendable {
+    private static let slots = 2048
+    /// Per slot: the market byte and six code bytes (0: empty; a cached code has no zero byte),
+    /// and the two strings.
+    private var keys = [UInt64](repeating: 0, count: slots)
+    private var codes = [String](repeating: "", count: slots)
+    private var qualified = [String](repeating: "", count: slots)
+
+    /// The standard-market security with market byte `market` and the six code bytes at the
+    /// reader's position (the reader moves past them), and its qualified code. Codes of printable
+    /// ASCII come from the cache; others are read as `TDXReader.code` reads them.
+    func security(market: UInt8, _ reader: inout TDXReader) throws(TDXShortBody) -> (TDXInstrument, qualified: String) {
+        let bytes = try reader.take(6)
+        var key = UInt64(market) << 48
+        var printable = true
+        for index in 0..<6 {
+            let byte = bytes[index]
+            printable = printable && byte > 0x20 && byte < 0x7F
+            key |= UInt64(byte) << (8 * UInt64(index))
+        }
+        guard printable else {
+            let instrument = TDXInstrument(market: UInt16(market), code: TDXReader.text(bytes, as: .ascii), family: .standard)
+            return (instrument, instrument.qualified)
+        }
+        let slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 53)
+        if keys[slot] == key {
+            return (TDXInstrument(market: UInt16(market), code: codes[slot], family: .standard), qualified[slot])
+        }
+        let instrument = TDXInstrument(market: UInt16(market), code: TDXReader.text(bytes, as: .ascii), family: .standard)
+        let name = instrument.qualified
+        keys[slot] = key
+        codes[slot] = instrument.code
+        qualified[slot] = name
+        return (instrument, name)
+    }
+}

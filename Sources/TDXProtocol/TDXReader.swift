@@ -135,6 +135,13 @@ struct TDXReader {
     }
 
     /// `count` bytes of ASCII up to the first NUL (a security code).
+    /// The next `count` bytes as they are.
+    mutating func take(_ count: Int) throws(TDXShortBody) -> UnsafeRawBufferPointer {
+        try need(count)
+        defer { position += count }
+        return UnsafeRawBufferPointer(rebasing: bytes[position..<(position + count)])
+    }
+
     mutating func code(_ count: Int) throws(TDXShortBody) -> String {
         try need(count)
         defer { position += count }

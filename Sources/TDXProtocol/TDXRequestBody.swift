@@ -17,6 +17,9 @@ struct TDXRequestBody {
     var fields: [(String, FieldValue)] = []
     /// The securities it names.
     var instruments: [TDXInstrument] = []
+    /// Their qualified codes (`TDXInstrument.qualified`), when the body lists them (the record's
+    /// `codes`): the event's `instruments` reuses them rather than qualifying every code again.
+    var qualifiedCodes: [FieldValue]?
     /// What the reply is read against.
     var context = TDXRequestContext()
     /// The subscription kind, for `md_subscribe` (`quotes`, `bars`, `minute`, ...), when it asks
@@ -37,8 +40,9 @@ struct TDXRequestBody {
         Array([[UInt8]](repeating: [0x1F, 0x32, 0xC6, 0xE5, 0xD5, 0x3D, 0xFB, 0x41], count: 8).joined())
         + [0xCC, 0xE1, 0x6D, 0xFF, 0xD5, 0xBA, 0x3F, 0xB8, 0xCB, 0xC5, 0x7A, 0x05, 0x4F, 0x77, 0x48, 0xEA]
 
-    /// Decodes `body` of a request for `command` (`flag` tells the family).
-    init(command: UInt16, flag: UInt8, body: UnsafeRawBufferPointer) {
+    /// Decodes `body` of a request for `command` (`flag` tells the family); `codes`, when given,
+    /// makes the strings of the codes a quotes request lists.
+    init(command: UInt16, flag: UInt8, body: UnsafeRawBufferPointer, codes cache: TDXCodeCache? = nil) {
         var reader = TDXReader(body)
         do throws(TDXShortBody) {
             switch command {
@@ -79,12 +83,19 @@ struct TDXRequestBody {
                 codes.reserveCapacity(room)
                 instruments.reserveCapacity(room)
                 for _ in 0..<count {
-                    let market = UInt16(try reader.u8())
-                    let instrument = TDXInstrument(market: market, code: try reader.code(6), family: .standard)
-                    instruments.append(instrument)
-                    codes.append(.string(instrument.qualified))
+                    let market = try reader.u8()
+                    if let cache {
+                        let (instrument, qualified) = try cache.security(market: market, &reader)
+                        instruments.append(instrument)
+                        codes.append(.string(qualified))
+                    } else {
+                        let instrument = TDXInstrument(market: UInt16(market), code: try reader.code(6), family: .standard)
+                        instruments.append(instrument)
+                        codes.append(.string(instrument.qualified))
+                    }
                 }
                 fields.append(("codes", .array(codes)))
+                qualifiedCodes = codes
                 subscription = "quotes"
             case TDXCommand.securityBars:
                 try security(&reader, market: .u16)

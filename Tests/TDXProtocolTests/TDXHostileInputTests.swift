@@ -119,6 +119,37 @@ struct TDXHostileInputTests {
         }
     }
 
+    @Test("a quotes request reads the same codes with the decoder's code cache as without it, printable or not, cached or replaced")
+    func codeCache() {
+        var random = SeededGenerator(seed: 11)
+        let cache = TDXCodeCache()
+        // Codes drawn from a small set (so that most are found in the cache, and slots are
+        // taken over by others), some with bytes the cache leaves to the plain reader.
+        let known: [[UInt8]] = (0..<3000).map { index in
+            if index % 97 == 0 { return [0x36, 0x30, 0x00, 0x35, 0x31, 0x39] }
+            if index % 89 == 0 { return [0xB9, 0xA4, 0x36, 0x30, 0x20, 0x20] }
+            let digits = String(index * 7919 % 1_000_000)
+            return Array((String(repeating: "0", count: 6 - digits.count) + digits).utf8)
+        }
+        for _ in 0..<200 {
+            let count = random.int(in: 0...80)
+            var body = [UInt8](repeating: 0, count: 8) + [UInt8(count & 0xFF), UInt8(count >> 8)]
+            for _ in 0..<count {
+                body.append(UInt8(random.int(in: 0...3)))
+                body += known[random.int(in: 0...(known.count - 1))]
+            }
+            // Sometimes cut short: the body then ends where the reader stops either way.
+            if random.int(in: 0...9) == 0 { body.removeLast(random.int(in: 0...min(6, body.count))) }
+            let plain = body.withUnsafeBytes { TDXRequestBody(command: TDXCommand.securityQuotes, flag: 0, body: $0) }
+            let cached = body.withUnsafeBytes { TDXRequestBody(command: TDXCommand.securityQuotes, flag: 0, body: $0, codes: cache) }
+            #expect(cached.instruments == plain.instruments)
+            #expect(cached.qualifiedCodes == plain.qualifiedCodes)
+            // A body cut short lists no codes (the event then qualifies the instruments read).
+            #expect(cached.qualifiedCodes.map { $0 == plain.instruments.map { .string($0.qualified) } } ?? true)
+            #expect(cached.anomalies == plain.anomalies)
+        }
+    }
+
     @Test("the JSON reader refuses what is not JSON and nesting past its limit")
     func json() {
         let deep = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
