@@ -53,7 +53,7 @@ package enum LiveRunner {
         onReady(capture)
         let loop = CaptureLoop(capture: capture, options: options, packetLimit: packetLimit, onDrops: onDrops)
         if configuration.workers > 1 {
-            let statistics = try ShardedRun.run(configuration: configuration, output: output, read: { feed in
+            let statistics = try ShardedRun.run(configuration: configuration, output: output, live: true, read: { feed in
                 loop.run(packet: { feed.add($0) }, idle: { time in
                     feed.tick(time)
                     feed.flush()

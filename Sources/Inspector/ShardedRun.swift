@@ -1,3 +1,4 @@
+import CSupport
 import EventOutput
 import FlowTracking
 import PacketCapture
@@ -33,6 +34,13 @@ enum ShardedRun {
     static let batchBytes = 256 << 10
     /// Batches in flight (the reader waits for a free one): 20 MiB of packets.
     static let batchPool = 80
+    /// Free batches the reader, once it has waited for one, waits for before it reads on: it then
+    /// reads that many in one go instead of waking (and taking a worker's CPU) for every batch
+    /// the workers finish.
+    static let poolRefill = 16
+    /// Outputs of a worker the merge, once it has waited for that worker, waits for before it
+    /// merges on (reading files: a live run merges each as it comes, so that records do not wait).
+    static let outputRefill = 8
     /// Finished batches a worker may be ahead of the merge.
     static let outputQueue = 48
 
@@ -42,7 +50,7 @@ enum ShardedRun {
     /// have finished, `complete` adds what the reader knows (files, live counters) to the counts,
     /// which then go into the `stats` record and are returned.
     static func run(
-        configuration: InspectorConfiguration, output: EVEOutput?,
+        configuration: InspectorConfiguration, output: EVEOutput?, live: Bool = false,
         read: @escaping @Sendable (ShardFeed) -> Void, complete: (inout RunStatistics) -> Void
     ) throws -> RunStatistics {
         let workers = configuration.workers
@@ -86,7 +94,7 @@ enum ShardedRun {
         parts.reserveCapacity(workers)
         while finished < workers {
             parts.removeAll(keepingCapacity: true)
-            for results in outputs { parts.append(results.pop()) }
+            for results in outputs { parts.append(results.pop(refill: live ? 1 : outputRefill)) }
             merge(parts, into: sink)
             for (index, part) in parts.enumerated() {
                 guard let counts = part.final else { continue }
@@ -185,6 +193,7 @@ private final class ShardWorker: @unchecked Sendable {
         }
         pipeline.endFlows()
         output.push(WorkerOutput(records: pipeline.takeCollected(), final: pipeline.counts, skippedEvents: pipeline.skippedEvents))
+        output.close()
     }
 
     /// Handles one batch: its own packets in full (warming the cache for each a few packets
@@ -205,6 +214,7 @@ private final class ShardWorker: @unchecked Sendable {
                 continue
             }
             if next < own.count && Int(own[next]) == position {
+                if next + 6 < own.count { batch.prefetchBytes(Int(own[next + 6])) }
                 if next + 3 < own.count { pipeline.prefetch(.index, hash: batch.entries[Int(own[next + 3])].hash) }
                 if next + 2 < own.count { pipeline.prefetch(.record, hash: batch.entries[Int(own[next + 2])].hash) }
                 if next + 1 < own.count { pipeline.prefetch(.receivers, hash: batch.entries[Int(own[next + 1])].hash) }
@@ -254,10 +264,10 @@ final class ShardFeed: @unchecked Sendable {
     /// (it then goes to the workers).
     @inline(__always)
     private func append(_ entry: (PacketBatch) -> Bool) {
-        if batch == nil { batch = pool.pop() }
+        if batch == nil { batch = pool.pop(refill: ShardedRun.poolRefill) }
         if !entry(batch.unsafelyUnwrapped) {
             flush()
-            batch = pool.pop()
+            batch = pool.pop(refill: ShardedRun.poolRefill)
             _ = entry(batch.unsafelyUnwrapped)
         }
     }
@@ -346,6 +356,20 @@ final class PacketBatch: @unchecked Sendable {
         return true
     }
 
+    /// Starts loading the first kilobyte of the packet at `position` into this core's cache: the
+    /// reader wrote it, often on the other core, and a worker's own packets are scattered through
+    /// the batch, out of the hardware prefetcher's sight.
+    @inline(__always)
+    func prefetchBytes(_ position: Int) {
+        let entry = entries[position]
+        let start = storage + Int(entry.offset)
+        var line = 0
+        while line < min(Int(entry.length), 2048) {
+            tapsentry_prefetch(start + line)
+            line &+= 64
+        }
+    }
+
     /// The packet at `position`.
     @inline(__always)
     func packet(_ position: Int) -> CapturedPacket {
@@ -371,24 +395,38 @@ final class PacketBatch: @unchecked Sendable {
 }
 
 /// A bounded first-in first-out queue between threads: `push` waits while it is full, `pop`
-/// while it is empty.
+/// while it is empty. A thread is woken only when what it waits for has come (room for a
+/// producer; for a consumer, as many elements as it asked for): a wake-up that finds nothing to
+/// do still costs the other thread its CPU for a while, and on a machine with as many busy
+/// threads as cores, the work.
 final class BlockingQueue<Element>: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// Consumers wait here, producers there.
+    private let readable = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let writable = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var items: [Element?]
     private var head = 0
     private var count = 0
+    /// Whether the producer has pushed its last element.
+    private var closed = false
+    private var readersWaiting = 0
+    /// The fewest elements a waiting consumer waits for.
+    private var readersWant = Int.max
+    private var writersWaiting = 0
 
     init(capacity: Int) {
         items = Array(repeating: nil, count: max(1, capacity))
         pthread_mutex_init(mutex, nil)
-        pthread_cond_init(changed, nil)
+        pthread_cond_init(readable, nil)
+        pthread_cond_init(writable, nil)
     }
 
     deinit {
-        pthread_cond_destroy(changed)
+        pthread_cond_destroy(readable)
+        pthread_cond_destroy(writable)
         pthread_mutex_destroy(mutex)
-        changed.deallocate()
+        readable.deallocate()
+        writable.deallocate()
         mutex.deallocate()
     }
 
@@ -396,10 +434,22 @@ final class BlockingQueue<Element>: @unchecked Sendable {
     /// a consumer may already have taken it).
     func push(_ element: consuming Element) {
         pthread_mutex_lock(mutex)
-        while count == items.count { pthread_cond_wait(changed, mutex) }
+        while count == items.count {
+            writersWaiting += 1
+            pthread_cond_wait(writable, mutex)
+            writersWaiting -= 1
+        }
         items[(head + count) % items.count] = element
         count += 1
-        pthread_cond_broadcast(changed)
+        if readersWaiting > 0 && count >= readersWant { pthread_cond_broadcast(readable) }
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Says that nothing more will be pushed: a `pop` waiting for a refill takes what is there.
+    func close() {
+        pthread_mutex_lock(mutex)
+        closed = true
+        pthread_cond_broadcast(readable)
         pthread_mutex_unlock(mutex)
     }
 
@@ -415,21 +465,36 @@ final class BlockingQueue<Element>: @unchecked Sendable {
         return element
     }
 
-    func pop() -> Element {
+    /// The first element, waiting while the queue is empty; once it has had to wait, until
+    /// `refill` elements are there or the producer has closed the queue (so that a thread that
+    /// outruns the other side wakes once per `refill` elements, not once for each). A producer
+    /// that stops pushing must close the queue, unless `refill` elements are always bound to come
+    /// back (the pool of batches).
+    func pop(refill: Int = 1) -> Element {
         pthread_mutex_lock(mutex)
-        while count == 0 { pthread_cond_wait(changed, mutex) }
+        if count == 0 {
+            let wanted = min(max(refill, 1), items.count)
+            while count < wanted && !(closed && count > 0) {
+                readersWaiting += 1
+                readersWant = min(readersWant, wanted)
+                pthread_cond_wait(readable, mutex)
+                readersWaiting -= 1
+                if readersWaiting == 0 { readersWant = Int.max }
+            }
+        }
         let element = removeFirst()
         pthread_mutex_unlock(mutex)
         return element
     }
 
-    /// Takes the first element out (the lock held, the queue not empty) and wakes the waiters.
+    /// Takes the first element out (the lock held, the queue not empty) and wakes a producer
+    /// waiting for room.
     private func removeFirst() -> Element {
         let element = items[head].unsafelyUnwrapped
         items[head] = nil
         head = (head + 1) % items.count
         count -= 1
-        pthread_cond_broadcast(changed)
+        if writersWaiting > 0 { pthread_cond_signal(writable) }
         return element
     }
 }
