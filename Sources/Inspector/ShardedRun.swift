@@ -2,6 +2,7 @@ import CSupport
 import EventOutput
 import FlowTracking
 import PacketCapture
+import ProtocolKit
 import Synchronization
 
 #if canImport(Glibc)
@@ -128,6 +129,35 @@ enum ShardedRun {
         return statistics
     }
 
+    /// Records the merge looks ahead to warm an event's fields.
+    private static let eventLookahead = 4
+    /// Where an event keeps the reference to its field list's storage (nil: not one plain
+    /// reference, then nothing is warmed).
+    private static let fieldsOffset: Int? = {
+        guard MemoryLayout<[(String, FieldValue)]>.size == MemoryLayout<UnsafeRawPointer>.size else { return nil }
+        return MemoryLayout<TradingEvent>.offset(of: \TradingEvent.fields)
+    }()
+
+    /// Starts loading the field list of the event record `position` of `part` names, if it is
+    /// one: the worker that built it ran on another core, and the rules read the list at once.
+    /// The list's storage is found from the event alone (its count would be read from the storage,
+    /// the very line not yet loaded), and its first 512 bytes are asked for.
+    @inline(__always)
+    private static func prefetchEvent(_ part: ShardRecords, at position: Int) {
+        guard case .event(let index) = part.records[position], let offset = fieldsOffset else { return }
+        part.events.withUnsafeBytes { events in
+            let at = index &* MemoryLayout<TradingEvent>.stride &+ offset
+            guard at &+ MemoryLayout<UnsafeRawPointer>.size <= events.count,
+                let storage = events.loadUnaligned(fromByteOffset: at, as: UnsafeRawPointer?.self)
+            else { return }
+            var line = 0
+            while line < 512 {
+                tapsentry_prefetch(storage + line)
+                line &+= 64
+            }
+        }
+    }
+
     /// Replays the records of one batch's outputs into `sink` in the run's order: a k-way merge
     /// (each worker's records are already in order) that takes whole runs from one worker, up to
     /// the next head of another.
@@ -151,6 +181,7 @@ enum ShardedRun {
             var position = cursors[best]
             part.bytes.withUnsafeBytes { bytes in
                 repeat {
+                    if position + eventLookahead < part.records.count { prefetchEvent(part, at: position + eventLookahead) }
                     sink.replay(part.records[position], bytes: bytes, events: part.events, matches: part.matches)
                     position += 1
                 } while position < part.moments.count && (limit.map { part.moments[position] < $0 } ?? true)
