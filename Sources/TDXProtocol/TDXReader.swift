@@ -134,7 +134,6 @@ struct TDXReader {
         position = at
     }
 
-    /// `count` bytes of ASCII up to the first NUL (a security code).
     /// The next `count` bytes as they are.
     mutating func take(_ count: Int) throws(TDXShortBody) -> UnsafeRawBufferPointer {
         try need(count)
@@ -142,6 +141,7 @@ struct TDXReader {
         return UnsafeRawBufferPointer(rebasing: bytes[position..<(position + count)])
     }
 
+    /// `count` bytes of ASCII up to the first NUL (a security code).
     mutating func code(_ count: Int) throws(TDXShortBody) -> String {
         try need(count)
         defer { position += count }
