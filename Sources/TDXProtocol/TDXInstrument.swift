@@ -91,19 +91,21 @@ final class TDXCodeCache: @unchecked Sendable {
             printable = printable && byte > 0x20 && byte < 0x7F
             key |= UInt64(byte) << (8 * UInt64(index))
         }
-        guard printable else {
-            let instrument = TDXInstrument(market: UInt16(market), code: TDXReader.text(bytes, as: .ascii), family: .standard)
-            return (instrument, instrument.qualified)
-        }
+        guard printable else { return Self.security(market: market, code: bytes) }
         let slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - Self.slotBits))
         if keys[slot] == key {
             return (TDXInstrument(market: UInt16(market), code: codes[slot], family: .standard), qualified[slot])
         }
-        let instrument = TDXInstrument(market: UInt16(market), code: TDXReader.text(bytes, as: .ascii), family: .standard)
-        let name = instrument.qualified
+        let (instrument, name) = Self.security(market: market, code: bytes)
         keys[slot] = key
         codes[slot] = instrument.code
         qualified[slot] = name
         return (instrument, name)
+    }
+
+    /// The same security made from its code bytes, without the cache.
+    static func security(market: UInt8, code bytes: UnsafeRawBufferPointer) -> (TDXInstrument, qualified: String) {
+        let instrument = TDXInstrument(market: UInt16(market), code: TDXReader.text(bytes, as: .ascii), family: .standard)
+        return (instrument, instrument.qualified)
     }
 }

@@ -143,16 +143,12 @@ struct TDXReader {
 
     /// `count` bytes of ASCII up to the first NUL (a security code).
     mutating func code(_ count: Int) throws(TDXShortBody) -> String {
-        try need(count)
-        defer { position += count }
-        return Self.text(UnsafeRawBufferPointer(rebasing: bytes[position..<(position + count)]), as: .ascii)
+        Self.text(try take(count), as: .ascii)
     }
 
     /// `count` bytes of GBK text up to the first NUL, as UTF-8.
     mutating func gbk(_ count: Int) throws(TDXShortBody) -> String {
-        try need(count)
-        defer { position += count }
-        return Self.text(UnsafeRawBufferPointer(rebasing: bytes[position..<(position + count)]), as: .gbk)
+        Self.text(try take(count), as: .gbk)
     }
 
     /// The bytes `count` from here, not moving.

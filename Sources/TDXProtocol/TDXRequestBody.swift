@@ -84,15 +84,13 @@ struct TDXRequestBody {
                 instruments.reserveCapacity(room)
                 for _ in 0..<count {
                     let market = try reader.u8()
-                    if let cache {
-                        let (instrument, qualified) = try cache.security(market: market, &reader)
-                        instruments.append(instrument)
-                        codes.append(.string(qualified))
+                    let (instrument, qualified) = if let cache {
+                        try cache.security(market: market, &reader)
                     } else {
-                        let instrument = TDXInstrument(market: UInt16(market), code: try reader.code(6), family: .standard)
-                        instruments.append(instrument)
-                        codes.append(.string(instrument.qualified))
+                        TDXCodeCache.security(market: market, code: try reader.take(6))
                     }
+                    instruments.append(instrument)
+                    codes.append(.string(qualified))
                 }
                 fields.append(("codes", .array(codes)))
                 qualifiedCodes = codes
