@@ -276,12 +276,7 @@ package final class FlowTracker {
             if slotted >> 32 == tag {
                 let record = records[Int32(truncatingIfNeeded: slotted) &- 1]
                 if step == .record {
-                    let start = UnsafeRawPointer(record)
-                    var line = 0
-                    while line < MemoryLayout<FlowRecord>.size {
-                        tapsentry_prefetch(start + line)
-                        line &+= 64
-                    }
+                    tapsentry_prefetch_range(record, MemoryLayout<FlowRecord>.size)
                 } else {
                     if let receiver = record.pointee.receiverAddress {
                         tapsentry_prefetch(receiver)

@@ -150,11 +150,7 @@ enum ShardedRun {
             guard at &+ MemoryLayout<UnsafeRawPointer>.size <= events.count,
                 let storage = events.loadUnaligned(fromByteOffset: at, as: UnsafeRawPointer?.self)
             else { return }
-            var line = 0
-            while line < 512 {
-                tapsentry_prefetch(storage + line)
-                line &+= 64
-            }
+            tapsentry_prefetch_range(storage, 512)
         }
     }
 
@@ -387,18 +383,13 @@ final class PacketBatch: @unchecked Sendable {
         return true
     }
 
-    /// Starts loading the first kilobyte of the packet at `position` into this core's cache: the
+    /// Starts loading the first 2 KiB of the packet at `position` into this core's cache: the
     /// reader wrote it, often on the other core, and a worker's own packets are scattered through
     /// the batch, out of the hardware prefetcher's sight.
     @inline(__always)
     func prefetchBytes(_ position: Int) {
         let entry = entries[position]
-        let start = storage + Int(entry.offset)
-        var line = 0
-        while line < min(Int(entry.length), 2048) {
-            tapsentry_prefetch(start + line)
-            line &+= 64
-        }
+        tapsentry_prefetch_range(storage + Int(entry.offset), min(Int(entry.length), 2048))
     }
 
     /// The packet at `position`.

@@ -10,6 +10,11 @@ static inline __attribute__((always_inline)) void tapsentry_prefetch(const void 
     __builtin_prefetch(address, 0, 3);
 }
 
+/// `tapsentry_prefetch` for every 64-byte line of the `bytes` bytes from `address`.
+static inline __attribute__((always_inline)) void tapsentry_prefetch_range(const void *address, size_t bytes) {
+    for (size_t line = 0; line < bytes; line += 64) __builtin_prefetch((const char *)address + line, 0, 3);
+}
+
 /// The sum of `count` bytes (SSE2's sum of absolute differences adds sixteen at a time).
 uint64_t tapsentry_byte_sum(const uint8_t *bytes, size_t count);
 
