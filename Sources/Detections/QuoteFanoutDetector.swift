@@ -39,6 +39,13 @@ final class QuoteFanoutDetector: RuleDetector {
 
     /// Ticks each host received recently: tick hash → (time, flow, sender).
     private var received: [IPAddress: ReceivedTicks] = [:]
+    /// The two hosts whose ticks were looked up last, with their entries in `received`: quotes
+    /// come in runs on one flow, so the sender and receiver of a quote are nearly always those of
+    /// the one before (a dictionary lookup hashes the address each time).
+    private var recent: (ReceivedTicks, ReceivedTicks)?
+    /// The last host looked up that had received no ticks (a quote server, the sender of most
+    /// quotes).
+    private var noTicks: IPAddress?
     /// Per re-sending host: its downstream peers in the window.
     private var fanout: [IPAddress: Fanout] = [:]
     private var nextSweep = Int64.min
@@ -48,9 +55,14 @@ final class QuoteFanoutDetector: RuleDetector {
     /// The ticks one host received in the last `max_delay` (a class, so that adding one copies
     /// nothing), with their arrival order so that expired ones leave as new ones come.
     private final class ReceivedTicks {
+        let host: IPAddress
         var ticks = TickTable()
         private var arrivals: [(tick: UInt64, time: Int64)] = []
         private var head = 0
+
+        init(host: IPAddress) {
+            self.host = host
+        }
 
         /// Records `tick`, dropping the ticks received more than `maxDelay` before `time`.
         func add(_ tick: UInt64, time: Int64, flow: UInt64, sender: IPAddress, maxDelay: Int64, limit: Int) {
@@ -99,18 +111,20 @@ final class QuoteFanoutDetector: RuleDetector {
         let sender = event.flow.source(event.direction).address
         let receiver = event.flow.destination(event.direction).address
         var alerts: [AlertEvidence] = []
-        if let original = received[sender]?.ticks.entry(signature), original.flow != event.flow.id, time - original.time <= maxDelay,
+        if let original = ticks(of: sender)?.ticks.entry(signature), original.flow != event.flow.id, time - original.time <= maxDelay,
             original.sender != receiver
         {
             if let evidence = copied(by: sender, to: receiver, from: original.sender, event: event) { alerts.append(evidence) }
         }
         let store: ReceivedTicks
-        if let known = received[receiver] {
+        if let known = ticks(of: receiver) {
             store = known
         } else {
             guard received.count < Self.hosts else { return alerts }
-            store = ReceivedTicks()
+            store = ReceivedTicks(host: receiver)
             received[receiver] = store
+            if noTicks == receiver { noTicks = nil }
+            remember(store)
         }
         store.add(signature, time: time, flow: event.flow.id, sender: sender, maxDelay: maxDelay, limit: Self.ticksPerHost)
         return alerts
@@ -163,8 +177,9 @@ final class QuoteFanoutDetector: RuleDetector {
     }
 
     /// A tick's identity: a 64-bit FNV-1a hash of its instrument and price, with volume, quantity
-    /// and update time when given (a hash, so that a host's recent ticks cost a few bytes each).
-    /// Nil without an instrument and a price. One pass over the fields.
+    /// and update time when given, the numbers a word at a time (a hash, so that a host's recent
+    /// ticks cost a few bytes each). Nil without an instrument and a price. One pass over the
+    /// fields.
     private static func signature(_ event: TradingEvent) -> UInt64? {
         var instrument: String?
         var price: Double?
@@ -172,12 +187,14 @@ final class QuoteFanoutDetector: RuleDetector {
         var quantity: Double?
         var updateTime: String?
         for (name, value) in event.fields {
-            switch name {
-            case "instrument": if case .string(let text) = value { instrument = text }
-            case "price": price = number(value)
-            case "volume": volume = number(value)
-            case "quantity": quantity = number(value)
-            case "update_time": if case .string(let text) = value { updateTime = text }
+            // By length first: a string comparison that fails costs a call into the standard
+            // library, and a quote has more fields than these five.
+            switch name.utf8.count {
+            case 10: if name == "instrument", case .string(let text) = value { instrument = text }
+            case 5: if name == "price" { price = number(value) }
+            case 6: if name == "volume" { volume = number(value) }
+            case 8: if name == "quantity" { quantity = number(value) }
+            case 11: if name == "update_time", case .string(let text) = value { updateTime = text }
             default: break
             }
         }
@@ -187,15 +204,23 @@ final class QuoteFanoutDetector: RuleDetector {
             hash ^= UInt64(byte)
             hash &*= 0x100_0000_01b3
         }
+        // Whole words for the numbers (FNV's step per word, then a scramble of the bits).
         func mix(_ word: UInt64) {
-            for shift in stride(from: 0, to: 64, by: 8) { mix(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
+            hash = (hash ^ word) &* 0x100_0000_01b3
+            hash ^= hash >> 29
         }
-        for byte in instrument.utf8 { mix(byte) }
+        func mix(_ text: String) {
+            var text = text
+            text.withUTF8 { bytes in
+                for byte in bytes { mix(byte) }
+            }
+        }
+        mix(instrument)
         mix(UInt8(0))
         mix(price.bitPattern)
         mix(volume?.bitPattern ?? 0x7FF8_DEAD_0000_0001)
         mix(quantity?.bitPattern ?? 0x7FF8_DEAD_0000_0002)
-        for byte in (updateTime ?? "").utf8 { mix(byte) }
+        if let updateTime { mix(updateTime) }
         return hash
     }
 
@@ -209,9 +234,34 @@ final class QuoteFanoutDetector: RuleDetector {
         }
     }
 
+    /// The ticks `host` received recently, if any.
+    private func ticks(of host: IPAddress) -> ReceivedTicks? {
+        if let (last, before) = recent {
+            if last.host == host { return last }
+            if before.host == host {
+                recent = (before, last)
+                return before
+            }
+        }
+        if host == noTicks { return nil }
+        guard let store = received[host] else {
+            noTicks = host
+            return nil
+        }
+        remember(store)
+        return store
+    }
+
+    /// Makes `store` the most recently looked-up host's.
+    private func remember(_ store: ReceivedTicks) {
+        recent = (store, recent?.0 ?? store)
+    }
+
     private func sweep(_ time: Int64) {
         guard time >= nextSweep else { return }
         nextSweep = time + 10_000_000_000
+        recent = nil
+        noTicks = nil
         received = received.filter { _, store in
             store.expire(before: time - maxDelay)
             return !store.ticks.isEmpty
