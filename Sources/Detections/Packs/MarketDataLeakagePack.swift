@@ -179,6 +179,18 @@ extension BuiltInPacks {
                   - {at: 2, kind: md_quote, direction: to_client, client: "10.50.0.5:40000", server: "10.40.0.10:41213", fields: {instrument: rb2601, price: 3502, volume: 12}}
                   - {at: 2.01, kind: md_quote, direction: to_client, repeat: 3, every: 1ms, client: "198.51.100.{n}:50000", server: "10.50.0.5:9000", fields: {instrument: rb2601, price: 3502, volume: 12}}
                 expect: {alerts: 1, group: {host: 10.50.0.5}, count: 3}
+              - name: other hosts' quotes between a host's first tick and its copies
+                events:
+                  - {at: 0, kind: md_quote, direction: to_client, client: "10.70.0.1:50000", server: "10.40.0.20:41213", fields: {instrument: cu2601, price: 70000}}
+                  - {at: 0.001, kind: md_quote, direction: to_client, client: "10.70.0.2:50000", server: "10.40.0.20:41213", fields: {instrument: cu2601, price: 70000}}
+                  - {at: 0.5, kind: md_quote, direction: to_client, client: "10.50.0.5:40000", server: "10.40.0.10:41213", fields: {instrument: rb2601, price: 3500, volume: 10}}
+                  - {at: 0.505, kind: md_quote, direction: to_client, client: "10.70.0.2:50001", server: "10.70.0.1:9000", fields: {instrument: cu2601, price: 70001}}
+                  - {at: 0.51, kind: md_quote, direction: to_client, repeat: 3, every: 1ms, client: "198.51.100.{n}:50000", server: "10.50.0.5:9000", fields: {instrument: rb2601, price: 3500, volume: 10}}
+                  - {at: 1, kind: md_quote, direction: to_client, client: "10.50.0.5:40000", server: "10.40.0.10:41213", fields: {instrument: rb2601, price: 3501, volume: 11}}
+                  - {at: 1.01, kind: md_quote, direction: to_client, repeat: 3, every: 1ms, client: "198.51.100.{n}:50000", server: "10.50.0.5:9000", fields: {instrument: rb2601, price: 3501, volume: 11}}
+                  - {at: 2, kind: md_quote, direction: to_client, client: "10.50.0.5:40000", server: "10.40.0.10:41213", fields: {instrument: rb2601, price: 3502, volume: 12}}
+                  - {at: 2.01, kind: md_quote, direction: to_client, repeat: 3, every: 1ms, client: "198.51.100.{n}:50000", server: "10.50.0.5:9000", fields: {instrument: rb2601, price: 3502, volume: 12}}
+                expect: {alerts: 1, group: {host: 10.50.0.5}, count: 3}
               - name: the broker's quote server sends the same tick to many clients
                 events:
                   - {at: 0, kind: md_quote, direction: to_client, repeat: 9, every: 1ms, client: "10.60.0.{n}:50000", server: "10.40.0.10:41213", fields: {instrument: rb2601, price: 3500, volume: 10}}
