@@ -176,10 +176,10 @@ final class QuoteFanoutDetector: RuleDetector {
         return evidence
     }
 
-    /// A tick's identity: a 64-bit FNV-1a hash of its instrument and price, with volume, quantity
-    /// and update time when given, the numbers a word at a time (a hash, so that a host's recent
-    /// ticks cost a few bytes each). Nil without an instrument and a price. One pass over the
-    /// fields.
+    /// A tick's identity: a hash of its instrument and price, with volume, quantity and update time
+    /// when given, made the way rule keys are (`RuleValue.textHash` and `RuleValue.mix`; a hash,
+    /// so that a host's recent ticks cost a few bytes each). Nil without an instrument and a
+    /// price. One pass over the fields.
     private static func signature(_ event: TradingEvent) -> UInt64? {
         var instrument: String?
         var price: Double?
@@ -199,28 +199,12 @@ final class QuoteFanoutDetector: RuleDetector {
             }
         }
         guard let instrument, let price else { return nil }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ byte: UInt8) {
-            hash ^= UInt64(byte)
-            hash &*= 0x100_0000_01b3
-        }
-        // Whole words for the numbers (FNV's step per word, then a scramble of the bits).
-        func mix(_ word: UInt64) {
-            hash = (hash ^ word) &* 0x100_0000_01b3
-            hash ^= hash >> 29
-        }
-        func mix(_ text: String) {
-            var text = text
-            text.withUTF8 { bytes in
-                for byte in bytes { mix(byte) }
-            }
-        }
-        mix(instrument)
-        mix(UInt8(0))
-        mix(price.bitPattern)
-        mix(volume?.bitPattern ?? 0x7FF8_DEAD_0000_0001)
-        mix(quantity?.bitPattern ?? 0x7FF8_DEAD_0000_0002)
-        if let updateTime { mix(updateTime) }
+        var hash = RuleValue.textHash(instrument)
+        hash = RuleValue.mix(hash ^ price.bitPattern)
+        hash = RuleValue.mix(hash ^ (volume?.bitPattern ?? 0x7FF8_DEAD_0000_0001))
+        hash = RuleValue.mix(hash ^ (quantity?.bitPattern ?? 0x7FF8_DEAD_0000_0002))
+        // An empty update time counts as none.
+        if let updateTime, !updateTime.isEmpty { hash = RuleValue.mix(hash ^ RuleValue.textHash(updateTime)) }
         return hash
     }
 

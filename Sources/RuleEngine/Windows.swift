@@ -50,7 +50,7 @@ extension RuleValue: WindowValue {
     /// accounts, AppIDs, sender ids) is in NFC already and is hashed in place; other text through
     /// its NFC code units. Cheaper than `hashValue` (SipHash with a `Hasher` per call), which was
     /// one percent of a run's instructions.
-    static func textHash(_ text: String) -> UInt64 {
+    package static func textHash(_ text: String) -> UInt64 {
         let inPlace = text.utf8.withContiguousStorageIfAvailable { hash(ascii: UnsafeRawBufferPointer($0)) }
         if let inPlace, let hash = inPlace { return hash }
         let normalized = Array(text._nfcCodeUnits)
@@ -81,8 +81,8 @@ extension RuleValue: WindowValue {
         return normalized || seen & 0x8080_8080_8080_8080 == 0 ? hash : nil
     }
 
-    /// A 64-bit finaliser (splitmix64), for rule keys too.
-    static func mix(_ value: UInt64) -> UInt64 {
+    /// A 64-bit finaliser (splitmix64), for rule keys and quote signatures too.
+    package static func mix(_ value: UInt64) -> UInt64 {
         var z = value &+ 0x9e37_79b9_7f4a_7c15
         z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
         z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
