@@ -424,7 +424,10 @@ final class PipelineObserver: FlowObserver, EventSink {
         var next = reuse ?? ShardRecords()
         next.removeAll()
         defer { collected = next }
-        return collected ?? ShardRecords()
+        guard var taken = collected else { return ShardRecords() }
+        collected = nil
+        taken.dropStaleEvents()
+        return taken
     }
 
     func writeStats(_ statistics: RunStatistics) throws {
@@ -477,13 +480,20 @@ enum ShardRecord {
 ///
 /// A collection goes back to its worker once merged and is filled again (`removeAll` keeps the
 /// storage), so that the arrays are not grown anew for every batch, and the events are freed on
-/// the thread that made them.
+/// the thread that made them. They are freed one at a time, each as a new event takes its place:
+/// freed together, a batch's events overflowed the allocator's per-thread cache (a few blocks of
+/// each size) and went back to its shared lists, and the new events were then taken from there
+/// again; one by one, the blocks an event frees are those the next one takes.
 struct ShardRecords: @unchecked Sendable {
     var moments: [TrackerMoment] = []
     var records: [ShardRecord] = []
     var bytes: [UInt8] = []
+    /// The events, then (while the collection is filled again) those of its last filling not yet
+    /// replaced.
     var events: [TradingEvent] = []
     var matches: [RuleEngine.Matches?] = []
+    /// The events of this filling: the first `eventCount` of `events`.
+    private var eventCount = 0
 
     var isEmpty: Bool { records.isEmpty }
 
@@ -493,18 +503,29 @@ struct ShardRecords: @unchecked Sendable {
     }
 
     mutating func appendEvent(_ event: consuming TradingEvent, _ matched: RuleEngine.Matches?, at moment: TrackerMoment) {
-        append(.event(events.count), at: moment)
-        events.append(event)
+        append(.event(eventCount), at: moment)
+        if eventCount < events.count {
+            events[eventCount] = event
+        } else {
+            events.append(event)
+        }
+        eventCount &+= 1
         matches.append(matched)
     }
 
-    /// Empties the collection, keeping its storage.
+    /// Empties the collection, keeping its storage; its events stay until new ones replace them
+    /// (or `dropStaleEvents`).
     mutating func removeAll() {
         moments.removeAll(keepingCapacity: true)
         records.removeAll(keepingCapacity: true)
         bytes.removeAll(keepingCapacity: true)
-        events.removeAll(keepingCapacity: true)
         matches.removeAll(keepingCapacity: true)
+        eventCount = 0
+    }
+
+    /// Frees the events of the last filling that no new one replaced.
+    mutating func dropStaleEvents() {
+        if events.count > eventCount { events.removeSubrange(eventCount...) }
     }
 
     mutating func appendJSON(_ json: [UInt8], at moment: TrackerMoment) {
