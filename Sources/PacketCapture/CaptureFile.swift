@@ -6,8 +6,9 @@ import Glibc
 import Darwin
 #endif
 
-/// One pcap or pcapng file (or standard input) read through libpcap's offline API with
-/// nanosecond timestamps.
+/// One pcap or pcapng file (or standard input) opened through libpcap's offline API with
+/// nanosecond timestamps. The records of a plain pcap file are then read by `PcapRecordReader`,
+/// in large blocks; those of other files, through libpcap.
 package final class CaptureFile {
     /// What reading the next record gave.
     package enum ReadResult {
@@ -32,9 +33,14 @@ package final class CaptureFile {
     /// and reads 4 KiB at a time, one system call per 4 KiB.
     private var readBuffer: UnsafeMutablePointer<CChar>?
     private static let readBufferSize = 1 << 20
+    /// The stream buffer of a file whose records `PcapRecordReader` reads.
+    private static let headerBufferSize = 64 << 10
+    /// The records of a plain pcap file, read past libpcap (nil: libpcap reads them).
+    private var records: PcapRecordReader?
 
-    /// Opens `path` (`-` reads standard input).
-    package init(path: String, sourceIndex: Int = 0) throws(CaptureError) {
+    /// Opens `path` (`-` reads standard input); `throughLibpcap` has every record read by
+    /// libpcap (for comparing the two readers).
+    package init(path: String, sourceIndex: Int = 0, throughLibpcap: Bool = false) throws(CaptureError) {
         self.path = path
         self.sourceIndex = sourceIndex
         let file: UnsafeMutablePointer<FILE>
@@ -58,8 +64,18 @@ package final class CaptureFile {
             file = opened
             size = Int64(info.st_size)
         }
-        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: Self.readBufferSize)
-        setvbuf(file, buffer, _IOFBF, Self.readBufferSize)
+        // A plain pcap file is read by `PcapRecordReader` once libpcap has read its header: the
+        // stream then needs only a small buffer.
+        var plain: (swapped: Bool, nanosecond: Bool)?
+        if path != "-" && !throughLibpcap {
+            var header = [UInt8](repeating: 0, count: 24)
+            if header.withUnsafeMutableBytes({ pread(fileno(file), $0.baseAddress, 24, 0) }) == 24 {
+                plain = PcapRecordReader.format(of: header)
+            }
+        }
+        let bufferSize = plain == nil ? Self.readBufferSize : Self.headerBufferSize
+        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: bufferSize)
+        setvbuf(file, buffer, _IOFBF, bufferSize)
         var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
         guard let opened = pcap_fopen_offline_with_tstamp_precision(file, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errorBuffer) else {
             fclose(file)
@@ -70,6 +86,11 @@ package final class CaptureFile {
         handle = opened
         readBuffer = buffer
         linkType = LinkType(rawValue: pcap_datalink(opened))
+        // libpcap has read the 24-byte file header, and nothing more, through the stream.
+        if let plain, ftello(file) == 24 {
+            records = PcapRecordReader(
+                descriptor: fileno(file), offset: 24, format: plain, linkType: linkType, snapshot: Int(pcap_snapshot(opened)))
+        }
     }
 
     deinit {
@@ -78,6 +99,7 @@ package final class CaptureFile {
 
     /// Closes the file; further reads return `.end`.
     package func close() {
+        records = nil
         if let handle {
             pcap_close(handle)
             self.handle = nil
@@ -90,6 +112,14 @@ package final class CaptureFile {
     @inline(__always)
     package func next() -> ReadResult {
         guard let handle else { return .end }
+        if let records {
+            switch records.next() {
+            case .packet(let time, let bytes, let wireLength):
+                return .packet(CapturedPacket(time: time, bytes: bytes, wireLength: wireLength, linkType: linkType, sourceIndex: sourceIndex))
+            case .end: return .end
+            case .failed(let reason): return .failed(reason)
+            }
+        }
         var header: UnsafeMutablePointer<pcap_pkthdr>?
         var data: UnsafePointer<UInt8>?
         let status = pcap_next_ex(handle, &header, &data)
@@ -112,6 +142,7 @@ package final class CaptureFile {
 
     /// How far into the file reading has got, in bytes (for progress).
     package var position: Int64 {
+        if let records { return records.position }
         guard let handle, let file = pcap_file(handle) else { return size }
         return Int64(ftello(file))
     }
