@@ -25,7 +25,7 @@ final class PcapRecordReader {
     static let maximumCaptureLength = 262_144
     private static let headerLength = 16
     /// Room for several of the largest records, so that a refill always has space for one whole.
-    static let blockSize = 1 << 20
+    private static let blockSize = 1 << 20
 
     private let descriptor: Int32
     private let swapped: Bool
