@@ -33,8 +33,8 @@ enum ShardedRun {
     /// (2 MiB), in interleaved runs on the mixed benchmark capture.
     static let batchPackets = 512
     static let batchBytes = 256 << 10
-    /// Batches in flight (the reader waits for a free one): 20 MiB of packets.
-    static let batchPool = 80
+    /// Batches in flight (the reader waits for a free one): 10 MiB of packets.
+    static let batchPool = 40
     /// Free batches the reader, once it has waited for one, waits for before it reads on: it then
     /// reads that many in one go instead of waking (and taking a worker's CPU) for every batch
     /// the workers finish.
@@ -43,7 +43,10 @@ enum ShardedRun {
     /// merges on (reading files: a live run merges each as it comes, so that records do not wait).
     static let outputRefill = 8
     /// Finished batches a worker may be ahead of the merge.
-    static let outputQueue = 48
+    static let outputQueue = 24
+    /// Merged collections a worker keeps to fill again (more that come back at once are freed):
+    /// two of the merge's bursts.
+    static let keptCollections = 2 * outputRefill
 
     /// Runs `read` on a reader thread (it feeds packets to the `ShardFeed` it is given) and
     /// `configuration.workers` worker threads (kept on `configuration.workerCPUs` when it names
@@ -200,6 +203,8 @@ private final class ShardWorker: @unchecked Sendable {
     let pipeline: Pipeline
     /// Positions of this worker's packets in the current batch (reused).
     private var own: [Int32] = []
+    /// Merged collections back from the merge, to be filled again.
+    private var returned: [ShardRecords] = []
 
     init(pipeline: Pipeline) {
         self.pipeline = pipeline
@@ -210,13 +215,15 @@ private final class ShardWorker: @unchecked Sendable {
         while let batch = input.pop() {
             process(batch)
             batch.release()
-            // A merged collection, if one is back, is emptied here (its events freed on the thread
-            // that made them) and filled again.
-            var reuse: ShardRecords?
+            // Merged collections come back in bursts (the merge takes `outputRefill` outputs at a
+            // time). They are kept and filled again one per batch, their old events freed here, on
+            // the thread that made them, one at a time as new events take their places. Freed
+            // together, a burst's events overflowed the allocator's per-thread cache and went to
+            // its shared lists, and the batches in between built theirs from there in new arrays.
             while let merged = spent.take() {
-                if reuse == nil { reuse = merged.records }
+                if returned.count < ShardedRun.keptCollections { returned.append(merged.records) }
             }
-            output.push(WorkerOutput(records: pipeline.takeCollected(reusing: reuse), final: nil))
+            output.push(WorkerOutput(records: pipeline.takeCollected(reusing: returned.popLast()), final: nil))
         }
         pipeline.endFlows()
         output.push(WorkerOutput(records: pipeline.takeCollected(), final: pipeline.counts, skippedEvents: pipeline.skippedEvents))
