@@ -37,6 +37,9 @@ package final class CaptureFile {
     private static let headerBufferSize = 64 << 10
     /// The records of a plain pcap file, read past libpcap (nil: libpcap reads them).
     private var records: PcapRecordReader?
+    /// `records` as `next` reads it, once per packet: without a retain and a release each time
+    /// (set and cleared with it).
+    private var recordReader: Unmanaged<PcapRecordReader>?
 
     /// Opens `path` (`-` reads standard input); `throughLibpcap` has every record read by
     /// libpcap (for comparing the two readers).
@@ -90,6 +93,7 @@ package final class CaptureFile {
         if let plain, ftello(file) == 24 {
             records = PcapRecordReader(
                 descriptor: fileno(file), offset: 24, format: plain, linkType: linkType, snapshot: Int(pcap_snapshot(opened)))
+            recordReader = records.map { Unmanaged.passUnretained($0) }
         }
     }
 
@@ -99,6 +103,7 @@ package final class CaptureFile {
 
     /// Closes the file; further reads return `.end`.
     package func close() {
+        recordReader = nil
         records = nil
         if let handle {
             pcap_close(handle)
@@ -112,8 +117,8 @@ package final class CaptureFile {
     @inline(__always)
     package func next() -> ReadResult {
         guard let handle else { return .end }
-        if let records {
-            switch records.next() {
+        if let recordReader {
+            switch recordReader._withUnsafeGuaranteedRef({ $0.next() }) {
             case .packet(let time, let bytes, let wireLength):
                 return .packet(CapturedPacket(time: time, bytes: bytes, wireLength: wireLength, linkType: linkType, sourceIndex: sourceIndex))
             case .end: return .end

@@ -152,8 +152,8 @@ extension EventInterest {
     /// `EventVocabulary.protocols`: everything with per-message records or without a demand.
     @inline(__always)
     package func plan(protocolIndex: Int, kind: EventKind) -> FieldPlan {
-        guard !records, let demand else { return .everything }
-        return demand.plan(protocolIndex: protocolIndex, kind: kind)
+        guard !records, let demand = demandReference else { return .everything }
+        return demand._withUnsafeGuaranteedRef { $0.plan(protocolIndex: protocolIndex, kind: kind) }
     }
 }
 

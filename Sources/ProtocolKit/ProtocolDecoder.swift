@@ -71,13 +71,17 @@ package struct EventInterest: Sendable, Equatable {
     /// Without records: which trading events and fields are read (nil: all of them). Decoders
     /// leave out the rest (`plan(protocolIndex:kind:)`) and report each event left out with
     /// `EventSink.skipped()`.
-    package var demand: EventDemand?
+    package let demand: EventDemand?
+    /// `demand` as `plan(protocolIndex:kind:)` reads it for every event: without a retain and a
+    /// release each time (`demand` keeps it alive).
+    let demandReference: Unmanaged<EventDemand>?
 
     /// Interest in the given parts.
     package init(records: Bool, tradingEvents: Bool, demand: EventDemand? = nil) {
         self.records = records
         self.tradingEvents = tradingEvents
         self.demand = demand
+        demandReference = demand.map { Unmanaged.passUnretained($0) }
     }
 
     package static func == (lhs: EventInterest, rhs: EventInterest) -> Bool {
