@@ -77,10 +77,20 @@ package final class AppLayerFlow: StreamReceiver {
         case .undecided, .finished:
             return false
         case .probing:
-            // The usual case, the flow's first chunk already tells: start without holding a copy.
-            if held.isEmpty, bytes.count <= detector.probeLimit, let decoder = firstMatch(bytes, direction: direction) {
-                start(decoder)
-                if case .decoding(let session) = state { session.data(bytes.bytes, direction: direction, time: time) }
+            if held.isEmpty, bytes.count <= detector.probeLimit {
+                // The flow's first chunk is probed where it lies: the usual case, it already tells,
+                // and the session starts without a copy held. Otherwise it is held, and what the
+                // decoders said of it stands (it is not probed again).
+                let (decoder, undecided) = offer(bytes, direction: direction, final: false)
+                if let decoder {
+                    start(decoder)
+                    if case .decoding(let session) = state { session.data(bytes.bytes, direction: direction, time: time) }
+                    return true
+                }
+                buffers[direction].append(contentsOf: bytes)
+                held.append(.data(count: bytes.count, direction, time))
+                if !undecided { directionSaidNo(direction) }
+                if case .undecided = state { return false }
                 return true
             }
             let room = detector.probeLimit - (buffers[direction].count - probeStart[direction])
@@ -145,32 +155,42 @@ package final class AppLayerFlow: StreamReceiver {
     /// Offers the direction's bytes (from its last gap) to every decoder not yet ruled out.
     /// `final`: no more bytes will be held for this direction, so "need more" counts as "no".
     private func probe(_ direction: Direction, final: Bool) {
-        var undecided = false
         let from = probeStart[direction]
+        let (decoder, undecided) = buffers[direction].withUnsafeBytes { all in
+            offer(UnsafeRawBufferPointer(rebasing: all[from...]), direction: direction, final: final)
+        }
+        if let decoder {
+            start(decoder)
+        } else if !undecided {
+            directionSaidNo(direction)
+        }
+    }
+
+    /// Offers `bytes` to the decoders not yet ruled out for `direction`, in probe order, ruling
+    /// out those that say no ("need more" too when `final`): the first that matches, if one
+    /// does, and whether any decoder still needs more bytes to tell.
+    private func offer(
+        _ bytes: UnsafeRawBufferPointer, direction: Direction, final: Bool
+    ) -> (match: (any ProtocolDecoder)?, undecided: Bool) {
+        var undecided = false
         for (index, decoder) in detector.decoders.enumerated() where !ruledOut[direction][index] {
-            let result = buffers[direction].withUnsafeBytes { all in
-                decoder.probe(UnsafeRawBufferPointer(rebasing: all[from...]).bytes, direction: direction)
-            }
-            switch result {
+            switch decoder.probe(bytes.bytes, direction: direction) {
             case .match:
-                start(decoder)
-                return
+                return (decoder, undecided)
             case .noMatch:
                 ruledOut[direction][index] = true
             case .needMoreData:
                 if final { ruledOut[direction][index] = true } else { undecided = true }
             }
         }
-        if !undecided {
-            // This direction says no; the flow is undecided once the other has said no or ended.
-            let other = direction.reversed
-            if ruledOut[other].allSatisfy({ $0 }) || ended[other] { giveUp() }
-        }
+        return (nil, undecided)
     }
 
-    /// The first decoder (in probe order) that says `bytes` are its protocol.
-    private func firstMatch(_ bytes: UnsafeRawBufferPointer, direction: Direction) -> (any ProtocolDecoder)? {
-        detector.decoders.first { $0.probe(bytes.bytes, direction: direction) == .match }
+    /// Every decoder said no to `direction`: the flow is undecided once the other direction has
+    /// said no too, or ended.
+    private func directionSaidNo(_ direction: Direction) {
+        let other = direction.reversed
+        if ruledOut[other].allSatisfy({ $0 }) || ended[other] { giveUp() }
     }
 
     private func start(_ decoder: any ProtocolDecoder) {
