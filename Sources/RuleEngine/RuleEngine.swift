@@ -57,6 +57,9 @@ package final class RuleEngine {
     package let demand: EventDemand
 
     private let runtimes: [RuleRuntime]
+    /// `runtimes` as `run` reads them, for every rule an event reaches: without a retain and a
+    /// release each time (`runtimes` keeps them alive).
+    private let runtimeReferences: [Unmanaged<RuleRuntime>]
     private let memories: [ReferenceMemory]
     /// Rules by kind then protocol, built on first sight of each pair (kinds and protocols outside
     /// the vocabulary; those inside are in `slotReaches`).
@@ -85,8 +88,11 @@ package final class RuleEngine {
         var keyList: Int
         var groups: Unmanaged<GroupTable>?
     }
-    /// Field-presence gates shared by rules (`RuleRuntime.gate`), and their answers for the current event.
-    private let gates: [[(name: String, id: Int)]]
+    /// Field-presence gates shared by rules (`RuleRuntime.gate`): each a run of `gateFields`
+    /// (flat, so that asking one retains no list of its own); and their answers for the current
+    /// event.
+    private let gates: [(first: Int, count: Int)]
+    private let gateFields: [(name: String, id: Int)]
     /// Distinct `group_by` lists, and per list the key of the event numbered in `keyEvents`.
     private let keyLists: [[FieldRef]]
     private var keys: [RuleKey?]
@@ -149,8 +155,16 @@ package final class RuleEngine {
         keyHashes = Array(repeating: nil, count: keyLists.count)
         keyEvents = Array(repeating: 0, count: keyLists.count)
         self.runtimes = runtimes
+        runtimeReferences = runtimes.map { Unmanaged.passUnretained($0) }
         self.memories = memories
-        self.gates = gates.map { $0.map { ($0, EventVocabulary.eventFieldIDs[$0] ?? -1) } }
+        var gateRuns: [(first: Int, count: Int)] = []
+        var gateFields: [(name: String, id: Int)] = []
+        for fields in gates {
+            gateRuns.append((gateFields.count, fields.count))
+            gateFields += fields.map { ($0, EventVocabulary.eventFieldIDs[$0] ?? -1) }
+        }
+        self.gates = gateRuns
+        self.gateFields = gateFields
         gateAnswers = Array(repeating: 0, count: gates.count)
         demand = RuleDemand.demand(runtimes: runtimes, memories: memories, detectors: detectors)
         matchers = runtimes.map { Unmanaged.passUnretained($0.match) }
@@ -223,12 +237,22 @@ package final class RuleEngine {
         return list
     }
 
+    /// Whether `event` has one of the fields of gate `gate`.
+    @inline(__always)
+    private func opens(gate: Int, _ event: TradingEvent) -> Bool {
+        let (first, count) = gates[gate]
+        return gateFields.withUnsafeBufferPointer { fields in
+            for index in first..<(first &+ count) where event.has(fields[index].name, id: fields[index].id) { return true }
+            return false
+        }
+    }
+
     private func passes(gate: Int, _ event: TradingEvent) -> Bool {
         switch gateAnswers[gate] {
         case 1: return true
         case 2: return false
         default:
-            let open = gates[gate].contains { event.has($0.name, id: $0.id) }
+            let open = opens(gate: gate, event)
             gateAnswers[gate] = open ? 1 : 2
             return open
         }
@@ -273,7 +297,15 @@ package final class RuleEngine {
     /// found of its `match` part.
     @inline(__always)
     private func run(_ position: Int, _ event: TradingEvent, time: Int64, matched: Bool? = nil, into alerts: inout [Alert]) {
-        let runtime = runtimes[position]
+        runtimeReferences[position]._withUnsafeGuaranteedRef { runtime in
+            run(runtime, position, event, time: time, matched: matched, into: &alerts)
+        }
+    }
+
+    @inline(__always)
+    private func run(
+        _ runtime: RuleRuntime, _ position: Int, _ event: TradingEvent, time: Int64, matched: Bool?, into alerts: inout [Alert]
+    ) {
         runtime.sweepIfDue(time)
         guard matched ?? runtime.match.matches(event, site: site) else { return }
         guard runtime.after.allSatisfy({ memories[$0].seen(event, at: time) }) else { return }
@@ -351,10 +383,10 @@ package final class RuleEngine {
                         if gate < 64 {
                             if asked >> gate & 1 == 0 {
                                 asked |= 1 &<< gate
-                                if gates[gate].contains(where: { event.has($0.name, id: $0.id) }) { open |= 1 &<< gate }
+                                if opens(gate: gate, event) { open |= 1 &<< gate }
                             }
                             if open >> gate & 1 == 0 { continue }
-                        } else if !gates[gate].contains(where: { event.has($0.name, id: $0.id) }) {
+                        } else if !opens(gate: gate, event) {
                             continue
                         }
                     }

@@ -164,15 +164,27 @@ extension TradingEvent {
 /// operator (a site list's three names, a list of literals) each time it was bound.
 final class MatchProgram {
     private let direction: Direction?
-    private let all: [Cell]
-    private let any: [[Cell]]
-    private let none: [[Cell]]
+    /// The cells, owned by `cells` and read through these references: a cell taken out of an
+    /// array to be tested was retained and released, for every predicate of every event.
+    private let all: [Unmanaged<Cell>]
+    private let any: [[Unmanaged<Cell>]]
+    private let none: [[Unmanaged<Cell>]]
+    private let cells: [Cell]
 
     init(_ match: EventMatch) {
         direction = match.direction
-        all = match.all.map(Cell.init)
-        any = match.any.map { $0.map(Cell.init) }
-        none = match.none.map { $0.map(Cell.init) }
+        var cells: [Cell] = []
+        func program(_ predicates: [RulePredicate]) -> [Unmanaged<Cell>] {
+            predicates.map { predicate in
+                let cell = Cell(predicate)
+                cells.append(cell)
+                return Unmanaged.passUnretained(cell)
+            }
+        }
+        all = program(match.all)
+        any = match.any.map(program)
+        none = match.none.map(program)
+        self.cells = cells
     }
 
     /// Whether `event` is one of the events the match selects, its kind and protocol being among
@@ -186,8 +198,8 @@ final class MatchProgram {
     }
 
     @inline(__always)
-    private static func allHold(_ cells: [Cell], _ event: TradingEvent, site: SiteIndex) -> Bool {
-        for cell in cells where !cell.holds(event, site: site) { return false }
+    private static func allHold(_ cells: [Unmanaged<Cell>], _ event: TradingEvent, site: SiteIndex) -> Bool {
+        for cell in cells where !cell._withUnsafeGuaranteedRef({ $0.holds(event, site: site) }) { return false }
         return true
     }
 
