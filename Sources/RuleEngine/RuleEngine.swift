@@ -302,6 +302,7 @@ package final class RuleEngine {
         }
     }
 
+    /// `run(position, ...)` with the rule's runtime lent to it.
     @inline(__always)
     private func run(
         _ runtime: RuleRuntime, _ position: Int, _ event: TradingEvent, time: Int64, matched: Bool?, into alerts: inout [Alert]
