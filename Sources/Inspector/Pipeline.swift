@@ -231,6 +231,9 @@ final class PipelineObserver: FlowObserver, EventSink {
 
     /// The rule engine (nil: no rules, and no trading events built for it).
     let engine: RuleEngine?
+    /// `engine` as `runRules` reads it for every event: without a retain and a release each time
+    /// (`engine` keeps it alive).
+    private let engineReference: Unmanaged<RuleEngine>?
     /// Whether per-message records are written.
     let writesEvents: Bool
     private var pendingAlerts: [Alert] = []
@@ -253,14 +256,15 @@ final class PipelineObserver: FlowObserver, EventSink {
         self.output = output
         let perMessage = configuration.messageEvents && output != nil
         writesEvents = perMessage
+        var running: RuleEngine?
         if let rules = configuration.rules {
             let engine = RuleEngine(rules: rules.rules, site: rules.site, detectors: rules.detectors)
-            self.engine = engine.isEmpty ? nil : engine
+            running = engine.isEmpty ? nil : engine
             alerts.rulesLoaded = rules.rules.count
             alerts.rulesActive = engine.rules.count
-        } else {
-            engine = nil
         }
+        engine = running
+        engineReference = running.map { Unmanaged.passUnretained($0) }
         collectsEvents = false
         matcher = nil
         // Rules read trading events even when no per-message record is written; then only the
@@ -278,6 +282,7 @@ final class PipelineObserver: FlowObserver, EventSink {
         let perMessage = configuration.messageEvents && configuration.evePath != nil
         writesEvents = perMessage
         self.engine = nil
+        engineReference = nil
         collectsEvents = engine != nil
         matcher = engine
         collected = ShardRecords()
@@ -339,11 +344,13 @@ final class PipelineObserver: FlowObserver, EventSink {
     /// Runs the rules on `event` (with what `RuleEngine.match` found, when given) and writes the
     /// alerts it completes.
     func runRules(on event: TradingEvent, matched: RuleEngine.Matches? = nil) {
-        guard let engine else { return }
-        if let matched {
-            engine.process(event, matched: matched, into: &pendingAlerts)
-        } else {
-            engine.process(event, into: &pendingAlerts)
+        guard let engineReference else { return }
+        engineReference._withUnsafeGuaranteedRef { engine in
+            if let matched {
+                engine.process(event, matched: matched, into: &pendingAlerts)
+            } else {
+                engine.process(event, into: &pendingAlerts)
+            }
         }
         guard !pendingAlerts.isEmpty else { return }
         for alert in pendingAlerts {
