@@ -41,8 +41,9 @@ final class QuoteFanoutDetector: RuleDetector {
     private var received: [IPAddress: ReceivedTicks] = [:]
     /// The two hosts whose ticks were looked up last, with their entries in `received`: quotes
     /// come in runs on one flow, so the sender and receiver of a quote are nearly always those of
-    /// the one before (a dictionary lookup hashes the address each time).
-    private var recent: (ReceivedTicks, ReceivedTicks)?
+    /// the one before (a dictionary lookup hashes the address each time). Unretained: `received`
+    /// holds them, and `recent` is cleared before `received` loses any entry.
+    private var recent: (Unmanaged<ReceivedTicks>, Unmanaged<ReceivedTicks>)?
     /// The last host looked up that had received no ticks (a quote server, the sender of most
     /// quotes).
     private var noTicks: IPAddress?
@@ -111,22 +112,26 @@ final class QuoteFanoutDetector: RuleDetector {
         let sender = event.flow.source(event.direction).address
         let receiver = event.flow.destination(event.direction).address
         var alerts: [AlertEvidence] = []
-        if let original = ticks(of: sender)?.ticks.entry(signature), original.flow != event.flow.id, time - original.time <= maxDelay,
+        if let original = ticks(of: sender).flatMap({ $0._withUnsafeGuaranteedRef { $0.ticks.entry(signature) } }),
+            original.flow != event.flow.id, time - original.time <= maxDelay,
             original.sender != receiver
         {
             if let evidence = copied(by: sender, to: receiver, from: original.sender, event: event) { alerts.append(evidence) }
         }
-        let store: ReceivedTicks
+        let store: Unmanaged<ReceivedTicks>
         if let known = ticks(of: receiver) {
             store = known
         } else {
             guard received.count < Self.hosts else { return alerts }
-            store = ReceivedTicks(host: receiver)
-            received[receiver] = store
+            let created = ReceivedTicks(host: receiver)
+            received[receiver] = created
+            store = Unmanaged.passUnretained(created)
             if noTicks == receiver { noTicks = nil }
             remember(store)
         }
-        store.add(signature, time: time, flow: event.flow.id, sender: sender, maxDelay: maxDelay, limit: Self.ticksPerHost)
+        store._withUnsafeGuaranteedRef {
+            $0.add(signature, time: time, flow: event.flow.id, sender: sender, maxDelay: maxDelay, limit: Self.ticksPerHost)
+        }
         return alerts
     }
 
@@ -218,11 +223,11 @@ final class QuoteFanoutDetector: RuleDetector {
         }
     }
 
-    /// The ticks `host` received recently, if any.
-    private func ticks(of host: IPAddress) -> ReceivedTicks? {
+    /// The ticks `host` received recently, if any (held by `received`).
+    private func ticks(of host: IPAddress) -> Unmanaged<ReceivedTicks>? {
         if let (last, before) = recent {
-            if last.host == host { return last }
-            if before.host == host {
+            if last._withUnsafeGuaranteedRef({ $0.host == host }) { return last }
+            if before._withUnsafeGuaranteedRef({ $0.host == host }) {
                 recent = (before, last)
                 return before
             }
@@ -232,12 +237,13 @@ final class QuoteFanoutDetector: RuleDetector {
             noTicks = host
             return nil
         }
-        remember(store)
-        return store
+        let reference = Unmanaged.passUnretained(store)
+        remember(reference)
+        return reference
     }
 
     /// Makes `store` the most recently looked-up host's.
-    private func remember(_ store: ReceivedTicks) {
+    private func remember(_ store: Unmanaged<ReceivedTicks>) {
         recent = (store, recent?.0 ?? store)
     }
 
