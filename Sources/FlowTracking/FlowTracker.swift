@@ -215,12 +215,23 @@ package final class FlowTracker {
 
     /// Ends every flow still held (the capture is over), oldest first.
     package func finish() {
+        _ = finish(atMost: .max)
+    }
+
+    /// Ends at most `limit` of the flows still held, in the order `finish()` ends them all;
+    /// returns whether none is left. (A flow-sharded worker ends its flows a part at a time, so
+    /// that their records do not all wait for the merge at once.)
+    package func finish(atMost limit: Int) -> Bool {
+        var ended = 0
         for (rank, list) in LRUList.Kind.allCases.enumerated() {
             while case let slot = lists[list.rawValue].head, slot >= 0 {
+                guard ended < limit else { return false }
                 moment = TrackerMoment(packet: .max, step: .ended, list: UInt8(rank), touched: lastTouched[Int(slot)])
                 end(slot, reason: records[slot].pointee.isClosed ? .closed : .shutdown, time: now)
+                ended &+= 1
             }
         }
+        return true
     }
 
     /// Ends flows whose timeout has passed at packet time `time` (the pipeline calls this when

@@ -16,14 +16,15 @@ import Darwin
 /// The reader copies packets into large batches and computes each packet's symmetric flow hashes
 /// once (the flow tables' hash, and the fixed-seed one that picks the worker: `Shard.pick`);
 /// every batch goes to every worker. A worker handles the packets of its own flows (so all
-/// packets of a flow meet in one place with their decoder and reassembly state), takes only the time of the others (so that it ends idle flows at the same
-/// packets as a single table would), and serialises its flow and event records itself. Each
-/// record carries its place in the run's order (packet number, then the order one flow table
-/// ends flows in; see `TrackerMoment`); with its trading events go the rules they reach (the
-/// stateless part of the rules, `RuleEngine.match`). The merge, on the calling thread, takes the
-/// workers' records batch by batch, puts them in that order, and runs the stateful part of the
-/// rules (whose state spans flows) and the output, so that the records are the same whatever the
-/// number of workers.
+/// packets of a flow meet in one place with their decoder and reassembly state), takes only the
+/// time of the others (so that it ends idle flows at the same packets as a single table would),
+/// and serialises its flow and event records itself. Each record carries its place in the run's
+/// order (packet number, then the order one flow table ends flows in; see `TrackerMoment`); with
+/// its trading events go the rules they reach (the stateless part of the rules,
+/// `RuleEngine.match`). The merge, on the calling thread, takes the workers' records output by
+/// output (one per batch, and the flows still held at the end a part at a time), puts them in
+/// that order, and runs the stateful part of the rules (whose state spans flows) and the output,
+/// so that the records are the same whatever the number of workers.
 ///
 /// Memory is bounded: a fixed pool of batches, and short queues between the stages.
 enum ShardedRun {
@@ -44,6 +45,8 @@ enum ShardedRun {
     static let outputRefill = 8
     /// Finished batches a worker may be ahead of the merge.
     static let outputQueue = 24
+    /// Flows a worker ends per output at the end of the run.
+    static let endingFlows = 1024
     /// Merged collections a worker keeps to fill again (more that come back at once are freed):
     /// two of the merge's bursts.
     static let keptCollections = 2 * outputRefill
@@ -91,36 +94,40 @@ enum ShardedRun {
             feed.close()
         })
 
-        // The merge: one output from every worker per batch, in the run's order.
+        // The merge: each worker's records come in the run's order, output after output, so a
+        // k-way merge of the workers' streams puts them all in it. Before each run of records is
+        // taken, every worker still going has a record at hand (the merge waits for its next
+        // output when it has none).
         var statistics = RunStatistics()
-        var finished = 0
-        var parts: [WorkerOutput] = []
-        parts.reserveCapacity(workers)
-        while finished < workers {
-            parts.removeAll(keepingCapacity: true)
-            for results in outputs { parts.append(results.pop(refill: live ? 1 : outputRefill)) }
-            merge(parts, into: sink)
-            for (index, part) in parts.enumerated() {
-                guard let counts = part.final else { continue }
-                finished += 1
-                if index == 0 {
-                    statistics.packets = counts.packets
-                    statistics.bytes = counts.bytes
-                    statistics.lastPacket = counts.lastPacket
-                    statistics.fragments = counts.fragments
+        var parts = [WorkerOutput](repeating: WorkerOutput(records: ShardRecords(), final: nil), count: workers)
+        var cursors = [Int](repeating: 0, count: workers)
+        var done = [Bool](repeating: false, count: workers)
+        repeat {
+            for index in 0..<workers {
+                while !done[index] && cursors[index] == parts[index].records.moments.count {
+                    var next = outputs[index].pop(refill: live ? 1 : outputRefill)
+                    swap(&next, &parts[index])
+                    cursors[index] = 0
+                    // Handed back without a copy left here, so that the worker drops the last
+                    // reference.
+                    spent[index].push(next)
+                    guard let counts = parts[index].final else { continue }
+                    done[index] = true
+                    if index == 0 {
+                        statistics.packets = counts.packets
+                        statistics.bytes = counts.bytes
+                        statistics.lastPacket = counts.lastPacket
+                        statistics.fragments = counts.fragments
+                    }
+                    statistics.skipped.merge(counts.skipped)
+                    statistics.flows.merge(counts.flows)
+                    statistics.tcp.merge(counts.tcp)
+                    statistics.reassemblyMemoryPeak += counts.reassemblyMemoryPeak
+                    statistics.events &+= counts.events
+                    sink.engine?.countSkipped(parts[index].skippedEvents)
                 }
-                statistics.skipped.merge(counts.skipped)
-                statistics.flows.merge(counts.flows)
-                statistics.tcp.merge(counts.tcp)
-                statistics.reassemblyMemoryPeak += counts.reassemblyMemoryPeak
-                statistics.events &+= counts.events
-                sink.engine?.countSkipped(part.skippedEvents)
             }
-            // Handed back without a copy left here, so that the worker drops the last reference.
-            while let part = parts.popLast() {
-                if part.final == nil { spent[parts.count].push(part) }
-            }
-        }
+        } while mergeRun(parts, cursors: &cursors, into: sink)
         for thread in threads { pthread_join(thread, nil) }
         statistics.workerCPUs = pinned.value == workers ? cpus : nil
         complete(&statistics)
@@ -157,40 +164,40 @@ enum ShardedRun {
         }
     }
 
-    /// Replays the records of one batch's outputs into `sink` in the run's order: a k-way merge
-    /// (each worker's records are already in order) that takes whole runs from one worker, up to
-    /// the next head of another.
-    private static func merge(_ parts: [WorkerOutput], into sink: PipelineObserver) {
-        var cursors = [Int](repeating: 0, count: parts.count)
-        while true {
-            var best = -1
-            var second = -1
-            for index in parts.indices where cursors[index] < parts[index].records.moments.count {
-                let head = parts[index].records.moments[cursors[index]]
-                if best < 0 || head < parts[best].records.moments[cursors[best]] {
-                    second = best
-                    best = index
-                } else if second < 0 || head < parts[second].records.moments[cursors[second]] {
-                    second = index
-                }
+    /// Replays the next run of records into `sink`: from the worker whose next record comes
+    /// first in the run's order, its records up to the next record of another (each worker's are
+    /// already in order). Every worker's part has a record at hand, unless the worker is done;
+    /// false when none has.
+    private static func mergeRun(_ parts: [WorkerOutput], cursors: inout [Int], into sink: PipelineObserver) -> Bool {
+        var best = -1
+        var second = -1
+        for index in parts.indices where cursors[index] < parts[index].records.moments.count {
+            let head = parts[index].records.moments[cursors[index]]
+            if best < 0 || head < parts[best].records.moments[cursors[best]] {
+                second = best
+                best = index
+            } else if second < 0 || head < parts[second].records.moments[cursors[second]] {
+                second = index
             }
-            guard best >= 0 else { return }
-            let part = parts[best].records
-            let limit = second >= 0 ? parts[second].records.moments[cursors[second]] : nil
-            var position = cursors[best]
-            part.bytes.withUnsafeBytes { bytes in
-                repeat {
-                    if position + eventLookahead < part.records.count { prefetchEvent(part, at: position + eventLookahead) }
-                    sink.replay(part.records[position], bytes: bytes, events: part.events, matches: part.matches)
-                    position += 1
-                } while position < part.moments.count && (limit.map { part.moments[position] < $0 } ?? true)
-            }
-            cursors[best] = position
         }
+        guard best >= 0 else { return false }
+        let part = parts[best].records
+        let limit = second >= 0 ? parts[second].records.moments[cursors[second]] : nil
+        var position = cursors[best]
+        part.bytes.withUnsafeBytes { bytes in
+            repeat {
+                if position + eventLookahead < part.records.count { prefetchEvent(part, at: position + eventLookahead) }
+                sink.replay(part.records[position], bytes: bytes, events: part.events, matches: part.matches)
+                position += 1
+            } while position < part.moments.count && (limit.map { part.moments[position] < $0 } ?? true)
+        }
+        cursors[best] = position
+        return true
     }
 }
 
-/// What a worker hands the merge per batch: its records, and at the end its counts.
+/// What a worker hands the merge per batch (and per part of the flows it ends at the end): its
+/// records, and at the end its counts.
 struct WorkerOutput: @unchecked Sendable {
     var records: ShardRecords
     var final: RunStatistics?
@@ -220,14 +227,26 @@ private final class ShardWorker: @unchecked Sendable {
             // the thread that made them, one at a time as new events take their places. Freed
             // together, a burst's events overflowed the allocator's per-thread cache and went to
             // its shared lists, and the batches in between built theirs from there in new arrays.
-            while let merged = spent.take() {
-                if returned.count < ShardedRun.keptCollections { returned.append(merged.records) }
-            }
-            output.push(WorkerOutput(records: pipeline.takeCollected(reusing: returned.popLast()), final: nil))
+            output.push(WorkerOutput(records: pipeline.takeCollected(reusing: reusable(spent)), final: nil))
+        }
+        // The flows still held end a part at a time, each part in an output of its own, so that
+        // their records do not all wait for the merge at once (tens of thousands of flows at the
+        // end of the benchmark capture: 28 MB of flow records per worker, at the run's peak).
+        while !pipeline.endSomeFlows(atMost: ShardedRun.endingFlows) {
+            output.push(WorkerOutput(records: pipeline.takeCollected(reusing: reusable(spent)), final: nil))
         }
         pipeline.endFlows()
         output.push(WorkerOutput(records: pipeline.takeCollected(), final: pipeline.counts, skippedEvents: pipeline.skippedEvents))
         output.close()
+    }
+
+    /// A merged collection to fill again, if one came back (those that came back are taken in,
+    /// up to `ShardedRun.keptCollections`).
+    private func reusable(_ spent: BlockingQueue<WorkerOutput>) -> ShardRecords? {
+        while let merged = spent.take() {
+            if returned.count < ShardedRun.keptCollections { returned.append(merged.records) }
+        }
+        return returned.popLast()
     }
 
     /// Handles one batch: its own packets in full (warming the cache for each a few packets

@@ -180,6 +180,48 @@ struct FlowTrackerTests {
         #expect(flow.clientPort == (sourceIsClient ? sourcePort : destinationPort))
     }
 
+    @Test("ending the flows a part at a time ends them in the order one finish() does")
+    func finishInParts() {
+        func fill(_ tracker: FlowTracker) {
+            // Open TCP, closed TCP and UDP flows, touched in an order that differs from the lists'.
+            for port in UInt16(1)...7 {
+                tcp(tracker, from: clientAddress, 41000 + port, seq: 1, flags: [.ack], "x", at: seconds(Int64(port)))
+                [UInt8(port)].withUnsafeBytes { payload in
+                    tracker.process(TransportPacket(
+                        source: clientAddress, destination: serverAddress, sourcePort: 52000 + port, destinationPort: 53,
+                        transport: .udp, payload: payload
+                    ), wireLength: 43, time: seconds(Int64(port)))
+                }
+            }
+            for port in UInt16(1)...3 {
+                tcp(tracker, from: clientAddress, 41000 + port, seq: 2, flags: [.fin, .ack], at: seconds(10))
+                tcp(tracker, from: serverAddress, 9000, to: clientAddress, 41000 + port, seq: 1, flags: [.fin, .ack], at: seconds(10))
+            }
+            tcp(tracker, from: clientAddress, 41005, seq: 2, flags: [.ack], "y", at: seconds(11))
+        }
+        let whole = RecordingObserver()
+        let wholeTracker = FlowTracker(observer: whole)
+        fill(wholeTracker)
+        wholeTracker.finish()
+
+        let parts = RecordingObserver()
+        let partsTracker = FlowTracker(observer: parts)
+        fill(partsTracker)
+        var calls = 0
+        var done = false
+        while !done {
+            let before = parts.ended.count
+            done = partsTracker.finish(atMost: 4)
+            #expect(parts.ended.count - before <= 4)
+            calls += 1
+        }
+        #expect(whole.ended.count == 14)
+        #expect(calls == 4)
+        #expect(partsTracker.activeFlows == 0)
+        #expect(parts.ended.map { "\($0.flow.clientPort) \($0.reason)" } == whole.ended.map { "\($0.flow.clientPort) \($0.reason)" })
+        #expect(partsTracker.finish(atMost: 4))
+    }
+
     @Test("UDP datagrams are counted per flow and time out")
     func udp() {
         let observer = RecordingObserver()

@@ -1,5 +1,7 @@
 import Foundation
 import Inspector
+import PacketCapture
+import TestSupport
 import Testing
 
 /// Flow-sharded workers (`--workers N`): the records of a run do not depend on N.
@@ -71,6 +73,29 @@ struct WorkerTests {
             #expect(difference == nil, "\(file)")
             #expect(three.outcome.diagnostics.count == one.outcome.diagnostics.count, "\(file)")
         }
+    }
+
+    @Test("more flows open at the end of the capture than a worker ends at a time: the same records with 1 and 2 workers")
+    func manyFlowsAtTheEnd() throws {
+        // UDP and TCP flows that stay open to the end, interleaved, so that each worker's end
+        // comes in several parts and the merge interleaves the parts of both.
+        let builder = FrameBuilder()
+        var frames: [TimedFrame] = []
+        for index in 0..<2_600 {
+            let client = Endpoint(address: IPAddress(ipv4: 0x0A01_0000 | UInt32(index)), port: 40_000 &+ UInt16(index % 20_000))
+            let time = Timestamp(nanoseconds: 1_700_000_000_000_000_000 + Int64(index) * 1_000_000)
+            if index % 2 == 0 {
+                frames.append((time, builder.udp(from: client, to: Endpoint("10.9.0.53", 53), payload: [UInt8(index & 0xFF)])))
+            } else {
+                frames.append((time, builder.tcp(
+                    from: client, to: Endpoint("10.9.0.80", 8080), sequence: 1, acknowledgement: 1, flags: [.ack, .psh],
+                    payload: Array("x".utf8))))
+            }
+        }
+        let one = try EndToEnd.analyze(frames: frames) { $0.workers = 1 }
+        let two = try EndToEnd.analyze(frames: frames) { $0.workers = 2 }
+        #expect(one.events("flow").count == 2_600)
+        #expect(Self.firstDifference(two, one) == nil)
     }
 
     @Test("two runs with the same number of workers give the same output byte for byte, stats record included")
