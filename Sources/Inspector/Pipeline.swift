@@ -528,9 +528,9 @@ struct ShardRecords: @unchecked Sendable {
     }
 
     /// Record text a collection keeps room for when emptied. Most batches end few flows, but
-    /// a timeout sweep ends thousands in one: kept, the room that sweep took stayed with its
-    /// collection for the rest of the run, in every one of the collections that go round
-    /// between a worker and the merge (28 MB of the two-worker benchmark run's peak heap).
+    /// a timeout sweep (or a part of the end of the run) ends hundreds or thousands in one:
+    /// kept, the room that burst took would stay with its collection for the rest of the run,
+    /// and a hundred collections go round between a worker and the merge.
     static let keptBytes = 64 << 10
     /// Records a collection keeps room for when emptied (see `keptBytes`).
     static let keptRecords = 4096

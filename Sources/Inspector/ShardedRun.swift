@@ -113,7 +113,7 @@ enum ShardedRun {
                     swap(&next, &parts[index])
                     cursors[index] = 0
                     // Handed back without a copy left here, so that the worker drops the last
-                    // reference.
+                    // reference (the first, an empty placeholder, gives it an empty collection).
                     spent[index].push(next)
                     guard let counts = parts[index].final else { continue }
                     done[index] = true
@@ -235,7 +235,7 @@ private final class ShardWorker: @unchecked Sendable {
         }
         // The flows still held end a part at a time, each part in an output of its own, so that
         // their records do not all wait for the merge at once (tens of thousands of flows at the
-        // end of the benchmark capture: 28 MB of flow records per worker, at the run's peak).
+        // end of the benchmark capture: 28 MB of flow records, at the run's peak).
         while !pipeline.endSomeFlows(atMost: ShardedRun.endingFlows) {
             output.push(WorkerOutput(records: pipeline.takeCollected(reusing: reusable(spent)), final: nil))
         }

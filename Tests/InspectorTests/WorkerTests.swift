@@ -82,7 +82,7 @@ struct WorkerTests {
         let builder = FrameBuilder()
         var frames: [TimedFrame] = []
         for index in 0..<2_600 {
-            let client = Endpoint(address: IPAddress(ipv4: 0x0A01_0000 | UInt32(index)), port: 40_000 &+ UInt16(index % 20_000))
+            let client = Endpoint(address: IPAddress(ipv4: 0x0A01_0000 | UInt32(index)), port: 40_000 + UInt16(index))
             let time = Timestamp(nanoseconds: 1_700_000_000_000_000_000 + Int64(index) * 1_000_000)
             if index % 2 == 0 {
                 frames.append((time, builder.udp(from: client, to: Endpoint("10.9.0.53", 53), payload: [UInt8(index & 0xFF)])))
