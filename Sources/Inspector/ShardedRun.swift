@@ -99,39 +99,48 @@ enum ShardedRun {
         })
 
         // The merge: each worker's records come in the run's order, output after output, so a
-        // k-way merge of the workers' streams puts them all in it. Before each run of records is
-        // taken, every worker still going has a record at hand (the merge waits for its next
-        // output when it has none).
+        // k-way merge of the workers' streams puts them all in it. Before a run of records is
+        // taken, every worker that could still hand over a record before it has shown its next
+        // record, or said that it has none that early (`WorkerOutput.complete`).
         var statistics = RunStatistics()
-        var parts = [WorkerOutput](repeating: WorkerOutput(records: ShardRecords(), final: nil), count: workers)
+        let placeholder = WorkerOutput(records: ShardRecords(), complete: TrackerMoment(packet: 0, step: .ended), final: nil)
+        var parts = [WorkerOutput](repeating: placeholder, count: workers)
         var cursors = [Int](repeating: 0, count: workers)
         var done = [Bool](repeating: false, count: workers)
         repeat {
-            for index in 0..<workers {
-                while !done[index] && cursors[index] == parts[index].records.moments.count {
-                    var next = outputs[index].pop(refill: live ? 1 : outputRefill)
-                    swap(&next, &parts[index])
-                    cursors[index] = 0
-                    // Handed back without a copy left here, so that the worker drops the last
-                    // reference (the first, an empty placeholder, gives it an empty collection).
-                    spent[index].push(next)
-                    guard let counts = parts[index].final else { continue }
-                    done[index] = true
-                    if index == 0 {
-                        statistics.packets = counts.packets
-                        statistics.bytes = counts.bytes
-                        statistics.lastPacket = counts.lastPacket
-                        statistics.fragments = counts.fragments
-                    }
-                    statistics.skipped.merge(counts.skipped)
-                    statistics.flows.merge(counts.flows)
-                    statistics.tcp.merge(counts.tcp)
-                    statistics.reassemblyMemoryPeak += counts.reassemblyMemoryPeak
-                    statistics.events &+= counts.events
-                    sink.engine?.countSkipped(parts[index].skippedEvents)
+            // Of the workers with no record at hand, the one whose next record could come first
+            // is waited for, until the first record at hand comes before anything any of them
+            // may still send. Always the one furthest behind: the others may be waiting for
+            // batches that only its progress frees.
+            while true {
+                var behind = -1
+                for index in 0..<workers where !done[index] && cursors[index] == parts[index].records.moments.count {
+                    if behind < 0 || parts[index].complete < parts[behind].complete { behind = index }
                 }
+                guard behind >= 0 else { break }
+                if let first = firstHead(parts, cursors: cursors), first < parts[behind].complete { break }
+                var next = outputs[behind].pop(refill: live ? 1 : outputRefill)
+                swap(&next, &parts[behind])
+                cursors[behind] = 0
+                // Handed back without a copy left here, so that the worker drops the last
+                // reference (the first, an empty placeholder, gives it an empty collection).
+                spent[behind].push(next)
+                guard let counts = parts[behind].final else { continue }
+                done[behind] = true
+                if behind == 0 {
+                    statistics.packets = counts.packets
+                    statistics.bytes = counts.bytes
+                    statistics.lastPacket = counts.lastPacket
+                    statistics.fragments = counts.fragments
+                }
+                statistics.skipped.merge(counts.skipped)
+                statistics.flows.merge(counts.flows)
+                statistics.tcp.merge(counts.tcp)
+                statistics.reassemblyMemoryPeak += counts.reassemblyMemoryPeak
+                statistics.events &+= counts.events
+                sink.engine?.countSkipped(parts[behind].skippedEvents)
             }
-        } while mergeRun(parts, cursors: &cursors, into: sink)
+        } while mergeRun(parts, cursors: &cursors, done: done, into: sink)
         for thread in threads { pthread_join(thread, nil) }
         statistics.workerCPUs = pinned.value == workers ? cpus : nil
         complete(&statistics)
@@ -168,25 +177,44 @@ enum ShardedRun {
         }
     }
 
-    /// Replays the next run of records into `sink`: from the worker whose next record comes
-    /// first in the run's order, its records up to the next record of another (each worker's are
-    /// already in order). Every worker's part has a record at hand, unless the worker is done;
-    /// false when none has.
-    private static func mergeRun(_ parts: [WorkerOutput], cursors: inout [Int], into sink: PipelineObserver) -> Bool {
-        var best = -1
-        var second = -1
+    /// The moment of the first record at hand, in any worker's part.
+    private static func firstHead(_ parts: [WorkerOutput], cursors: [Int]) -> TrackerMoment? {
+        var first: TrackerMoment?
         for index in parts.indices where cursors[index] < parts[index].records.moments.count {
             let head = parts[index].records.moments[cursors[index]]
+            if first.map({ head < $0 }) ?? true { first = head }
+        }
+        return first
+    }
+
+    /// Replays the next run of records into `sink`: from the worker whose next record comes
+    /// first in the run's order, its records up to the next record of another, or up to where a
+    /// worker with none at hand may have more (each worker's are already in order). Every worker
+    /// not done has a record at hand or has said it has none before the first one; false when no
+    /// worker has a record.
+    private static func mergeRun(
+        _ parts: [WorkerOutput], cursors: inout [Int], done: [Bool], into sink: PipelineObserver
+    ) -> Bool {
+        var best = -1
+        var limit: TrackerMoment?
+        for index in parts.indices {
+            guard cursors[index] < parts[index].records.moments.count else {
+                if !done[index] && (limit.map { parts[index].complete < $0 } ?? true) { limit = parts[index].complete }
+                continue
+            }
+            let head = parts[index].records.moments[cursors[index]]
             if best < 0 || head < parts[best].records.moments[cursors[best]] {
-                second = best
+                if best >= 0 {
+                    let displaced = parts[best].records.moments[cursors[best]]
+                    if limit.map({ displaced < $0 }) ?? true { limit = displaced }
+                }
                 best = index
-            } else if second < 0 || head < parts[second].records.moments[cursors[second]] {
-                second = index
+            } else if limit.map({ head < $0 }) ?? true {
+                limit = head
             }
         }
         guard best >= 0 else { return false }
         let part = parts[best].records
-        let limit = second >= 0 ? parts[second].records.moments[cursors[second]] : nil
         var position = cursors[best]
         part.bytes.withUnsafeBytes { bytes in
             repeat {
@@ -204,6 +232,11 @@ enum ShardedRun {
 /// records, and at the end its counts.
 struct WorkerOutput: @unchecked Sendable {
     var records: ShardRecords
+    /// Every record the worker hands over later comes at or after this moment: after a batch, its
+    /// next packet's; after a part of the end of the run, its last record's. So the merge can take
+    /// another worker's records from before it without waiting for this worker's next output (a
+    /// worker whose flows are quiet hands over empty outputs, and must not hold up the others).
+    var complete: TrackerMoment
     var final: RunStatistics?
     /// At the end: the events the worker's decoders left unbuilt for the rules.
     var skippedEvents: UInt64 = 0
@@ -225,22 +258,27 @@ private final class ShardWorker: @unchecked Sendable {
     func run(input: BlockingQueue<PacketBatch?>, output: BlockingQueue<WorkerOutput>, spent: BlockingQueue<WorkerOutput>) {
         while let batch = input.pop() {
             process(batch)
+            let complete = TrackerMoment(packet: batch.firstNumber &+ UInt64(batch.count), step: .ended)
             batch.release()
             // Merged collections come back in bursts (the merge takes `outputRefill` outputs at a
             // time). They are kept and filled again one per batch, their old events freed here, on
             // the thread that made them, one at a time as new events take their places. Freed
             // together, a burst's events overflowed the allocator's per-thread cache and went to
             // its shared lists, and the batches in between built theirs from there in new arrays.
-            output.push(WorkerOutput(records: pipeline.takeCollected(reusing: reusable(spent)), final: nil))
+            output.push(WorkerOutput(records: pipeline.takeCollected(reusing: reusable(spent)), complete: complete, final: nil))
         }
         // The flows still held end a part at a time, each part in an output of its own, so that
         // their records do not all wait for the merge at once (tens of thousands of flows at the
         // end of the benchmark capture: 28 MB of flow records, at the run's peak).
         while !pipeline.endSomeFlows(atMost: ShardedRun.endingFlows) {
-            output.push(WorkerOutput(records: pipeline.takeCollected(reusing: reusable(spent)), final: nil))
+            let part = pipeline.takeCollected(reusing: reusable(spent))
+            let complete = part.moments.last ?? TrackerMoment(packet: .max, step: .ended)
+            output.push(WorkerOutput(records: part, complete: complete, final: nil))
         }
         pipeline.endFlows()
-        output.push(WorkerOutput(records: pipeline.takeCollected(), final: pipeline.counts, skippedEvents: pipeline.skippedEvents))
+        output.push(WorkerOutput(
+            records: pipeline.takeCollected(), complete: TrackerMoment(packet: .max, step: .packet), final: pipeline.counts,
+            skippedEvents: pipeline.skippedEvents))
         output.close()
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Inspector
 import PacketCapture
+import ProtocolKit
 import TestSupport
 import Testing
 
@@ -95,6 +96,29 @@ struct WorkerTests {
         let one = try EndToEnd.analyze(frames: frames) { $0.workers = 1 }
         let two = try EndToEnd.analyze(frames: frames) { $0.workers = 2 }
         #expect(one.events("flow").count == 2_600)
+        #expect(Self.firstDifference(two, one) == nil)
+    }
+
+    @Test(
+        "one worker with records for long while the other has none: the merge does not wait for the idle one",
+        .timeLimit(.minutes(1)))
+    func oneWorkerQuiet() throws {
+        // One flow, so one worker, with an event record in every segment, for more batches than
+        // the queues and the batch pool hold together: a merge that waited for a record of the
+        // other worker before taking these would stall the run.
+        var conversation = TCPConversation(
+            client: Endpoint("10.20.0.1", 40000), server: Endpoint("10.20.0.2", 7777), maximumSegmentSize: 12)
+        conversation.handshake()
+        conversation.send(from: .client, Array("HELLO desk 7\n".utf8))
+        for index in 0..<60_000 { conversation.send(from: .client, Array("BUY \(index % 1000) X\n".utf8)) }
+        conversation.close()
+        let frames = conversation.frames()
+        let configure: (Int) -> (inout InspectorConfiguration) -> Void = { workers in
+            { $0.detector = ProtocolDetector(decoders: [TradingLineDecoder()]); $0.workers = workers }
+        }
+        let one = try EndToEnd.analyze(frames: frames, configure: configure(1))
+        let two = try EndToEnd.analyze(frames: frames, configure: configure(2))
+        #expect(one.records.count > 60_000)
         #expect(Self.firstDifference(two, one) == nil)
     }
 
