@@ -37,7 +37,7 @@ enum ShardedRun {
     /// Batches in flight (the reader waits for a free one): 20 MiB of packets. With this and
     /// `outputQueue` the worker whose flows are cheaper for a while may run that far ahead of the
     /// other (it otherwise waits, and a core idles): with 40 and 24, a two-worker run on the
-    /// benchmark capture left a core idle about 8 % of the time, with 80 and 64 about 5 %
+    /// benchmark capture left a core idle about 8 % of the time, with 80 and 64 about 4 %
     /// (1.73x to 1.75x one worker in interleaved runs; peak 179 to 198 MB).
     static let batchPool = 80
     /// Free batches the reader, once it has waited for one, waits for before it reads on: it then
