@@ -260,6 +260,14 @@ package final class FlowTracker {
         FlowKey(packet).hash(seed: seed)
     }
 
+    /// `flowHash(packet, seed: first)` and `flowHash(packet, seed: second)`, from one ordering of
+    /// the packet's endpoints.
+    @inline(__always)
+    package static func flowHashes(_ packet: borrowing TransportPacket, seeds first: UInt64, _ second: UInt64) -> (UInt64, UInt64) {
+        let key = FlowKey(packet)
+        return (key.hash(seed: first), key.hash(seed: second))
+    }
+
     /// The hash `prefetch` needs for `packet`.
     @inline(__always)
     package func prefetchHash(_ packet: borrowing TransportPacket) -> UInt64 {

@@ -213,13 +213,18 @@ struct Shard: Sendable {
     let count: Int
     /// The seed of the workers' flow tables (and of the hashes the reader hands them).
     let seed: UInt64
-    private static let pickSeed: UInt64 = 0x7461_7073_656E_7472
+    static let pickSeed: UInt64 = 0x7461_7073_656E_7472
 
     /// The worker of `packet`'s flow among `count` (the same for both directions).
     @inline(__always)
     static func pick(_ packet: borrowing TransportPacket, among count: Int) -> Int {
-        let hash = FlowTracker.flowHash(packet, seed: pickSeed)
-        return Int(truncatingIfNeeded: ((hash >> 32) &* UInt64(count)) >> 32)
+        pick(hash: FlowTracker.flowHash(packet, seed: pickSeed), among: count)
+    }
+
+    /// The worker among `count` of the flow whose pick hash (`flowHash` with `pickSeed`) is `hash`.
+    @inline(__always)
+    static func pick(hash: UInt64, among count: Int) -> Int {
+        Int(truncatingIfNeeded: ((hash >> 32) &* UInt64(count)) >> 32)
     }
 }
 
@@ -249,9 +254,12 @@ final class PipelineObserver: FlowObserver, EventSink {
     private var collected: ShardRecords?
     /// Whether a worker hands its trading events on for the rules.
     private let collectsEvents: Bool
-    /// A worker's view of the merge's engine: for the stateless part of the rules (`match`),
-    /// done here so that the merge, which limits a sharded run, has less to do.
+    /// A worker's copy of the merge's engine: for the stateless part of the rules (`match`),
+    /// done here so that the merge, which limits a sharded run, has less to do. A copy of its
+    /// own (`RuleEngine.matchingCopy`), so that workers share no reference counts, read without
+    /// a retain per event (`matcher` keeps it alive).
     private let matcher: RuleEngine?
+    private let matcherReference: Unmanaged<RuleEngine>?
     /// Events a worker's decoders left unbuilt because the rules do not read them, or that reach
     /// no rule (the engine counts them as looked at).
     private(set) var skippedEvents: UInt64 = 0
@@ -274,6 +282,7 @@ final class PipelineObserver: FlowObserver, EventSink {
         engineReference = running.map { Unmanaged.passUnretained($0) }
         collectsEvents = false
         matcher = nil
+        matcherReference = nil
         // Rules read trading events even when no per-message record is written; then only the
         // events and fields they read are built.
         self.interest = EventInterest(
@@ -291,10 +300,12 @@ final class PipelineObserver: FlowObserver, EventSink {
         self.engine = nil
         engineReference = nil
         collectsEvents = engine != nil
-        matcher = engine
+        let matcher = engine?.matchingCopy()
+        self.matcher = matcher
+        matcherReference = matcher.map { Unmanaged.passUnretained($0) }
         collected = ShardRecords()
         self.interest = EventInterest(
-            records: perMessage, tradingEvents: perMessage || engine != nil, demand: perMessage ? nil : engine?.demand)
+            records: perMessage, tradingEvents: perMessage || engine != nil, demand: perMessage ? nil : matcher?.demand)
     }
 
     /// The alert counts for the stats record (nil when no rules were configured).
@@ -335,7 +346,7 @@ final class PipelineObserver: FlowObserver, EventSink {
         }
         if collected != nil {
             guard collectsEvents else { return }
-            let matches = matcher?.match(event)
+            let matches = matcherReference?._withUnsafeGuaranteedRef { $0.match(event) }
             if let matches, matches.isEmpty {
                 // No rule reaches it: to the engine it is only a count.
                 skippedEvents &+= 1

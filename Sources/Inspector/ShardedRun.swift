@@ -154,22 +154,36 @@ enum ShardedRun {
 
     /// Records the merge looks ahead to warm an event's fields.
     private static let eventLookahead = 4
+
     /// Where an event keeps the reference to its field list's storage (nil: not one plain
-    /// reference, then nothing is warmed).
+    /// reference, then field lists are not warmed).
     private static let fieldsOffset: Int? = {
         guard MemoryLayout<[(String, FieldValue)]>.size == MemoryLayout<UnsafeRawPointer>.size else { return nil }
         return MemoryLayout<TradingEvent>.offset(of: \TradingEvent.fields)
     }()
 
-    /// Starts loading the field list of the event record `position` of `part` names, if it is
-    /// one: the worker that built it ran on another core, and the rules read the list at once.
-    /// The list's storage is found from the event alone (its count would be read from the storage,
-    /// the very line not yet loaded), and its first 512 bytes are asked for.
+    /// Starts loading the event record `position` of `part` names, if it is one: the worker
+    /// that built it ran on another core. The event itself (over three cache lines) is asked for
+    /// `eventLookahead` records before its field list, whose address it holds.
     @inline(__always)
-    private static func prefetchEvent(_ part: ShardRecords, at position: Int) {
-        guard case .event(let index) = part.records[position], let offset = fieldsOffset else { return }
+    private static func prefetchEventValue(_ part: ShardRecords, at position: Int) {
+        guard case .event(let index) = part.records[position] else { return }
         part.events.withUnsafeBytes { events in
-            let at = index &* MemoryLayout<TradingEvent>.stride &+ offset
+            let at = index &* MemoryLayout<TradingEvent>.stride
+            guard at &+ MemoryLayout<TradingEvent>.size <= events.count, let base = events.baseAddress else { return }
+            tapsentry_prefetch_range(base + at, MemoryLayout<TradingEvent>.size)
+        }
+    }
+
+    /// Starts loading the field list of the event record `position` of `part` names, if it is
+    /// one: the rules read the list at once. The list's storage is found from the event alone (its
+    /// count would be read from the storage, the very line not yet loaded), and its first 512
+    /// bytes are asked for.
+    @inline(__always)
+    private static func prefetchEvent(_ part: ShardRecords, at position: Int, fieldsOffset: Int) {
+        guard case .event(let index) = part.records[position] else { return }
+        part.events.withUnsafeBytes { events in
+            let at = index &* MemoryLayout<TradingEvent>.stride &+ fieldsOffset
             guard at &+ MemoryLayout<UnsafeRawPointer>.size <= events.count,
                 let storage = events.loadUnaligned(fromByteOffset: at, as: UnsafeRawPointer?.self)
             else { return }
@@ -216,9 +230,13 @@ enum ShardedRun {
         guard best >= 0 else { return false }
         let part = parts[best].records
         var position = cursors[best]
+        let fieldsOffset = self.fieldsOffset
         part.bytes.withUnsafeBytes { bytes in
             repeat {
-                if position + eventLookahead < part.records.count { prefetchEvent(part, at: position + eventLookahead) }
+                if position + 2 * eventLookahead < part.records.count { prefetchEventValue(part, at: position + 2 * eventLookahead) }
+                if let fieldsOffset, position + eventLookahead < part.records.count {
+                    prefetchEvent(part, at: position + eventLookahead, fieldsOffset: fieldsOffset)
+                }
                 sink.replay(part.records[position], bytes: bytes, events: part.events, matches: part.matches)
                 position += 1
             } while position < part.moments.count && (limit.map { part.moments[position] < $0 } ?? true)
@@ -342,8 +360,9 @@ final class ShardFeed: @unchecked Sendable {
         let seed = self.seed
         let count = workers.count
         PacketDecoder.peek(packet.bytes, linkType: packet.linkType) { transport in
-            hash = FlowTracker.flowHash(transport, seed: seed)
-            owner = Shard.pick(transport, among: count)
+            let (table, pick) = FlowTracker.flowHashes(transport, seeds: seed, Shard.pickSeed)
+            hash = table
+            owner = Shard.pick(hash: pick, among: count)
         }
         // A packet larger than a batch's storage is cut to it (a batch holds 256 KiB, libpcap's
         // largest snapshot length for the link types decoded here).

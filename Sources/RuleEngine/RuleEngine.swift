@@ -56,6 +56,9 @@ package final class RuleEngine {
     /// Which events and fields the rules read (for decoders: `EventInterest.demand`).
     package let demand: EventDemand
 
+    /// The detector kinds the rules may name, for `matchingCopy`.
+    private let detectorDefinitions: [DetectorDefinition]
+
     private let runtimes: [RuleRuntime]
     /// `runtimes` as `run` reads them, for every rule an event reaches: without a retain and a
     /// release each time (`runtimes` keeps them alive).
@@ -111,6 +114,7 @@ package final class RuleEngine {
         self.rules = running
         self.site = index
         self.limits = limits
+        detectorDefinitions = detectors
         var memories: [ReferenceMemory] = []
         var runtimes: [RuleRuntime] = []
         var gates: [[String]] = []
@@ -185,6 +189,15 @@ package final class RuleEngine {
             }
         }
         statistics.alertsByRule = running.map { ($0.id, 0) }
+    }
+
+    /// A new engine with the same rules, site registry and limits, for a flow-sharded worker's
+    /// `match` calls and decoders' demand. Workers matching at once through one shared engine
+    /// retained and released the same arrays, sets and objects for every event (its reach table,
+    /// its site lists, the engine itself): each such count change moved a cache line from one
+    /// core to the other. An engine of their own makes those changes local.
+    package func matchingCopy() -> RuleEngine {
+        RuleEngine(rules: rules, site: site.registry, detectors: detectorDefinitions, limits: limits)
     }
 
     /// Non-connection fields of which an event needs at least one to match (nil: no such set):

@@ -208,6 +208,48 @@ private let header = """
     #expect(quotes.activation(with: site) == .active)
 }
 
+@Test("a worker's matching copy finds what its engine would, from a site index of its own")
+func matchingCopyMatchesLikeItsEngine() throws {
+    let site = try SiteRegistry(yaml: """
+        fix_sessions: [{sender: CLIENTA, target: BROKER, accounts: [A1, A2]}]
+        market_data: {authorized_consumers: [10.30.0.0/16]}
+        """, file: "s")
+    let accounts = try rule(header + """
+
+          match:
+            kind: order_new
+            where:
+              target: {in_site: fix_sessions.targets, key: sender}
+              account: {not_in_site: fix_sessions.accounts, key: [sender, target]}
+        """)
+    var quotes = try rule(header + """
+
+          match:
+            kind: md_quote
+            where: {dest_ip: {not_in_site: market_data.authorized_consumers}}
+          aggregate: {group_by: [dest_ip], threshold: 2, window: 1m}
+        """)
+    quotes.id = 2
+    let stream = try events("""
+        - {at: 0, kind: order_new, protocol: fix, fields: {sender: CLIENTA, target: BROKER, account: A1}}
+        - {at: 1, kind: order_new, protocol: fix, fields: {sender: CLIENTA, target: BROKER, account: A9}}
+        - {at: 2, kind: md_quote, protocol: ctp, direction: to_client, client: "10.31.1.1:5000"}
+        - {at: 3, kind: order_new, protocol: fix, fields: {sender: CLIENTB, target: BROKER, account: A9}}
+        - {at: 4, kind: md_quote, protocol: ctp, direction: to_client, client: "10.30.1.1:5000"}
+        - {at: 5, kind: md_quote, protocol: ctp, direction: to_client, client: "10.31.1.1:5000"}
+        """)
+    let engine = RuleEngine(rules: [accounts, quotes], site: site)
+    let copy = engine.matchingCopy()
+    #expect(copy !== engine && copy.site !== engine.site)
+    #expect(copy.rules.map(\.id) == [1, 2])
+    var split: [Alert] = []
+    for event in stream { engine.process(event, matched: try #require(copy.match(event)), into: &split) }
+    let whole = RuleEngine(rules: [accounts, quotes], site: site).run(stream)
+    #expect(split.map(\.ruleID) == [1, 2])
+    #expect(split.map(\.ruleID) == whole.map(\.ruleID))
+    #expect(split.map(\.time) == whole.map(\.time))
+}
+
 @Test func activationFollowsTheSite() throws {
     let needs = try rule(header + "\n  requires_site: [licensed_apps]\n  match: {kind: authenticate}")
     let fallback = try rule(header + "\n  only_without_site: [fix_sessions]\n  match: {kind: order_new}")
