@@ -171,12 +171,17 @@ private let header = """
     #expect(run(r, stream).map(\.time) == [TestEventFactory.epoch.adding(nanoseconds: 2_000_000_000)])
 }
 
-@Test func siteListsAndKeys() throws {
-    let site = try SiteRegistry(yaml: """
+/// A site with one FIX session (two accounts) and one authorised market-data network.
+private func sessionsSite() throws -> SiteRegistry {
+    try SiteRegistry(yaml: """
         fix_sessions: [{sender: CLIENTA, target: BROKER, accounts: [A1, A2]}]
         market_data: {authorized_consumers: [10.30.0.0/16]}
         """, file: "s")
-    let accounts = try rule(header + """
+}
+
+/// Orders on a listed session with an account the session does not list (rule 1).
+private func unlistedAccounts() throws -> Rule {
+    try rule(header + """
 
           match:
             kind: order_new
@@ -184,6 +189,11 @@ private let header = """
               target: {in_site: fix_sessions.targets, key: sender}
               account: {not_in_site: fix_sessions.accounts, key: [sender, target]}
         """)
+}
+
+@Test func siteListsAndKeys() throws {
+    let site = try sessionsSite()
+    let accounts = try unlistedAccounts()
     let orders = try events("""
         - {kind: order_new, fields: {sender: CLIENTA, target: BROKER, account: A1}}
         - {kind: order_new, fields: {sender: CLIENTA, target: BROKER, account: A9}}
@@ -210,18 +220,8 @@ private let header = """
 
 @Test("a worker's matching copy finds what its engine would, from a site index of its own")
 func matchingCopyMatchesLikeItsEngine() throws {
-    let site = try SiteRegistry(yaml: """
-        fix_sessions: [{sender: CLIENTA, target: BROKER, accounts: [A1, A2]}]
-        market_data: {authorized_consumers: [10.30.0.0/16]}
-        """, file: "s")
-    let accounts = try rule(header + """
-
-          match:
-            kind: order_new
-            where:
-              target: {in_site: fix_sessions.targets, key: sender}
-              account: {not_in_site: fix_sessions.accounts, key: [sender, target]}
-        """)
+    let site = try sessionsSite()
+    let accounts = try unlistedAccounts()
     var quotes = try rule(header + """
 
           match:
