@@ -152,7 +152,7 @@ enum ShardedRun {
         return statistics
     }
 
-    /// Records the merge looks ahead to warm an event's fields.
+    /// Records the merge looks ahead to warm an event's field list (the event itself, twice as far).
     private static let eventLookahead = 4
 
     /// Where an event keeps the reference to its field list's storage (nil: not one plain
