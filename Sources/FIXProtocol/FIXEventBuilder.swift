@@ -26,6 +26,7 @@ enum FIXEventBuilder {
             kind = Self.kind(msgType: msgType, direction: direction)
             plan = interest.plan(protocolIndex: protocolIndex, kind: kind)
             if plan.skipsKind { return nil }
+            if !Self.mayBeNeeded(message, under: plan, anomalies: anomalies) { return nil }
         }
         let text = FIXTextDecoder(message: message)
         let dictionary = options.dictionary
@@ -149,6 +150,49 @@ enum FIXEventBuilder {
         case "V": .mdSubscribe
         case "Y", "3", "j", "9": .reject
         default: .message
+        }
+    }
+
+    /// Whether the event of `message` can be needed under `plan`, told without building it: false
+    /// only when the plan needs an event of the kind only if it carries one of its triggers, every
+    /// trigger is a field this test knows, and the message carries none of them. Most FIX traffic
+    /// is execution reports, which the built-in rules read only when they carry an anomaly or a
+    /// routing header (OnBehalfOf, DeliverTo): building one costs far more than this test.
+    static func mayBeNeeded(_ message: FIXMessage, under plan: FieldPlan, anomalies: FIXAnomalySet) -> Bool {
+        guard !plan.always && !plan.unrestricted else { return true }
+        let known = Trigger.shared
+        guard plan.triggers.isSubset(of: known.fields) else { return true }
+        if !anomalies.isEmpty && plan.triggers.contains(known.anomalies) { return true }
+        for (id, tag) in known.tags where plan.triggers.contains(id) && message.field(tag) != nil { return true }
+        // `anomaly` is a field of anomaly events only, never of a message's trading event.
+        return false
+    }
+
+    /// The fields `mayBeNeeded` can tell are present without building the event: those
+    /// `trading` copies from one header tag whatever the kind (present exactly when the tag is),
+    /// `anomalies` (present exactly when the message has some) and `anomaly` (never present).
+    private final class Trigger: Sendable {
+        static let shared = Trigger()
+        /// (field id, tag) of the fields copied from a tag.
+        let tags: [(Int, Int)]
+        let anomalies: Int
+        let fields: EventFieldSet
+
+        private init() {
+            let field = Field.shared
+            let copied: [(EventField, Int)] = [
+                (field.sender, 49), (field.target, 56), (field.senderSub, 50), (field.targetSub, 57),
+                (field.senderLocation, 142), (field.targetLocation, 143), (field.onBehalfOf, 115), (field.onBehalfOfSub, 116),
+                (field.onBehalfOfLocation, 144), (field.deliverTo, 128), (field.deliverToSub, 129), (field.deliverToLocation, 145),
+                (field.hops, 628),
+            ]
+            tags = copied.filter { $0.0.id >= 0 }.map { ($0.0.id, $0.1) }
+            anomalies = field.anomalies.id
+            var fields = EventFieldSet()
+            for (id, _) in tags { fields.insert(id) }
+            fields.insert(anomalies)
+            fields.insert(EventField("anomaly").id)
+            self.fields = fields
         }
     }
 

@@ -114,6 +114,12 @@ package struct FieldPlan: Sendable, Equatable {
 }
 
 extension EventFieldSet {
+    /// Whether every field of the set is in `other`.
+    @inline(__always)
+    package func isSubset(of other: EventFieldSet) -> Bool {
+        low & ~other.low == 0 && middle & ~other.middle == 0 && high & ~other.high == 0
+    }
+
     /// Whether the two sets share a field.
     @inline(__always)
     package func intersects(_ other: EventFieldSet) -> Bool {

@@ -129,6 +129,41 @@ struct FIXSessionTests {
         ]))
     }
 
+    @Test(
+        "a message the demand needs only for some fields is left unbuilt exactly when it carries none of them",
+        arguments: [["on_behalf_of", "deliver_to", "anomaly", "anomalies"], ["hops"], ["target"], ["account", "anomalies"]]
+    )
+    func triggersTestedBeforeBuilding(triggerNames: [String]) {
+        // Execution reports plain, routed (115, 128), with hops (628), with a bad checksum; a
+        // heartbeat; an order with an account.
+        let stream = fixMessage("35=8|49=A|56=B|34=1|1=ACC1|11=O1|55=X|54=1|150=0|39=0|")
+            + fixMessage("35=8|49=A|56=B|115=CLIENT|34=2|1=ACC1|150=F|39=2|")
+            + fixMessage("35=8|49=A|56=B|128=DESK|34=3|")
+            + fixMessage("35=8|49=A|56=B|34=4|627=1|628=HOP1|")
+            + fixMessage("35=8|49=A|56=B|34=5|", checksum: "000")
+            + fixMessage("35=0|49=A|56=B|34=6|")
+            + fixMessage("35=D|49=A|56=B|34=7|1=ACC2|11=O2|55=X|54=2|38=5|44=1.5|")
+        var triggers = EventFieldSet()
+        for name in triggerNames { triggers.insert(EventField(name).id) }
+        var fields = triggers
+        for name in ["account", "sender", "exec_type"] { fields.insert(EventField(name).id) }
+        func events(always: Bool) -> [TradingEvent] {
+            let plan = FieldPlan(fields: fields, always: always, triggers: triggers)
+            let sink = CollectingEventSink(interest: EventInterest(records: false, tradingEvents: true, demand: EventDemand { _, _ in plan }))
+            let session = FIXDecoder(options: FIXOptions()).makeSession(flow: sampleFlow, events: sink)
+            stream.withUnsafeBytes { session.data($0.bytes, direction: .toServer, time: .zero) }
+            return sink.events.filter { $0.kind != .anomaly }
+        }
+        let needed = FieldPlan(fields: fields, always: false, triggers: triggers)
+        let expected = events(always: true).filter { needed.needs(present: $0.present ?? EventFieldSet()) }
+        let built = events(always: false)
+        #expect(built.map(\.kind) == expected.map(\.kind))
+        #expect(built.map(\.present) == expected.map(\.present))
+        #expect(built.map { $0[field: "sender"] } == expected.map { $0[field: "sender"] })
+        #expect(!expected.isEmpty)
+        #expect(expected.count < 7 || triggerNames == ["target"])
+    }
+
     @Test("without MessageEncoding, STEP text is read as GBK and FIX text as UTF-8")
     func assumedEncoding() {
         #expect(FIXTextDecoder.assumed(forBeginString: "STEP.1.0.0".utf8) == .gbk)
