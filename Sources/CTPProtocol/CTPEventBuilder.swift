@@ -154,29 +154,59 @@ enum CTPEventBuilder {
 
     /// The event kind of `message`.
     static func kind(_ message: CTPMessage) -> EventKind {
-        switch message.header.tid {
-        case CTPTransactions.reqAuthenticate: return .authenticate
-        case CTPTransactions.rspAuthenticate: return .authenticateResult
-        case CTPTransactions.reqUserLogin: return .logon
-        case CTPTransactions.rspUserLogin: return .logonResult
-        case CTPTransactions.reqUserLogout, CTPTransactions.rspUserLogout: return .logout
-        case CTPTransactions.reqOrderInsert: return .orderNew
-        case CTPTransactions.reqOrderAction: return .orderCancel
-        case CTPTransactions.rtnTrade: return .execution
-        case CTPTransactions.subscribeMarketData, CTPTransactions.unsubscribeMarketData: return .mdSubscribe
-        case CTPTransactions.rtnDepthMarketData: return .mdQuote
-        default:
-            let tid = message.header.tid
-            if message.field(CTPFieldTable.userSystemInfoName) != nil { return .relayClientInfo }
-            let failed = (message.field("RspInfo")?.int("ErrorID") ?? 0) != 0
-            if failed || tid == CTPTransactions.rspError || tid == CTPTransactions.errRtnOrderInsert
-                || tid == CTPTransactions.errRtnOrderAction
-            {
-                return .reject
-            }
-            return .message
+        if let kind = kind(tid: message.header.tid) { return kind }
+        let tid = message.header.tid
+        if message.field(CTPFieldTable.userSystemInfoName) != nil { return .relayClientInfo }
+        let failed = (message.field("RspInfo")?.int("ErrorID") ?? 0) != 0
+        if failed || tid == CTPTransactions.rspError || tid == CTPTransactions.errRtnOrderInsert
+            || tid == CTPTransactions.errRtnOrderAction
+        {
+            return .reject
+        }
+        return .message
+    }
+
+    /// The event kind of a message of transaction `tid` when the transaction alone tells it; nil
+    /// when its fields do: then it is `relay_client_info` (a UserSystemInfo field), `reject` or
+    /// `message`.
+    static func kind(tid: UInt32) -> EventKind? {
+        switch tid {
+        case CTPTransactions.reqAuthenticate: .authenticate
+        case CTPTransactions.rspAuthenticate: .authenticateResult
+        case CTPTransactions.reqUserLogin: .logon
+        case CTPTransactions.rspUserLogin: .logonResult
+        case CTPTransactions.reqUserLogout, CTPTransactions.rspUserLogout: .logout
+        case CTPTransactions.reqOrderInsert: .orderNew
+        case CTPTransactions.reqOrderAction: .orderCancel
+        case CTPTransactions.rtnTrade: .execution
+        case CTPTransactions.subscribeMarketData, CTPTransactions.unsubscribeMarketData: .mdSubscribe
+        case CTPTransactions.rtnDepthMarketData: .mdQuote
+        default: nil
         }
     }
+
+    /// Whether the demand needs an event of the kinds a message of transaction `tid` can have
+    /// only when it carries anomalies (or, for a transaction whose kind its fields tell, a
+    /// UserSystemInfo field, which makes it `relay_client_info`): then the message need not be
+    /// decoded to be left out (`CTPSession.packet`). False with per-message records.
+    static func neededOnlyForAnomalies(tid: UInt32, interest: EventInterest) -> Bool {
+        guard interest.tradingEvents && !interest.records else { return false }
+        func anomaliesOnly(_ kind: EventKind) -> Bool {
+            let plan = interest.plan(protocolIndex: protocolIndex, kind: kind)
+            return !plan.always && !plan.unrestricted && plan.triggers.isSubset(of: anomalyFields)
+        }
+        if let kind = kind(tid: tid) { return anomaliesOnly(kind) }
+        return anomaliesOnly(.message) && anomaliesOnly(.reject)
+    }
+
+    /// `anomaly` and `anomalies`: a message's event carries `anomalies` exactly when the message
+    /// has some, and never `anomaly` (a field of anomaly events).
+    private static let anomalyFields: EventFieldSet = {
+        var fields = EventFieldSet()
+        fields.insert(EventField("anomaly").id)
+        fields.insert(Field.shared.anomalies.id)
+        return fields
+    }()
 
     /// The members of DepthMarketData that the quote fields `plan` asks for are read from
     /// (every member when nil: the plan wants them all, or a field not listed here).

@@ -60,6 +60,15 @@ enum CTPFieldDecoder {
         return CTPDecodedField(fid: fid, name: CTPFormat.hex(UInt32(fid), digits: 4), length: body.count, members: [], known: false)
     }
 
+    /// Whether `decode(fid, body)` names the field UserSystemInfo, told without decoding it.
+    static func isUserSystemInfo(_ fid: UInt16, _ body: UnsafeRawBufferPointer) -> Bool {
+        if let spec = CTPFieldTable.spec(fid) {
+            let name = spec.variant(for: body.count).map { $0.0.name ?? spec.name } ?? spec.name
+            return name == CTPFieldTable.userSystemInfoName
+        }
+        return userSystemInfoVariant(body) != nil
+    }
+
     /// Decodes one field, and of the field `wanted` is for only the members it keeps, read at their
     /// offsets; other fields by `wanted.filter` (the same output as `decode(fid, body, only: filter)`).
     static func decode(_ fid: UInt16, _ body: UnsafeRawBufferPointer, wanted: CTPWantedMembers) -> CTPDecodedField {

@@ -44,6 +44,12 @@ struct CTPSessionFacts {
     var loggedIn = false
 
     /// Follows one decoded message.
+    /// Whether `update(with:)` reads the fields of a message of transaction `tid` (otherwise its
+    /// header is enough).
+    static func readsFields(tid: UInt32) -> Bool {
+        tid == CTPTransactions.reqAuthenticate || tid == CTPTransactions.rspAuthenticate
+    }
+
     mutating func update(with message: CTPMessage) {
         switch message.header.tid {
         case CTPTransactions.reqAuthenticate:

@@ -279,17 +279,41 @@ final class CTPSession: DecoderSession {
             }
         } else {
             let content = UnsafeRawBufferPointer(rebasing: bytes[CTPMessageHeader.size..<(CTPMessageHeader.size + contentLength)])
-            let decodes = wantsEvents
+            // A message of one packet that the rules read only when it has anomalies (trade
+            // returns, subscription answers) is walked first without decoding: most have none.
+            let deferred = wantsEvents && header.chain != CTPMessageHeader.continued && !streams[direction].chainOpen
+                && !CTPSessionFacts.readsFields(tid: header.tid)
+                && CTPEventBuilder.neededOnlyForAnomalies(tid: header.tid, interest: interest)
+            let kindByFields = deferred && CTPEventBuilder.kind(tid: header.tid) == nil
+            var systemInfo = false
+            let decodes = wantsEvents && !deferred
             // Quotes are most of a market-data front's traffic: only the members the rules read.
             let wanted = decodes && header.tid == CTPTransactions.rtnDepthMarketData ? quoteMembers : nil
             walk = CTPFields.walk(content) { fid, body in
                 if !fieldLengthKnown(fid, body.count) { anomalies.insert(.unknownFieldLength) }
+                if kindByFields && !systemInfo { systemInfo = CTPFieldDecoder.isUserSystemInfo(fid, body) }
                 guard decodes else { return }
                 if let wanted {
                     fields.append(CTPFieldDecoder.decode(fid, body, wanted: wanted))
                 } else {
                     fields.append(CTPFieldDecoder.decode(fid, body))
                 }
+            }
+            if deferred {
+                if walk.overrun { anomalies.insert(.fieldOverrun) }
+                if walk.count != Int(header.fieldCount) { anomalies.insert(.fieldCountMismatch) }
+                if anomalies.isEmpty && !systemInfo {
+                    // Nobody reads it: counted, its facts noted, not built.
+                    counters.fields &+= UInt64(walk.count)
+                    counters.messages &+= 1
+                    events.skipped()
+                    facts.update(with: CTPMessage(
+                        header: header, contentBytes: contentLength, fieldCount: Int(header.fieldCount), ftdType: frameType,
+                        compressed: compressed))
+                    return
+                }
+                // Needed after all: decoded as any other.
+                _ = CTPFields.walk(content) { fid, body in fields.append(CTPFieldDecoder.decode(fid, body)) }
             }
         }
         if walk.overrun { anomalies.insert(.fieldOverrun) }

@@ -268,6 +268,50 @@ struct CTPSessionTests {
         }
     }
 
+    @Test("a message the rules read only for anomalies is left undecoded exactly when it has none")
+    func anomalyOnlyMessagesSkipped() {
+        typealias F = CTPFrameBuilder.Field
+        let trade = CTPStructs.trade(CTPConversations.order, tradeID: "     9002", orderSysID: "      123457", price: 3562, volume: 1, time: "09:12:06")
+        // A trade return and a subscription answer that do carry anomalies (a field count that
+        // disagrees; a field running past the content); the answer's error code makes it a reject.
+        let extra: [(Direction, [UInt8])] = [
+            (.toClient, CTPFrameBuilder.frame(CTPFrameBuilder.packet(tid: 0xF002, fields: [F(0x0409, trade)], fieldCount: 2))),
+            (.toClient, CTPFrameBuilder.message(tid: 0x4402, fields: [
+                F(0x0000, CTPStructs.rspInfo(3)), F(0x2441, CTPStructs.specificInstrument("IF2601"), lengthOverride: 200),
+            ])),
+        ]
+        let streams = CTPConversations.trader + CTPConversations.marketData + extra
+        // The built-in rules' shape: client info and quotes always, the rest only with anomalies.
+        var triggers = EventFieldSet()
+        triggers.insert(EventField("anomaly").id)
+        triggers.insert(EventField("anomalies").id)
+        var fields = triggers
+        for name in ["account", "user_id", "result_code", "app_id"] { fields.insert(EventField(name).id) }
+        func plan(_ kindIndex: Int, always: Bool) -> FieldPlan {
+            let kind = EventVocabulary.kinds[kindIndex]
+            return FieldPlan(fields: fields, always: always || kind == .relayClientInfo || kind == .mdQuote, triggers: triggers)
+        }
+        func events(always: Bool) -> CollectingEventSink {
+            let demand = EventDemand { _, kind in plan(kind, always: always) }
+            return decode(streams, interest: EventInterest(records: false, tradingEvents: true, demand: demand))
+        }
+        let everything = events(always: true)
+        // Heartbeats and anomaly events are not built under a plan (no `present`): always there.
+        let expected = everything.events.filter { event in
+            event.present.map { plan(event.kind.index, always: false).needs(present: $0) } ?? true
+        }
+        let built = events(always: false)
+        #expect(built.events.map(\.kind) == expected.map(\.kind))
+        #expect(built.events.map(\.present) == expected.map(\.present))
+        #expect(built.events.map { $0[field: "anomalies"] } == expected.map { $0[field: "anomalies"] })
+        #expect(built.counters == everything.counters)
+        // Left out: the clean trade return, subscription answers and logouts; kept: the two above.
+        #expect(expected.contains { $0.kind == .execution })
+        #expect(expected.contains { $0.kind == .reject })
+        #expect(expected.contains { $0.kind == .relayClientInfo })
+        #expect(everything.events.count > expected.count + 4)
+    }
+
     @Test("records only, or trading events only")
     func partialInterest() {
         let records = decode(CTPConversations.trader, interest: EventInterest(records: true, tradingEvents: false)).events
