@@ -163,9 +163,14 @@ enum FIXEventBuilder {
         let known = Trigger.shared
         guard plan.triggers.isSubset(of: known.fields) else { return true }
         if !anomalies.isEmpty && plan.triggers.contains(known.anomalies) { return true }
-        for (id, tag) in known.tags where plan.triggers.contains(id) && message.field(tag) != nil { return true }
-        // `anomaly` is a field of anomaly events only, never of a message's trading event.
-        return false
+        // One pass over the message for every tag asked about. `anomaly` is a field of anomaly
+        // events only, never of a message's trading event.
+        return known.ids.withUnsafeBufferPointer { ids in
+            for field in message.fields {
+                if let index = Trigger.index(ofTag: field.tag), plan.triggers.contains(ids[index]) { return true }
+            }
+            return false
+        }
     }
 
     /// The fields `mayBeNeeded` can tell are present without building the event: those
@@ -173,23 +178,42 @@ enum FIXEventBuilder {
     /// `anomalies` (present exactly when the message has some) and `anomaly` (never present).
     private final class Trigger: Sendable {
         static let shared = Trigger()
-        /// (field id, tag) of the fields copied from a tag.
-        let tags: [(Int, Int)]
+        /// The ids of the fields copied from a tag, in the order of `index(ofTag:)`.
+        let ids: [Int]
         let anomalies: Int
         let fields: EventFieldSet
 
+        /// The position in `ids` of the field copied from `tag`.
+        @inline(__always)
+        static func index(ofTag tag: Int) -> Int? {
+            switch tag {
+            case 49: 0
+            case 56: 1
+            case 50: 2
+            case 57: 3
+            case 142: 4
+            case 143: 5
+            case 115: 6
+            case 116: 7
+            case 144: 8
+            case 128: 9
+            case 129: 10
+            case 145: 11
+            case 628: 12
+            default: nil
+            }
+        }
+
         private init() {
             let field = Field.shared
-            let copied: [(EventField, Int)] = [
-                (field.sender, 49), (field.target, 56), (field.senderSub, 50), (field.targetSub, 57),
-                (field.senderLocation, 142), (field.targetLocation, 143), (field.onBehalfOf, 115), (field.onBehalfOfSub, 116),
-                (field.onBehalfOfLocation, 144), (field.deliverTo, 128), (field.deliverToSub, 129), (field.deliverToLocation, 145),
-                (field.hops, 628),
-            ]
-            tags = copied.filter { $0.0.id >= 0 }.map { ($0.0.id, $0.1) }
+            ids = [
+                field.sender, field.target, field.senderSub, field.targetSub, field.senderLocation, field.targetLocation,
+                field.onBehalfOf, field.onBehalfOfSub, field.onBehalfOfLocation, field.deliverTo, field.deliverToSub,
+                field.deliverToLocation, field.hops,
+            ].map(\.id)
             anomalies = field.anomalies.id
             var fields = EventFieldSet()
-            for (id, _) in tags { fields.insert(id) }
+            for id in ids { fields.insert(id) }
             fields.insert(anomalies)
             fields.insert(EventField("anomaly").id)
             self.fields = fields
