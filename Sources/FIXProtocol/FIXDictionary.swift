@@ -16,8 +16,12 @@
 package final class FIXDictionary: Sendable {
     /// Tag → name and type.
     let fields: FIXTagTable<FIXFieldInfo>
+    /// Tag → value → description: its own table, or nil for the standard one, which is parsed
+    /// only when a description is first asked for (most of the standard tables' start-up cost,
+    /// and only per-message records read it).
+    private let ownValues: [Int: [String: String]]?
     /// Tag → value → description.
-    let values: [Int: [String: String]]
+    var values: [Int: [String: String]] { ownValues ?? FIXStandardTables.values }
     /// MsgType → message name.
     let messages: [String: String]
     /// LENGTH tag → DATA tag.
@@ -28,13 +32,13 @@ package final class FIXDictionary: Sendable {
     /// Where the definitions came from: the quickfix-ssl version and the files loaded, in order.
     package let sources: [String]
 
-    /// A dictionary from its tables.
+    /// A dictionary from its tables (`values` nil: the standard value descriptions).
     init(
-        fields: FIXTagTable<FIXFieldInfo>, values: [Int: [String: String]], messages: [String: String],
+        fields: FIXTagTable<FIXFieldInfo>, values: [Int: [String: String]]?, messages: [String: String],
         dataPairs: [Int: Int], groups: FIXMessageGroups?, sources: [String]
     ) {
         self.fields = fields
-        self.values = values
+        ownValues = values
         self.messages = messages
         self.dataPairs = dataPairs
         self.groups = groups
@@ -43,20 +47,20 @@ package final class FIXDictionary: Sendable {
 
     /// Every standard name, type, message and value; no group layouts (groups stay flat).
     package static let standard = FIXDictionary(
-        fields: FIXStandardTables.fields, values: FIXStandardTables.values, messages: FIXStandardTables.messages,
+        fields: FIXStandardTables.fields, values: nil, messages: FIXStandardTables.messages,
         dataPairs: FIXTagsGenerated.dataPairs, groups: nil, sources: [FIXTagsGenerated.source]
     )
 
     /// The standard names with the repeating groups of FIX44.xml.
     package static let fix44 = FIXDictionary(
-        fields: FIXStandardTables.fields, values: FIXStandardTables.values, messages: FIXStandardTables.messages,
+        fields: FIXStandardTables.fields, values: nil, messages: FIXStandardTables.messages,
         dataPairs: FIXTagsGenerated.dataPairs, groups: FIXStandardTables.groups44,
         sources: [FIXTagsGenerated.source + " FIX44.xml"]
     )
 
     /// The standard names with the repeating groups of FIXT11.xml and FIX50SP2.xml.
     package static let fix50SP2 = FIXDictionary(
-        fields: FIXStandardTables.fields, values: FIXStandardTables.values, messages: FIXStandardTables.messages,
+        fields: FIXStandardTables.fields, values: nil, messages: FIXStandardTables.messages,
         dataPairs: FIXTagsGenerated.dataPairs, groups: FIXStandardTables.groups50,
         sources: [FIXTagsGenerated.source + " FIXT11.xml FIX50SP2.xml"]
     )
