@@ -308,23 +308,42 @@ extension CTPFieldTable {
     static let dictionary: [CTPFieldSpec] = {
         var specs: [CTPFieldSpec] = []
         let table = CTPFieldDictionary.table
-        let text = String(decoding: UnsafeBufferPointer(start: table.utf8Start, count: table.utf8CodeUnitCount), as: UTF8.self)
-        for line in text.split(separator: "\n") {
-            let parts = line.split(separator: " ")
-            guard parts.count >= 3, let fid = UInt16(parts[0].dropFirst(2), radix: 16), let length = Int(parts[2]) else { continue }
+        // Byte by byte: the table is ASCII, and splitting it as `String`s (by characters) was
+        // most of the start-up time of a run.
+        let bytes = UnsafeBufferPointer(start: table.utf8Start, count: table.utf8CodeUnitCount)
+        func text(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) }
+        func number(_ range: Range<Int>, radix: Int = 10) -> Int? { Int(text(range), radix: radix) }
+        for line in pieces(bytes, 0..<bytes.count, separator: UInt8(ascii: "\n")) {
+            let parts = pieces(bytes, line, separator: UInt8(ascii: " "))
+            guard parts.count >= 3, parts[0].count > 2, let fid = number(parts[0].dropFirst(2), radix: 16).flatMap(UInt16.init(exactly:)),
+                let length = number(parts[2])
+            else { continue }
             let members = parts.dropFirst(3).compactMap { member -> (String, CTPMemberKind)? in
-                let pieces = member.split(separator: ":")
-                guard pieces.count == 2, let code = pieces[1].first, let size = Int(pieces[1].dropFirst()) else { return nil }
-                return (String(pieces[0]), kind(of: String(pieces[0]), code: code, size: size))
+                let halves = pieces(bytes, member, separator: UInt8(ascii: ":"))
+                guard halves.count == 2, let size = number(halves[1].dropFirst()) else { return nil }
+                let name = text(halves[0])
+                return (name, kind(of: name, code: Character(UnicodeScalar(bytes[halves[1].lowerBound])), size: size))
             }
             let layout = CTPLayout(members)
             guard layout.size == length else { continue }
             specs.append(CTPFieldSpec(
-                fid: fid, name: String(parts[1]), variants: [CTPFieldVariant(length: length, version: "", layout: layout)],
+                fid: fid, name: text(parts[1]), variants: [CTPFieldVariant(length: length, version: "", layout: layout)],
                 lengthsComplete: false))
         }
         return specs
     }()
+
+    /// The non-empty runs of `range` in `bytes` between `separator`s (as `split` gives them).
+    private static func pieces(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, separator: UInt8) -> [Range<Int>] {
+        var result: [Range<Int>] = []
+        var start = range.lowerBound
+        for index in range where bytes[index] == separator {
+            if index > start { result.append(start..<index) }
+            start = index + 1
+        }
+        if range.upperBound > start { result.append(start..<range.upperBound) }
+        return result
+    }
 
     /// How a dictionary member is shown, by its type and name: secrets (passwords, codes, keys,
     /// tokens) redacted, `Old...` slots (a repeat of a member kept elsewhere) and opaque blobs
