@@ -15,7 +15,10 @@
 /// All lookups are reads of immutable tables; a dictionary is shared between threads freely.
 package final class FIXDictionary: Sendable {
     /// Tag → name and type.
-    let fields: FIXTagTable<FIXFieldInfo>
+    var fields: FIXTagTable<FIXFieldInfo> { ownFields ?? FIXStandardTables.fields }
+    /// Its own names and types, or nil for the standard ones, parsed when first asked for (like
+    /// the value descriptions: only per-message records and dictionary files read them).
+    private let ownFields: FIXTagTable<FIXFieldInfo>?
     /// Tag → value → description: its own table, or nil for the standard one, which is parsed
     /// only when a description is first asked for (most of the standard tables' start-up cost,
     /// and only per-message records read it).
@@ -32,12 +35,12 @@ package final class FIXDictionary: Sendable {
     /// Where the definitions came from: the quickfix-ssl version and the files loaded, in order.
     package let sources: [String]
 
-    /// A dictionary from its tables (`values` nil: the standard value descriptions).
+    /// A dictionary from its tables (`fields` and `values` nil: the standard ones).
     init(
-        fields: FIXTagTable<FIXFieldInfo>, values: [Int: [String: String]]?, messages: [String: String],
+        fields: FIXTagTable<FIXFieldInfo>?, values: [Int: [String: String]]?, messages: [String: String],
         dataPairs: [Int: Int], groups: FIXMessageGroups?, sources: [String]
     ) {
-        self.fields = fields
+        ownFields = fields
         ownValues = values
         self.messages = messages
         self.dataPairs = dataPairs
@@ -47,20 +50,20 @@ package final class FIXDictionary: Sendable {
 
     /// Every standard name, type, message and value; no group layouts (groups stay flat).
     package static let standard = FIXDictionary(
-        fields: FIXStandardTables.fields, values: nil, messages: FIXStandardTables.messages,
+        fields: nil, values: nil, messages: FIXStandardTables.messages,
         dataPairs: FIXTagsGenerated.dataPairs, groups: nil, sources: [FIXTagsGenerated.source]
     )
 
     /// The standard names with the repeating groups of FIX44.xml.
     package static let fix44 = FIXDictionary(
-        fields: FIXStandardTables.fields, values: nil, messages: FIXStandardTables.messages,
+        fields: nil, values: nil, messages: FIXStandardTables.messages,
         dataPairs: FIXTagsGenerated.dataPairs, groups: FIXStandardTables.groups44,
         sources: [FIXTagsGenerated.source + " FIX44.xml"]
     )
 
     /// The standard names with the repeating groups of FIXT11.xml and FIX50SP2.xml.
     package static let fix50SP2 = FIXDictionary(
-        fields: FIXStandardTables.fields, values: nil, messages: FIXStandardTables.messages,
+        fields: nil, values: nil, messages: FIXStandardTables.messages,
         dataPairs: FIXTagsGenerated.dataPairs, groups: FIXStandardTables.groups50,
         sources: [FIXTagsGenerated.source + " FIXT11.xml FIX50SP2.xml"]
     )
@@ -89,13 +92,21 @@ package final class FIXDictionary: Sendable {
     /// The field name of `tag` (35 → `MsgType`), if the dictionary has one.
     @inline(__always)
     package func name(of tag: Int) -> String? {
-        fields[tag]?.name
+        field(tag)?.name
     }
 
     /// The data type of `tag`, if the dictionary defines the field.
     @inline(__always)
     package func type(of tag: Int) -> FIXFieldType? {
-        fields[tag]?.type
+        field(tag)?.type
+    }
+
+    /// The definition of `tag`, read in place from whichever table holds it (`fields` would
+    /// copy the table out for every lookup).
+    @inline(__always)
+    private func field(_ tag: Int) -> FIXFieldInfo? {
+        if let ownFields { return ownFields[tag] }
+        return FIXStandardTables.fields[tag]
     }
 
     /// The message name of a MsgType (`D` → `NewOrderSingle`).
@@ -109,7 +120,7 @@ package final class FIXDictionary: Sendable {
     package func valueDescription(tag: Int, value: String) -> String? {
         guard let table = values[tag] else { return nil }
         if let description = table[value] { return description }
-        guard value.contains(" "), fields[tag]?.type.isMultipleValue ?? false else { return nil }
+        guard value.contains(" "), field(tag)?.type.isMultipleValue ?? false else { return nil }
         var known = false
         let parts = value.split(separator: " ").map { part -> String in
             guard let description = table[String(part)] else { return String(part) }
