@@ -28,8 +28,6 @@ package struct TDXDecoder: ProtocolDecoder {
     package let options: TDXOptions
     /// The inflater every session of this decoder shares.
     private let inflater: TDXInflater
-    /// The strings of codes requested, shared the same way.
-    private let codes = TDXCodeCache()
 
     /// A decoder with `options`. Its sessions share state, so one decoder serves one pipeline
     /// (one thread); each worker of a parallel run makes its own.
@@ -83,7 +81,7 @@ package struct TDXDecoder: ProtocolDecoder {
     }
 
     package func makeSession(flow: FlowInfo, events: any EventSink) -> any DecoderSession {
-        TDXSession(flow: flow, events: events, options: options, inflater: inflater, codes: codes)
+        TDXSession(flow: flow, events: events, options: options, inflater: inflater)
     }
 
     /// Flows to a trading port (7708) that nothing recognised: the opaque trading channel.

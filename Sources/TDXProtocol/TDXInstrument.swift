@@ -62,49 +62,26 @@ enum TDXNumber {
     }
 }
 
-/// Codes already read, with their strings: a quotes request names tens of codes, mostly the same
-/// ones request after request, and making each code's two strings (the code, and the code
-/// qualified by its market) cost more than the rest of the request. Direct-mapped, a fixed 8,192
-/// entries (a code takes the slot its bits pick, replacing what was there), shared by the sessions
-/// of one decoder; not thread-safe, like the decoder's inflater (a decoder serves one pipeline
-/// thread).
-final class TDXCodeCache: @unchecked Sendable {
-    /// 8,192 slots: on the benchmark capture (about 2,400 codes in use) 93 % of codes were found,
-    /// against 78 % with 2,048.
-    private static let slotBits = 13
-    private static let slots = 1 << slotBits
-    /// Per slot: the market byte and six code bytes (0: empty; a cached code has no zero byte),
-    /// and the two strings.
-    private var keys = [UInt64](repeating: 0, count: slots)
-    private var codes = [String](repeating: "", count: slots)
-    private var qualified = [String](repeating: "", count: slots)
-
-    /// The standard-market security with market byte `market` and the six code bytes at the
-    /// reader's position (the reader moves past them), and its qualified code. Codes of printable
-    /// ASCII come from the cache; others are read as `TDXReader.code` reads them.
-    func security(market: UInt8, _ reader: inout TDXReader) throws(TDXShortBody) -> (TDXInstrument, qualified: String) {
-        let bytes = try reader.take(6)
-        var key = UInt64(market) << 48
-        var printable = true
-        for index in 0..<6 {
-            let byte = bytes[index]
-            printable = printable && byte > 0x20 && byte < 0x7F
-            key |= UInt64(byte) << (8 * UInt64(index))
-        }
-        guard printable else { return Self.security(market: market, code: bytes) }
-        let slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - Self.slotBits))
-        if keys[slot] == key {
-            return (TDXInstrument(market: UInt16(market), code: codes[slot], family: .standard), qualified[slot])
-        }
-        let (instrument, name) = Self.security(market: market, code: bytes)
-        keys[slot] = key
-        codes[slot] = instrument.code
-        qualified[slot] = name
-        return (instrument, name)
-    }
-
-    /// The same security made from its code bytes, without the cache.
+extension TDXInstrument {
+    /// The standard-market security with market byte `market` and code bytes `bytes`, and its
+    /// qualified code. A quotes request names tens of codes: six printable bytes on an exchange
+    /// market (nearly all of them) are made into both strings directly. (A cache of codes read
+    /// before cost more: its lookups missed the processor's caches.)
     static func security(market: UInt8, code bytes: UnsafeRawBufferPointer) -> (TDXInstrument, qualified: String) {
+        if market < 3, bytes.count == 6, !bytes.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) {
+            // Six printable bytes on an exchange market: both strings straight from the bytes
+            // (nine bytes at most: kept in the string itself, nothing allocated).
+            var qualified: (UInt64, UInt64) = (0, 0)
+            withUnsafeMutableBytes(of: &qualified) { buffer in
+                buffer.copyMemory(from: bytes)
+                buffer[6] = UInt8(ascii: ".")
+                buffer[7] = market == 2 ? UInt8(ascii: "B") : UInt8(ascii: "S")
+                buffer[8] = market == 0 ? UInt8(ascii: "Z") : market == 1 ? UInt8(ascii: "H") : UInt8(ascii: "J")
+            }
+            let code = String(decoding: bytes, as: UTF8.self)
+            let text = withUnsafeBytes(of: &qualified) { String(decoding: $0[0..<9], as: UTF8.self) }
+            return (TDXInstrument(market: UInt16(market), code: code, family: .standard), text)
+        }
         let instrument = TDXInstrument(market: UInt16(market), code: TDXReader.text(bytes, as: .ascii), family: .standard)
         return (instrument, instrument.qualified)
     }

@@ -40,9 +40,8 @@ struct TDXRequestBody {
         Array([[UInt8]](repeating: [0x1F, 0x32, 0xC6, 0xE5, 0xD5, 0x3D, 0xFB, 0x41], count: 8).joined())
         + [0xCC, 0xE1, 0x6D, 0xFF, 0xD5, 0xBA, 0x3F, 0xB8, 0xCB, 0xC5, 0x7A, 0x05, 0x4F, 0x77, 0x48, 0xEA]
 
-    /// Decodes `body` of a request for `command` (`flag` tells the family); `codes`, when given,
-    /// makes the strings of the codes a quotes request lists.
-    init(command: UInt16, flag: UInt8, body: UnsafeRawBufferPointer, codes cache: TDXCodeCache? = nil) {
+    /// Decodes `body` of a request for `command` (`flag` tells the family).
+    init(command: UInt16, flag: UInt8, body: UnsafeRawBufferPointer) {
         var reader = TDXReader(body)
         do throws(TDXShortBody) {
             switch command {
@@ -84,11 +83,7 @@ struct TDXRequestBody {
                 instruments.reserveCapacity(room)
                 for _ in 0..<count {
                     let market = try reader.u8()
-                    let (instrument, qualified) = if let cache {
-                        try cache.security(market: market, &reader)
-                    } else {
-                        TDXCodeCache.security(market: market, code: try reader.take(6))
-                    }
+                    let (instrument, qualified) = TDXInstrument.security(market: market, code: try reader.take(6))
                     instruments.append(instrument)
                     codes.append(.string(qualified))
                 }

@@ -20,7 +20,6 @@ final class TDXSession: DecoderSession {
     let events: any EventSink
     let options: TDXOptions
     private let inflater: TDXInflater
-    private let codes: TDXCodeCache
     /// What the run wants from decoders (fixed for a run, read once).
     let interest: EventInterest
     /// The quotes of a reply its event lists (`TDXEventBuilder.quotesWanted`).
@@ -55,12 +54,11 @@ final class TDXSession: DecoderSession {
     var tradeBytes = PerDirection<UInt64>(0)
     var tradeReported = false
 
-    init(flow: FlowInfo, events: any EventSink, options: TDXOptions, inflater: TDXInflater, codes: TDXCodeCache) {
+    init(flow: FlowInfo, events: any EventSink, options: TDXOptions, inflater: TDXInflater) {
         self.flow = flow
         self.events = events
         self.options = options
         self.inflater = inflater
-        self.codes = codes
         self.interest = events.interest
         self.wantsEvents = interest.records || interest.tradingEvents
         quoteLimit = interest.tradingEvents
@@ -316,7 +314,7 @@ final class TDXSession: DecoderSession {
         var decoded: TDXRequestBody?
         var fileName: String?
         if header.command == TDXCommand.fileMeta || header.command == TDXCommand.fileData || wantsEvents {
-            let request = TDXRequestBody(command: header.command, flag: header.flag, body: body, codes: codes)
+            let request = TDXRequestBody(command: header.command, flag: header.flag, body: body)
             fileName = request.fileName
             decoded = request
         }

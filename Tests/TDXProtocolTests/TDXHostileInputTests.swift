@@ -119,35 +119,30 @@ struct TDXHostileInputTests {
         }
     }
 
-    @Test("a quotes request reads the same codes with the decoder's code cache as without it, printable or not, cached or replaced")
-    func codeCache() {
+    @Test("a code is read as the plain reader reads it, printable or not, on any market")
+    func codeStrings() {
         var random = SeededGenerator(seed: 11)
-        let cache = TDXCodeCache()
-        // Codes drawn from a small set (so that most are found in the cache, and slots are
-        // taken over by others), some with bytes the cache leaves to the plain reader.
+        // Six-digit codes, and codes with a zero byte, GBK bytes or space padding (read by the
+        // plain reader, which trims the padding), on the three exchange markets and others.
         let known: [[UInt8]] = (0..<3000).map { index in
             if index % 97 == 0 { return [0x36, 0x30, 0x00, 0x35, 0x31, 0x39] }
             if index % 89 == 0 { return [0xB9, 0xA4, 0x36, 0x30, 0x20, 0x20] }
+            if index % 83 == 0 { return [0x41, 0x42, 0x7E, 0x21, 0x7F, 0x30] }
             let digits = String(index * 7919 % 1_000_000)
             return Array((String(repeating: "0", count: 6 - digits.count) + digits).utf8)
         }
-        for _ in 0..<200 {
-            let count = random.int(in: 0...80)
-            var body = [UInt8](repeating: 0, count: 8) + [UInt8(count & 0xFF), UInt8(count >> 8)]
-            for _ in 0..<count {
-                body.append(UInt8(random.int(in: 0...3)))
-                body += known[random.int(in: 0...(known.count - 1))]
+        for index in 0..<3000 {
+            let market = UInt8(random.int(in: 0...4))
+            known[index].withUnsafeBytes { code in
+                let (instrument, qualified) = TDXInstrument.security(market: market, code: code)
+                let plain = TDXInstrument(market: UInt16(market), code: TDXReader.text(code, as: .ascii), family: .standard)
+                #expect(instrument == plain)
+                #expect(qualified == plain.qualified)
             }
-            // Sometimes cut short: the body then ends where the reader stops either way.
-            if random.int(in: 0...9) == 0 { body.removeLast(random.int(in: 0...min(6, body.count))) }
-            let plain = body.withUnsafeBytes { TDXRequestBody(command: TDXCommand.securityQuotes, flag: 0, body: $0) }
-            let cached = body.withUnsafeBytes { TDXRequestBody(command: TDXCommand.securityQuotes, flag: 0, body: $0, codes: cache) }
-            #expect(cached.instruments == plain.instruments)
-            #expect(cached.qualifiedCodes == plain.qualifiedCodes)
-            // A body cut short lists no codes (the event then qualifies the instruments read).
-            #expect(cached.qualifiedCodes.map { $0 == plain.instruments.map { .string($0.qualified) } } ?? true)
-            #expect(cached.anomalies == plain.anomalies)
         }
+        #expect([UInt8]("600519".utf8).withUnsafeBytes { TDXInstrument.security(market: 1, code: $0).qualified } == "600519.SH")
+        #expect([UInt8]("430047".utf8).withUnsafeBytes { TDXInstrument.security(market: 2, code: $0).qualified } == "430047.BJ")
+        #expect([UInt8]("000001".utf8).withUnsafeBytes { TDXInstrument.security(market: 0, code: $0).qualified } == "000001.SZ")
     }
 
     @Test("the JSON reader refuses what is not JSON and nesting past its limit")
