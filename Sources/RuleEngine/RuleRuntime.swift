@@ -21,6 +21,10 @@ final class RuleRuntime {
     var keyList = -1
     /// The groups, with what they share in `shape` (nil without an aggregate).
     let groups: GroupTable?
+    /// `groups` and `detector` as `evaluate` reads them for every event: without a retain and a
+    /// release each time (this runtime holds them).
+    private let groupsReference: Unmanaged<GroupTable>?
+    private unowned(unsafe) let detectorReference: (any RuleDetector)?
     var suppressedUntil: [RuleKey: Int64] = [:]
     private var nextSweep = Int64.min
     private var evicted: UInt64 = 0
@@ -40,7 +44,10 @@ final class RuleRuntime {
         distinctField = aggregate?.distinct
         evidenceFields = rule.evidence
         suppress = rule.suppress
-        groups = aggregate.map { GroupTable(shape: GroupShape(aggregate: $0, evidence: rule.evidence, limits: limits)) }
+        let groups = aggregate.map { GroupTable(shape: GroupShape(aggregate: $0, evidence: rule.evidence, limits: limits)) }
+        self.groups = groups
+        groupsReference = groups.map { Unmanaged.passUnretained($0) }
+        detectorReference = detector
     }
 
     /// Groups dropped at the bound since the last call.
@@ -67,9 +74,14 @@ final class RuleRuntime {
     /// `key` is the event's group key (`event.key(groupBy)`), which the engine computes once for
     /// the rules sharing a `group_by`.
     func evaluate(_ event: TradingEvent, key: RuleKey?, limits: RuleEngine.Limits) -> [AlertEvidence] {
-        if let detector { return detector.observe(event) }
-        guard let groups else { return [single(event, limits: limits)] }
+        if let detector = detectorReference { return detector.observe(event) }
+        guard let groupsReference else { return [single(event, limits: limits)] }
         guard let key else { return [] }
+        return groupsReference._withUnsafeGuaranteedRef { evaluate(event, key: key, in: $0) }
+    }
+
+    /// `evaluate` for a rule with groups, with the table lent to it.
+    private func evaluate(_ event: TradingEvent, key: RuleKey, in groups: GroupTable) -> [AlertEvidence] {
         // Distinct values: one, or each element of a list field (the instruments of a subscription).
         var distinctValue: RuleValue?
         if let field = distinctField {

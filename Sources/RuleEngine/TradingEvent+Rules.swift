@@ -397,7 +397,8 @@ package struct RuleKey: Hashable, Sendable {
     var text: String { values.map(\.text).joined(separator: "\u{1F}") }
 
     package static func == (lhs: RuleKey, rhs: RuleKey) -> Bool {
-        lhs.hash == rhs.hash && lhs.head == rhs.head && lhs.tail == rhs.tail
+        // Most keys are one value: two empty tails are equal without comparing (and retaining) them.
+        lhs.hash == rhs.hash && lhs.head == rhs.head && (lhs.tail.isEmpty ? rhs.tail.isEmpty : lhs.tail == rhs.tail)
     }
 
     package func hash(into hasher: inout Hasher) {
