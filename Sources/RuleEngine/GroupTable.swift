@@ -224,7 +224,7 @@ final class GroupTable {
             inner = distinct.withUnsafeMutableBufferPointer { windows in
                 windows[group].evict(before: time - shape.window + 1)
                 if case .list(let elements)? = distinctValue {
-                    for element in elements { windows[group].add(element, at: time) }
+                    windows[group].add(contentsOf: elements, at: time)
                 } else if let distinctValue {
                     windows[group].add(distinctValue, at: time)
                 }

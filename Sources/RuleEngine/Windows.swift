@@ -99,6 +99,14 @@ struct ValueWindow<Value: WindowValue> {
     private var oldestLast = Int64.max
     let cap: Int
     private(set) var more = false
+    /// The last list added whole (`add(contentsOf:at:)`) and the position of each of its values
+    /// in `entries`, while `generation` is still `listGeneration`: a client that polls the same
+    /// codes request after request has its list's times refreshed without a look-up per value.
+    private var lastList: [Value] = []
+    private var lastPositions: [Int32] = []
+    private var listGeneration = -1
+    /// Changes whenever entries move or leave (eviction, emptying).
+    private var generation = 0
 
     init(cap: Int) {
         self.cap = cap
@@ -111,23 +119,56 @@ struct ValueWindow<Value: WindowValue> {
 
     /// Records `value` at `time`.
     mutating func add(_ value: Value, at time: Int64) {
+        _ = record(value, at: time)
+    }
+
+    /// Records each value of `list` at `time`, in order: as `add` one by one.
+    mutating func add(contentsOf list: [Value], at time: Int64) {
+        if listGeneration == generation && list == lastList {
+            for position in lastPositions { entries[Int(position)].last = time }
+            return
+        }
+        var positions: [Int32] = []
+        positions.reserveCapacity(list.count)
+        var whole = true
+        for value in list {
+            if let position = record(value, at: time) {
+                positions.append(Int32(truncatingIfNeeded: position))
+            } else {
+                whole = false
+            }
+        }
+        // A list with a value left out at the cap is not remembered (its next add looks again),
+        // nor one longer than the cap (repeats), so that what is kept stays bounded by the cap.
+        if whole && list.count <= cap {
+            lastList = list
+            lastPositions = positions
+            listGeneration = generation
+        } else {
+            listGeneration = -1
+        }
+    }
+
+    /// Records `value` at `time`; returns its position in `entries`, nil when it was left out
+    /// at the cap.
+    private mutating func record(_ value: Value, at time: Int64) -> Int? {
         // Small windows are searched in place: cheaper than hashing.
         var hash: UInt64 = 0
         if entries.count <= 8 {
             for position in entries.indices where entries[position].value == value {
                 entries[position].last = time
-                return
+                return position
             }
         } else {
             hash = value.windowHash
             if let position = find(value, hash: hash) {
                 entries[position].last = time
-                return
+                return position
             }
         }
         guard entries.count < cap else {
             more = true
-            return
+            return nil
         }
         entries.append((value, time, time))
         if entries.count == 9 {
@@ -140,6 +181,7 @@ struct ValueWindow<Value: WindowValue> {
             }
         }
         oldestLast = min(oldestLast, time)
+        return entries.count - 1
     }
 
     private func find(_ value: Value, hash: UInt64) -> Int? {
@@ -180,6 +222,7 @@ struct ValueWindow<Value: WindowValue> {
     /// Forgets values last seen before `cutoff`.
     mutating func evict(before cutoff: Int64) {
         guard oldestLast < cutoff else { return }
+        generation &+= 1
         entries.removeAll { $0.last < cutoff }
         oldestLast = entries.lazy.map(\.last).min() ?? Int64.max
         rebuild()
@@ -187,6 +230,9 @@ struct ValueWindow<Value: WindowValue> {
     }
 
     mutating func removeAll() {
+        generation &+= 1
+        lastList = []
+        lastPositions = []
         entries.removeAll()
         slots = []
         oldestLast = Int64.max

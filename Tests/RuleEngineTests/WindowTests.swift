@@ -87,3 +87,41 @@ import Testing
     let distinct = ["", "a", "SUB-0001", "SUB-00010", "SUB-00011", "SUB-0001\0", "SUB-0001-LONGER-NAME"]
     #expect(Set(distinct.map { RuleValue.text($0).windowHash }).count == distinct.count)
 }
+
+@Test func listAddsMatchAddingEachValue() {
+    // A client polls a few lists again and again (the remembered positions refresh the times),
+    // with new values past the cap, repeats inside a list, evictions that move entries, and a
+    // reset: adding each list whole must leave what adding its values one by one leaves.
+    var seed: UInt64 = 0x9E37_79B9
+    func next(_ bound: Int) -> Int {
+        seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return Int(truncatingIfNeeded: (seed >> 33) % UInt64(bound))
+    }
+    let lists: [[RuleValue]] = (0..<12).map { list in
+        (0..<(3 + list % 6 * 4)).map { RuleValue.text("C\(list * 3 + $0 % (list % 6 + 2))") }
+    }
+    var whole = ValueWindow<RuleValue>(cap: 20)
+    var single = ValueWindow<RuleValue>(cap: 20)
+    var evictions = 0
+    for step in 0..<2_000 {
+        let time = Int64(step) * 10
+        if next(10) == 0 {
+            let before = single.count
+            whole.evict(before: time - 100)
+            single.evict(before: time - 100)
+            if single.count < before { evictions += 1 }
+        }
+        if next(400) == 0 {
+            whole.removeAll()
+            single.removeAll()
+        }
+        let list = lists[next(lists.count)]
+        whole.add(contentsOf: list, at: time)
+        for value in list { single.add(value, at: time) }
+        #expect(whole.entries.map(\.value) == single.entries.map(\.value))
+        #expect(whole.entries.map(\.first) == single.entries.map(\.first))
+        #expect(whole.entries.map(\.last) == single.entries.map(\.last))
+        #expect(whole.more == single.more)
+    }
+    #expect(evictions > 20)
+}
