@@ -43,13 +43,13 @@ struct CTPSessionFacts {
     /// Whether a login was sent on this connection (and no logout since).
     var loggedIn = false
 
-    /// Follows one decoded message.
     /// Whether `update(with:)` reads the fields of a message of transaction `tid` (otherwise its
     /// header is enough).
     static func readsFields(tid: UInt32) -> Bool {
         tid == CTPTransactions.reqAuthenticate || tid == CTPTransactions.rspAuthenticate
     }
 
+    /// Follows one decoded message.
     mutating func update(with message: CTPMessage) {
         switch message.header.tid {
         case CTPTransactions.reqAuthenticate:

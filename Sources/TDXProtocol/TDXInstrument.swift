@@ -70,7 +70,7 @@ extension TDXInstrument {
     static func security(market: UInt8, code bytes: UnsafeRawBufferPointer) -> (TDXInstrument, qualified: String) {
         if market < 3, bytes.count == 6, !bytes.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) {
             // Six printable bytes on an exchange market: both strings straight from the bytes
-            // (nine bytes at most: kept in the string itself, nothing allocated).
+            // (six and nine bytes: short enough to be kept in the string itself, nothing allocated).
             var qualified: (UInt64, UInt64) = (0, 0)
             withUnsafeMutableBytes(of: &qualified) { buffer in
                 buffer.copyMemory(from: bytes)
