@@ -192,8 +192,7 @@ enum CTPEventBuilder {
     static func neededOnlyForAnomalies(tid: UInt32, interest: EventInterest) -> Bool {
         guard interest.tradingEvents && !interest.records else { return false }
         func anomaliesOnly(_ kind: EventKind) -> Bool {
-            let plan = interest.plan(protocolIndex: protocolIndex, kind: kind)
-            return !plan.always && !plan.unrestricted && plan.triggers.isSubset(of: anomalyFields)
+            interest.plan(protocolIndex: protocolIndex, kind: kind).needsOnlyWith(anyOf: anomalyFields)
         }
         if let kind = kind(tid: tid) { return anomaliesOnly(kind) }
         return anomaliesOnly(.message) && anomaliesOnly(.reject)

@@ -300,9 +300,9 @@ final class CTPSession: DecoderSession {
                 }
             }
             if deferred {
-                if walk.overrun { anomalies.insert(.fieldOverrun) }
-                if walk.count != Int(header.fieldCount) { anomalies.insert(.fieldCountMismatch) }
-                if anomalies.isEmpty && !systemInfo {
+                // No anomaly so far, and none from the walk (counted below, with the others').
+                let clean = anomalies.isEmpty && !walk.overrun && walk.count == Int(header.fieldCount)
+                if clean && !systemInfo {
                     // Nobody reads it: counted, its facts noted, not built.
                     counters.fields &+= UInt64(walk.count)
                     counters.messages &+= 1

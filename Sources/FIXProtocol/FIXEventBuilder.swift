@@ -159,9 +159,8 @@ enum FIXEventBuilder {
     /// is execution reports, which the built-in rules read only when they carry an anomaly or a
     /// routing header (OnBehalfOf, DeliverTo): building one costs far more than this test.
     static func mayBeNeeded(_ message: FIXMessage, under plan: FieldPlan, anomalies: FIXAnomalySet) -> Bool {
-        guard !plan.always && !plan.unrestricted else { return true }
         let known = Trigger.shared
-        guard plan.triggers.isSubset(of: known.fields) else { return true }
+        guard plan.needsOnlyWith(anyOf: known.fields) else { return true }
         if !anomalies.isEmpty && plan.triggers.contains(known.anomalies) { return true }
         // One pass over the message for every tag asked about. `anomaly` is a field of anomaly
         // events only, never of a message's trading event.

@@ -106,6 +106,14 @@ package struct FieldPlan: Sendable, Equatable {
     @inline(__always)
     package var skipsKind: Bool { !unrestricted && !always && triggers.isEmpty }
 
+    /// Whether an event of the kind is needed only when it carries one of `fields` (every
+    /// trigger is among them): then a decoder that can tell cheaply that a message carries none
+    /// of them need not build its event.
+    @inline(__always)
+    package func needsOnlyWith(anyOf fields: EventFieldSet) -> Bool {
+        !unrestricted && !always && triggers.isSubset(of: fields)
+    }
+
     /// Whether an event carrying the fields `present` is needed.
     @inline(__always)
     package func needs(present: EventFieldSet) -> Bool {
