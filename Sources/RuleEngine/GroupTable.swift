@@ -362,21 +362,24 @@ struct CounterColumn {
 
     private func addBucketed(_ slot: inout CounterSlot, _ time: Int64) -> Bool {
         let index = time / shape.width
+        var start = Int(slot.bucketStart)
+        while start < slot.buckets.count, slot.buckets[start].index <= index - CounterShape.bucketCount {
+            slot.sum -= slot.buckets[start].count
+            start += 1
+        }
+        // Expired buckets leave once they are half the list: a group whose events are further
+        // apart than the window holds its one live bucket, not up to 65 of which 64 are expired
+        // (a one-second burst rule keeps thousands of such groups).
+        if start > 0 && start &* 2 >= slot.buckets.count {
+            slot.buckets.removeFirst(start)
+            start = 0
+        }
         if let last = slot.buckets.last, last.index == index {
             slot.buckets[slot.buckets.count - 1].count += 1
         } else {
             slot.buckets.append((index, 1))
         }
         slot.sum += 1
-        var start = Int(slot.bucketStart)
-        while start < slot.buckets.count, slot.buckets[start].index <= index - CounterShape.bucketCount {
-            slot.sum -= slot.buckets[start].count
-            start += 1
-        }
-        if start > 64 {
-            slot.buckets.removeFirst(start)
-            start = 0
-        }
         slot.bucketStart = Int32(start)
         return slot.sum >= shape.threshold
     }

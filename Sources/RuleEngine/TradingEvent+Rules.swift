@@ -71,16 +71,16 @@ extension TradingEvent {
     }
 
     private func value(_ field: ConnectionField) -> RuleValue {
-        let source = flow.source(direction)
-        let destination = flow.destination(direction)
+        // Each end worked out only by the fields that read it (`client_ip`, read per event by
+        // most grouped rules, needs neither).
         switch field {
-        case .srcIP: return .ip(source.address)
-        case .srcPort: return .number(Double(source.port))
-        case .destIP: return .ip(destination.address)
-        case .destPort: return .number(Double(destination.port))
-        case .srcNet24: return .text(IPNetwork.networkText(source.address, v4Prefix: 24, v6Prefix: 64))
-        case .srcNet16: return .text(IPNetwork.networkText(source.address, v4Prefix: 16, v6Prefix: 48))
-        case .destNet24: return .text(IPNetwork.networkText(destination.address, v4Prefix: 24, v6Prefix: 64))
+        case .srcIP: return .ip(flow.source(direction).address)
+        case .srcPort: return .number(Double(flow.source(direction).port))
+        case .destIP: return .ip(flow.destination(direction).address)
+        case .destPort: return .number(Double(flow.destination(direction).port))
+        case .srcNet24: return .text(IPNetwork.networkText(flow.source(direction).address, v4Prefix: 24, v6Prefix: 64))
+        case .srcNet16: return .text(IPNetwork.networkText(flow.source(direction).address, v4Prefix: 16, v6Prefix: 48))
+        case .destNet24: return .text(IPNetwork.networkText(flow.destination(direction).address, v4Prefix: 24, v6Prefix: 64))
         case .clientIP: return .ip(flow.client)
         case .clientPort: return .number(Double(flow.clientPort))
         case .serverIP: return .ip(flow.server)
@@ -98,7 +98,8 @@ extension TradingEvent {
     /// address field becomes the address, so that `reported_ip` text equals a `client_ip`.
     package func keyValue(_ field: FieldRef) -> RuleValue? {
         guard let value = value(field) else { return nil }
-        if field.type == .ip, case .text(let text) = value, let address = IPNetwork.parseAddress(text) { return .ip(address) }
+        // A pattern, not `==`: the type is another module's enum, whose `==` is a generic call.
+        if case .ip = field.type, case .text(let text) = value, let address = IPNetwork.parseAddress(text) { return .ip(address) }
         return value
     }
 
@@ -190,7 +191,8 @@ final class MatchProgram {
     /// Whether `event` is one of the events the match selects, its kind and protocol being among
     /// the match's (the engine files rules and conditions by kind and protocol).
     func matches(_ event: TradingEvent, site: SiteIndex) -> Bool {
-        if let direction, direction != event.direction { return false }
+        // Raw values, not `!=`: `Direction` is another module's enum, whose `!=` is a generic call.
+        if let direction, direction.rawValue != event.direction.rawValue { return false }
         if !Self.allHold(all, event, site: site) { return false }
         if !any.isEmpty && !any.contains(where: { Self.allHold($0, event, site: site) }) { return false }
         if none.contains(where: { Self.allHold($0, event, site: site) }) { return false }

@@ -39,6 +39,24 @@ import Testing
     #expect(column.oldest(fast) == 0)
 }
 
+@Test func bucketedCounterDropsExpiredBuckets() {
+    // Events further apart than the window: each finds every earlier bucket expired. The counter
+    // holds the live bucket, not a list of dead ones (a burst rule's groups by the ten thousand).
+    var column = CounterColumn(shape: CounterShape(threshold: 300, window: 64_000))
+    var sparse = CounterSlot()
+    for index in 0..<200 { _ = column.add(&sparse, Int64(index) * 100_000) }
+    #expect(column.count(sparse) == 1)
+    #expect(sparse.buckets.count <= 2)
+    #expect(column.oldest(sparse) == Int64(19_900_000))
+    // Events a bucket apart keep every bucket of the window, however long they run.
+    var steady = CounterSlot()
+    for index in 0..<1_000 { _ = column.add(&steady, Int64(index) * 1_000) }
+    #expect(column.count(steady) == 64)
+    #expect(steady.buckets.count - Int(steady.bucketStart) == 64)
+    #expect(steady.buckets.count <= 128)
+    #expect(column.oldest(steady) == Int64(936_000))
+}
+
 @Test func evidenceStoreCapsEachSlot() {
     var store = EvidenceStore(cap: 2)
     store.add(.text("a"), slot: 0, at: 1)
