@@ -173,7 +173,7 @@ package final class SiteIndex: Sendable {
         var second: String
 
         /// One word of `RuleValue.textHash` for both parts: a FIX order's keyed test
-        /// (`target` under its `sender`) hashed two strings with SipHash, 400 instructions a time.
+        /// (`target` under its `sender`) hashed two strings with SipHash, about 400 instructions each.
         func hash(into hasher: inout Hasher) {
             hasher.combine(RuleValue.mix(RuleValue.textHash(first) ^ RuleValue.mix(RuleValue.textHash(second))))
         }
