@@ -2,32 +2,33 @@ import CSupport
 import PacketCapture
 import ProtocolKit
 
-/// The state of one group of one rule, held together so that updating it for an event touches
-/// a few neighbouring cache lines rather than a line in each of several columns (with groups by
-/// the ten thousand, every column was a cache miss).
-struct GroupRecord {
+/// A group's key and the time of its last event: what the rules sharing a table share.
+struct GroupRow {
     /// The group's key (its hash compared first when a key is looked up).
     var key: RuleKey
-    /// The packet time of the group's last event.
+    /// The packet time of the group's last event, for any of the table's rules.
     var last: Int64 = 0
-    /// The inner count (events in the window; unused for distinct counts).
-    var counter = CounterSlot()
-    /// Evidence values, one slot per evidence field, then the flow ids.
-    var store: EvidenceStore
 }
 
-/// The groups of one rule, without an object per group: group numbers index one buffer of
-/// records (what the rule's occurrence counts and distinct windows keep sits in columns beside
-/// it, read only by the rules that have them), and an open-addressing table of group numbers
-/// finds a key by its precomputed hash. Freed numbers are reused, so the buffer grows to the most
-/// groups held at once. A class, so that a rule reaches its table without copying it; the
-/// buffers are its own, so that reading a record retains nothing.
+/// The groups of the rules that read the same events and group them by the same fields (rules
+/// 2012-2015 count the orders of one account four ways): one key, one look-up and one row per
+/// group for all of them, each rule's state in a lane of its own (`GroupLane`). Per rule, a look-up
+/// was a hash probe, a key comparison and two cache misses, for every event of every such rule.
+///
+/// Without an object per group: group numbers index one buffer of rows and each lane's buffer of
+/// states, and an open-addressing table of group numbers finds a key by its precomputed hash. Freed
+/// numbers are reused, so the buffers grow to the most groups held at once. A class, so that a rule
+/// reaches its table without copying it; the buffers are its own, so that reading a row retains
+/// nothing.
 final class GroupTable {
-    let shape: GroupShape
-    /// Records by group number: the first `numbered` are initialized (those of free numbers
-    /// hold an empty key and no state).
-    private var records: UnsafeMutablePointer<GroupRecord>
-    private var recordCapacity = 0
+    /// The rules' lanes, in the order they joined.
+    private(set) var lanes: [GroupLane] = []
+    /// The longest time any lane's state spans.
+    private(set) var span: Int64 = 0
+    /// Rows by group number: the first `numbered` are initialized (those of free numbers hold an
+    /// empty key).
+    private var rows: UnsafeMutablePointer<GroupRow>
+    private var rowCapacity = 0
     private var numbered = 0
     /// Whether each group number is in use.
     private var used: [Bool] = []
@@ -37,28 +38,29 @@ final class GroupTable {
     private var indexSize = 16
     /// Groups held.
     private(set) var count = 0
+    /// The event whose group was found last (see `group(of:event:)`), and that group.
+    private var foundEvent: UInt64 = 0
+    private var foundGroup = -1
+    private var nextSweep = Int64.min
 
-    /// The times of the exact inner counters.
-    private var counters: CounterColumn
-    /// Occurrences of the inner threshold (`occurrences:` rules), by group number.
-    private var occurrences: [CounterSlot] = []
-    private var occurrenceCounters: CounterColumn
-    /// Distinct values in the window (`distinct:` rules), by group number.
-    private var distinct: [ValueWindow<RuleValue>] = []
-
-    init(shape: GroupShape) {
-        self.shape = shape
-        counters = CounterColumn(shape: shape.counter)
-        occurrenceCounters = CounterColumn(shape: shape.occurrences)
-        records = UnsafeMutablePointer<GroupRecord>.allocate(capacity: 0)
+    init() {
+        rows = UnsafeMutablePointer<GroupRow>.allocate(capacity: 0)
         index = UnsafeMutablePointer<Int32>.allocate(capacity: indexSize)
         index.initialize(repeating: 0, count: indexSize)
     }
 
     deinit {
-        records.deinitialize(count: numbered)
-        records.deallocate()
+        rows.deinitialize(count: numbered)
+        rows.deallocate()
         index.deallocate()
+    }
+
+    /// Adds a lane for a rule of shape `shape` (before the first event).
+    func addLane(_ shape: GroupShape) -> GroupLane {
+        let lane = GroupLane(shape: shape)
+        lanes.append(lane)
+        span = max(span, shape.span)
+        return lane
     }
 
     var isEmpty: Bool { count == 0 }
@@ -70,48 +72,69 @@ final class GroupTable {
         while true {
             let stored = Int(index[slot])
             if stored == 0 { return nil }
-            if records[stored &- 1].key == key { return stored &- 1 }
+            if rows[stored &- 1].key == key { return stored &- 1 }
             slot = (slot &+ 1) & mask
         }
     }
 
+    /// The group of `key` for event number `event` (counted from 1 by the engine), added when not
+    /// held (first dropping the least recently updated groups when `limit` are held; how many go
+    /// into `evicted`); its time of last event becomes `time`. The rules sharing the table ask in
+    /// turn for the same event: the first finds it, the others get the answer again.
+    func group(of key: RuleKey, event: UInt64, time: Int64, limit: Int, evicted: inout UInt64) -> Int {
+        if event == foundEvent && foundGroup >= 0 { return foundGroup }
+        let group: Int
+        if let known = find(key) {
+            group = known
+        } else {
+            if count >= limit {
+                // A group dropped is a group dropped for every rule of the table.
+                evicted &+= UInt64(evictOldest(keeping: limit * 9 / 10) &* lanes.count)
+            }
+            group = insert(key)
+        }
+        rows[group].last = time
+        foundEvent = event
+        foundGroup = group
+        return group
+    }
+
     /// Starts loading the index slot where the probe for a key of hash `hash` begins (a hint:
-    /// the engine asks for the slots of every rule an event reaches before reading any, so that
+    /// the engine asks for the slots of every table an event reaches before reading any, so that
     /// their cache misses overlap).
     @inline(__always)
     func prefetchSlot(_ hash: UInt64) {
         tapsentry_prefetch(index + (Int(truncatingIfNeeded: hash) & (indexSize &- 1)))
     }
 
-    /// Starts loading the record the first probed slot names, if any (after `prefetchSlot`).
+    /// Starts loading the row the first probed slot names, if any, and the lanes' states of its
+    /// group (after `prefetchSlot`).
     @inline(__always)
     func prefetchRecord(_ hash: UInt64) {
         let stored = Int(index[Int(truncatingIfNeeded: hash) & (indexSize &- 1)])
         guard stored != 0 else { return }
-        let record = UnsafeRawPointer(records + (stored &- 1))
-        tapsentry_prefetch(record)
-        tapsentry_prefetch(record + 64)
-        tapsentry_prefetch(record + 128)
+        tapsentry_prefetch(UnsafeRawPointer(rows + (stored &- 1)))
+        for lane in lanes { lane.prefetch(stored &- 1) }
     }
 
+    /// The key of group `group`.
+    func key(_ group: Int) -> RuleKey { rows[group].key }
+
     /// Adds a new group for `key` (not held); returns its number.
-    func insert(_ key: RuleKey) -> Int {
+    private func insert(_ key: RuleKey) -> Int {
         let group: Int
         if let reused = free.popLast() {
             group = Int(reused)
-            records[group] = GroupRecord(key: key, store: EvidenceStore(cap: shape.storeCap))
+            rows[group] = GroupRow(key: key)
             used[group] = true
-            if shape.countsOccurrences { occurrences[group] = CounterSlot() }
-            if shape.countsDistinct { distinct[group] = ValueWindow(cap: shape.threshold) }
         } else {
             group = numbered
-            if numbered == recordCapacity { growRecords() }
-            (records + group).initialize(to: GroupRecord(key: key, store: EvidenceStore(cap: shape.storeCap)))
+            if numbered == rowCapacity { growRows() }
+            (rows + group).initialize(to: GroupRow(key: key))
             numbered &+= 1
             used.append(true)
-            if shape.countsOccurrences { occurrences.append(CounterSlot()) }
-            if shape.countsDistinct { distinct.append(ValueWindow(cap: shape.threshold)) }
         }
+        for lane in lanes { lane.open(group) }
         count &+= 1
         if count &* 2 > indexSize {
             rebuildIndex(size: indexSize &* 2)
@@ -121,18 +144,18 @@ final class GroupTable {
         return group
     }
 
-    private func growRecords() {
-        let capacity = max(16, recordCapacity &* 2)
-        let grown = UnsafeMutablePointer<GroupRecord>.allocate(capacity: capacity)
-        grown.moveInitialize(from: records, count: numbered)
-        records.deallocate()
-        records = grown
-        recordCapacity = capacity
+    private func growRows() {
+        let capacity = max(16, rowCapacity &* 2)
+        let grown = UnsafeMutablePointer<GroupRow>.allocate(capacity: capacity)
+        grown.moveInitialize(from: rows, count: numbered)
+        rows.deallocate()
+        rows = grown
+        rowCapacity = capacity
     }
 
     private func place(_ group: Int) {
         let mask = indexSize &- 1
-        var slot = Int(truncatingIfNeeded: records[group].key.hash) & mask
+        var slot = Int(truncatingIfNeeded: rows[group].key.hash) & mask
         while index[slot] != 0 { slot = (slot &+ 1) & mask }
         index[slot] = Int32(truncatingIfNeeded: group &+ 1)
     }
@@ -147,16 +170,23 @@ final class GroupTable {
         for group in used.indices where used[group] { place(group) }
     }
 
+    /// The state of `lane` in `group` is done with (its rule alerted): with other lanes, only
+    /// that state starts again; alone, the group goes.
+    func finish(_ group: Int, lane: GroupLane) {
+        if lanes.count == 1 { return remove(group) }
+        lane.reset(group)
+    }
+
     /// Forgets group `group`.
-    func remove(_ group: Int) {
+    private func remove(_ group: Int) {
         // Backward-shift deletion keeps every probe sequence unbroken.
         let mask = indexSize &- 1
-        var hole = Int(truncatingIfNeeded: records[group].key.hash) & mask
+        var hole = Int(truncatingIfNeeded: rows[group].key.hash) & mask
         while Int(index[hole]) != group &+ 1 { hole = (hole &+ 1) & mask }
         release(group)
         var next = (hole &+ 1) & mask
         while index[next] != 0 {
-            let home = Int(truncatingIfNeeded: records[Int(index[next]) &- 1].key.hash) & mask
+            let home = Int(truncatingIfNeeded: rows[Int(index[next]) &- 1].key.hash) & mask
             if (next &- hole) & mask <= (next &- home) & mask {
                 index[hole] = index[next]
                 hole = next
@@ -169,20 +199,30 @@ final class GroupTable {
     /// Marks `group` free and drops what it holds (the index is left to the caller).
     private func release(_ group: Int) {
         used[group] = false
-        counters.reset(&records[group].counter)
-        records[group] = GroupRecord(key: RuleKey(), store: EvidenceStore(cap: 0))
-        if shape.countsOccurrences { occurrenceCounters.reset(&occurrences[group]) }
-        if shape.countsDistinct { distinct[group] = ValueWindow(cap: 0) }
+        rows[group] = GroupRow(key: RuleKey())
+        for lane in lanes { lane.close(group) }
         free.append(Int32(truncatingIfNeeded: group))
         count &-= 1
+        if group == foundGroup { foundGroup = -1 }
     }
 
-    /// Forgets every group for which `drop` holds (by number and last event time).
-    func removeAll(where drop: (Int, Int64) -> Bool) {
+    /// Once a minute of packet time: forgets the groups with no event in the longest span of the
+    /// lanes, and empties the state of lanes whose own span has passed since the group's last
+    /// event (a one-second burst count sharing a table with a one-day count).
+    func sweepIfDue(_ time: Int64) {
+        guard time >= nextSweep else { return }
+        nextSweep = time + 60_000_000_000
+        guard count > 0 else { return }
+        let cutoff = time - span
         var removed = false
-        for group in used.indices where used[group] && drop(group, records[group].last) {
-            release(group)
-            removed = true
+        for group in used.indices where used[group] {
+            let last = rows[group].last
+            if last < cutoff {
+                release(group)
+                removed = true
+            } else if lanes.count > 1 {
+                for lane in lanes where last < time - lane.shape.span { lane.reset(group) }
+            }
         }
         guard removed else { return }
         var size = 16
@@ -192,13 +232,96 @@ final class GroupTable {
 
     /// Drops the least recently updated groups (ties: by key text) down to `target`; returns how
     /// many.
-    func evictOldest(keeping target: Int) -> Int {
-        let records = self.records
-        let ordered = used.indices.filter { used[$0] }.map { (group: $0, last: records[$0].last, text: records[$0].key.text) }
+    private func evictOldest(keeping target: Int) -> Int {
+        let rows = self.rows
+        let ordered = used.indices.filter { used[$0] }.map { (group: $0, last: rows[$0].last, text: rows[$0].key.text) }
             .sorted { $0.last != $1.last ? $0.last < $1.last : $0.text < $1.text }
         let dropped = max(0, count - target)
         for entry in ordered.prefix(dropped) { remove(entry.group) }
         return dropped
+    }
+}
+
+/// One rule's state in each group of its table: by group number, its inner count, the evidence
+/// values, and (for the rules that have them) its occurrence count and distinct values.
+final class GroupLane {
+    let shape: GroupShape
+    /// By group number: the inner count and the evidence, together so that updating them for an
+    /// event touches neighbouring cache lines.
+    private var states: UnsafeMutablePointer<LaneState>
+    private var stateCapacity = 0
+    private var numbered = 0
+    /// The times of the exact inner counters.
+    private var counters: CounterColumn
+    /// Occurrences of the inner threshold (`occurrences:` rules), by group number.
+    private var occurrences: [CounterSlot] = []
+    private var occurrenceCounters: CounterColumn
+    /// Distinct values in the window (`distinct:` rules), by group number.
+    private var distinct: [ValueWindow<RuleValue>] = []
+
+    /// One group's inner count and evidence values.
+    private struct LaneState {
+        var counter = CounterSlot()
+        /// Evidence values, one slot per evidence field, then the flow ids.
+        var store: EvidenceStore
+    }
+
+    fileprivate init(shape: GroupShape) {
+        self.shape = shape
+        counters = CounterColumn(shape: shape.counter)
+        occurrenceCounters = CounterColumn(shape: shape.occurrences)
+        states = UnsafeMutablePointer<LaneState>.allocate(capacity: 0)
+    }
+
+    deinit {
+        states.deinitialize(count: numbered)
+        states.deallocate()
+    }
+
+    @inline(__always)
+    fileprivate func prefetch(_ group: Int) {
+        guard group < numbered else { return }
+        let state = UnsafeRawPointer(states + group)
+        tapsentry_prefetch(state)
+        tapsentry_prefetch(state + 64)
+    }
+
+    /// Group `group` starts, empty (a number not used before, or one `close`d).
+    fileprivate func open(_ group: Int) {
+        if group < numbered {
+            states[group] = LaneState(store: EvidenceStore(cap: shape.storeCap))
+            if shape.countsOccurrences { occurrences[group] = CounterSlot() }
+            if shape.countsDistinct { distinct[group] = ValueWindow(cap: shape.threshold) }
+            return
+        }
+        if numbered == stateCapacity {
+            let capacity = max(16, stateCapacity &* 2)
+            let grown = UnsafeMutablePointer<LaneState>.allocate(capacity: capacity)
+            grown.moveInitialize(from: states, count: numbered)
+            states.deallocate()
+            states = grown
+            stateCapacity = capacity
+        }
+        (states + group).initialize(to: LaneState(store: EvidenceStore(cap: shape.storeCap)))
+        numbered &+= 1
+        if shape.countsOccurrences { occurrences.append(CounterSlot()) }
+        if shape.countsDistinct { distinct.append(ValueWindow(cap: shape.threshold)) }
+    }
+
+    /// Group `group` ends: what it held is dropped.
+    fileprivate func close(_ group: Int) {
+        counters.reset(&states[group].counter)
+        states[group] = LaneState(store: EvidenceStore(cap: 0))
+        if shape.countsOccurrences { occurrenceCounters.reset(&occurrences[group]) }
+        if shape.countsDistinct { distinct[group] = ValueWindow(cap: 0) }
+    }
+
+    /// This lane of group `group` starts again, empty.
+    fileprivate func reset(_ group: Int) {
+        counters.reset(&states[group].counter)
+        states[group].store = EvidenceStore(cap: shape.storeCap)
+        if shape.countsOccurrences { occurrenceCounters.reset(&occurrences[group]) }
+        if shape.countsDistinct { distinct[group] = ValueWindow(cap: shape.threshold) }
     }
 
     /// Counts the event in `group`; returns whether the count (or the occurrences) reached the
@@ -206,17 +329,16 @@ final class GroupTable {
     func observe(_ group: Int, _ event: TradingEvent, distinctValue: RuleValue?) -> Bool {
         let time = event.time.nanoseconds
         let shape = self.shape
-        let record = records + group
-        record.pointee.last = time
-        record.pointee.store.evict(before: time - shape.span + 1)
-        record.pointee.store.add(.number(Double(event.flow.id)), slot: shape.flowSlot, at: time)
+        let state = states + group
+        state.pointee.store.evict(before: time - shape.span + 1)
+        state.pointee.store.add(.number(Double(event.flow.id)), slot: shape.flowSlot, at: time)
         let fields = shape.evidenceFields
         for position in fields.indices {
             guard let value = event.keyValue(fields[position]) else { continue }
             if case .list(let elements) = value {
-                for element in elements { record.pointee.store.add(element, slot: position, at: time) }
+                for element in elements { state.pointee.store.add(element, slot: position, at: time) }
             } else {
-                record.pointee.store.add(value, slot: position, at: time)
+                state.pointee.store.add(value, slot: position, at: time)
             }
         }
         let inner: Bool
@@ -231,42 +353,42 @@ final class GroupTable {
                 return windows[group].count >= shape.threshold
             }
         } else {
-            inner = counters.add(&record.pointee.counter, time)
+            inner = counters.add(&state.pointee.counter, time)
         }
         guard inner else { return false }
         guard shape.countsOccurrences else { return true }
         let reached = occurrenceCounters.add(&occurrences[group], time)
         // One occurrence counted: the inner count starts again.
-        counters.reset(&record.pointee.counter)
+        counters.reset(&state.pointee.counter)
         if shape.countsDistinct { distinct[group].removeAll() }
         return reached
     }
 
-    /// The evidence of the alert `group` completes at `time`.
-    func evidence(_ group: Int, rule: Rule, at time: Timestamp) -> AlertEvidence {
+    /// The evidence of the alert `group` (of key `key`) completes at `time`.
+    func evidence(_ group: Int, key: RuleKey, rule: Rule, at time: Timestamp) -> AlertEvidence {
         let shape = self.shape
         let aggregate = shape.aggregate
-        let record = records[group]
-        let store = record.store
+        let state = states[group]
+        let store = state.store
         let distinct = shape.countsDistinct ? self.distinct[group] : ValueWindow(cap: 0)
         var first = time.nanoseconds
         if shape.countsOccurrences, let oldest = occurrenceCounters.oldest(occurrences[group]) {
             first = oldest
         } else if shape.countsDistinct, let start = distinct.firstTime {
             first = start
-        } else if !shape.countsDistinct, let oldest = counters.oldest(record.counter) {
+        } else if !shape.countsDistinct, let oldest = counters.oldest(state.counter) {
             first = oldest
         }
         if let start = store.firstTime(shape.flowSlot) { first = min(first, start) }
         var evidence = AlertEvidence(firstTime: Timestamp(nanoseconds: first), lastTime: time)
-        evidence.group = zip(aggregate.groupBy, record.key.values).map { ($0.name, $1.text) }
+        evidence.group = zip(aggregate.groupBy, key.values).map { ($0.name, $1.text) }
         if shape.countsOccurrences {
             evidence.count = occurrenceCounters.count(occurrences[group])
             evidence.threshold = aggregate.occurrences?.threshold
             evidence.window = aggregate.occurrences?.window
             evidence.occurrence = (aggregate.threshold, aggregate.window)
         } else {
-            evidence.count = shape.countsDistinct ? distinct.count : counters.count(record.counter)
+            evidence.count = shape.countsDistinct ? distinct.count : counters.count(state.counter)
             evidence.threshold = aggregate.threshold
             evidence.window = aggregate.window
         }

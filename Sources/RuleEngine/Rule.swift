@@ -150,6 +150,37 @@ package struct EventMatch: Sendable {
 
     /// Every predicate, for walking the fields and site lists a rule uses.
     var predicates: [RulePredicate] { all + any.flatMap { $0 } + none.flatMap { $0 } }
+
+    /// Whether `other` is written the same way, so that it selects the same events (false when
+    /// in doubt: a regex compares by its pattern).
+    func selectsSameEvents(as other: EventMatch) -> Bool {
+        func same(_ a: [RulePredicate], _ b: [RulePredicate]) -> Bool {
+            a.count == b.count && zip(a, b).allSatisfy { $0.sameTest(as: $1) }
+        }
+        func same(_ a: [[RulePredicate]], _ b: [[RulePredicate]]) -> Bool {
+            a.count == b.count && zip(a, b).allSatisfy { same($0, $1) }
+        }
+        return kinds == other.kinds && protocols == other.protocols && direction?.rawValue == other.direction?.rawValue
+            && same(all, other.all) && same(any, other.any) && same(none, other.none)
+    }
+}
+
+extension RulePredicate {
+    /// Whether `other` tests the same field the same way.
+    func sameTest(as other: RulePredicate) -> Bool {
+        guard field == other.field, negated == other.negated else { return false }
+        switch (op, other.op) {
+        case let (.equals(a), .equals(b)): return a == b
+        case let (.cidr(a), .cidr(b)): return a == b
+        case let (.regex(a), .regex(b)): return a.pattern == b.pattern
+        case let (.compare(a, x), .compare(b, y)): return a == b && x == y
+        case let (.exists(a), .exists(b)): return a == b
+        case let (.site(a, x), .site(b, y)): return a.index == b.index && x == y
+        case let (.sameAs(a), .sameAs(b)): return a == b
+        case let (.ipClass(a), .ipClass(b)): return a == b
+        default: return false
+        }
+    }
 }
 
 /// Counting over a sliding window of packet time, per group.

@@ -142,7 +142,17 @@ package final class RuleEngine {
                     gates.append(fields)
                 }
             }
-            runtimes.append(RuleRuntime(rule: rule, after: after, unless: unless, detector: detector, gate: gate, limits: limits))
+            // Rules that read the same events and group them by the same fields share one table
+            // of groups, each counting in a lane of its own.
+            var table: GroupTable?
+            if detector == nil, after.isEmpty, unless.isEmpty, let aggregate = rule.aggregate {
+                table = runtimes.first { earlier in
+                    earlier.groups != nil && earlier.detector == nil && earlier.after.isEmpty && earlier.unless.isEmpty
+                        && earlier.groupBy == aggregate.groupBy && earlier.rule.match.selectsSameEvents(as: rule.match)
+                }?.groups
+            }
+            runtimes.append(RuleRuntime(
+                rule: rule, after: after, unless: unless, detector: detector, gate: gate, sharing: table, limits: limits))
         }
         // Rules that group by the same fields share one key per event.
         var keyLists: [[FieldRef]] = []
@@ -223,6 +233,15 @@ package final class RuleEngine {
 
     /// Whether no rule runs.
     package var isEmpty: Bool { runtimes.isEmpty }
+
+    /// Tables of groups the rules hold (rules that share one count once).
+    var groupTables: Int {
+        var tables: [ObjectIdentifier] = []
+        for runtime in runtimes {
+            if let groups = runtime.groups, !tables.contains(ObjectIdentifier(groups)) { tables.append(ObjectIdentifier(groups)) }
+        }
+        return tables.count
+    }
 
     private func positions(kind: String, protocolName: String) -> [Int] {
         if let found = index[kind]?[protocolName] { return found }
@@ -325,7 +344,7 @@ package final class RuleEngine {
         guard runtime.after.allSatisfy({ memories[$0].seen(event, at: time) }) else { return }
         guard !runtime.unless.contains(where: { memories[$0].seen(event, at: time) }) else { return }
         let key = runtime.keyList >= 0 ? groupKey(runtime.keyList, event) : nil
-        for evidence in runtime.evaluate(event, key: key, limits: limits) {
+        for evidence in runtime.evaluate(event, key: key, number: eventNumber, limits: limits) {
             if let suppress = runtime.suppress {
                 // A missing field is an empty part of the key.
                 var key = RuleKey()
@@ -480,11 +499,16 @@ package final class RuleEngine {
     private func prefetchGroups(_ first: Int, _ event: TradingEvent, matched: UInt64) {
         var wanted: UInt64 = 0
         var rest = matched
+        // A table shared by rules (next to each other in id order) is asked for once.
+        var previous: UnsafeMutableRawPointer?
         while rest != 0 {
             let index = rest.trailingZeroBitCount
             rest &= rest &- 1
             let reach = reaches[first &+ index]
             guard reach.keyList >= 0, let groups = reach.groups, let hash = groupKeyHash(reach.keyList, event) else { continue }
+            let table = groups.toOpaque()
+            if table == previous { continue }
+            previous = table
             groups._withUnsafeGuaranteedRef { $0.prefetchSlot(hash) }
             wanted |= 1 &<< UInt64(index)
         }

@@ -19,18 +19,26 @@ final class RuleRuntime {
     let suppress: RuleSuppression?
     /// The position of `groupBy` among the engine's distinct group-by lists (-1: no groups).
     var keyList = -1
-    /// The groups, with what they share in `shape` (nil without an aggregate).
+    /// The groups (nil without an aggregate): a table this rule may share with rules that read
+    /// the same events and group them the same way, and its own lane in it.
     let groups: GroupTable?
-    /// `groups` and `detector` as `evaluate` reads them for every event: without a retain and a
-    /// release each time (this runtime holds them).
+    let lane: GroupLane?
+    /// `groups`, `lane` and `detector` as `evaluate` reads them for every event: without a retain
+    /// and a release each time (this runtime holds them).
     private let groupsReference: Unmanaged<GroupTable>?
+    private let laneReference: Unmanaged<GroupLane>?
     private unowned(unsafe) let detectorReference: (any RuleDetector)?
     var suppressedUntil: [RuleKey: Int64] = [:]
     private var nextSweep = Int64.min
     private var evicted: UInt64 = 0
     private let maxGroups: Int
 
-    init(rule: Rule, after: [Int], unless: [Int], detector: (any RuleDetector)?, gate: Int?, limits: RuleEngine.Limits) {
+    /// `table`: the groups of an earlier rule that reads the same events and groups them by the
+    /// same fields (`EventMatch.selectsSameEvents`), to share; nil: a table of its own.
+    init(
+        rule: Rule, after: [Int], unless: [Int], detector: (any RuleDetector)?, gate: Int?, sharing table: GroupTable? = nil,
+        limits: RuleEngine.Limits
+    ) {
         self.rule = rule
         self.after = after
         self.unless = unless
@@ -44,9 +52,19 @@ final class RuleRuntime {
         distinctField = aggregate?.distinct
         evidenceFields = rule.evidence
         suppress = rule.suppress
-        let groups = aggregate.map { GroupTable(shape: GroupShape(aggregate: $0, evidence: rule.evidence, limits: limits)) }
-        self.groups = groups
-        groupsReference = groups.map { Unmanaged.passUnretained($0) }
+        if let aggregate {
+            let groups = table ?? GroupTable()
+            let lane = groups.addLane(GroupShape(aggregate: aggregate, evidence: rule.evidence, limits: limits))
+            self.groups = groups
+            self.lane = lane
+            groupsReference = Unmanaged.passUnretained(groups)
+            laneReference = Unmanaged.passUnretained(lane)
+        } else {
+            groups = nil
+            lane = nil
+            groupsReference = nil
+            laneReference = nil
+        }
         detectorReference = detector
     }
 
@@ -56,15 +74,12 @@ final class RuleRuntime {
         return evicted
     }
 
-    /// Drops expired groups and suppression keys once a minute of packet time.
+    /// Drops expired groups and suppression keys once a minute of packet time (a shared table
+    /// sweeps once for all its rules).
     func sweepIfDue(_ time: Int64) {
+        groupsReference?._withUnsafeGuaranteedRef { $0.sweepIfDue(time) }
         guard time >= nextSweep else { return }
         nextSweep = time + 60_000_000_000
-        if let groups, !groups.isEmpty {
-            // The longest window the state spans.
-            let cutoff = time - groups.shape.span
-            groups.removeAll { _, last in last < cutoff }
-        }
         if !suppressedUntil.isEmpty {
             suppressedUntil = suppressedUntil.filter { $0.value > time }
         }
@@ -72,16 +87,19 @@ final class RuleRuntime {
 
     /// The evidence of the alerts `event` completes (before suppression).
     /// `key` is the event's group key (`event.key(groupBy)`), which the engine computes once for
-    /// the rules sharing a `group_by`.
-    func evaluate(_ event: TradingEvent, key: RuleKey?, limits: RuleEngine.Limits) -> [AlertEvidence] {
+    /// the rules sharing a `group_by`; `number` numbers the event (the rules sharing a table find
+    /// its group once).
+    func evaluate(_ event: TradingEvent, key: RuleKey?, number: UInt64, limits: RuleEngine.Limits) -> [AlertEvidence] {
         if let detector = detectorReference { return detector.observe(event) }
-        guard let groupsReference else { return [single(event, limits: limits)] }
+        guard let groupsReference, let laneReference else { return [single(event, limits: limits)] }
         guard let key else { return [] }
-        return groupsReference._withUnsafeGuaranteedRef { evaluate(event, key: key, in: $0) }
+        return groupsReference._withUnsafeGuaranteedRef { groups in
+            laneReference._withUnsafeGuaranteedRef { evaluate(event, key: key, number: number, in: groups, lane: $0) }
+        }
     }
 
-    /// `evaluate` for a rule with groups, with the table lent to it.
-    private func evaluate(_ event: TradingEvent, key: RuleKey, in groups: GroupTable) -> [AlertEvidence] {
+    /// `evaluate` for a rule with groups, with the table and the rule's lane lent to it.
+    private func evaluate(_ event: TradingEvent, key: RuleKey, number: UInt64, in groups: GroupTable, lane: GroupLane) -> [AlertEvidence] {
         // Distinct values: one, or each element of a list field (the instruments of a subscription).
         var distinctValue: RuleValue?
         if let field = distinctField {
@@ -89,18 +107,10 @@ final class RuleRuntime {
             if case .list(let elements) = value, elements.isEmpty { return [] }
             distinctValue = value
         }
-        let group: Int
-        if let known = groups.find(key) {
-            group = known
-        } else {
-            if groups.count >= maxGroups {
-                evicted &+= UInt64(groups.evictOldest(keeping: maxGroups * 9 / 10))
-            }
-            group = groups.insert(key)
-        }
-        guard groups.observe(group, event, distinctValue: distinctValue) else { return [] }
-        let evidence = groups.evidence(group, rule: rule, at: event.time)
-        groups.remove(group)
+        let group = groups.group(of: key, event: number, time: event.time.nanoseconds, limit: maxGroups, evicted: &evicted)
+        guard lane.observe(group, event, distinctValue: distinctValue) else { return [] }
+        let evidence = lane.evidence(group, key: groups.key(group), rule: rule, at: event.time)
+        groups.finish(group, lane: lane)
         return [evidence]
     }
 

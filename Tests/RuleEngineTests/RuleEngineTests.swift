@@ -353,3 +353,53 @@ func presenceSetAgreesWithFieldList() throws {
         #expect(alerts.first?.time == stream[5].time)
     }
 }
+
+@Test func rulesReadingTheSameEventsShareTheirGroupsAndAlertAsAlone() throws {
+    func counting(_ id: Int, _ aggregate: String, evidence: String) throws -> Rule {
+        try rule("""
+            - id: \(id)
+              name: t.rule\(id)
+              category: api-resale
+              severity: high
+              description: x
+              match: {kind: [order_new, order_cancel], direction: to_server, where: {account: {exists: true}}}
+              aggregate: \(aggregate)
+              evidence: \(evidence)
+            """)
+    }
+    let burst = try counting(1, "{group_by: [account], count: true, threshold: 3, window: 1s}", evidence: "[client_ip, instrument]")
+    let daily = try counting(2, "{group_by: [account], count: true, threshold: 5, window: 1h}", evidence: "[client_ip]")
+    let occasions = try counting(
+        3, "{group_by: [account], count: true, threshold: 2, window: 1s, occurrences: {threshold: 2, window: 1d}}", evidence: "[client_ip]")
+    // Not the same events (no direction, no cancels): a table of its own.
+    let other = try rule("""
+        - id: 4
+          name: t.rule4
+          category: api-resale
+          severity: high
+          description: x
+          match: {kind: order_new, where: {account: {exists: true}}}
+          aggregate: {group_by: [account], count: true, threshold: 2, window: 1s}
+        """)
+    let stream = try events("""
+        - {at: 0, kind: order_new, repeat: 5, every: 100ms, fields: {account: A1, instrument: "i{n}"}}
+        - {at: 0.05, kind: order_cancel, repeat: 2, every: 100ms, client: "10.1.1.2:5000", fields: {account: A2, instrument: x}}
+        - {at: 90, kind: order_new, repeat: 4, every: 10ms, fields: {account: A1, instrument: y}}
+        - {at: 200, kind: order_new, fields: {account: A2}}
+        """)
+    let together = RuleEngine(rules: [burst, daily, occasions, other], site: SiteRegistry())
+    // The first three read the same events and group them by account: one table.
+    #expect(together.groupTables == 2)
+    let shared = together.run(stream)
+    var alone: [Alert] = []
+    for rule in [burst, daily, occasions, other] { alone += RuleEngine(rules: [rule], site: SiteRegistry()).run(stream) }
+    func summary(_ alerts: [Alert]) -> [String] {
+        alerts.map { alert in
+            let fields = alert.evidence.fields.map { "\($0.0)=\($0.1)" }.joined(separator: ";")
+            return "\(alert.ruleID) \(alert.time.nanoseconds) \(alert.groupText) \(alert.evidence.count ?? -1) "
+                + "\(alert.evidence.firstTime.nanoseconds) \(alert.evidence.flows) \(fields)"
+        }.sorted()
+    }
+    #expect(shared.count == 6)
+    #expect(summary(shared) == summary(alone))
+}
