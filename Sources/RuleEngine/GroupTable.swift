@@ -129,7 +129,7 @@ final class GroupTable {
             used[group] = true
         } else {
             group = numbered
-            if numbered == rowCapacity { growRows() }
+            if numbered == rowCapacity { rows = grow(rows, holding: numbered, capacity: &rowCapacity) }
             (rows + group).initialize(to: GroupRow(key: key))
             numbered &+= 1
             used.append(true)
@@ -142,15 +142,6 @@ final class GroupTable {
             place(group)
         }
         return group
-    }
-
-    private func growRows() {
-        let capacity = max(16, rowCapacity &* 2)
-        let grown = UnsafeMutablePointer<GroupRow>.allocate(capacity: capacity)
-        grown.moveInitialize(from: rows, count: numbered)
-        rows.deallocate()
-        rows = grown
-        rowCapacity = capacity
     }
 
     private func place(_ group: Int) {
@@ -294,14 +285,7 @@ final class GroupLane {
             if shape.countsDistinct { distinct[group] = ValueWindow(cap: shape.threshold) }
             return
         }
-        if numbered == stateCapacity {
-            let capacity = max(16, stateCapacity &* 2)
-            let grown = UnsafeMutablePointer<LaneState>.allocate(capacity: capacity)
-            grown.moveInitialize(from: states, count: numbered)
-            states.deallocate()
-            states = grown
-            stateCapacity = capacity
-        }
+        if numbered == stateCapacity { states = grow(states, holding: numbered, capacity: &stateCapacity) }
         (states + group).initialize(to: LaneState(store: EvidenceStore(cap: shape.storeCap)))
         numbered &+= 1
         if shape.countsOccurrences { occurrences.append(CounterSlot()) }
@@ -408,6 +392,16 @@ final class GroupLane {
         }
         return evidence
     }
+}
+
+/// `buffer`, holding `count` elements in `capacity`, moved into one twice as large (at least 16);
+/// `capacity` becomes the new one.
+private func grow<Element>(_ buffer: UnsafeMutablePointer<Element>, holding count: Int, capacity: inout Int) -> UnsafeMutablePointer<Element> {
+    capacity = max(16, capacity &* 2)
+    let grown = UnsafeMutablePointer<Element>.allocate(capacity: capacity)
+    grown.moveInitialize(from: buffer, count: count)
+    buffer.deallocate()
+    return grown
 }
 
 /// One group's count of events over a sliding window of packet time. Up to 64 events the times
