@@ -21,8 +21,10 @@ struct GroupRow {
 /// reaches its table without copying it; the buffers are its own, so that reading a row retains
 /// nothing.
 final class GroupTable {
-    /// The rules' lanes, in the order they joined.
+    /// The rules' lanes, in the order they joined; and as the per-event prefetch reads them,
+    /// without a retain and a release each (`lanes` holds them).
     private(set) var lanes: [GroupLane] = []
+    private var laneReferences: [Unmanaged<GroupLane>] = []
     /// The longest time any lane's state spans.
     private(set) var span: Int64 = 0
     /// Rows by group number: the first `numbered` are initialized (those of free numbers hold an
@@ -59,14 +61,13 @@ final class GroupTable {
     func addLane(_ shape: GroupShape) -> GroupLane {
         let lane = GroupLane(shape: shape)
         lanes.append(lane)
+        laneReferences.append(Unmanaged.passUnretained(lane))
         span = max(span, shape.span)
         return lane
     }
 
-    var isEmpty: Bool { count == 0 }
-
     /// The group number of `key`, if held.
-    func find(_ key: RuleKey) -> Int? {
+    private func find(_ key: RuleKey) -> Int? {
         let mask = indexSize &- 1
         var slot = Int(truncatingIfNeeded: key.hash) & mask
         while true {
@@ -114,7 +115,9 @@ final class GroupTable {
         let stored = Int(index[Int(truncatingIfNeeded: hash) & (indexSize &- 1)])
         guard stored != 0 else { return }
         tapsentry_prefetch(UnsafeRawPointer(rows + (stored &- 1)))
-        for lane in lanes { lane.prefetch(stored &- 1) }
+        laneReferences.withUnsafeBufferPointer { lanes in
+            for lane in lanes { lane._withUnsafeGuaranteedRef { $0.prefetch(stored &- 1) } }
+        }
     }
 
     /// The key of group `group`.
@@ -275,6 +278,7 @@ final class GroupLane {
         let state = UnsafeRawPointer(states + group)
         tapsentry_prefetch(state)
         tapsentry_prefetch(state + 64)
+        tapsentry_prefetch(state + 128)
     }
 
     /// Group `group` starts, empty (a number not used before, or one `close`d).
