@@ -192,20 +192,11 @@ enum CTPEventBuilder {
     static func neededOnlyForAnomalies(tid: UInt32, interest: EventInterest) -> Bool {
         guard interest.tradingEvents && !interest.records else { return false }
         func anomaliesOnly(_ kind: EventKind) -> Bool {
-            interest.plan(protocolIndex: protocolIndex, kind: kind).needsOnlyWith(anyOf: anomalyFields)
+            interest.plan(protocolIndex: protocolIndex, kind: kind).needsOnlyWith(anyOf: .anomalyFields)
         }
         if let kind = kind(tid: tid) { return anomaliesOnly(kind) }
         return anomaliesOnly(.message) && anomaliesOnly(.reject)
     }
-
-    /// `anomaly` and `anomalies`: a message's event carries `anomalies` exactly when the message
-    /// has some, and never `anomaly` (a field of anomaly events).
-    private static let anomalyFields: EventFieldSet = {
-        var fields = EventFieldSet()
-        fields.insert(EventField("anomaly").id)
-        fields.insert(Field.shared.anomalies.id)
-        return fields
-    }()
 
     /// The members of DepthMarketData that the quote fields `plan` asks for are read from
     /// (every member when nil: the plan wants them all, or a field not listed here).

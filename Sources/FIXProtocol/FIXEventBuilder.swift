@@ -211,10 +211,8 @@ enum FIXEventBuilder {
                 field.deliverToLocation, field.hops,
             ].map(\.id)
             anomalies = field.anomalies.id
-            var fields = EventFieldSet()
+            var fields = EventFieldSet.anomalyFields
             for id in ids { fields.insert(id) }
-            fields.insert(anomalies)
-            fields.insert(EventField("anomaly").id)
             self.fields = fields
         }
     }

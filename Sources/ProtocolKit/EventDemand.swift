@@ -122,6 +122,16 @@ package struct FieldPlan: Sendable, Equatable {
 }
 
 extension EventFieldSet {
+    /// `anomaly` and `anomalies`: a decoded message's event carries `anomalies` exactly when the
+    /// message has some, and never `anomaly` (a field of anomaly events). A decoder that can tell
+    /// a message has none leaves out the events needed only with them (`FieldPlan.needsOnlyWith`).
+    package static let anomalyFields: EventFieldSet = {
+        var fields = EventFieldSet()
+        fields.insert(EventField("anomaly").id)
+        fields.insert(EventField("anomalies").id)
+        return fields
+    }()
+
     /// Whether every field of the set is in `other`.
     @inline(__always)
     package func isSubset(of other: EventFieldSet) -> Bool {
