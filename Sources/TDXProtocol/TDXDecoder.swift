@@ -27,7 +27,7 @@ package struct TDXDecoder: ProtocolDecoder {
     /// The settings.
     package let options: TDXOptions
     /// The inflater every session of this decoder shares.
-    private let inflater: TDXInflater
+    let inflater: TDXInflater
 
     /// A decoder with `options`. Its sessions share state, so one decoder serves one pipeline
     /// (one thread); each worker of a parallel run makes its own.

@@ -105,6 +105,38 @@ enum TDXEventBuilder {
         }
     }
 
+    /// Whether an event of a request for `command` may be needed, told before its body is
+    /// decoded: some kind `requestKind` can give it is one the interest reads.
+    static func requestMayBeNeeded(_ command: UInt16, heartbeat: Bool, interest: EventInterest) -> Bool {
+        guard interest.tradingEvents && !interest.records else { return interest.records }
+        switch command {
+        case TDXCommand.setup1: return reads(.message, interest)
+        case TDXCommand.setup3, TDXCommand.officialLogin, TDXCommand.exSetup, TDXCommand.ngLogin: return reads(.logon, interest)
+        default: return heartbeat ? reads(.heartbeat, interest) : reads(.mdSubscribe, interest) || reads(.message, interest)
+        }
+    }
+
+    /// Whether an event of a reply to `command` may be needed, told before its body is inflated
+    /// and decoded: some kind `replyKind` can give it is one the interest reads.
+    static func replyMayBeNeeded(_ command: UInt16, heartbeat: Bool, interest: EventInterest) -> Bool {
+        guard interest.tradingEvents && !interest.records else { return interest.records }
+        switch command {
+        case TDXCommand.setup3, TDXCommand.officialLogin, TDXCommand.exSetup, TDXCommand.ngLogin: return reads(.logonResult, interest)
+        default: return heartbeat ? reads(.heartbeat, interest) : reads(.mdQuote, interest) || reads(.message, interest)
+        }
+    }
+
+    /// Whether some reply's event may be needed, whatever the command.
+    static func anyReplyMayBeNeeded(_ interest: EventInterest) -> Bool {
+        guard interest.tradingEvents && !interest.records else { return interest.records }
+        return [EventKind.logonResult, .heartbeat, .mdQuote, .message].contains { reads($0, interest) }
+    }
+
+    /// Whether the interest builds events of `kind` from TDX at all.
+    private static func reads(_ kind: EventKind, _ interest: EventInterest) -> Bool {
+        !interest.plan(protocolIndex: protocolIndex, kind: kind).skipsKind
+    }
+
     /// The kind of the event of a reply.
     static func replyKind(_ info: TDXFrameInfo, body: TDXReplyBody?) -> EventKind {
         switch info.command {

@@ -29,6 +29,8 @@ package final class TDXInflater: @unchecked Sendable {
     private var stream = z_stream()
     private var ready = false
     private let fast: OpaquePointer?
+    /// Bodies inflated so far.
+    private(set) var inflated = 0
 
     /// An inflater whose bodies may inflate to `capacity` bytes.
     init(capacity: Int) {
@@ -53,6 +55,7 @@ package final class TDXInflater: @unchecked Sendable {
 
     /// Inflates `input` into `buffer`, at most `limit` bytes (no more than `capacity`).
     func inflate(_ input: UnsafeRawBufferPointer, limit: Int) -> Outcome {
+        inflated &+= 1
         guard ready, let base = input.baseAddress, !input.isEmpty else { return .corrupt(count: 0) }
         let cap = min(limit, capacity)
         if let fast {

@@ -25,6 +25,9 @@ final class TDXSession: DecoderSession {
     /// The quotes of a reply its event lists (`TDXEventBuilder.quotesWanted`).
     private let quoteLimit: Int
     let wantsEvents: Bool
+    /// Whether the event of some reply may be needed: otherwise requests keep no context for
+    /// reading replies (`TDXEventBuilder.anyReplyMayBeNeeded`).
+    private let repliesWanted: Bool
     private(set) var mode = Mode.undetermined
     var counters = TDXCounters()
     private var reported = false
@@ -61,6 +64,7 @@ final class TDXSession: DecoderSession {
         self.inflater = inflater
         self.interest = events.interest
         self.wantsEvents = interest.records || interest.tradingEvents
+        repliesWanted = TDXEventBuilder.anyReplyMayBeNeeded(interest)
         quoteLimit = interest.tradingEvents
             ? TDXEventBuilder.quotesWanted(interest.plan(protocolIndex: TDXEventBuilder.protocolIndex, kind: .mdQuote)) : .max
         var state = TDXStreamState()
@@ -311,9 +315,13 @@ final class TDXSession: DecoderSession {
         if header.command == TDXCommand.securityQuotes || header.command == TDXCommand.securityQuotesNew {
             counters.codesRequested &+= UInt64(TDXRequestBody.quoteCount(body))
         }
+        // The body is decoded for the request's own event, for the context its reply is read
+        // against, and for the file a file request names; not when no consumer reads any of it.
+        let eventWanted = wantsEvents && TDXEventBuilder.requestMayBeNeeded(header.command, heartbeat: heartbeat, interest: interest)
+        let contextWanted = wantsEvents && repliesWanted
         var decoded: TDXRequestBody?
         var fileName: String?
-        if header.command == TDXCommand.fileMeta || header.command == TDXCommand.fileData || wantsEvents {
+        if header.command == TDXCommand.fileMeta || header.command == TDXCommand.fileData || eventWanted || contextWanted {
             let request = TDXRequestBody(command: header.command, flag: header.flag, body: body)
             fileName = request.fileName
             decoded = request
@@ -322,10 +330,11 @@ final class TDXSession: DecoderSession {
         var anomalies = TDXAnomalySet()
         let overflow = pending.push(TDXPendingRequest(
             sequence: header.sequence, command: header.command, time: time, heartbeat: heartbeat,
-            context: wantsEvents ? decoded?.context : nil), limit: options.maxPendingRequests)
+            context: contextWanted ? decoded?.context : nil), limit: options.maxPendingRequests)
         if overflow { anomalies.insert(.pendingOverflow) }
         count(anomalies)
-        guard wantsEvents, let decoded else { return }
+        guard wantsEvents else { return }
+        guard eventWanted, let decoded else { return events.skipped() }
         var all = anomalies
         all.formUnion(decoded.anomalies)
         let info = TDXFrameInfo(
@@ -363,6 +372,11 @@ final class TDXSession: DecoderSession {
         families |= TDXCommand.family(of: header.command, flag: header.requestFlag).bit
         count(anomalies)
         guard wantsEvents else { return }
+        // Nobody reads the event, whatever the body holds: it is not inflated, and the anomalies
+        // only inflating and decoding find (reported in events only) are not looked for.
+        guard TDXEventBuilder.replyMayBeNeeded(header.command, heartbeat: heartbeat, interest: interest) else {
+            return events.skipped()
+        }
 
         // Events only: inflate and decode the body.
         var decoded: TDXReplyBody?

@@ -8,6 +8,8 @@ package final class CollectingEventSink: EventSink {
     package private(set) var events: [TradingEvent] = []
     /// Counters reported, added up by "protocol.name".
     package private(set) var counters: [String: UInt64] = [:]
+    /// Events the decoders left unbuilt because the demand reads none of them.
+    package private(set) var skippedEvents = 0
 
     /// A sink wanting `interest`.
     package init(interest: EventInterest = .all) {
@@ -15,6 +17,8 @@ package final class CollectingEventSink: EventSink {
     }
 
     package func emit(_ event: consuming TradingEvent) { events.append(event) }
+
+    package func skipped() { skippedEvents += 1 }
 
     package func count(protocol name: String, _ counters: [(String, UInt64)]) {
         for (counter, value) in counters { self.counters["\(name).\(counter)", default: 0] += value }
@@ -24,5 +28,6 @@ package final class CollectingEventSink: EventSink {
     package func reset() {
         events.removeAll()
         counters.removeAll()
+        skippedEvents = 0
     }
 }

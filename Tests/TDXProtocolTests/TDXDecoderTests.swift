@@ -84,6 +84,38 @@ struct TDXDecoderTests {
         #expect(sink.counters == run(TDXSessions.pytdx).counters)
     }
 
+    @Test("under a demand, a frame whose event nobody can need is not decoded (nor a reply inflated); the events read are the same")
+    func demandLeavesUnreadFramesUndecoded() {
+        let steps = TDXSessions.pytdx + Self.malformed
+        /// Every field of the TDX events of `kinds`, nothing else.
+        func reading(_ kinds: Set<EventKind>) -> EventInterest {
+            let demand = EventDemand { protocolIndex, kindIndex in
+                protocolIndex == TDXEventBuilder.protocolIndex && kinds.contains(EventVocabulary.kinds[kindIndex])
+                    ? FieldPlan(fields: .all, always: true, triggers: EventFieldSet()) : .nothing
+            }
+            return EventInterest(records: false, tradingEvents: true, demand: demand)
+        }
+        let allDecoder = TDXDecoder()
+        let all = run(steps, interest: EventInterest(records: false, tradingEvents: true), decoder: allDecoder)
+        let replies = all.events.filter { $0.direction == .toClient }.count
+        #expect(allDecoder.inflater.inflated > 0)
+
+        for kinds: Set<EventKind> in [[.mdSubscribe], [.mdQuote], [.logon, .logonResult], []] {
+            let decoder = TDXDecoder()
+            let sink = run(steps, interest: reading(kinds), decoder: decoder)
+            let expected = all.events.filter { kinds.contains($0.kind) }
+            #expect(sink.events.map(\.kind) == expected.map(\.kind))
+            #expect(sink.events.map { $0.fields.map(\.0) } == expected.map { $0.fields.map(\.0) })
+            #expect(sink.events.map { $0[field: "anomalies"] } == expected.map { $0[field: "anomalies"] })
+            #expect(sink.events.count + sink.skippedEvents == all.events.count)
+            #expect(sink.counters == all.counters)
+            // Only replies that may be quotes (or plain messages) are inflated, and only when quotes are read.
+            #expect((decoder.inflater.inflated > 0) == kinds.contains(.mdQuote))
+        }
+        #expect(replies > 4)
+        #expect(all.events.contains { $0.kind == .mdQuote && $0[field: "anomalies"] != nil })
+    }
+
     /// Replies with problems only their header or body tells, after the pytdx session.
     static var malformed: [TDXStep] {
         let body = TDXFrameBuilder.quotesBody(TDXSessions.quotes(Array(TDXSessions.codes.prefix(3))))

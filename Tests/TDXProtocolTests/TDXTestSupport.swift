@@ -18,10 +18,10 @@ enum TDXStep {
 /// Runs a session over `steps`, feeding data `chunk` bytes at a time; ends both directions.
 func run(
     _ steps: [TDXStep], chunk: Int = Int.max, flow: FlowInfo = tdxFlow, interest: EventInterest = .all,
-    options: TDXOptions = TDXOptions()
+    options: TDXOptions = TDXOptions(), decoder: TDXDecoder? = nil
 ) -> CollectingEventSink {
     let sink = CollectingEventSink(interest: interest)
-    let session = TDXDecoder(options: options).makeSession(flow: flow, events: sink)
+    let session = (decoder ?? TDXDecoder(options: options)).makeSession(flow: flow, events: sink)
     var last = Timestamp.zero
     for step in steps {
         switch step {
