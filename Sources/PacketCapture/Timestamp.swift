@@ -32,7 +32,12 @@ package struct Timestamp: Comparable, Hashable, Sendable, CustomStringConvertibl
         Timestamp(nanoseconds: nanoseconds &+ delta)
     }
 
+    // All four, not `<` alone: the others would come from `Comparable`'s generic defaults, called
+    // through the conformance from other modules (per packet, in a worker's flow-table clock).
     package static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
+    package static func <= (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.nanoseconds <= rhs.nanoseconds }
+    package static func > (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.nanoseconds > rhs.nanoseconds }
+    package static func >= (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.nanoseconds >= rhs.nanoseconds }
 
     package var description: String { "\(seconds).\(String(fraction).leftPadded(to: 9))" }
 }
