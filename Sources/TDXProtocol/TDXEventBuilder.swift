@@ -96,53 +96,53 @@ enum TDXEventBuilder {
         static let pytdxHeartbeat = EventField("tdx.pytdx_heartbeat")
     }
 
+    /// The kinds an event of a request for `command` can have, told before its body is read: the
+    /// first when the body names no subscription, the second when it does.
+    static func requestKinds(_ command: UInt16, heartbeat: Bool) -> (plain: EventKind, subscription: EventKind) {
+        switch command {
+        case TDXCommand.setup1: (.message, .message)
+        case TDXCommand.setup3, TDXCommand.officialLogin, TDXCommand.exSetup, TDXCommand.ngLogin: (.logon, .logon)
+        default: heartbeat ? (.heartbeat, .heartbeat) : (.message, .mdSubscribe)
+        }
+    }
+
     /// The kind of the event of a request.
     static func requestKind(_ info: TDXFrameInfo, body: TDXRequestBody) -> EventKind {
-        switch info.command {
-        case TDXCommand.setup1: .message
-        case TDXCommand.setup3, TDXCommand.officialLogin, TDXCommand.exSetup, TDXCommand.ngLogin: .logon
-        default: info.heartbeat ? .heartbeat : body.subscription != nil ? .mdSubscribe : .message
-        }
+        let kinds = requestKinds(info.command, heartbeat: info.heartbeat)
+        return body.subscription != nil ? kinds.subscription : kinds.plain
     }
 
-    /// Whether an event of a request for `command` may be needed, told before its body is
-    /// decoded: some kind `requestKind` can give it is one the interest reads.
-    static func requestMayBeNeeded(_ command: UInt16, heartbeat: Bool, interest: EventInterest) -> Bool {
-        guard interest.tradingEvents && !interest.records else { return interest.records }
+    /// The kinds an event of a reply to `command` can have, told before its body is inflated: the
+    /// first when the body holds no quote, the second when it does.
+    static func replyKinds(_ command: UInt16, heartbeat: Bool) -> (plain: EventKind, quotes: EventKind) {
         switch command {
-        case TDXCommand.setup1: return reads(.message, interest)
-        case TDXCommand.setup3, TDXCommand.officialLogin, TDXCommand.exSetup, TDXCommand.ngLogin: return reads(.logon, interest)
-        default: return heartbeat ? reads(.heartbeat, interest) : reads(.mdSubscribe, interest) || reads(.message, interest)
+        case TDXCommand.setup3, TDXCommand.officialLogin, TDXCommand.exSetup, TDXCommand.ngLogin: (.logonResult, .logonResult)
+        default: heartbeat ? (.heartbeat, .heartbeat) : (.message, .mdQuote)
         }
     }
 
-    /// Whether an event of a reply to `command` may be needed, told before its body is inflated
-    /// and decoded: some kind `replyKind` can give it is one the interest reads.
-    static func replyMayBeNeeded(_ command: UInt16, heartbeat: Bool, interest: EventInterest) -> Bool {
+    /// The kind of the event of a reply.
+    static func replyKind(_ info: TDXFrameInfo, body: TDXReplyBody?) -> EventKind {
+        let kinds = replyKinds(info.command, heartbeat: info.heartbeat)
+        return (body?.quoteCount ?? 0) > 0 ? kinds.quotes : kinds.plain
+    }
+
+    /// Whether an event of one of `kinds` may be needed: always with per-message records, else
+    /// when the interest builds events of either kind from TDX.
+    static func mayBeNeeded(_ kinds: (EventKind, EventKind), interest: EventInterest) -> Bool {
         guard interest.tradingEvents && !interest.records else { return interest.records }
-        switch command {
-        case TDXCommand.setup3, TDXCommand.officialLogin, TDXCommand.exSetup, TDXCommand.ngLogin: return reads(.logonResult, interest)
-        default: return heartbeat ? reads(.heartbeat, interest) : reads(.mdQuote, interest) || reads(.message, interest)
-        }
+        return reads(kinds.0, interest) || reads(kinds.1, interest)
     }
 
-    /// Whether some reply's event may be needed, whatever the command.
+    /// Whether some reply's event may be needed, whatever its command (every kind `replyKinds`
+    /// gives).
     static func anyReplyMayBeNeeded(_ interest: EventInterest) -> Bool {
-        guard interest.tradingEvents && !interest.records else { return interest.records }
-        return [EventKind.logonResult, .heartbeat, .mdQuote, .message].contains { reads($0, interest) }
+        mayBeNeeded((.logonResult, .heartbeat), interest: interest) || mayBeNeeded((.message, .mdQuote), interest: interest)
     }
 
     /// Whether the interest builds events of `kind` from TDX at all.
     private static func reads(_ kind: EventKind, _ interest: EventInterest) -> Bool {
         !interest.plan(protocolIndex: protocolIndex, kind: kind).skipsKind
-    }
-
-    /// The kind of the event of a reply.
-    static func replyKind(_ info: TDXFrameInfo, body: TDXReplyBody?) -> EventKind {
-        switch info.command {
-        case TDXCommand.setup3, TDXCommand.officialLogin, TDXCommand.exSetup, TDXCommand.ngLogin: .logonResult
-        default: info.heartbeat ? .heartbeat : (body?.quoteCount ?? 0) > 0 ? .mdQuote : .message
-        }
     }
 
     /// How many quotes of a reply the event of `plan` lists (the first alone, unless every

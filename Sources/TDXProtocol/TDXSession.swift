@@ -317,7 +317,7 @@ final class TDXSession: DecoderSession {
         }
         // The body is decoded for the request's own event, for the context its reply is read
         // against, and for the file a file request names; not when no consumer reads any of it.
-        let eventWanted = wantsEvents && TDXEventBuilder.requestMayBeNeeded(header.command, heartbeat: heartbeat, interest: interest)
+        let eventWanted = wantsEvents && TDXEventBuilder.mayBeNeeded(TDXEventBuilder.requestKinds(header.command, heartbeat: heartbeat), interest: interest)
         let contextWanted = wantsEvents && repliesWanted
         var decoded: TDXRequestBody?
         var fileName: String?
@@ -374,7 +374,7 @@ final class TDXSession: DecoderSession {
         guard wantsEvents else { return }
         // Nobody reads the event, whatever the body holds: it is not inflated, and the anomalies
         // only inflating and decoding find (reported in events only) are not looked for.
-        guard TDXEventBuilder.replyMayBeNeeded(header.command, heartbeat: heartbeat, interest: interest) else {
+        guard TDXEventBuilder.mayBeNeeded(TDXEventBuilder.replyKinds(header.command, heartbeat: heartbeat), interest: interest) else {
             return events.skipped()
         }
 
