@@ -118,25 +118,25 @@ package struct SHA1: Sendable {
                 words[i] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))
             }
             var a = state.0, b = state.1, c = state.2, d = state.3, e = state.4
-            for t in 0..<80 {
-                let s = t & 15
-                if t >= 16 {
-                    let mixed = words[(s + 13) & 15] ^ words[(s + 8) & 15] ^ words[(s + 2) & 15] ^ words[s]
-                    words[s] = mixed.rotatedLeft(by: 1)
-                }
-                let f: UInt32, k: UInt32
-                switch t {
-                case 0..<20: f = (b & c) | (~b & d); k = 0x5A82_7999
-                case 20..<40: f = b ^ c ^ d; k = 0x6ED9_EBA1
-                case 40..<60: f = (b & c) | (b & d) | (c & d); k = 0x8F1B_BCDC
-                default: f = b ^ c ^ d; k = 0xCA62_C1D6
-                }
-                let temp = a.rotatedLeft(by: 5) &+ f &+ e &+ k &+ words[s]
-                e = d
-                d = c
-                c = b.rotatedLeft(by: 30)
-                b = a
-                a = temp
+            // Each round of 20 steps in a loop of its own: testing the round at every step cost
+            // about as much as the step.
+            for t in 0..<16 {
+                let f = d ^ (b & (c ^ d))
+                Self.step(&a, &b, &c, &d, &e, f &+ 0x5A82_7999 &+ words[t])
+            }
+            for t in 16..<20 {
+                let f = d ^ (b & (c ^ d))
+                Self.step(&a, &b, &c, &d, &e, f &+ 0x5A82_7999 &+ Self.schedule(words, t))
+            }
+            for t in 20..<40 {
+                Self.step(&a, &b, &c, &d, &e, (b ^ c ^ d) &+ 0x6ED9_EBA1 &+ Self.schedule(words, t))
+            }
+            for t in 40..<60 {
+                let f = (b & c) | (d & (b | c))
+                Self.step(&a, &b, &c, &d, &e, f &+ 0x8F1B_BCDC &+ Self.schedule(words, t))
+            }
+            for t in 60..<80 {
+                Self.step(&a, &b, &c, &d, &e, (b ^ c ^ d) &+ 0xCA62_C1D6 &+ Self.schedule(words, t))
             }
             state.0 &+= a
             state.1 &+= b
@@ -144,6 +144,31 @@ package struct SHA1: Sendable {
             state.3 &+= d
             state.4 &+= e
         }
+    }
+}
+
+extension SHA1 {
+    /// Word `t` (16 or later) of the message schedule, kept in 16 words that step `t` overwrites
+    /// in turn.
+    @inline(__always)
+    fileprivate static func schedule(_ words: UnsafeMutableBufferPointer<UInt32>, _ t: Int) -> UInt32 {
+        let s = t & 15
+        let word = (words[(s + 13) & 15] ^ words[(s + 8) & 15] ^ words[(s + 2) & 15] ^ words[s]).rotatedLeft(by: 1)
+        words[s] = word
+        return word
+    }
+
+    /// One step: `input` is the round's function of b, c and d, plus its constant and the word.
+    @inline(__always)
+    fileprivate static func step(
+        _ a: inout UInt32, _ b: inout UInt32, _ c: inout UInt32, _ d: inout UInt32, _ e: inout UInt32, _ input: UInt32
+    ) {
+        let temp = a.rotatedLeft(by: 5) &+ e &+ input
+        e = d
+        d = c
+        c = b.rotatedLeft(by: 30)
+        b = a
+        a = temp
     }
 }
 
