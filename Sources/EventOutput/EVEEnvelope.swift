@@ -77,7 +77,7 @@ extension JSONWriter {
     /// ends the line with `\n`.
     package mutating func endRecord() {
         while depth > 0 { closeContainer() }
-        bytes.append(UInt8(ascii: "\n"))
+        append(UInt8(ascii: "\n"))
     }
 
     /// Writes an IP address as a string value: IPv4 digits directly, IPv6 in RFC 5952 form.

@@ -66,7 +66,7 @@ package final class EVEOutput {
     /// Appends the writer's bytes (whole records) and empties the writer for reuse; writes out
     /// when the buffer passes the threshold.
     package func append(_ writer: inout JSONWriter) throws {
-        try write(writer.bytes)
+        try writer.withBytes { try write($0) }
         writer.reset()
     }
 

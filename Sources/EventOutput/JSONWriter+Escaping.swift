@@ -11,19 +11,19 @@ extension JSONWriter {
 
     /// Appends the escape sequence for one byte that may not appear raw in a JSON string.
     private mutating func appendEscape(_ byte: UInt8) {
-        bytes.append(UInt8(ascii: "\\"))
+        append(UInt8(ascii: "\\"))
         switch byte {
-        case 0x22: bytes.append(UInt8(ascii: "\""))
-        case 0x5C: bytes.append(UInt8(ascii: "\\"))
-        case 0x08: bytes.append(UInt8(ascii: "b"))
-        case 0x0C: bytes.append(UInt8(ascii: "f"))
-        case 0x0A: bytes.append(UInt8(ascii: "n"))
-        case 0x0D: bytes.append(UInt8(ascii: "r"))
-        case 0x09: bytes.append(UInt8(ascii: "t"))
+        case 0x22: append(UInt8(ascii: "\""))
+        case 0x5C: append(UInt8(ascii: "\\"))
+        case 0x08: append(UInt8(ascii: "b"))
+        case 0x0C: append(UInt8(ascii: "f"))
+        case 0x0A: append(UInt8(ascii: "n"))
+        case 0x0D: append(UInt8(ascii: "r"))
+        case 0x09: append(UInt8(ascii: "t"))
         default:
-            bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-            bytes.append(Self.hexDigits[Int(byte >> 4)])
-            bytes.append(Self.hexDigits[Int(byte & 0x0F)])
+            appendRaw("u00")
+            append(Self.hexDigits[Int(byte >> 4)])
+            append(Self.hexDigits[Int(byte & 0x0F)])
         }
     }
 
@@ -41,10 +41,25 @@ extension JSONWriter {
     /// Appends `source` quoted: runs of plain bytes copied whole, `"`, `\` and control characters
     /// escaped, and (when `validating`) invalid UTF-8 replaced by U+FFFD.
     private mutating func appendEscaped(_ source: UnsafeRawBufferPointer, validating: Bool) {
-        bytes.append(UInt8(ascii: "\""))
-        var runStart = 0
-        var index = 0
         let count = source.count
+        var index = 0
+        while index < count {
+            let byte = source[index]
+            guard byte >= 0x20 && byte != 0x22 && byte != 0x5C && (byte < 0x80 || !validating) else { break }
+            index += 1
+        }
+        if index == count {
+            // Nothing to escape or repair (most strings): the quotes and the text in one copy.
+            write(upTo: count &+ 2) { out in
+                out[0] = UInt8(ascii: "\"")
+                if let start = source.baseAddress { (out + 1).update(from: start.assumingMemoryBound(to: UInt8.self), count: count) }
+                out[count &+ 1] = UInt8(ascii: "\"")
+                return count &+ 2
+            }
+            return
+        }
+        append(UInt8(ascii: "\""))
+        var runStart = 0
         while index < count {
             let byte = source[index]
             if byte >= 0x80 && validating {
@@ -54,9 +69,14 @@ extension JSONWriter {
                     continue
                 }
                 if runStart < index {
-                    bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: source[runStart..<index]))
+                    append(UnsafeRawBufferPointer(rebasing: source[runStart..<index]))
                 }
-                bytes.append(contentsOf: [0xEF, 0xBF, 0xBD])  // U+FFFD
+                write(upTo: 3) { out in  // U+FFFD
+                    out[0] = 0xEF
+                    out[1] = 0xBF
+                    out[2] = 0xBD
+                    return 3
+                }
                 index += length
                 runStart = index
                 continue
@@ -66,16 +86,16 @@ extension JSONWriter {
                 continue
             }
             if runStart < index {
-                bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: source[runStart..<index]))
+                append(UnsafeRawBufferPointer(rebasing: source[runStart..<index]))
             }
             appendEscape(byte)
             index += 1
             runStart = index
         }
         if runStart < count {
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: source[runStart..<count]))
+            append(UnsafeRawBufferPointer(rebasing: source[runStart..<count]))
         }
-        bytes.append(UInt8(ascii: "\""))
+        append(UInt8(ascii: "\""))
     }
 
     /// Checks the multi-byte UTF-8 sequence starting at `start` (whose first byte is >= 0x80).

@@ -17,8 +17,12 @@
 /// is innermost with its matching bracket, and closing with nothing open is ignored. Writing a
 /// value inside an object without a key first is the caller's error.
 package struct JSONWriter: Sendable {
-    /// The serialized bytes. Keep the writer and call `reset()` between records to reuse the storage.
-    package var bytes: [UInt8]
+    /// The bytes written sit at the front of `storage`, which is zero-filled past `count`: a
+    /// token is formatted straight into place (`write(upTo:_:)`), with one capacity check and
+    /// no per-call copy through `Array.append(contentsOf:)` (about 90 instructions each).
+    private var storage: [UInt8]
+    /// How many bytes are written.
+    package private(set) var count = 0
     /// One entry per open container: bit 0 set once it holds an element (the next needs a comma),
     /// bit 1 set for an array.
     private var containers: [UInt8] = []
@@ -30,17 +34,27 @@ package struct JSONWriter: Sendable {
 
     /// An empty writer with `capacity` bytes reserved.
     package init(capacity: Int = 4096) {
-        bytes = []
-        bytes.reserveCapacity(capacity)
+        storage = [UInt8](repeating: 0, count: Swift.max(capacity, 64))
         containers.reserveCapacity(16)
     }
+
+    /// The serialized bytes, copied out (`withBytes` reads them in place).
+    package var bytes: [UInt8] { Array(storage[..<count]) }
+
+    /// Calls `body` with the serialized bytes, in place.
+    package func withBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try storage.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+    }
+
+    /// Bytes the writer holds room for without growing.
+    package var capacity: Int { storage.count }
 
     /// How many objects and arrays are open.
     package var depth: Int { containers.count }
 
     /// Empties the buffer and the nesting state, keeping the reserved storage.
     package mutating func reset() {
-        bytes.removeAll(keepingCapacity: true)
+        count = 0
         containers.removeAll(keepingCapacity: true)
         afterKey = false
     }
@@ -58,7 +72,7 @@ package struct JSONWriter: Sendable {
         let last = containers.count - 1
         if last >= 0 {
             if containers[last] & Self.hasElementsBit != 0 {
-                bytes.append(UInt8(ascii: ","))
+                append(UInt8(ascii: ","))
             } else {
                 containers[last] |= Self.hasElementsBit
             }
@@ -78,14 +92,14 @@ package struct JSONWriter: Sendable {
     package mutating func beginObject() {
         beforeValue()
         containers.append(0)
-        bytes.append(UInt8(ascii: "{"))
+        append(UInt8(ascii: "{"))
     }
 
     /// Opens an array (`[`) as the next value.
     package mutating func beginArray() {
         beforeValue()
         containers.append(Self.arrayBit)
-        bytes.append(UInt8(ascii: "["))
+        append(UInt8(ascii: "["))
     }
 
     /// Closes the innermost object (`}`).
@@ -99,7 +113,7 @@ package struct JSONWriter: Sendable {
     package mutating func closeContainer() {
         closePendingKey()
         guard let innermost = containers.popLast() else { return }
-        bytes.append(innermost & Self.arrayBit != 0 ? UInt8(ascii: "]") : UInt8(ascii: "}"))
+        append(innermost & Self.arrayBit != 0 ? UInt8(ascii: "]") : UInt8(ascii: "}"))
     }
 
     // MARK: - Keys
@@ -133,7 +147,7 @@ package struct JSONWriter: Sendable {
         closePendingKey()
         beforeValue()
         appendEscaped(name)
-        bytes.append(UInt8(ascii: ":"))
+        append(UInt8(ascii: ":"))
         afterKey = true
     }
 
@@ -154,7 +168,7 @@ package struct JSONWriter: Sendable {
     /// Writes a signed integer.
     package mutating func int(_ value: Int64) {
         beforeValue()
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        if value < 0 { append(UInt8(ascii: "-")) }
         appendDecimal(value.magnitude)
     }
 
@@ -171,7 +185,8 @@ package struct JSONWriter: Sendable {
             return
         }
         beforeValue()
-        bytes.append(contentsOf: value.description.utf8)
+        var text = value.description
+        text.withUTF8 { append(UnsafeRawBufferPointer($0)) }
     }
 
     /// Writes `true` or `false`.
@@ -195,7 +210,27 @@ package struct JSONWriter: Sendable {
     /// Appends literal bytes unchanged (no escaping, no comma); for fixed JSON tokens.
     @inline(__always)
     mutating func appendRaw(_ text: StaticString) {
-        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        text.withUTF8Buffer { append(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Appends one byte.
+    @inline(__always)
+    mutating func append(_ byte: UInt8) {
+        write(upTo: 1) { out in
+            out[0] = byte
+            return 1
+        }
+    }
+
+    /// Appends bytes unchanged.
+    @inline(__always)
+    mutating func append(_ source: UnsafeRawBufferPointer) {
+        let length = source.count
+        guard length > 0, let start = source.baseAddress else { return }
+        write(upTo: length) { out in
+            UnsafeMutableRawPointer(out).copyMemory(from: start, byteCount: length)
+            return length
+        }
     }
 
     // MARK: - Digits
@@ -204,7 +239,7 @@ package struct JSONWriter: Sendable {
     @inline(__always)
     mutating func appendDecimal(_ value: UInt64) {
         if value < 10 {
-            bytes.append(0x30 &+ UInt8(truncatingIfNeeded: value))
+            append(0x30 &+ UInt8(truncatingIfNeeded: value))
             return
         }
         write(upTo: 20) { out in Self.decimal(value, into: out) }  // UInt64.max has 20 digits
@@ -213,15 +248,20 @@ package struct JSONWriter: Sendable {
     // MARK: - Writing in one copy
 
     /// Appends what `body` writes at the pointer it is given (at most `limit` bytes; it returns
-    /// how many): a token is formatted in scratch memory and copied into `bytes` at once, rather
-    /// than appended byte by byte (each append checks the array's uniqueness and capacity).
+    /// how many), straight into the storage after one capacity check.
     @inline(__always)
     mutating func write(upTo limit: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: limit) { scratch in
-            let start = scratch.baseAddress.unsafelyUnwrapped
-            let count = body(start)
-            bytes.append(contentsOf: UnsafeBufferPointer(start: start, count: count))
-        }
+        if storage.count &- count < limit { grow(toHold: limit) }
+        let at = count
+        let written = storage.withUnsafeMutableBufferPointer { body($0.baseAddress.unsafelyUnwrapped + at) }
+        count = at &+ written
+    }
+
+    /// Doubles the storage (at least) so that `extra` more bytes fit.
+    @inline(never)
+    private mutating func grow(toHold extra: Int) {
+        let wanted = Swift.max(storage.count &* 2, count &+ extra)
+        storage.append(contentsOf: repeatElement(0, count: wanted &- storage.count))
     }
 
     /// Writes the decimal digits of `value` at `out`; returns how many (1...20).

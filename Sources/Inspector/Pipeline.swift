@@ -473,7 +473,7 @@ final class PipelineObserver: FlowObserver, EventSink {
     private func commit() {
         records &+= 1
         if collected != nil {
-            collected?.appendJSON(writer.bytes, at: moment)
+            writer.withBytes { collected?.appendJSON($0, at: moment) }
             writer.reset()
             return
         }
@@ -567,7 +567,7 @@ struct ShardRecords: @unchecked Sendable {
         if events.count > eventCount { events.removeSubrange(eventCount...) }
     }
 
-    mutating func appendJSON(_ json: [UInt8], at moment: TrackerMoment) {
+    mutating func appendJSON(_ json: UnsafeRawBufferPointer, at moment: TrackerMoment) {
         let start = bytes.count
         bytes.append(contentsOf: json)
         append(.json(start..<bytes.count), at: moment)

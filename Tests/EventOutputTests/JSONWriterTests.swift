@@ -191,6 +191,22 @@ struct JSONWriterTests {
         writer.field("b", 2)
         writer.endObject()
         #expect(String(decoding: writer.bytes, as: UTF8.self) == #"{"b":2}"#)
-        #expect(writer.bytes.capacity >= 64)
+        #expect(writer.capacity == 64)
+    }
+
+    @Test("the buffer grows past its reserved capacity without losing what it holds")
+    func growth() {
+        var writer = JSONWriter(capacity: 64)
+        let long = String(repeating: "x", count: 300)
+        writer.beginArray()
+        for index in 0..<40 {
+            writer.int(Int64(index))
+            writer.string(long)
+        }
+        writer.endArray()
+        let expected = "[" + (0..<40).map { "\($0),\"\(long)\"" }.joined(separator: ",") + "]"
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == expected)
+        #expect(writer.count == expected.utf8.count && writer.capacity >= writer.count)
+        writer.withBytes { #expect(Array($0) == Array(expected.utf8)) }
     }
 }
