@@ -82,7 +82,16 @@ extension JSONWriter {
             key("tcp")
             beginObject()
             let flags = summary.tcpFlags
-            field("tcp_flags", String(flags.rawValue, radix: 16).leftPadded(to: 2))
+            key("tcp_flags")
+            beforeValue()
+            write(upTo: 4) { out in  // two lowercase hex digits, quoted
+                let digits: StaticString = "0123456789abcdef"
+                out[0] = UInt8(ascii: "\"")
+                out[1] = digits.utf8Start[Int(flags.rawValue >> 4)]
+                out[2] = digits.utf8Start[Int(flags.rawValue & 0x0F)]
+                out[3] = UInt8(ascii: "\"")
+                return 4
+            }
             if flags.contains(.syn) { field("syn", true) }
             if flags.contains(.fin) { field("fin", true) }
             if flags.contains(.rst) { field("rst", true) }

@@ -210,6 +210,13 @@ struct CaptureAnalysisTests {
             #expect(flow.int("tcp", "gaps_toclient") == want.gapsToClient, "\(want)")
             if want.orientation == "syn" { #expect(flow.int("tcp", "syn") == 1) }
             if want.reason == "closed" { #expect(flow.int("tcp", "fin") == 1) }
+            // tcp_flags: two lowercase hex digits, agreeing with the flag members.
+            let flagText = flow.string("tcp", "tcp_flags") ?? ""
+            #expect(flagText.count == 2 && flagText == flagText.lowercased(), "\(want)")
+            let flags = UInt8(flagText, radix: 16) ?? 0
+            for (bit, name) in [(UInt8(0x01), "fin"), (0x02, "syn"), (0x04, "rst"), (0x08, "psh"), (0x10, "ack")] {
+                #expect((flags & bit != 0) == (flow.int("tcp", name) == 1), "\(name) in \(flagText): \(want)")
+            }
         } else {
             #expect(flow.value(["tcp"]) == nil)
             #expect(flow.int("flow", "pkts_toserver") == want.toServer, "\(want)")
