@@ -1,6 +1,7 @@
 import PacketCapture
 
 /// Which way bytes travel in a flow, relative to its client/server orientation.
+@usableFromInline
 package enum Direction: Int, Sendable, CaseIterable, CustomStringConvertible {
     /// From the client (the side that opened the connection) to the server.
     case toServer = 0
@@ -11,7 +12,7 @@ package enum Direction: Int, Sendable, CaseIterable, CustomStringConvertible {
     package var reversed: Direction { self == .toServer ? .toClient : .toServer }
 
     /// `to_server` or `to_client`, as the JSON output spells it.
-    package var description: String { self == .toServer ? "to_server" : "to_client" }
+    @usableFromInline package var description: String { self == .toServer ? "to_server" : "to_client" }
 }
 
 /// The endpoints of a flow, oriented client to server, with its identifiers.
@@ -101,24 +102,29 @@ package enum FlowEndReason: String, Sendable {
 }
 
 /// A pair of values, one for each direction of a flow.
+@usableFromInline
 package struct PerDirection<Value> {
     /// The value for client-to-server.
-    package var toServer: Value
+    @usableFromInline package var toServer: Value
     /// The value for server-to-client.
-    package var toClient: Value
+    @usableFromInline package var toClient: Value
 
     // Inlinable: the decoders use it per chunk from other modules, where an unspecialised
     // generic call would look up type metadata and go through a coroutine on every access.
+    // The type and its members must be `@usableFromInline` as well: for a plain `package` type
+    // the compiler accepts `@inlinable` but serializes no body (Swift 6.3), so every use from
+    // another module was an unspecialised call (about 500 instructions to make one, through the
+    // runtime's metadata cache).
 
     /// Both values given.
-    @inlinable
+    @inlinable @inline(__always)
     package init(toServer: Value, toClient: Value) {
         self.toServer = toServer
         self.toClient = toClient
     }
 
     /// The same value for both directions.
-    @inlinable
+    @inlinable @inline(__always)
     package init(_ both: Value) {
         self.toServer = both
         self.toClient = both

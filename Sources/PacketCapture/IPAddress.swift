@@ -1,10 +1,14 @@
 /// An IPv4 or IPv6 address held in 16 bytes (IPv4 as the IPv4-mapped IPv6 form `::ffff:a.b.c.d`),
 /// so that flow keys of both families have one shape and compare with two integer comparisons.
+///
+/// `@usableFromInline`, with its stored members: the `@inlinable` members are inlined in other
+/// modules only then (see `PerDirection`).
+@usableFromInline
 package struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The first 8 bytes of the address, big-endian.
-    package var high: UInt64
+    @usableFromInline package var high: UInt64
     /// The last 8 bytes of the address, big-endian.
-    package var low: UInt64
+    @usableFromInline package var low: UInt64
 
     /// The first 12 bytes of an IPv4-mapped address (a computed constant, so inlined code can use it).
     @inlinable static var mappedPrefix: UInt64 { 0x0000_FFFF_0000_0000 }
@@ -37,10 +41,10 @@ package struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
     }
 
     /// Whether this is an IPv4 address (IPv4-mapped form).
-    package var isIPv4: Bool { high == 0 && (low >> 32) == 0x0000_FFFF }
+    @inlinable package var isIPv4: Bool { high == 0 && (low >> 32) == 0x0000_FFFF }
 
     /// The IPv4 value in host order, when this is an IPv4 address.
-    package var ipv4Value: UInt32? { isIPv4 ? UInt32(truncatingIfNeeded: low) : nil }
+    @inlinable package var ipv4Value: UInt32? { isIPv4 ? UInt32(truncatingIfNeeded: low) : nil }
 
     @inlinable
     package static func == (lhs: IPAddress, rhs: IPAddress) -> Bool {
@@ -53,7 +57,7 @@ package struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
     }
 
     /// Dotted quad for IPv4; RFC 5952 text (lower case, longest zero run as `::`) for IPv6.
-    package var description: String {
+    @usableFromInline package var description: String {
         if let v4 = ipv4Value {
             return "\(v4 >> 24).\((v4 >> 16) & 0xFF).\((v4 >> 8) & 0xFF).\(v4 & 0xFF)"
         }

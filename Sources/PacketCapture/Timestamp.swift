@@ -2,11 +2,13 @@
 ///
 /// TapSentry never reads the wall clock for anything that reaches the output; every timeout and
 /// window is measured in this time, so replaying a capture gives the same output every time.
+@usableFromInline
 package struct Timestamp: Comparable, Hashable, Sendable, CustomStringConvertible {
     /// Nanoseconds since 1970-01-01T00:00:00Z.
-    package var nanoseconds: Int64
+    @usableFromInline package var nanoseconds: Int64
 
     /// A timestamp from nanoseconds since the epoch.
+    @inlinable
     package init(nanoseconds: Int64) {
         self.nanoseconds = nanoseconds
     }
@@ -34,12 +36,13 @@ package struct Timestamp: Comparable, Hashable, Sendable, CustomStringConvertibl
 
     // All four, not `<` alone: the others would come from `Comparable`'s generic defaults, called
     // through the conformance from other modules (per packet, in a worker's flow-table clock).
-    package static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
-    package static func <= (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.nanoseconds <= rhs.nanoseconds }
-    package static func > (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.nanoseconds > rhs.nanoseconds }
-    package static func >= (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.nanoseconds >= rhs.nanoseconds }
+    // Inlinable, with the type `@usableFromInline` (see `IPAddress`): otherwise each is a call.
+    @inlinable package static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
+    @inlinable package static func <= (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.nanoseconds <= rhs.nanoseconds }
+    @inlinable package static func > (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.nanoseconds > rhs.nanoseconds }
+    @inlinable package static func >= (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.nanoseconds >= rhs.nanoseconds }
 
-    package var description: String { "\(seconds).\(String(fraction).leftPadded(to: 9))" }
+    @usableFromInline package var description: String { "\(seconds).\(String(fraction).leftPadded(to: 9))" }
 }
 
 extension String {

@@ -1,23 +1,29 @@
 /// The transport protocols TapSentry follows (IANA protocol numbers).
+@usableFromInline
 package enum TransportProtocol: UInt8, Sendable, CustomStringConvertible {
     case tcp = 6
     case udp = 17
 
     /// `TCP` or `UDP`, as Suricata's EVE `proto` field spells it.
-    package var description: String { self == .tcp ? "TCP" : "UDP" }
+    @usableFromInline package var description: String { self == .tcp ? "TCP" : "UDP" }
 }
 
 /// TCP header flag bits.
+///
+/// `@usableFromInline` (see `IPAddress`) so that `contains` and the other set operations are
+/// inlined in other modules rather than called through the `SetAlgebra` conformance.
+@usableFromInline
 package struct TCPFlags: OptionSet, Sendable, Hashable {
-    package var rawValue: UInt8
+    @usableFromInline package var rawValue: UInt8
     @inlinable package init(rawValue: UInt8) { self.rawValue = rawValue }
 
-    package static let fin = TCPFlags(rawValue: 0x01)
-    package static let syn = TCPFlags(rawValue: 0x02)
-    package static let rst = TCPFlags(rawValue: 0x04)
-    package static let psh = TCPFlags(rawValue: 0x08)
-    package static let ack = TCPFlags(rawValue: 0x10)
-    package static let urg = TCPFlags(rawValue: 0x20)
+    // Computed, not stored: a stored static is reached through its lazy-initialisation check.
+    @inlinable package static var fin: TCPFlags { TCPFlags(rawValue: 0x01) }
+    @inlinable package static var syn: TCPFlags { TCPFlags(rawValue: 0x02) }
+    @inlinable package static var rst: TCPFlags { TCPFlags(rawValue: 0x04) }
+    @inlinable package static var psh: TCPFlags { TCPFlags(rawValue: 0x08) }
+    @inlinable package static var ack: TCPFlags { TCPFlags(rawValue: 0x10) }
+    @inlinable package static var urg: TCPFlags { TCPFlags(rawValue: 0x20) }
 }
 
 /// One TCP or UDP packet parsed down to its payload.
