@@ -1,10 +1,11 @@
 /// A set of event fields by number (`EventField.id`: their position in
 /// `EventVocabulary.eventFields`): a few machine words, so that "is this field wanted?" is a bit
 /// test on the hot path.
+@usableFromInline
 package struct EventFieldSet: Sendable, Equatable {
-    private var low: UInt64 = 0
-    private var middle: UInt64 = 0
-    private var high: UInt64 = 0
+    @usableFromInline var low: UInt64 = 0
+    @usableFromInline var middle: UInt64 = 0
+    @usableFromInline var high: UInt64 = 0
 
     /// The most fields a set holds.
     package static let capacity = 192
@@ -22,7 +23,7 @@ package struct EventFieldSet: Sendable, Equatable {
     }()
 
     /// Whether the set holds field `id` (a negative id, a name outside the vocabulary, never).
-    @inline(__always)
+    @inlinable @inline(__always)
     package func contains(_ id: Int) -> Bool {
         switch id {
         case 0..<64: low & (1 << UInt64(id)) != 0
@@ -33,6 +34,7 @@ package struct EventFieldSet: Sendable, Equatable {
     }
 
     /// Adds field `id` (ignored when out of range).
+    @inlinable
     package mutating func insert(_ id: Int) {
         switch id {
         case 0..<64: low |= 1 << UInt64(id)
@@ -50,20 +52,21 @@ package struct EventFieldSet: Sendable, Equatable {
     }
 
     /// Whether no field is in the set.
-    package var isEmpty: Bool { low == 0 && middle == 0 && high == 0 }
+    @inlinable package var isEmpty: Bool { low == 0 && middle == 0 && high == 0 }
 
     /// How many fields are in the set.
-    package var count: Int { low.nonzeroBitCount + middle.nonzeroBitCount + high.nonzeroBitCount }
+    @inlinable package var count: Int { low.nonzeroBitCount + middle.nonzeroBitCount + high.nonzeroBitCount }
 }
 
 /// An event field as decoders write it: its dotted name, and its number in the vocabulary
 /// (nil when the vocabulary does not list it: no rule can read such a field). Decoders keep these
 /// as constants, so that asking whether a field is wanted costs no string work.
+@usableFromInline
 package struct EventField: Sendable {
     /// The dotted name (the same in decoders, rules and the JSON output).
-    package let name: String
+    @usableFromInline package let name: String
     /// Its position in `EventVocabulary.eventFields` (-1 outside the vocabulary).
-    package let id: Int
+    @usableFromInline package let id: Int
 
     /// The field named `name`.
     package init(_ name: String) {
@@ -75,15 +78,16 @@ package struct EventField: Sendable {
 /// What the consumers of one kind of event from one protocol read: which fields, and whether
 /// they need every such event or only those carrying one of some fields (a rule that matches any
 /// kind but needs an `anomalies` field, for example, needs no event without one).
+@usableFromInline
 package struct FieldPlan: Sendable, Equatable {
     /// The fields read (every field when `unrestricted`).
-    package var fields: EventFieldSet
+    @usableFromInline package var fields: EventFieldSet
     /// Whether every event of the kind is needed.
-    package var always: Bool
+    @usableFromInline package var always: Bool
     /// Otherwise, the fields of which an event must carry at least one to be needed.
-    package var triggers: EventFieldSet
+    @usableFromInline package var triggers: EventFieldSet
     /// Whether everything is built: per-message output, or a consumer that did not say what it reads.
-    package var unrestricted: Bool
+    @usableFromInline package var unrestricted: Bool
 
     /// Every field of every event.
     package static let everything = FieldPlan(fields: .all, always: true, triggers: EventFieldSet(), unrestricted: true)
@@ -99,23 +103,23 @@ package struct FieldPlan: Sendable, Equatable {
     }
 
     /// Whether field `field` is to be built.
-    @inline(__always)
+    @inlinable @inline(__always)
     package func wants(_ field: EventField) -> Bool { unrestricted || fields.contains(field.id) }
 
     /// Whether no event of the kind can be needed, whatever it carries.
-    @inline(__always)
+    @inlinable @inline(__always)
     package var skipsKind: Bool { !unrestricted && !always && triggers.isEmpty }
 
     /// Whether an event of the kind is needed only when it carries one of `fields` (every
     /// trigger is among them): then a decoder that can tell cheaply that a message carries none
     /// of them need not build its event.
-    @inline(__always)
+    @inlinable @inline(__always)
     package func needsOnlyWith(anyOf fields: EventFieldSet) -> Bool {
         !unrestricted && !always && triggers.isSubset(of: fields)
     }
 
     /// Whether an event carrying the fields `present` is needed.
-    @inline(__always)
+    @inlinable @inline(__always)
     package func needs(present: EventFieldSet) -> Bool {
         unrestricted || always || present.intersects(triggers)
     }
@@ -133,13 +137,13 @@ extension EventFieldSet {
     }()
 
     /// Whether every field of the set is in `other`.
-    @inline(__always)
+    @inlinable @inline(__always)
     package func isSubset(of other: EventFieldSet) -> Bool {
         low & ~other.low == 0 && middle & ~other.middle == 0 && high & ~other.high == 0
     }
 
     /// Whether the two sets share a field.
-    @inline(__always)
+    @inlinable @inline(__always)
     package func intersects(_ other: EventFieldSet) -> Bool {
         low & other.low != 0 || middle & other.middle != 0 || high & other.high != 0
     }
@@ -184,19 +188,23 @@ extension EventInterest {
 /// Builds the fields of one trading event under a plan: fields nobody reads are not built (their
 /// values are computed only when wanted), and the event remembers whether it carries a field
 /// that makes it needed.
+///
+/// Inlinable (with the types it uses `@usableFromInline`: see `PerDirection`), since the decoders
+/// in other modules add every field through it.
+@usableFromInline
 package struct EventFieldBuilder {
     /// The fields built, in order.
-    package var fields: [(String, FieldValue)]
+    @usableFromInline package var fields: [(String, FieldValue)]
     /// What to build.
-    package let plan: FieldPlan
+    @usableFromInline package let plan: FieldPlan
     /// The vocabulary fields built.
-    package private(set) var present = EventFieldSet()
+    @usableFromInline package internal(set) var present = EventFieldSet()
     /// The room reserved for `fields` at the first field: the most the plan can build (capped), so
     /// that an event's field list is one allocation rather than a chain of regrowths.
-    private let room: Int
+    @usableFromInline let room: Int
 
     /// An empty builder under `plan` (nothing is allocated until a field is added).
-    @inline(__always)
+    @inlinable @inline(__always)
     package init(plan: FieldPlan) {
         self.plan = plan
         fields = []
@@ -204,12 +212,12 @@ package struct EventFieldBuilder {
     }
 
     /// Whether `field` is to be built.
-    @inline(__always)
+    @inlinable @inline(__always)
     package func wants(_ field: EventField) -> Bool { plan.wants(field) }
 
     /// Adds `field` with `value` when it is wanted and the value is not nil (`value` is not
     /// computed otherwise).
-    @inline(__always)
+    @inlinable @inline(__always)
     package mutating func add(_ field: EventField, _ value: @autoclosure () -> FieldValue?) {
         guard plan.wants(field), let value = value() else { return }
         if fields.capacity == 0 { fields.reserveCapacity(room) }
@@ -218,6 +226,6 @@ package struct EventFieldBuilder {
     }
 
     /// Whether the event built is needed by anyone.
-    @inline(__always)
+    @inlinable @inline(__always)
     package var needed: Bool { plan.needs(present: present) }
 }

@@ -4,11 +4,16 @@
 /// Whole frames are decoded straight from each chunk; only a partial tail is copied here. When the
 /// next chunk comes, the held frame takes just the bytes it lacks (its header tells how many), so
 /// that the rest of the chunk is again decoded in place rather than copied through the buffer.
+///
+/// Inlinable, with its members `@usableFromInline` (see `PerDirection`): each decoder's session
+/// feeds every chunk through it, with closures that inlining lets the compiler specialise.
+@usableFromInline
 package struct HeldStream {
-    private var buffer: [UInt8] = []
+    @usableFromInline var buffer: [UInt8] = []
     /// Whether bytes are held (checked per chunk without touching the array).
-    package private(set) var holdsBytes = false
+    @usableFromInline package internal(set) var holdsBytes = false
 
+    @inlinable
     package init() {}
 
     /// Feeds the next chunk of the stream.
@@ -17,7 +22,7 @@ package struct HeldStream {
     /// known, for example before its header is whole or while resynchronising; then the whole
     /// chunk is taken). `process(view)` decodes every whole frame at the start of `view` and returns
     /// how many bytes it used.
-    @inline(__always)
+    @inlinable @inline(__always)
     package mutating func feed(
         _ incoming: UnsafeRawBufferPointer,
         missing: (UnsafeRawBufferPointer) -> Int,

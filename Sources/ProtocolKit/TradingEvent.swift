@@ -73,6 +73,7 @@ package struct EventKind: RawRepresentable, Hashable, Sendable, CustomStringConv
 ///
 /// Not `indirect`: the nested cases already live in their arrays' storage, and an indirect enum
 /// boxes every value on the heap (one allocation, retain and release per field of every event).
+@usableFromInline
 package enum FieldValue: Sendable, Equatable {
     case string(String)
     case int(Int64)
@@ -84,6 +85,7 @@ package enum FieldValue: Sendable, Equatable {
     case object([(String, FieldValue)])
     case array([FieldValue])
 
+    @usableFromInline
     package static func == (lhs: FieldValue, rhs: FieldValue) -> Bool {
         switch (lhs, rhs) {
         case let (.string(a), .string(b)): a == b
