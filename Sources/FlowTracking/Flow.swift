@@ -133,15 +133,11 @@ package struct PerDirection<Value> {
     /// The value for `direction`.
     @inlinable @inline(__always)
     package subscript(direction: Direction) -> Value {
-        // Borrowed and in place: a get or get-then-set would copy the value (and retain what it
+        // Read with a plain getter, inlined (the caller's use of one member loads that member):
+        // a `_read` coroutine, not inlined, copied the whole pair into a heap-allocated frame at
+        // every access. Changed in place: a get-then-set would copy the value (and retain what it
         // holds) on every access.
-        _read {
-            if direction == .toServer {
-                yield toServer
-            } else {
-                yield toClient
-            }
-        }
+        get { direction == .toServer ? toServer : toClient }
         _modify {
             if direction == .toServer {
                 yield &toServer
