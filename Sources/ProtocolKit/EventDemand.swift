@@ -90,7 +90,7 @@ package struct FieldPlan: Sendable, Equatable {
     @usableFromInline package var unrestricted: Bool
 
     /// Every field of every event.
-    package static let everything = FieldPlan(fields: .all, always: true, triggers: EventFieldSet(), unrestricted: true)
+    @usableFromInline package static let everything = FieldPlan(fields: .all, always: true, triggers: EventFieldSet(), unrestricted: true)
     /// Nothing: no consumer reads this kind.
     package static let nothing = FieldPlan(fields: EventFieldSet(), always: false, triggers: EventFieldSet(), unrestricted: false)
 
@@ -152,9 +152,10 @@ extension EventFieldSet {
 /// What the consumers of trading events read, per protocol and event kind (computed once per run
 /// from the active rules and detectors), so that decoders build only that when no per-message
 /// output is written. Kinds and protocols outside the vocabulary get everything.
+@usableFromInline
 package final class EventDemand: Sendable {
-    private let plans: [FieldPlan]
-    private static let kindCount = EventVocabulary.kinds.count
+    @usableFromInline let plans: [FieldPlan]
+    @usableFromInline let kindCount = EventVocabulary.kinds.count
 
     /// A demand from one plan per (protocol, kind): `plan(protocolIndex, kindIndex)` for the
     /// indices of `EventVocabulary.protocols` and `EventVocabulary.kinds`.
@@ -167,18 +168,21 @@ package final class EventDemand: Sendable {
     }
 
     /// The plan for events of `kind` from the protocol at `protocolIndex` of `EventVocabulary.protocols`.
-    @inline(__always)
+    @inlinable @inline(__always)
     package func plan(protocolIndex: Int, kind: EventKind) -> FieldPlan {
+        // A protocol outside the vocabulary lands past the table (every kind index is below
+        // `kindCount`).
         let kindIndex = kind.index
-        guard kindIndex >= 0, protocolIndex >= 0, protocolIndex < EventVocabulary.protocols.count else { return .everything }
-        return plans[protocolIndex &* Self.kindCount &+ kindIndex]
+        let at = protocolIndex &* kindCount &+ kindIndex
+        guard kindIndex >= 0, protocolIndex >= 0, at < plans.count else { return .everything }
+        return plans[at]
     }
 }
 
 extension EventInterest {
     /// What to build for an event of `kind` from the protocol at `protocolIndex` of
     /// `EventVocabulary.protocols`: everything with per-message records or without a demand.
-    @inline(__always)
+    @inlinable @inline(__always)
     package func plan(protocolIndex: Int, kind: EventKind) -> FieldPlan {
         guard !records, let demand = demandReference else { return .everything }
         return demand._withUnsafeGuaranteedRef { $0.plan(protocolIndex: protocolIndex, kind: kind) }

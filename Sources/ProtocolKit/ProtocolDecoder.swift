@@ -63,9 +63,10 @@ extension DecoderSession {
 }
 
 /// What the consumers of a run want from decoders, so that nothing is built for nobody.
+@usableFromInline
 package struct EventInterest: Sendable, Equatable {
     /// Per-message protocol records (`tapsentry decode`, `analyze --events`).
-    package var records: Bool
+    @usableFromInline package var records: Bool
     /// Normalised trading events (rules, per-message output).
     package var tradingEvents: Bool
     /// Without records: which trading events and fields are read (nil: all of them). Decoders
@@ -74,7 +75,7 @@ package struct EventInterest: Sendable, Equatable {
     package let demand: EventDemand?
     /// `demand` as `plan(protocolIndex:kind:)` reads it for every event: without a retain and a
     /// release each time (`demand` keeps it alive).
-    let demandReference: Unmanaged<EventDemand>?
+    @usableFromInline let demandReference: Unmanaged<EventDemand>?
 
     /// Interest in the given parts.
     package init(records: Bool, tradingEvents: Bool, demand: EventDemand? = nil) {
@@ -84,6 +85,7 @@ package struct EventInterest: Sendable, Equatable {
         demandReference = demand.map { Unmanaged.passUnretained($0) }
     }
 
+    @usableFromInline
     package static func == (lhs: EventInterest, rhs: EventInterest) -> Bool {
         lhs.records == rhs.records && lhs.tradingEvents == rhs.tradingEvents && lhs.demand === rhs.demand
     }

@@ -2,14 +2,16 @@ import FlowTracking
 import PacketCapture
 
 /// The kind of a trading event; the raw value is the shared vocabulary that rules match on.
+@usableFromInline
 package struct EventKind: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-    package var rawValue: String {
+    @usableFromInline package var rawValue: String {
         didSet { index = Self.index(of: rawValue) }
     }
     /// Its position in `EventVocabulary.kinds` (-1 for a kind outside the vocabulary), so that
     /// per-kind tables need no string work.
-    package private(set) var index: Int
+    @usableFromInline package internal(set) var index: Int
 
+    @usableFromInline
     package init(rawValue: String) {
         self.rawValue = rawValue
         index = Self.index(of: rawValue)
@@ -40,11 +42,12 @@ package struct EventKind: RawRepresentable, Hashable, Sendable, CustomStringConv
 
     /// Kinds of the vocabulary compare by position, others by name (a name outside the vocabulary
     /// never equals one inside it).
+    @inlinable
     package static func == (lhs: EventKind, rhs: EventKind) -> Bool {
         if lhs.index >= 0 || rhs.index >= 0 { return lhs.index == rhs.index }
         return lhs.rawValue == rhs.rawValue
     }
-    package func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+    @usableFromInline package func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
 
     package static let logon = EventKind(rawValue: "logon")
     package static let logonResult = EventKind(rawValue: "logon_result")
@@ -66,7 +69,7 @@ package struct EventKind: RawRepresentable, Hashable, Sendable, CustomStringConv
     /// A decoded message with no trading meaning of its own (kept for per-message output).
     package static let message = EventKind(rawValue: "message")
 
-    package var description: String { rawValue }
+    @usableFromInline package var description: String { rawValue }
 }
 
 /// A value in an event: scalars, or nested objects and arrays for per-message records.
