@@ -2,12 +2,36 @@
 #include <pthread.h>
 #include <errno.h>
 #include <sched.h>
+#include <time.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <sys/random.h>
+#else
+#include <stdlib.h>
+#endif
 
 #include "CSupport.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+
+uint64_t tapsentry_run_seed;
+
+__attribute__((constructor)) static void tapsentry_draw_run_seed(void) {
+    uint64_t seed = 0;
+#if defined(__linux__)
+    if (getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed) {
+        // No entropy source: the clock and the process id (the seed only spreads hash values).
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        seed = ((uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec) ^ ((uint64_t)getpid() << 32);
+    }
+#else
+    arc4random_buf(&seed, sizeof seed);
+#endif
+    tapsentry_run_seed = seed;
+}
 
 uint64_t tapsentry_byte_sum(const uint8_t *bytes, size_t count) {
     uint64_t sum = 0;

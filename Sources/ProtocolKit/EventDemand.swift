@@ -11,16 +11,19 @@ package struct EventFieldSet: Sendable, Equatable {
     package static let capacity = 192
 
     /// The empty set.
+    @inlinable
     package init() {}
 
-    /// Every field.
-    package static let all: EventFieldSet = {
+    /// Every field (computed, as `FieldPlan.everything` below: a stored static is read through
+    /// a `swift_once` check at every use).
+    @inlinable
+    package static var all: EventFieldSet {
         var set = EventFieldSet()
         set.low = .max
         set.middle = .max
         set.high = .max
         return set
-    }()
+    }
 
     /// Whether the set holds field `id` (a negative id, a name outside the vocabulary, never).
     @inlinable @inline(__always)
@@ -90,11 +93,14 @@ package struct FieldPlan: Sendable, Equatable {
     @usableFromInline package var unrestricted: Bool
 
     /// Every field of every event.
-    @usableFromInline package static let everything = FieldPlan(fields: .all, always: true, triggers: EventFieldSet(), unrestricted: true)
+    @inlinable package static var everything: FieldPlan {
+        FieldPlan(fields: .all, always: true, triggers: EventFieldSet(), unrestricted: true)
+    }
     /// Nothing: no consumer reads this kind.
     package static let nothing = FieldPlan(fields: EventFieldSet(), always: false, triggers: EventFieldSet(), unrestricted: false)
 
     /// A plan with every part given.
+    @inlinable
     package init(fields: EventFieldSet, always: Bool, triggers: EventFieldSet, unrestricted: Bool = false) {
         self.fields = fields
         self.always = always

@@ -18,7 +18,7 @@ package struct EventKind: RawRepresentable, Hashable, Sendable, CustomStringConv
     }
 
     /// The position of the kind named `name` in `EventVocabulary.kinds`.
-    private static func index(of name: String) -> Int {
+    static func index(of name: String) -> Int {
         switch name {
         case "logon": 0
         case "logon_result": 1
@@ -49,25 +49,35 @@ package struct EventKind: RawRepresentable, Hashable, Sendable, CustomStringConv
     }
     @usableFromInline package func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
 
-    package static let logon = EventKind(rawValue: "logon")
-    package static let logonResult = EventKind(rawValue: "logon_result")
-    package static let authenticate = EventKind(rawValue: "authenticate")
-    package static let authenticateResult = EventKind(rawValue: "authenticate_result")
-    package static let relayClientInfo = EventKind(rawValue: "relay_client_info")
-    package static let orderNew = EventKind(rawValue: "order_new")
-    package static let orderCancel = EventKind(rawValue: "order_cancel")
-    package static let execution = EventKind(rawValue: "execution")
-    package static let mdSubscribe = EventKind(rawValue: "md_subscribe")
-    package static let mdQuote = EventKind(rawValue: "md_quote")
-    package static let heartbeat = EventKind(rawValue: "heartbeat")
-    package static let logout = EventKind(rawValue: "logout")
-    package static let anomaly = EventKind(rawValue: "anomaly")
+    /// A kind of the vocabulary with its position known (the constants below).
+    @inlinable
+    init(vocabulary name: String, index: Int) {
+        rawValue = name
+        self.index = index
+    }
+
+    // The vocabulary's kinds, made in place rather than kept in `static let`s: decoders name a
+    // kind per event, and a stored static is read through its lazy-initialisation check
+    // (`swift_once`) at every use. Their positions are those of `index(of:)` (a test checks).
+    @inlinable package static var logon: EventKind { EventKind(vocabulary: "logon", index: 0) }
+    @inlinable package static var logonResult: EventKind { EventKind(vocabulary: "logon_result", index: 1) }
+    @inlinable package static var authenticate: EventKind { EventKind(vocabulary: "authenticate", index: 2) }
+    @inlinable package static var authenticateResult: EventKind { EventKind(vocabulary: "authenticate_result", index: 3) }
+    @inlinable package static var relayClientInfo: EventKind { EventKind(vocabulary: "relay_client_info", index: 4) }
+    @inlinable package static var orderNew: EventKind { EventKind(vocabulary: "order_new", index: 5) }
+    @inlinable package static var orderCancel: EventKind { EventKind(vocabulary: "order_cancel", index: 6) }
+    @inlinable package static var execution: EventKind { EventKind(vocabulary: "execution", index: 7) }
+    @inlinable package static var mdSubscribe: EventKind { EventKind(vocabulary: "md_subscribe", index: 8) }
+    @inlinable package static var mdQuote: EventKind { EventKind(vocabulary: "md_quote", index: 9) }
+    @inlinable package static var heartbeat: EventKind { EventKind(vocabulary: "heartbeat", index: 10) }
+    @inlinable package static var logout: EventKind { EventKind(vocabulary: "logout", index: 11) }
+    @inlinable package static var anomaly: EventKind { EventKind(vocabulary: "anomaly", index: 12) }
     /// Traffic on a trading channel that cannot be decoded (TDX's port 7708): its flow only.
-    package static let tradeChannel = EventKind(rawValue: "trade_channel")
+    @inlinable package static var tradeChannel: EventKind { EventKind(vocabulary: "trade_channel", index: 15) }
     /// A session, business or market-data reject.
-    package static let reject = EventKind(rawValue: "reject")
+    @inlinable package static var reject: EventKind { EventKind(vocabulary: "reject", index: 13) }
     /// A decoded message with no trading meaning of its own (kept for per-message output).
-    package static let message = EventKind(rawValue: "message")
+    @inlinable package static var message: EventKind { EventKind(vocabulary: "message", index: 14) }
 
     @usableFromInline package var description: String { rawValue }
 }

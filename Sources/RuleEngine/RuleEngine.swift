@@ -183,6 +183,10 @@ package final class RuleEngine {
         demand = RuleDemand.demand(runtimes: runtimes, memories: memories, detectors: detectors)
         matchers = runtimes.map { Unmanaged.passUnretained($0.match) }
         memoryMatchers = memories.map { Unmanaged.passUnretained($0.match) }
+        precondition(
+            EventVocabulary.kinds.count == Self.vocabularyKinds && EventVocabulary.protocols.count == Self.vocabularyProtocols
+                && EventVocabulary.protocols.indices.allSatisfy { Self.protocolIndex(EventVocabulary.protocols[$0]) == $0 },
+            "RuleEngine's vocabulary sizes and protocol positions must follow EventVocabulary")
         for protocolName in EventVocabulary.protocols {
             for kind in EventVocabulary.kinds {
                 let positions = positions(kind: kind.rawValue, protocolName: protocolName)
@@ -389,9 +393,15 @@ package final class RuleEngine {
     private static func slot(_ event: TradingEvent) -> Int? {
         let protocolIndex = protocolIndex(event.protocolName)
         let kindIndex = event.kind.index
-        guard protocolIndex >= 0 && kindIndex >= 0 && EventVocabulary.protocols.count == 3 else { return nil }
-        return protocolIndex &* EventVocabulary.kinds.count &+ kindIndex
+        guard protocolIndex >= 0 && kindIndex >= 0 else { return nil }
+        return protocolIndex &* vocabularyKinds &+ kindIndex
     }
+
+    /// How many kinds and protocols `EventVocabulary` lists, as literals (initialised statically:
+    /// the vocabulary's arrays are read through a `swift_once` check, twice an event). `init`
+    /// checks them against the arrays.
+    private static let vocabularyKinds = 16
+    private static let vocabularyProtocols = 3
 
     /// The stateless part of `process` for `event`: field gates and `match` parts (nil when its
     /// kind or protocol is outside the vocabulary, or more than 64 rules or conditions may read

@@ -1,3 +1,5 @@
+import CSupport
+
 /// The fixed part of a `CounterSlot`: its threshold and window, held once per rule rather than
 /// once per group.
 struct CounterShape {
@@ -43,8 +45,9 @@ extension RuleValue: WindowValue {
     }
 
     /// A seed drawn once per run, so that text crafted to collide in one run does not in the
-    /// next (nothing the engine writes depends on hash order).
-    private static let textSeed = UInt64.random(in: 0...UInt64.max)
+    /// next (nothing the engine writes depends on hash order). Drawn before `main` (CSupport):
+    /// as a `static let` it cost a `swift_once` call per hash.
+    private static var textSeed: UInt64 { tapsentry_seed() }
 
     /// A hash of `text`'s bytes in normal form C, eight at a time. ASCII text (nearly all keys:
     /// accounts, AppIDs, sender ids) is in NFC already and is hashed in place; other text through

@@ -16,4 +16,13 @@ struct EventKindTests {
         #expect(renamed == .execution)
         #expect(Set([EventKind.orderNew, EventKind(rawValue: "order_new"), EventKind(rawValue: "custom_kind")]).count == 2)
     }
+
+    @Test("the vocabulary's kinds carry their position, as a kind made from the name does")
+    func constantsKnowTheirPosition() {
+        for (position, kind) in EventVocabulary.kinds.enumerated() {
+            #expect(kind.index == position, "\(kind)")
+            #expect(EventKind(rawValue: kind.rawValue).index == position, "\(kind)")
+        }
+        #expect(EventKind(rawValue: "custom_kind").index == -1)
+    }
 }

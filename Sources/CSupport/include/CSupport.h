@@ -15,6 +15,17 @@ static inline __attribute__((always_inline)) void tapsentry_prefetch_range(const
     for (size_t line = 0; line < bytes; line += 64) __builtin_prefetch((const char *)address + line, 0, 3);
 }
 
+/// A random seed drawn once as the program starts (before `main`), for keyed hashes computed on
+/// every call: a plain C global, so that reading it costs a load (a Swift `static let` is read
+/// through its lazy-initialisation check, `swift_once`, at every access).
+extern uint64_t tapsentry_run_seed;
+
+/// `tapsentry_run_seed` (a function, so that Swift reads it without treating it as shared
+/// mutable state: it is written once, before `main`).
+static inline __attribute__((always_inline)) uint64_t tapsentry_seed(void) {
+    return tapsentry_run_seed;
+}
+
 /// The sum of `count` bytes (SSE2's sum of absolute differences adds sixteen at a time).
 uint64_t tapsentry_byte_sum(const uint8_t *bytes, size_t count);
 
