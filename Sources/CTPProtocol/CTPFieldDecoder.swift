@@ -19,7 +19,10 @@ struct CTPDecodedField {
 
     /// The member `name`, if present.
     subscript(_ name: String) -> FieldValue? {
-        members.first { $0.0 == name }?.1
+        members.withUnsafeBufferPointer { members in
+            for index in members.indices where members[index].0.sameName(as: name) { return members[index].1 }
+            return nil
+        }
     }
 
     /// The member `name` as text, if present.

@@ -128,7 +128,7 @@ extension TradingEvent {
     func hasValue(_ name: String, id: Int) -> Bool {
         guard mayHave(id) else { return false }
         return fields.withUnsafeBufferPointer { fields in
-            for index in fields.indices where fields[index].0 == name {
+            for index in fields.indices where fields[index].0.sameName(as: name) {
                 switch fields[index].1 {
                 case .object, .null: return false
                 default: return true
@@ -151,7 +151,7 @@ extension TradingEvent {
     private func eventValue(_ name: String, id: Int) -> RuleValue? {
         guard mayHave(id) else { return nil }
         return fields.withUnsafeBufferPointer { fields in
-            for index in fields.indices where fields[index].0 == name { return RuleValue(fields[index].1) }
+            for index in fields.indices where fields[index].0.sameName(as: name) { return RuleValue(fields[index].1) }
             return nil
         }
     }
