@@ -396,7 +396,7 @@ func presenceSetAgreesWithFieldList() throws {
     func summary(_ alerts: [Alert]) -> [String] {
         alerts.map { alert in
             let fields = alert.evidence.fields.map { "\($0.0)=\($0.1)" }.joined(separator: ";")
-            return "\(alert.ruleID) \(alert.time.nanoseconds) \(alert.groupText) \(alert.evidence.count ?? -1) "
+            return "\(alert.ruleID) \(alert.time.nanoseconds) \(alert.groupText) \(alert.evidence.count) "
                 + "\(alert.evidence.firstTime.nanoseconds) \(alert.evidence.flows) \(fields)"
         }.sorted()
     }
