@@ -85,10 +85,9 @@ extension JSONWriter {
             key("tcp_flags")
             beforeValue()
             write(upTo: 4) { out in  // two lowercase hex digits, quoted
-                let digits: StaticString = "0123456789abcdef"
                 out[0] = UInt8(ascii: "\"")
-                out[1] = digits.utf8Start[Int(flags.rawValue >> 4)]
-                out[2] = digits.utf8Start[Int(flags.rawValue & 0x0F)]
+                out[1] = Self.hexDigit(flags.rawValue >> 4)
+                out[2] = Self.hexDigit(flags.rawValue & 0x0F)
                 out[3] = UInt8(ascii: "\"")
                 return 4
             }

@@ -1,6 +1,10 @@
 /// String escaping (RFC 8259) and UTF-8 repair for `JSONWriter`.
 extension JSONWriter {
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+    /// The lowercase hex digit of `nibble` (0...15).
+    @inline(__always)
+    static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? 0x30 &+ nibble : 0x57 &+ nibble  // "0"..."9", "a"..."f"
+    }
 
     /// Appends a quoted, escaped string.
     @inline(__always)
@@ -22,8 +26,8 @@ extension JSONWriter {
         case 0x09: append(UInt8(ascii: "t"))
         default:
             appendRaw("u00")
-            append(Self.hexDigits[Int(byte >> 4)])
-            append(Self.hexDigits[Int(byte & 0x0F)])
+            append(Self.hexDigit(byte >> 4))
+            append(Self.hexDigit(byte & 0x0F))
         }
     }
 
