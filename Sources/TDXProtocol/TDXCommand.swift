@@ -52,6 +52,18 @@ struct TDXCommand {
     static let ngMinute: UInt16 = 0x122D
     static let ngBars: UInt16 = 0x122E
 
+    /// The log-on and set-up commands, whose events are logons and logon results, with the name
+    /// `tdx.setup` gives each; nil for every other command.
+    static func setupName(_ code: UInt16) -> String? {
+        switch code {
+        case setup3: "setup3"
+        case officialLogin: "official_login"
+        case exSetup: "extended_setup"
+        case ngLogin: "new_generation_login"
+        default: nil
+        }
+    }
+
     /// Every command named in the notes.
     static let all: [TDXCommand] = [
         TDXCommand(code: 0x0004, name: "heartbeat", family: .standard),

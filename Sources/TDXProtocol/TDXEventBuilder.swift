@@ -99,11 +99,9 @@ enum TDXEventBuilder {
     /// The kinds an event of a request for `command` can have, told before its body is read: the
     /// first when the body names no subscription, the second when it does.
     static func requestKinds(_ command: UInt16, heartbeat: Bool) -> (plain: EventKind, subscription: EventKind) {
-        switch command {
-        case TDXCommand.setup1: (.message, .message)
-        case TDXCommand.setup3, TDXCommand.officialLogin, TDXCommand.exSetup, TDXCommand.ngLogin: (.logon, .logon)
-        default: heartbeat ? (.heartbeat, .heartbeat) : (.message, .mdSubscribe)
-        }
+        if command == TDXCommand.setup1 { return (.message, .message) }
+        if TDXCommand.setupName(command) != nil { return (.logon, .logon) }
+        return heartbeat ? (.heartbeat, .heartbeat) : (.message, .mdSubscribe)
     }
 
     /// The kind of the event of a request.
@@ -115,10 +113,8 @@ enum TDXEventBuilder {
     /// The kinds an event of a reply to `command` can have, told before its body is inflated: the
     /// first when the body holds no quote, the second when it does.
     static func replyKinds(_ command: UInt16, heartbeat: Bool) -> (plain: EventKind, quotes: EventKind) {
-        switch command {
-        case TDXCommand.setup3, TDXCommand.officialLogin, TDXCommand.exSetup, TDXCommand.ngLogin: (.logonResult, .logonResult)
-        default: heartbeat ? (.heartbeat, .heartbeat) : (.message, .mdQuote)
-        }
+        if TDXCommand.setupName(command) != nil { return (.logonResult, .logonResult) }
+        return heartbeat ? (.heartbeat, .heartbeat) : (.message, .mdQuote)
     }
 
     /// The kind of the event of a reply.
@@ -164,30 +160,27 @@ enum TDXEventBuilder {
             if plan.skipsKind { return nil }
             fields = EventFieldBuilder(plan: plan)
             common(info, facts: facts, into: &fields)
-            switch info.command {
-            case TDXCommand.setup1:
+            if info.command == TDXCommand.setup1 {
                 fields.add(Field.setupStep, body.fields.first { $0.0 == "step" }?.1 ?? .null)
-            case TDXCommand.setup3, TDXCommand.officialLogin, TDXCommand.exSetup, TDXCommand.ngLogin:
-                fields.add(Field.setup, .string(setupName(info.command)))
-            default:
-                if info.heartbeat {
-                    if info.command == TDXCommand.securityCount { fields.add(Field.heartbeatStyle, .string("pytdx_security_count")) }
-                } else if let subscription = body.subscription {
-                    fields.add(Field.subscriptionType, .string(subscription))
-                    fields.add(Field.instruments, .array(body.qualifiedCodes ?? body.instruments.map { .string($0.qualified) }))
-                    fields.add(Field.instrumentCount, .uint(UInt64(body.instruments.count)))
-                    if fields.wants(Field.market) || fields.wants(Field.markets) || fields.wants(Field.exchange) {
-                        let markets = Set(body.instruments.map(\.market))
-                        if markets.count == 1, let market = markets.first {
-                            fields.add(Field.market, .uint(UInt64(market)))
-                            if info.family != .extended, let exchange = TDXInstrument.exchange(market) { fields.add(Field.exchange, .string(exchange)) }
-                        } else if markets.count > 1 {
-                            fields.add(Field.markets, .array(markets.sorted().map { .uint(UInt64($0)) }))
-                        }
+            } else if let setup = TDXCommand.setupName(info.command) {
+                fields.add(Field.setup, .string(setup))
+            } else if info.heartbeat {
+                if info.command == TDXCommand.securityCount { fields.add(Field.heartbeatStyle, .string("pytdx_security_count")) }
+            } else if let subscription = body.subscription {
+                fields.add(Field.subscriptionType, .string(subscription))
+                fields.add(Field.instruments, .array(body.qualifiedCodes ?? body.instruments.map { .string($0.qualified) }))
+                fields.add(Field.instrumentCount, .uint(UInt64(body.instruments.count)))
+                if fields.wants(Field.market) || fields.wants(Field.markets) || fields.wants(Field.exchange) {
+                    let markets = Set(body.instruments.map(\.market))
+                    if markets.count == 1, let market = markets.first {
+                        fields.add(Field.market, .uint(UInt64(market)))
+                        if info.family != .extended, let exchange = TDXInstrument.exchange(market) { fields.add(Field.exchange, .string(exchange)) }
+                    } else if markets.count > 1 {
+                        fields.add(Field.markets, .array(markets.sorted().map { .uint(UInt64($0)) }))
                     }
-                    if body.instruments.count == 1, let only = body.instruments.first {
-                        fields.add(Field.instrument, .string(only.qualified))
-                    }
+                }
+                if body.instruments.count == 1, let only = body.instruments.first {
+                    fields.add(Field.instrument, .string(only.qualified))
                 }
             }
             fields.add(Field.fileName, body.fileName.map(FieldValue.string))
@@ -220,13 +213,10 @@ enum TDXEventBuilder {
             if plan.skipsKind { return nil }
             fields = EventFieldBuilder(plan: plan)
             common(info, facts: facts, into: &fields)
-            switch info.command {
-            case TDXCommand.setup3, TDXCommand.officialLogin, TDXCommand.exSetup, TDXCommand.ngLogin:
-                fields.add(Field.setup, .string(setupName(info.command)))
-            default:
-                if info.heartbeat {
-                    break
-                } else if let body, body.quoteCount > 0 {
+            if let setup = TDXCommand.setupName(info.command) {
+                fields.add(Field.setup, .string(setup))
+            } else if !info.heartbeat {
+                if let body, body.quoteCount > 0 {
                     addQuotes(body, to: &fields)
                 } else if let instrument = body?.instrument {
                     fields.add(Field.instrument, .string(instrument.qualified))
@@ -314,15 +304,6 @@ enum TDXEventBuilder {
         fields.add(Field.brokerConfig, facts.brokerConfig.map(FieldValue.string))
         if facts.fixedSequenceIDs { fields.add(Field.fixedSequenceIDs, .bool(true)) }
         if facts.pytdxHeartbeats > 0 { fields.add(Field.pytdxHeartbeat, .bool(true)) }
-    }
-
-    private static func setupName(_ command: UInt16) -> String {
-        switch command {
-        case TDXCommand.officialLogin: "official_login"
-        case TDXCommand.exSetup: "extended_setup"
-        case TDXCommand.ngLogin: "new_generation_login"
-        default: "setup3"
-        }
     }
 
     static func names(_ anomalies: TDXAnomalySet) -> FieldValue {
