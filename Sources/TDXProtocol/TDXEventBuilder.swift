@@ -168,19 +168,16 @@ enum TDXEventBuilder {
                 if info.command == TDXCommand.securityCount { fields.add(Field.heartbeatStyle, .string("pytdx_security_count")) }
             } else if let subscription = body.subscription {
                 fields.add(Field.subscriptionType, .string(subscription))
-                fields.add(Field.instruments, .array(body.qualifiedCodes ?? body.instruments.map { .string($0.qualified) }))
-                fields.add(Field.instrumentCount, .uint(UInt64(body.instruments.count)))
-                if fields.wants(Field.market) || fields.wants(Field.markets) || fields.wants(Field.exchange) {
-                    let markets = Set(body.instruments.map(\.market))
-                    if markets.count == 1, let market = markets.first {
-                        fields.add(Field.market, .uint(UInt64(market)))
-                        if info.family != .extended, let exchange = TDXInstrument.exchange(market) { fields.add(Field.exchange, .string(exchange)) }
-                    } else if markets.count > 1 {
-                        fields.add(Field.markets, .array(markets.sorted().map { .uint(UInt64($0)) }))
-                    }
+                fields.add(Field.instruments, .array(body.qualifiedCodes ?? body.single.map { [.string($0.qualified)] } ?? []))
+                fields.add(Field.instrumentCount, .uint(UInt64(body.instrumentCount)))
+                if body.markets.count == 1, let market = body.markets.first {
+                    fields.add(Field.market, .uint(UInt64(market)))
+                    if info.family != .extended, let exchange = TDXInstrument.exchange(market) { fields.add(Field.exchange, .string(exchange)) }
+                } else if body.markets.count > 1 {
+                    fields.add(Field.markets, .array(body.markets.map { .uint(UInt64($0)) }))
                 }
-                if body.instruments.count == 1, let only = body.instruments.first {
-                    fields.add(Field.instrument, .string(only.qualified))
+                if body.instrumentCount == 1 {
+                    fields.add(Field.instrument, body.single.map { .string($0.qualified) } ?? body.qualifiedCodes?.first)
                 }
             }
             fields.add(Field.fileName, body.fileName.map(FieldValue.string))

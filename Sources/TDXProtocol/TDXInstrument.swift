@@ -63,26 +63,23 @@ enum TDXNumber {
 }
 
 extension TDXInstrument {
-    /// The standard-market security with market byte `market` and code bytes `bytes`, and its
-    /// qualified code. A quotes request names tens of codes: six printable bytes on an exchange
-    /// market (nearly all of them) are made into both strings directly. (A cache of codes read
-    /// before cost more: its lookups missed the processor's caches.)
-    static func security(market: UInt8, code bytes: UnsafeRawBufferPointer) -> (TDXInstrument, qualified: String) {
-        if market < 3, bytes.count == 6, !bytes.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) {
-            // Six printable bytes on an exchange market: both strings straight from the bytes
-            // (six and nine bytes: short enough to be kept in the string itself, nothing allocated).
-            var qualified: (UInt64, UInt64) = (0, 0)
-            withUnsafeMutableBytes(of: &qualified) { buffer in
-                buffer.copyMemory(from: bytes)
-                buffer[6] = UInt8(ascii: ".")
-                buffer[7] = market == 2 ? UInt8(ascii: "B") : UInt8(ascii: "S")
-                buffer[8] = market == 0 ? UInt8(ascii: "Z") : market == 1 ? UInt8(ascii: "H") : UInt8(ascii: "J")
-            }
-            let code = String(decoding: bytes, as: UTF8.self)
-            let text = withUnsafeBytes(of: &qualified) { String(decoding: $0[0..<9], as: UTF8.self) }
-            return (TDXInstrument(market: UInt16(market), code: code, family: .standard), text)
+    /// The qualified code (`qualified`) of the standard-market security with market byte
+    /// `market` and code bytes `bytes`: what a quotes request's event lists, tens of codes per
+    /// request. Six printable bytes on an exchange market (nearly all codes) are made into the
+    /// string directly. (A cache of codes read before cost more: its lookups missed the
+    /// processor's caches.)
+    static func qualifiedSecurity(market: UInt8, code bytes: UnsafeRawBufferPointer) -> String {
+        guard market < 3, bytes.count == 6, !bytes.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) else {
+            return TDXInstrument(market: UInt16(market), code: TDXReader.text(bytes, as: .ascii), family: .standard).qualified
         }
-        let instrument = TDXInstrument(market: UInt16(market), code: TDXReader.text(bytes, as: .ascii), family: .standard)
-        return (instrument, instrument.qualified)
+        // Nine bytes: short enough to be kept in the string itself, nothing allocated.
+        var qualified: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &qualified) { buffer in
+            buffer.copyMemory(from: bytes)
+            buffer[6] = UInt8(ascii: ".")
+            buffer[7] = market == 2 ? UInt8(ascii: "B") : UInt8(ascii: "S")
+            buffer[8] = market == 0 ? UInt8(ascii: "Z") : market == 1 ? UInt8(ascii: "H") : UInt8(ascii: "J")
+        }
+        return withUnsafeBytes(of: &qualified) { String(decoding: $0[0..<9], as: UTF8.self) }
     }
 }

@@ -15,10 +15,15 @@ struct TDXRequestContext {
 struct TDXRequestBody {
     /// The members for the record's `body`.
     var fields: [(String, FieldValue)] = []
-    /// The securities it names.
-    var instruments: [TDXInstrument] = []
-    /// Their qualified codes (`TDXInstrument.qualified`), when the body lists them (the record's
-    /// `codes`): the event's `instruments` reuses them rather than qualifying every code again.
+    /// How many securities it names.
+    var instrumentCount = 0
+    /// Their markets, each once, in ascending order.
+    var markets: [UInt16] = []
+    /// The security a request for one security's data names.
+    var single: TDXInstrument?
+    /// The qualified codes (`TDXInstrument.qualified`) of a body that lists securities (the
+    /// record's `codes`), which the event's `instruments` reuses. Only these strings are made
+    /// per listed code: a quotes request names a hundred or so.
     var qualifiedCodes: [FieldValue]?
     /// What the reply is read against.
     var context = TDXRequestContext()
@@ -80,12 +85,16 @@ struct TDXRequestBody {
                 let room = min(count, reader.remaining / 7)
                 var codes: [FieldValue] = []
                 codes.reserveCapacity(room)
-                instruments.reserveCapacity(room)
+                // The markets seen, a bit per market byte.
+                var seen: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
                 for _ in 0..<count {
                     let market = try reader.u8()
-                    let (instrument, qualified) = TDXInstrument.security(market: market, code: try reader.take(6))
-                    instruments.append(instrument)
-                    codes.append(.string(qualified))
+                    codes.append(.string(TDXInstrument.qualifiedSecurity(market: market, code: try reader.take(6))))
+                    instrumentCount += 1
+                    withUnsafeMutableBytes(of: &seen) { $0[Int(market >> 3)] |= 1 << (market & 7) }
+                }
+                withUnsafeBytes(of: &seen) { bits in
+                    for market in 0..<256 where bits[market >> 3] & (1 << (market & 7)) != 0 { markets.append(UInt16(market)) }
                 }
                 fields.append(("codes", .array(codes)))
                 qualifiedCodes = codes
@@ -201,7 +210,9 @@ struct TDXRequestBody {
     private mutating func add(_ instrument: TDXInstrument) {
         context.market = instrument.market
         context.code = instrument.code
-        instruments.append(instrument)
+        instrumentCount = 1
+        markets = [instrument.market]
+        single = instrument
         fields.append(("market", .uint(UInt64(instrument.market))))
         fields.append(("code", .string(instrument.code)))
     }

@@ -58,6 +58,39 @@ struct TDXDecoderTests {
         #expect(sink.counter("quote_flows") == 1)
     }
 
+    @Test("a subscription names its instruments, their count and their market (or markets), whatever the request")
+    func subscriptionInstruments() throws {
+        let bars = TDXFrameBuilder.request(
+            sequence: 0x0070_180C, command: 0x052D,
+            body: TDXFrameBuilder.le16(1) + Array("600519".utf8) + TDXFrameBuilder.le16(9) + TDXFrameBuilder.le16(1)
+                + TDXFrameBuilder.le16(0) + TDXFrameBuilder.le16(10))
+        let sink = run(TDXSessions.pytdx + [
+            .data(.toServer, TDXFrameBuilder.quotesRequest([(2, "430047"), (2, "430090")])),
+            .data(.toServer, TDXFrameBuilder.quotesRequest([(0, "000001")])),
+            .data(.toServer, bars),
+        ])
+        let subscriptions = sink.events.filter { $0.kind == .mdSubscribe }
+        try #require(subscriptions.count == 4)
+        // Thirty codes on both exchange markets.
+        #expect(subscriptions[0][field: "instruments"]?.elements.count == 30)
+        #expect(subscriptions[0][field: "tdx.markets"] == .array([.uint(0), .uint(1)]))
+        #expect(subscriptions[0][field: "tdx.market"] == nil && subscriptions[0][field: "instrument"] == nil)
+        // Two codes on one market.
+        #expect(subscriptions[1][field: "instruments"] == .array([.string("430047.BJ"), .string("430090.BJ")]))
+        #expect(subscriptions[1][field: "instrument_count"] == .uint(2))
+        #expect(subscriptions[1][field: "tdx.market"] == .uint(2) && subscriptions[1][field: "exchange"] == .string("BSE"))
+        #expect(subscriptions[1][field: "tdx.markets"] == nil && subscriptions[1][field: "instrument"] == nil)
+        // One code: it is also the instrument.
+        #expect(subscriptions[2][field: "instrument"] == .string("000001.SZ"))
+        #expect(subscriptions[2][field: "exchange"] == .string("SZSE"))
+        // One security's bars.
+        #expect(subscriptions[3][field: "subscription_type"] == .string("bars"))
+        #expect(subscriptions[3][field: "instruments"] == .array([.string("600519.SH")]))
+        #expect(subscriptions[3][field: "instrument"] == .string("600519.SH"))
+        #expect(subscriptions[3][field: "instrument_count"] == .uint(1))
+        #expect(subscriptions[3][field: "tdx.market"] == .uint(1) && subscriptions[3][field: "exchange"] == .string("SSE"))
+    }
+
     @Test("the counters are the same with and without events, and nothing is emitted without them", arguments: [1, 1460])
     func countersWithoutEvents(chunk: Int) {
         let steps = TDXSessions.pytdx + Self.malformed

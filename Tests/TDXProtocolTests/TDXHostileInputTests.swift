@@ -134,15 +134,13 @@ struct TDXHostileInputTests {
         for index in 0..<3000 {
             let market = UInt8(random.int(in: 0...4))
             known[index].withUnsafeBytes { code in
-                let (instrument, qualified) = TDXInstrument.security(market: market, code: code)
                 let plain = TDXInstrument(market: UInt16(market), code: TDXReader.text(code, as: .ascii), family: .standard)
-                #expect(instrument == plain)
-                #expect(qualified == plain.qualified)
+                #expect(TDXInstrument.qualifiedSecurity(market: market, code: code) == plain.qualified)
             }
         }
-        #expect([UInt8]("600519".utf8).withUnsafeBytes { TDXInstrument.security(market: 1, code: $0).qualified } == "600519.SH")
-        #expect([UInt8]("430047".utf8).withUnsafeBytes { TDXInstrument.security(market: 2, code: $0).qualified } == "430047.BJ")
-        #expect([UInt8]("000001".utf8).withUnsafeBytes { TDXInstrument.security(market: 0, code: $0).qualified } == "000001.SZ")
+        #expect([UInt8]("600519".utf8).withUnsafeBytes { TDXInstrument.qualifiedSecurity(market: 1, code: $0) } == "600519.SH")
+        #expect([UInt8]("430047".utf8).withUnsafeBytes { TDXInstrument.qualifiedSecurity(market: 2, code: $0) } == "430047.BJ")
+        #expect([UInt8]("000001".utf8).withUnsafeBytes { TDXInstrument.qualifiedSecurity(market: 0, code: $0) } == "000001.SZ")
     }
 
     @Test("the JSON reader refuses what is not JSON and nesting past its limit")
