@@ -179,14 +179,47 @@ package final class SiteIndex: Sendable {
         }
     }
 
+    /// A keyed list's entries by key. A site names a few FIX sessions and hosted AppIDs, and most
+    /// events' keys are none of them (a FIX order's sender on a list of two): up to `scanned` keys
+    /// are compared in turn (two short strings compare by their bits), more are hashed.
+    private struct Keyed<Entries: Sendable>: Sendable {
+        private var keys: [Key] = []
+        private var values: [Entries] = []
+        private var table: [Key: Entries]?
+        static var scanned: Int { 16 }
+
+        init(_ entries: [Key: Entries]) {
+            if entries.count > Self.scanned {
+                table = entries
+            } else {
+                for (key, value) in entries {
+                    keys.append(key)
+                    values.append(value)
+                }
+            }
+        }
+
+        init() {}
+
+        /// The entries under the key `first`, `second`.
+        @inline(__always)
+        func callAsFunction<Result>(_ first: String, _ second: String, _ read: (Entries) -> Result) -> Result? {
+            if let table { return table[Key(first: first, second: second)].map(read) }
+            for index in keys.indices where keys[index].first == first && keys[index].second == second {
+                return read(values[index])
+            }
+            return nil
+        }
+    }
+
     /// The registry.
     package let registry: SiteRegistry
     /// By list (`SiteList.index`): an unkeyed list's entries, and a keyed list's entries by key,
     /// so that a lookup hashes the key's values at most, never the list's name.
     private let strings: [Set<String>?]
-    private let keyedStrings: [[Key: Set<String>]]
+    private let keyedStrings: [Keyed<Set<String>>]
     private let networks: [[IPNetwork]?]
-    private let keyedNetworks: [[Key: [IPNetwork]]]
+    private let keyedNetworks: [Keyed<[IPNetwork]>]
 
     /// The index of `registry`.
     package init(_ registry: SiteRegistry) {
@@ -222,7 +255,7 @@ package final class SiteIndex: Sendable {
 
     /// The entries of `places` by list position: unkeyed lists' entries, and keyed lists'
     /// entries by key.
-    private static func byList<Entries>(_ places: [Place: Entries]) -> ([Entries?], [[Key: Entries]]) {
+    private static func byList<Entries>(_ places: [Place: Entries]) -> ([Entries?], [Keyed<Entries>]) {
         let lists = SiteList.all
         let positions = Dictionary(uniqueKeysWithValues: lists.map { ($0.name, $0.index) })
         var unkeyed = [Entries?](repeating: nil, count: lists.count)
@@ -235,7 +268,7 @@ package final class SiteIndex: Sendable {
                 keyed[position][Key(first: place.first, second: place.second)] = entries
             }
         }
-        return (unkeyed, keyed)
+        return (unkeyed, keyed.map(Keyed.init))
     }
 
     /// Whether the text `value` is in the list `list` (under `key` for keyed lists).
@@ -254,13 +287,13 @@ package final class SiteIndex: Sendable {
     func contains(_ value: String, inList index: Int, keyArity: Int, first: String, second: String) -> Bool {
         guard index >= 0 && index < strings.count else { return false }
         if keyArity == 0 { return strings[index]?.contains(value) ?? false }
-        return keyedStrings[index][Key(first: first, second: second)]?.contains(value) ?? false
+        return keyedStrings[index](first, second) { $0.contains(value) } ?? false
     }
 
     /// The same for an address.
     func contains(_ address: IPAddress, inList index: Int, keyArity: Int, first: String, second: String) -> Bool {
         guard index >= 0 && index < networks.count else { return false }
-        let entries = keyArity == 0 ? networks[index] : keyedNetworks[index][Key(first: first, second: second)]
-        return entries?.contains { $0.contains(address) } ?? false
+        if keyArity == 0 { return networks[index]?.contains { $0.contains(address) } ?? false }
+        return keyedNetworks[index](first, second) { $0.contains { $0.contains(address) } } ?? false
     }
 }

@@ -33,6 +33,32 @@ private let siteYAML = """
     #expect(index.contains(try #require(IPNetwork.parseAddress("10.20.0.5")), in: hosts, key: ["relay_vendor_2.0"]))
 }
 
+@Test("keyed lists answer the same compared key by key (a few keys) or hashed (many)", arguments: [3, 40])
+func keyedListsAtAnySize(sessions: Int) throws {
+    var yaml = "fix_sessions:\n"
+    for number in 0..<sessions {
+        yaml += "  - {sender: S\(number), target: T\(number % 3), accounts: [A\(number), B\(number)]}\n"
+    }
+    yaml += "licensed_apps:\n"
+    for number in 0..<sessions { yaml += "  - {app_id: app\(number), type: relay_one_to_many, hosts: [\"10.1.\(number).0/24\"]}\n" }
+    let index = SiteIndex(try SiteRegistry(yaml: yaml, file: "site.yaml"))
+    let accounts = try #require(SiteList.named("fix_sessions.accounts"))
+    let targets = try #require(SiteList.named("fix_sessions.targets"))
+    let hosts = try #require(SiteList.named("licensed_apps.hosts"))
+    for number in 0..<sessions {
+        #expect(index.contains("A\(number)", in: accounts, key: ["S\(number)", "T\(number % 3)"]))
+        #expect(index.contains("B\(number)", in: accounts, key: ["S\(number)", "T\(number % 3)"]))
+        #expect(!index.contains("A\(number)", in: accounts, key: ["S\(number)", "T\((number + 1) % 3)"]))
+        #expect(!index.contains("A\(number)", in: accounts, key: ["S\(number + 1)", "T\(number % 3)"]))
+        #expect(index.contains("T\(number % 3)", in: targets, key: ["S\(number)"]))
+        #expect(!index.contains("T\((number + 1) % 3)", in: targets, key: ["S\(number)"]))
+        #expect(index.contains(try #require(IPNetwork.parseAddress("10.1.\(number).9")), in: hosts, key: ["app\(number)"]))
+        #expect(!index.contains(try #require(IPNetwork.parseAddress("10.1.\(number + 1).9")), in: hosts, key: ["app\(number)"]))
+    }
+    #expect(!index.contains("A0", in: accounts, key: ["", ""]))
+    #expect(!index.contains(try #require(IPNetwork.parseAddress("10.1.0.9")), in: hosts, key: ["nobody"]))
+}
+
 @Test func absentIsNotEmpty() throws {
     let site = try SiteRegistry(yaml: "relay_hosts: []\n", file: "s.yaml")
     #expect(site.provides("relay_hosts"))
