@@ -145,7 +145,7 @@ enum CTPEventBuilder {
             buffer[at + 2] = UInt8(ascii: "0") + UInt8(digits / 10 % 10)
             buffer[at + 3] = UInt8(ascii: "0") + UInt8(digits % 10)
             at += 4
-            return String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<at]), as: UTF8.self)
+            return String(utf8Bytes: UnsafeBufferPointer(rebasing: buffer[0..<at]))
         }
     }
 

@@ -311,7 +311,7 @@ extension CTPFieldTable {
         // Byte by byte: the table is ASCII, and splitting it as `String`s (by characters) was
         // most of the start-up time of a run.
         let bytes = UnsafeBufferPointer(start: table.utf8Start, count: table.utf8CodeUnitCount)
-        func text(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) }
+        func text(_ range: Range<Int>) -> String { String(utf8Bytes: UnsafeBufferPointer(rebasing: bytes[range])) }
         func number(_ range: Range<Int>, radix: Int = 10) -> Int? { Int(text(range), radix: radix) }
         for line in pieces(bytes, 0..<bytes.count, separator: UInt8(ascii: "\n")) {
             let parts = pieces(bytes, line, separator: UInt8(ascii: " "))

@@ -112,7 +112,7 @@ enum FIXEventBuilder {
     static func proprietary(
         _ view: UnsafeRawBufferPointer, _ frame: FIXFrame, flow: FlowInfo, direction: Direction, time: Timestamp
     ) -> TradingEvent {
-        let token = String(decoding: UnsafeRawBufferPointer(rebasing: view[frame.beginStringStart..<(frame.beginStringStart + frame.beginStringLength)]), as: UTF8.self)
+        let token = String(utf8Bytes: UnsafeRawBufferPointer(rebasing: view[frame.beginStringStart..<(frame.beginStringStart + frame.beginStringLength)]))
         var top: [(String, FieldValue)] = [
             ("begin_string", .string(token)),
             ("body_length", .uint(UInt64(frame.bodyLength))),
@@ -123,7 +123,7 @@ enum FIXEventBuilder {
         if body.count > 4, body[0] == UInt8(ascii: "3"), body[1] == UInt8(ascii: "5"), body[2] == UInt8(ascii: "="),
             let end = FIXFraming.nextSOH(body, from: 3), end - 3 <= 8
         {
-            top.append(("msg_type", .string(String(decoding: UnsafeRawBufferPointer(rebasing: body[3..<end]), as: UTF8.self))))
+            top.append(("msg_type", .string(String(utf8Bytes: UnsafeRawBufferPointer(rebasing: body[3..<end])))))
         }
         if frame.hasTrailer { top.append(("checksum_valid", .bool(frame.checksumValid))) }
         return TradingEvent(
@@ -279,7 +279,7 @@ enum FIXEventBuilder {
         }
         func addNumber(_ field: EventField, _ tag: Int) {
             fields.add(field, message.raw(tag).map { value in
-                let string = String(decoding: value, as: UTF8.self)
+                let string = String(utf8Bytes: value)
                 return Double(string).map(FieldValue.double) ?? .string(string)
             })
         }
@@ -355,7 +355,7 @@ enum FIXEventBuilder {
 
     /// Side (54) in the shared vocabulary (`buy`, `sell`, ... as CTP's Direction); other values as sent.
     static func sideName(_ value: UnsafeRawBufferPointer) -> String {
-        guard value.count == 1 else { return String(decoding: value, as: UTF8.self) }
+        guard value.count == 1 else { return String(utf8Bytes: value) }
         switch value[0] {
         case UInt8(ascii: "1"): return "buy"
         case UInt8(ascii: "2"): return "sell"
@@ -366,7 +366,7 @@ enum FIXEventBuilder {
         case UInt8(ascii: "7"): return "undisclosed"
         case UInt8(ascii: "8"): return "cross"
         case UInt8(ascii: "9"): return "cross_short"
-        default: return String(decoding: value, as: UTF8.self)
+        default: return String(utf8Bytes: value)
         }
     }
 
@@ -383,7 +383,7 @@ enum FIXEventBuilder {
         func addNumber(_ wanted: EventField, _ tag: Int) {
             // `fields.plan`, not `fields.wants`: a method call on the captured builder copies it.
             guard fields.plan.wants(wanted), let value = message.raw(tag) else { return }
-            let string = String(decoding: value, as: UTF8.self)
+            let string = String(utf8Bytes: value)
             fields.add(wanted, Double(string).map(FieldValue.double) ?? .string(string))
         }
         addNumber(field.price, 44)
@@ -398,9 +398,9 @@ enum FIXEventBuilder {
                 if !current.isEmpty { parties.append(.object(current)) }
                 current = [("id", .string(text.string(message.value(of: field), tag: 448)))]
             case 447 where !current.isEmpty:
-                current.append(("source", .string(String(decoding: message.value(of: field), as: UTF8.self))))
+                current.append(("source", .string(String(utf8Bytes: message.value(of: field)))))
             case 452 where !current.isEmpty:
-                current.append(("role", .string(String(decoding: message.value(of: field), as: UTF8.self))))
+                current.append(("role", .string(String(utf8Bytes: message.value(of: field)))))
             default:
                 break
             }

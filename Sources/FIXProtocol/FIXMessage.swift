@@ -54,13 +54,13 @@ struct FIXMessage {
 
     /// The first `tag` field as ASCII/UTF-8 text.
     func ascii(_ tag: Int) -> String? {
-        raw(tag).map { String(decoding: $0, as: UTF8.self) }
+        raw(tag).map { String(utf8Bytes: $0) }
     }
 
     /// The MsgType value.
     var msgType: String {
         guard let index = msgTypeIndex else { return "" }
-        return String(decoding: value(of: fields[index]), as: UTF8.self)
+        return String(utf8Bytes: value(of: fields[index]))
     }
 
     /// The MsgType value's bytes.
@@ -70,7 +70,7 @@ struct FIXMessage {
 
     /// The BeginString.
     var beginString: String {
-        String(decoding: beginStringBytes, as: UTF8.self)
+        String(utf8Bytes: beginStringBytes)
     }
 
     /// The BeginString's bytes.

@@ -52,7 +52,7 @@ package enum Charset {
     /// The text `bytes` hold in `encoding`, with U+FFFD for each invalid sequence.
     package static func decode(_ bytes: UnsafeRawBufferPointer, as encoding: TextEncoding) -> String {
         if encoding == .utf8 || isPlainASCII(bytes, escapeMatters: encoding == .iso2022JP) {
-            return String(decoding: bytes, as: UTF8.self)
+            return String(utf8Bytes: bytes)
         }
         // Each input byte becomes at most three bytes of UTF-8 (a lone byte as U+FFFD; a pair as a
         // BMP scalar; four GB18030 bytes as four).

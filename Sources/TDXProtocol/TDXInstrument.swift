@@ -80,6 +80,6 @@ extension TDXInstrument {
             buffer[7] = market == 2 ? UInt8(ascii: "B") : UInt8(ascii: "S")
             buffer[8] = market == 0 ? UInt8(ascii: "Z") : market == 1 ? UInt8(ascii: "H") : UInt8(ascii: "J")
         }
-        return withUnsafeBytes(of: &qualified) { String(decoding: $0[0..<9], as: UTF8.self) }
+        return withUnsafeBytes(of: &qualified) { String(utf8Bytes: UnsafeRawBufferPointer(rebasing: $0[0..<9])) }
     }
 }
