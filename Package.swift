@@ -34,8 +34,8 @@ let package = Package(
         .target(name: "FlowTracking", dependencies: ["PacketCapture", "CSupport"], swiftSettings: hotPath),
         .target(name: "ProtocolKit", dependencies: ["FlowTracking", "PacketCapture"], swiftSettings: hotPath),
         .target(name: "FIXProtocol", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "CZlib", "CSupport"], swiftSettings: hotPath),
-        .target(name: "CTPProtocol", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture"], swiftSettings: hotPath),
-        .target(name: "TDXProtocol", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "CZlib", "CDeflate"], swiftSettings: hotPath),
+        .target(name: "CTPProtocol", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "CSupport"], swiftSettings: hotPath),
+        .target(name: "TDXProtocol", dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "CZlib", "CDeflate", "CSupport"], swiftSettings: hotPath),
         .target(
             name: "RuleEngine",
             dependencies: ["ProtocolKit", "FlowTracking", "PacketCapture", "CSupport", .product(name: "Yams", package: "Yams")],

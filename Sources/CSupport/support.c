@@ -51,6 +51,29 @@ uint64_t tapsentry_byte_sum(const uint8_t *bytes, size_t count) {
     return sum;
 }
 
+size_t tapsentry_find_any4(const uint8_t *bytes, size_t count, uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
+    size_t index = 0;
+#if defined(__SSE2__)
+    const __m128i wantA = _mm_set1_epi8((char)a);
+    const __m128i wantB = _mm_set1_epi8((char)b);
+    const __m128i wantC = _mm_set1_epi8((char)c);
+    const __m128i wantD = _mm_set1_epi8((char)d);
+    for (; index + 16 <= count; index += 16) {
+        __m128i chunk = _mm_loadu_si128((const __m128i *)(bytes + index));
+        __m128i found = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(chunk, wantA), _mm_cmpeq_epi8(chunk, wantB)),
+            _mm_or_si128(_mm_cmpeq_epi8(chunk, wantC), _mm_cmpeq_epi8(chunk, wantD)));
+        int mask = _mm_movemask_epi8(found);
+        if (mask != 0) return index + (size_t)__builtin_ctz((unsigned)mask);
+    }
+#endif
+    for (; index < count; index++) {
+        uint8_t byte = bytes[index];
+        if (byte == a || byte == b || byte == c || byte == d) return index;
+    }
+    return count;
+}
+
 int tapsentry_allowed_cpus(int *cpus, int capacity) {
     cpu_set_t set;
     CPU_ZERO(&set);

@@ -1,3 +1,5 @@
+import CSupport
+
 /// Finding TDX frames where the stream position is not known: in the probe, and to resynchronise
 /// after junk or a TCP gap. A reply has a four-byte magic; a request only a pattern (a known flag,
 /// two equal lengths and a command the notes name), so a request candidate is taken only when
@@ -42,11 +44,18 @@ enum TDXFraming {
 
     /// The first offset at or after `start` where a frame plausibly starts, or nil when none does
     /// with `patternLength` bytes to spare (a reply magic is found up to the last 4 bytes).
+    ///
+    /// Only a byte that may start a header (a reply's `b1`, a request flag) is looked at: they are
+    /// found sixteen bytes at a time (`tapsentry_find_any4`), and most of a flow's first 4 KiB
+    /// that is not TDX holds few of them.
     @inline(__always)
     static func nextCandidate(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
         var offset = start
         let last = bytes.count - 4
         while offset <= last {
+            offset += tapsentry_find_any4(base + offset, last + 1 - offset, 0xB1, 0x0C, 0x01, 0x00)
+            guard offset <= last else { return nil }
             let first = bytes[offset]
             if first == 0xB1 {
                 if TDXReplyHeader.hasMagic(bytes, at: offset) { return offset }

@@ -29,6 +29,11 @@ static inline __attribute__((always_inline)) uint64_t tapsentry_seed(void) {
 /// The sum of `count` bytes (SSE2's sum of absolute differences adds sixteen at a time).
 uint64_t tapsentry_byte_sum(const uint8_t *bytes, size_t count);
 
+/// The offset of the first of `count` bytes equal to `a`, `b`, `c` or `d` (repeat a value to look
+/// for fewer), or `count` when none is: sixteen bytes at a time with SSE2. The decoders' probes
+/// look for where a frame may start in the first 4 KiB of every TCP flow.
+size_t tapsentry_find_any4(const uint8_t *bytes, size_t count, uint8_t a, uint8_t b, uint8_t c, uint8_t d);
+
 /// The CPUs the calling thread may run on (its affinity mask), in ascending order: writes up to
 /// `capacity` of them to `cpus` and returns how many there are, or -1 when the mask cannot be
 /// read.
