@@ -199,8 +199,6 @@ package final class SiteIndex: Sendable {
             }
         }
 
-        init() {}
-
         /// The entries under the key `first`, `second`.
         @inline(__always)
         func callAsFunction<Result>(_ first: String, _ second: String, _ read: (Entries) -> Result) -> Result? {

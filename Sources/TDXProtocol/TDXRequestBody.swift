@@ -85,16 +85,22 @@ struct TDXRequestBody {
                 let room = min(count, reader.remaining / 7)
                 var codes: [FieldValue] = []
                 codes.reserveCapacity(room)
-                // The markets seen, a bit per market byte.
+                // The markets seen, a bit per market byte in four words.
                 var seen: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
                 for _ in 0..<count {
                     let market = try reader.u8()
                     codes.append(.string(TDXInstrument.qualifiedSecurity(market: market, code: try reader.take(6))))
                     instrumentCount += 1
-                    withUnsafeMutableBytes(of: &seen) { $0[Int(market >> 3)] |= 1 << (market & 7) }
+                    withUnsafeMutableBytes(of: &seen) { $0.assumingMemoryBound(to: UInt64.self)[Int(market >> 6)] |= 1 << UInt64(market & 63) }
                 }
-                withUnsafeBytes(of: &seen) { bits in
-                    for market in 0..<256 where bits[market >> 3] & (1 << (market & 7)) != 0 { markets.append(UInt16(market)) }
+                withUnsafeBytes(of: &seen) { raw in
+                    for (word, bits) in raw.assumingMemoryBound(to: UInt64.self).enumerated() {
+                        var rest = bits
+                        while rest != 0 {
+                            markets.append(UInt16(word * 64 + rest.trailingZeroBitCount))
+                            rest &= rest - 1
+                        }
+                    }
                 }
                 fields.append(("codes", .array(codes)))
                 qualifiedCodes = codes
