@@ -36,23 +36,28 @@ enum CTPFraming {
             offset += tapsentry_find_any4(
                 base + offset, last + 1 - offset, CTPFrameHeader.compressedType, 0x00, 0x00, 0x00)
             guard offset <= last else { return nil }
-            let first = bytes[offset]
-            if first == CTPFrameHeader.compressedType {
-                if bytes[offset + 1] == 0 && bytes[offset + 4] == 0x01 && (bytes[offset + 5] == 0x00 || bytes[offset + 5] == 0x03) {
-                    let length = Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
-                    if length >= 8 && length <= CTPLimits.maxContent { return offset }
-                }
-            } else if first == 0 && bytes[offset + 2] == 0 && bytes[offset + 3] == 0 {
-                let second = bytes[offset + 1]
-                if (second == 2 && bytes[offset + 4] == 0x05 && bytes[offset + 5] == 0)
-                    || (second == 6 && bytes[offset + 4] == 0x07 && bytes[offset + 5] == 4)
-                {
-                    return offset
-                }
-            }
+            if startsCandidate(bytes, at: offset) { return offset }
             offset += 1
         }
         return nil
+    }
+
+    /// Whether one of the patterns of `nextCandidate` starts at `offset`, `patternLength` bytes or
+    /// more before the end.
+    @inline(__always)
+    static func startsCandidate(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Bool {
+        let first = bytes[offset]
+        if first == CTPFrameHeader.compressedType {
+            guard bytes[offset + 1] == 0 && bytes[offset + 4] == 0x01 && (bytes[offset + 5] == 0x00 || bytes[offset + 5] == 0x03) else {
+                return false
+            }
+            let length = Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
+            return length >= 8 && length <= CTPLimits.maxContent
+        }
+        guard first == 0 && bytes[offset + 2] == 0 && bytes[offset + 3] == 0 else { return false }
+        let second = bytes[offset + 1]
+        return (second == 2 && bytes[offset + 4] == 0x05 && bytes[offset + 5] == 0)
+            || (second == 6 && bytes[offset + 4] == 0x07 && bytes[offset + 5] == 4)
     }
 
     /// Judges the frame at `offset` strictly: a link frame must be exactly a heartbeat or a

@@ -56,17 +56,22 @@ enum TDXFraming {
         while offset <= last {
             offset += tapsentry_find_any4(base + offset, last + 1 - offset, 0xB1, 0x0C, 0x01, 0x00)
             guard offset <= last else { return nil }
-            let first = bytes[offset]
-            if first == 0xB1 {
-                if TDXReplyHeader.hasMagic(bytes, at: offset) { return offset }
-            } else if TDXRequestHeader.flagKnown(first) {
-                switch judge(bytes, at: offset) {
-                case .request, .needMore: return offset
-                case .reply, .invalid: break
-                }
-            }
+            if startsCandidate(bytes, at: offset) { return offset }
             offset += 1
         }
         return nil
+    }
+
+    /// Whether a frame plausibly starts at `offset`, 4 bytes or more before the end: a reply's
+    /// magic, or a request header that `judge` takes or needs more bytes to tell.
+    @inline(__always)
+    static func startsCandidate(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Bool {
+        let first = bytes[offset]
+        if first == 0xB1 { return TDXReplyHeader.hasMagic(bytes, at: offset) }
+        guard TDXRequestHeader.flagKnown(first) else { return false }
+        switch judge(bytes, at: offset) {
+        case .request, .needMore: return true
+        case .reply, .invalid: return false
+        }
     }
 }

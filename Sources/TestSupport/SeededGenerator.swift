@@ -51,4 +51,18 @@ package struct SeededGenerator: RandomNumberGenerator, Sendable {
         }
         return out
     }
+
+    /// At least `length` bytes of `frames` whole, bytes of `alphabet` and any bytes, mixed: input
+    /// for a frame scanner, with the bytes frames are made of where they may fit together.
+    package mutating func framesAndBytes(length: Int, frames: [[UInt8]], alphabet: [UInt8]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        while bytes.count < length {
+            switch int(in: 0...9) {
+            case 0: bytes += frames[int(in: 0...(frames.count - 1))]
+            case 1...5: bytes.append(alphabet[int(in: 0...(alphabet.count - 1))])
+            default: bytes.append(UInt8(truncatingIfNeeded: next()))
+            }
+        }
+        return bytes
+    }
 }

@@ -19,51 +19,19 @@ struct CTPHostileInputTests {
     @Test("a frame start is found where a byte-by-byte scan finds it, from any offset")
     func candidatesAsScanned() {
         var random = SeededGenerator(seed: 23)
-        // The bytes frame headers are made of, real frames, and anything.
-        let alphabet: [UInt8] = [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x10, 0xFF]
-        let frames = [
-            CTPFrameBuilder.heartbeat, CTPFrameBuilder.heartbeatTimeout(30),
-            CTPFrameBuilder.message(tid: 0x0000_3001, fields: []),
-        ]
+        let frames = [CTPFrameBuilder.heartbeat, CTPFrameBuilder.heartbeatTimeout(30), CTPFrameBuilder.message(tid: 0x0000_3001, fields: [])]
+        let pattern = CTPFraming.patternLength
         for _ in 0..<300 {
-            var bytes: [UInt8] = []
-            let length = random.int(in: 0...400)
-            while bytes.count < length {
-                switch random.int(in: 0...9) {
-                case 0: bytes += frames[random.int(in: 0...(frames.count - 1))]
-                case 1...5: bytes.append(alphabet[random.int(in: 0...(alphabet.count - 1))])
-                default: bytes.append(UInt8(truncatingIfNeeded: random.next()))
-                }
-            }
+            // The bytes frame headers are made of, real frames, and anything.
+            let bytes = random.framesAndBytes(
+                length: random.int(in: 0...400), frames: frames, alphabet: [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x10, 0xFF])
             bytes.withUnsafeBytes { buffer in
                 for start in 0...buffer.count {
-                    #expect(CTPFraming.nextCandidate(buffer, from: start) == Self.scannedCandidate(buffer, from: start), "\(bytes) from \(start)")
+                    let scanned = (start..<max(start, buffer.count - pattern + 1)).first { CTPFraming.startsCandidate(buffer, at: $0) }
+                    #expect(CTPFraming.nextCandidate(buffer, from: start) == scanned, "\(bytes) from \(start)")
                 }
             }
         }
-    }
-
-    /// `CTPFraming.nextCandidate` one byte at a time.
-    static func scannedCandidate(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
-        var offset = start
-        while offset <= bytes.count - CTPFraming.patternLength {
-            let first = bytes[offset]
-            if first == CTPFrameHeader.compressedType {
-                if bytes[offset + 1] == 0 && bytes[offset + 4] == 0x01 && (bytes[offset + 5] == 0x00 || bytes[offset + 5] == 0x03) {
-                    let length = Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
-                    if length >= 8 && length <= CTPLimits.maxContent { return offset }
-                }
-            } else if first == 0 && bytes[offset + 2] == 0 && bytes[offset + 3] == 0 {
-                let second = bytes[offset + 1]
-                if (second == 2 && bytes[offset + 4] == 0x05 && bytes[offset + 5] == 0)
-                    || (second == 6 && bytes[offset + 4] == 0x07 && bytes[offset + 5] == 4)
-                {
-                    return offset
-                }
-            }
-            offset += 1
-        }
-        return nil
     }
 
     @Test("a frame whose length runs past the end of the stream: truncated_at_end, counted")

@@ -26,45 +26,21 @@ struct TDXHostileInputTests {
     @Test("a frame start is found where a byte-by-byte scan finds it, from any offset")
     func candidatesAsScanned() {
         var random = SeededGenerator(seed: 17)
-        // The bytes headers are made of, real frames, and anything.
-        let alphabet: [UInt8] = [0x00, 0x01, 0x0C, 0xB1, 0xCB, 0x74, 0x10, 0x3E, 0x05, 0x20, 0xFF]
         let frames = [
             TDXFrameBuilder.request(sequence: 7, command: 0x044E, body: [0, 0, 0x75, 0xC7, 0x33, 1]),
             TDXFrameBuilder.reply(sequence: 7, command: 0x044E, body: [0x7E, 0x04]),
         ]
         for _ in 0..<300 {
-            var bytes: [UInt8] = []
-            let length = random.int(in: 0...400)
-            while bytes.count < length {
-                switch random.int(in: 0...9) {
-                case 0: bytes += frames[random.int(in: 0...1)]
-                case 1...5: bytes.append(alphabet[random.int(in: 0...(alphabet.count - 1))])
-                default: bytes.append(UInt8(truncatingIfNeeded: random.next()))
-                }
-            }
+            // The bytes headers are made of, real frames, and anything.
+            let bytes = random.framesAndBytes(
+                length: random.int(in: 0...400), frames: frames, alphabet: [0x00, 0x01, 0x0C, 0xB1, 0xCB, 0x74, 0x10, 0x3E, 0x05, 0x20, 0xFF])
             bytes.withUnsafeBytes { buffer in
                 for start in 0...buffer.count {
-                    #expect(TDXFraming.nextCandidate(buffer, from: start) == Self.scannedCandidate(buffer, from: start), "\(bytes) from \(start)")
+                    let scanned = (start..<max(start, buffer.count - 3)).first { TDXFraming.startsCandidate(buffer, at: $0) }
+                    #expect(TDXFraming.nextCandidate(buffer, from: start) == scanned, "\(bytes) from \(start)")
                 }
             }
         }
-    }
-
-    /// `TDXFraming.nextCandidate` one byte at a time.
-    static func scannedCandidate(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
-        var offset = start
-        while offset <= bytes.count - 4 {
-            if bytes[offset] == 0xB1 {
-                if TDXReplyHeader.hasMagic(bytes, at: offset) { return offset }
-            } else if TDXRequestHeader.flagKnown(bytes[offset]) {
-                switch TDXFraming.judge(bytes, at: offset) {
-                case .request, .needMore: return offset
-                case .reply, .invalid: break
-                }
-            }
-            offset += 1
-        }
-        return nil
     }
 
     @Test("streams that look like TDX: magic and request headers with random sizes and bodies", arguments: [5, 6, 7])
