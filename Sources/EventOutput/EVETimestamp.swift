@@ -51,12 +51,15 @@ extension JSONWriter {
         timestamp(value)
     }
 
-    /// Appends the timestamp text, in quotes when `quoted`.
+    /// Appends the timestamp text, in quotes when `quoted`. The date, hour and minute are
+    /// formatted once a minute (`EVETimestamp.Minute`): a run's records come in time order, and
+    /// the flow records take two timestamps each.
     mutating func appendTimestampText(_ value: Timestamp, quoted: Bool = false) {
         let micros = EVETimestamp.floorDivide(value.nanoseconds, 1000).quotient
         let (seconds, microFraction) = EVETimestamp.floorDivide(micros, 1_000_000)
-        let (days, secondOfDay) = EVETimestamp.floorDivide(seconds, 86_400)
-        let (year, month, day) = EVETimestamp.civilDate(daysSinceEpoch: days)
+        let (minute, second) = EVETimestamp.floorDivide(seconds, 60)
+        if minute != timestampMinute.minute { timestampMinute = EVETimestamp.Minute(minute) }
+        let prefix = timestampMinute
         // The whole text in one copy (Int64 nanoseconds span years 1677...2262: four digits).
         write(upTo: EVETimestamp.length + 8) { out in
             var at = 0
@@ -64,31 +67,63 @@ extension JSONWriter {
                 out[0] = UInt8(ascii: "\"")
                 at = 1
             }
-            if year < 0 {
-                out[at] = UInt8(ascii: "-")
-                at += 1
+            withUnsafeBytes(of: prefix.text) { text in
+                (out + at).initialize(from: text.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self), count: prefix.length)
             }
-            func put(_ value: Int64, _ width: Int, then separator: UInt8) {
-                at += Self.padded(UInt64(value), width: width, into: out + at)
-                out[at] = separator
-                at += 1
-            }
-            put(Swift.abs(year), 4, then: UInt8(ascii: "-"))
-            put(month, 2, then: UInt8(ascii: "-"))
-            put(day, 2, then: UInt8(ascii: "T"))
-            put(secondOfDay / 3600, 2, then: UInt8(ascii: ":"))
-            put(secondOfDay / 60 % 60, 2, then: UInt8(ascii: ":"))
-            put(secondOfDay % 60, 2, then: UInt8(ascii: "."))
-            put(microFraction, 6, then: UInt8(ascii: "+"))
-            for _ in 0..<4 {
-                out[at] = UInt8(ascii: "0")
-                at += 1
-            }
+            at += prefix.length
+            at += Self.padded(UInt64(second), width: 2, into: out + at)
+            out[at] = UInt8(ascii: ".")
+            at += 1
+            at += Self.padded(UInt64(microFraction), width: 6, into: out + at)
+            out[at] = UInt8(ascii: "+")
+            for offset in 1...4 { out[at + offset] = UInt8(ascii: "0") }
+            at += 5
             if quoted {
                 out[at] = UInt8(ascii: "\"")
                 at += 1
             }
             return at
+        }
+    }
+}
+
+extension EVETimestamp {
+    /// The text of a timestamp up to its seconds (`2026-11-22T04:27:`, with a `-` before a year
+    /// before 0) for one minute since the epoch.
+    struct Minute: Sendable {
+        /// Minutes since 1970-01-01T00:00 (`Int64.min`: none yet).
+        private(set) var minute = Int64.min
+        /// The text, `length` bytes of it.
+        private(set) var text: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        private(set) var length = 0
+
+        /// No minute.
+        init() {}
+
+        /// The text of `minute`.
+        init(_ minute: Int64) {
+            self.minute = minute
+            let (days, minuteOfDay) = EVETimestamp.floorDivide(minute, 1440)
+            let (year, month, day) = EVETimestamp.civilDate(daysSinceEpoch: days)
+            length = withUnsafeMutableBytes(of: &text) { raw in
+                let out = raw.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self)
+                var at = 0
+                if year < 0 {
+                    out[at] = UInt8(ascii: "-")
+                    at += 1
+                }
+                func put(_ value: Int64, _ width: Int, then separator: UInt8) {
+                    at += JSONWriter.padded(UInt64(value), width: width, into: out + at)
+                    out[at] = separator
+                    at += 1
+                }
+                put(Swift.abs(year), 4, then: UInt8(ascii: "-"))
+                put(month, 2, then: UInt8(ascii: "-"))
+                put(day, 2, then: UInt8(ascii: "T"))
+                put(minuteOfDay / 60, 2, then: UInt8(ascii: ":"))
+                put(minuteOfDay % 60, 2, then: UInt8(ascii: ":"))
+                return at
+            }
         }
     }
 }

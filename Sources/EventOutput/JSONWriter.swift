@@ -28,6 +28,8 @@ package struct JSONWriter: Sendable {
     private var containers: [UInt8] = []
     /// Whether a key was just written and its value is pending.
     private var afterKey = false
+    /// The text of the last minute a timestamp fell in (`appendTimestampText`).
+    var timestampMinute = EVETimestamp.Minute()
 
     private static let hasElementsBit: UInt8 = 1
     private static let arrayBit: UInt8 = 2

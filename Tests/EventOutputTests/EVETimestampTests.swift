@@ -75,6 +75,28 @@ struct EVETimestampTests {
         #expect(mismatches == 0)
     }
 
+    @Test("one writer gives every timestamp the text a fresh writer gives it, in any order, across minutes, days and years")
+    func oneWriterManyTimes() {
+        var times: [Int64] = [0, -1, -1_000, 59_999_999_999, 60_000_000_000, .max, .min, 951_782_399_999_999_999]
+        var state: UInt64 = 7
+        for _ in 0..<3000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let base = times[Int(state >> 33) % times.count]
+            // Near an earlier time (the same minute, the next, a day or a year off) or anywhere.
+            let step: Int64 = [1, 999, 1_000_000, 59_000_000_000, 86_400_000_000_000, 31_536_000_000_000_000][Int(state >> 20) % 6]
+            let sign: Int64 = state & 1 == 0 ? 1 : -1
+            let (near, overflow) = base.addingReportingOverflow(sign * step * Int64(state >> 40 & 3))
+            times.append(state & 8 == 0 && !overflow ? near : Int64(bitPattern: state))
+        }
+        var writer = JSONWriter()
+        for time in times {
+            writer.reset()
+            writer.timestamp(Timestamp(nanoseconds: time))
+            let fresh = "\"" + EVETimestamp.format(Timestamp(nanoseconds: time)) + "\""
+            #expect(String(decoding: writer.bytes, as: UTF8.self) == fresh, "\(time)")
+        }
+    }
+
     @Test("as a JSON field")
     func field() {
         let output = render { $0.beginObject(); $0.field("timestamp", Timestamp(nanoseconds: 0)); $0.endObject() }
