@@ -71,10 +71,25 @@ package enum Charset {
         }
     }
 
-    /// Whether every byte is below 0x80 (and, when `escapeMatters`, none is ESC).
+    /// Whether every byte is below 0x80 (and, when `escapeMatters`, none is ESC). Without ESC to
+    /// look for, eight bytes are tested at a time (their high bits OR-ed together).
+    @inline(__always)
     private static func isPlainASCII(_ bytes: UnsafeRawBufferPointer, escapeMatters: Bool) -> Bool {
-        for byte in bytes where byte >= 0x80 || (escapeMatters && byte == 0x1B) { return false }
-        return true
+        if escapeMatters {
+            for byte in bytes where byte >= 0x80 || byte == 0x1B { return false }
+            return true
+        }
+        var high: UInt64 = 0
+        var index = 0
+        while index + 8 <= bytes.count {
+            high |= bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            index += 8
+        }
+        while index < bytes.count {
+            high |= UInt64(bytes[index])
+            index += 1
+        }
+        return high & 0x8080_8080_8080_8080 == 0
     }
 
     private static func decodeASCII(_ bytes: UnsafeRawBufferPointer, _ writer: inout UTF8Writer) {

@@ -27,6 +27,24 @@ struct CharsetTests {
         #expect(decode([0x80], .gbk) == "€")
     }
 
+    @Test("GBK text is decoded as GBK wherever its first non-ASCII byte falls, in text of any length")
+    func nonASCIIAnywhere() {
+        for before in 0...20 {
+            for after in 0...20 {
+                let bytes = [UInt8](repeating: 0x41, count: before) + [0xB0, 0xA1] + [UInt8](repeating: 0x42, count: after)
+                let expected = String(repeating: "A", count: before) + "啊" + String(repeating: "B", count: after)
+                #expect(decode(bytes, .gbk) == expected, "\(before) + \(after)")
+                #expect(decode(bytes, .latin1) == String(repeating: "A", count: before) + "°¡" + String(repeating: "B", count: after))
+            }
+            // One non-ASCII byte alone, in any place of a word.
+            for after in 0...9 {
+                let bytes = [UInt8](repeating: 0x41, count: before) + [0xE9] + [UInt8](repeating: 0x42, count: after)
+                #expect(decode(bytes, .latin1) == String(repeating: "A", count: before) + "é" + String(repeating: "B", count: after))
+            }
+            #expect(decode([UInt8](repeating: 0x7F, count: before), .gbk) == String(repeating: "\u{7F}", count: before))
+        }
+    }
+
     @Test("GBK: invalid and truncated bytes become U+FFFD without eating ASCII")
     func gbkInvalid() {
         #expect(decode([0xD6], .gbk) == "\u{FFFD}")
