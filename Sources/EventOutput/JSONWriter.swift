@@ -17,9 +17,10 @@
 /// is innermost with its matching bracket, and closing with nothing open is ignored. Writing a
 /// value inside an object without a key first is the caller's error.
 package struct JSONWriter: Sendable {
-    /// The bytes written sit at the front of `storage`, which is zero-filled past `count`: a
-    /// token is formatted straight into place (`write(upTo:_:)`), with one capacity check and
-    /// no per-call copy through `Array.append(contentsOf:)` (about 90 instructions each).
+    /// The bytes written sit at the front of `storage`; past `count` it is room to write into (zeros
+    /// when new, old bytes after `reset`): a token is formatted straight into place
+    /// (`write(upTo:_:)`), with one capacity check and no per-call copy through
+    /// `Array.append(contentsOf:)` (about 90 instructions each).
     private var storage: [UInt8]
     /// How many bytes are written.
     package private(set) var count = 0

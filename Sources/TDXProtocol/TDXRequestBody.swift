@@ -45,8 +45,10 @@ struct TDXRequestBody {
         Array([[UInt8]](repeating: [0x1F, 0x32, 0xC6, 0xE5, 0xD5, 0x3D, 0xFB, 0x41], count: 8).joined())
         + [0xCC, 0xE1, 0x6D, 0xFF, 0xD5, 0xBA, 0x3F, 0xB8, 0xCB, 0xC5, 0x7A, 0x05, 0x4F, 0x77, 0x48, 0xEA]
 
-    /// Decodes `body` of a request for `command` (`flag` tells the family).
-    init(command: UInt16, flag: UInt8, body: UnsafeRawBufferPointer) {
+    /// Decodes `body` of a request for `command` (`flag` tells the family). The codes a quotes
+    /// request lists (a hundred or so, each made into a string) are read only `forEvent`: the
+    /// request's event lists them, its reply's context needs none of them.
+    init(command: UInt16, flag: UInt8, body: UnsafeRawBufferPointer, forEvent: Bool = true) {
         var reader = TDXReader(body)
         do throws(TDXShortBody) {
             switch command {
@@ -76,6 +78,7 @@ struct TDXRequestBody {
                 fields.append(("market", .uint(UInt64(context.market))))
                 fields.append(("start", .uint(UInt64(try reader.u16()))))
             case TDXCommand.securityQuotes, TDXCommand.securityQuotesNew:
+                guard forEvent else { break }
                 let prefix = reader.peek(8)
                 try reader.skip(8)
                 fields.append(("prefix", .string(TDXFormat.bytes(prefix))))

@@ -322,7 +322,7 @@ final class TDXSession: DecoderSession {
         var decoded: TDXRequestBody?
         var fileName: String?
         if header.command == TDXCommand.fileMeta || header.command == TDXCommand.fileData || eventWanted || contextWanted {
-            let request = TDXRequestBody(command: header.command, flag: header.flag, body: body)
+            let request = TDXRequestBody(command: header.command, flag: header.flag, body: body, forEvent: eventWanted)
             fileName = request.fileName
             decoded = request
         }
