@@ -88,8 +88,15 @@ package enum Analyzer {
         progress?.finish()
         let statistics = try pipeline.finish(files: reader.paths.count, filesFailed: failures(diagnostics))
         try output?.close()
+        if configuration.processEndsWithRun { leaveToExit(pipeline) }
         return RunOutcome(statistics: statistics, diagnostics: diagnostics, elapsedSeconds: clock.elapsed)
     }
+}
+
+/// Keeps `object` (and all it holds) alive until the process exits: its memory goes back with the
+/// process's, not object by object (`InspectorConfiguration.processEndsWithRun`).
+func leaveToExit(_ object: AnyObject) {
+    _ = Unmanaged.passRetained(object)
 }
 
 extension Analyzer {

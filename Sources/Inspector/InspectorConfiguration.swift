@@ -29,6 +29,11 @@ package struct InspectorConfiguration: Sendable {
     package var workers = 1
     /// Whether each worker keeps to a CPU of its own when there are CPUs enough (`CPUPlacement`).
     package var pinWorkers = true
+    /// Whether the process ends with the run (the command line): the flow tables, decoders and
+    /// rule groups are then left for the operating system to take back at exit instead of being
+    /// freed object by object once the output is complete (tens of milliseconds on one thread
+    /// after a large capture). A library caller that runs on keeps the default.
+    package var processEndsWithRun = false
 
     /// The CPU each worker keeps to, or nil when they are left to the scheduler (one worker,
     /// `pinWorkers` off, or more workers than CPUs this process may use).

@@ -70,6 +70,7 @@ package enum LiveRunner {
         loop.run(packet: { pipeline.process($0) }, idle: { pipeline.advance(to: $0) }, due: {})
         let statistics = try pipeline.finish(files: 0, filesFailed: 0, live: capture.statistics)
         try output?.close()
+        if configuration.processEndsWithRun { leaveToExit(pipeline) }
         return RunOutcome(statistics: statistics, diagnostics: loop.diagnostics, elapsedSeconds: clock.elapsed)
     }
 }

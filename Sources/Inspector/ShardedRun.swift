@@ -87,9 +87,11 @@ enum ShardedRun {
             let shard = Shard(index: index, count: workers, seed: seed)
             let worker = ShardWorker(pipeline: Pipeline(configuration: configuration, shard: shard, engine: sink.engine))
             let cpu = cpus.flatMap { index < $0.count ? $0[index] : nil }
+            let leavesToExit = configuration.processEndsWithRun
             threads.append(startThread {
                 if let cpu, CPUPlacement.pin(to: cpu) { pinned.add() }
                 worker.run(input: input, output: results, spent: recycled)
+                if leavesToExit { leaveToExit(worker) }
             })
         }
         let feed = ShardFeed(pool: pool, workers: inputs, seed: seed)
@@ -149,6 +151,7 @@ enum ShardedRun {
         statistics.protocols = sink.protocolCounters
         statistics.alerts = sink.alertStatistics
         try sink.writeStats(statistics)
+        if configuration.processEndsWithRun { leaveToExit(sink) }
         return statistics
     }
 

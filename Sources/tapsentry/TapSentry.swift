@@ -88,6 +88,7 @@ struct PipelineOptions: ParsableArguments {
         configuration.rules = try detection.load()
         configuration.workers = workers
         configuration.pinWorkers = pinWorkers
+        configuration.processEndsWithRun = true
         return configuration
     }
 }

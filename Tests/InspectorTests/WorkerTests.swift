@@ -10,7 +10,7 @@ import Testing
 struct WorkerTests {
     /// Runs `inputs` with `workers` workers, the built-in rules and the scenarios' site registry,
     /// writing flow and per-message records too.
-    static func run(_ inputs: [String], workers: Int, events: Bool = true) throws -> AnalysisRun {
+    static func run(_ inputs: [String], workers: Int, events: Bool = true, endsProcess: Bool = false) throws -> AnalysisRun {
         let folder = ScenarioTests.folder
         let rules = try RuleConfiguration.load(builtIn: true, paths: [], sitePath: folder + "/" + ScenarioTests.manifest.site)
         return try EndToEnd.analyze(inputs) { configuration in
@@ -18,6 +18,7 @@ struct WorkerTests {
             configuration.messageEvents = events
             configuration.rules = rules
             configuration.workers = workers
+            configuration.processEndsWithRun = endsProcess
         }
     }
 
@@ -57,6 +58,18 @@ struct WorkerTests {
             #expect(many.events("alert").map(\.line) == alerts.map(\.line), "alerts with \(workers) workers")
             let difference = Self.firstDifference(many, one)
             #expect(difference == nil, "records with \(workers) workers")
+        }
+    }
+
+    @Test("a run that leaves its state for the process's exit to take back (the command line) writes every record first")
+    func stateLeftToExit() throws {
+        let inputs = ScenarioTests.manifest.scenarios.map { ScenarioTests.folder + "/" + $0.capture }
+        let freed = try Self.run(inputs, workers: 1, events: false)
+        #expect(!freed.events("alert").isEmpty)
+        for workers in [1, 2] {
+            let left = try Self.run(inputs, workers: workers, events: false, endsProcess: true)
+            let difference = Self.firstDifference(left, freed)
+            #expect(difference == nil, "\(workers) workers")
         }
     }
 
