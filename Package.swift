@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "FIXProtocolTests", dependencies: ["FIXProtocol", "ProtocolKit", "FlowTracking", "PacketCapture", "TestSupport", "CZlib"]),
         .testTarget(name: "CTPProtocolTests", dependencies: ["CTPProtocol", "ProtocolKit", "FlowTracking", "PacketCapture", "TestSupport"]),
         .testTarget(name: "TDXProtocolTests", dependencies: ["TDXProtocol", "ProtocolKit", "FlowTracking", "PacketCapture", "TestSupport", "CZlib"]),
-        .testTarget(name: "EventOutputTests", dependencies: ["EventOutput", "PacketCapture", "TestSupport"]),
+        .testTarget(name: "EventOutputTests", dependencies: ["EventOutput", "PacketCapture", "FlowTracking", "TestSupport"]),
         .testTarget(name: "RuleEngineTests", dependencies: ["RuleEngine", "ProtocolKit", "FlowTracking", "PacketCapture"]),
         .testTarget(
             name: "DetectionsTests",

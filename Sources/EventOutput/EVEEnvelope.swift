@@ -88,15 +88,20 @@ extension JSONWriter {
         }
         beforeValue()
         // "255.255.255.255" in one copy.
-        write(upTo: 17) { out in
-            out[0] = UInt8(ascii: "\"")
-            var at = 1
-            for shift in stride(from: 24, through: 0, by: -8) {
-                at += Self.decimal(UInt64((v4 >> UInt32(shift)) & 0xFF), into: out + at)
-                out[at] = shift > 0 ? UInt8(ascii: ".") : UInt8(ascii: "\"")
-                at += 1
-            }
-            return at
+        write(upTo: 17) { out in Self.ipv4Text(v4, into: out) }
+    }
+
+    /// Writes IPv4 address `v4` in dotted decimal, quoted, at `out` (at most 17 bytes); returns
+    /// how many bytes.
+    @inline(__always)
+    static func ipv4Text(_ v4: UInt32, into out: UnsafeMutablePointer<UInt8>) -> Int {
+        out[0] = UInt8(ascii: "\"")
+        var at = 1
+        for shift in stride(from: 24, through: 0, by: -8) {
+            at += decimal(UInt64((v4 >> UInt32(shift)) & 0xFF), into: out + at)
+            out[at] = shift > 0 ? UInt8(ascii: ".") : UInt8(ascii: "\"")
+            at += 1
         }
+        return at
     }
 }

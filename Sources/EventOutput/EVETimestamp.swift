@@ -55,35 +55,43 @@ extension JSONWriter {
     /// formatted once a minute (`EVETimestamp.Minute`): a run's records come in time order, and
     /// the flow records take two timestamps each.
     mutating func appendTimestampText(_ value: Timestamp, quoted: Bool = false) {
+        var minute = timestampMinute
+        // The whole text in one copy (Int64 nanoseconds span years 1677...2262: four digits).
+        write(upTo: EVETimestamp.length + 8) { out in Self.timestampText(value, minute: &minute, quoted: quoted, into: out) }
+        timestampMinute = minute
+    }
+
+    /// Writes the text of `value` at `out` (at most `EVETimestamp.length + 8` bytes), in quotes
+    /// when `quoted`, taking the text up to its seconds from `minute` (made anew when `value` falls
+    /// in another minute); returns how many bytes.
+    @inline(__always)
+    static func timestampText(_ value: Timestamp, minute cache: inout EVETimestamp.Minute, quoted: Bool, into out: UnsafeMutablePointer<UInt8>) -> Int {
         let micros = EVETimestamp.floorDivide(value.nanoseconds, 1000).quotient
         let (seconds, microFraction) = EVETimestamp.floorDivide(micros, 1_000_000)
         let (minute, second) = EVETimestamp.floorDivide(seconds, 60)
-        if minute != timestampMinute.minute { timestampMinute = EVETimestamp.Minute(minute) }
-        let prefix = timestampMinute
-        // The whole text in one copy (Int64 nanoseconds span years 1677...2262: four digits).
-        write(upTo: EVETimestamp.length + 8) { out in
-            var at = 0
-            if quoted {
-                out[0] = UInt8(ascii: "\"")
-                at = 1
-            }
-            withUnsafeBytes(of: prefix.text) { text in
-                (out + at).initialize(from: text.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self), count: prefix.length)
-            }
-            at += prefix.length
-            at += Self.padded(UInt64(second), width: 2, into: out + at)
-            out[at] = UInt8(ascii: ".")
-            at += 1
-            at += Self.padded(UInt64(microFraction), width: 6, into: out + at)
-            out[at] = UInt8(ascii: "+")
-            for offset in 1...4 { out[at + offset] = UInt8(ascii: "0") }
-            at += 5
-            if quoted {
-                out[at] = UInt8(ascii: "\"")
-                at += 1
-            }
-            return at
+        if minute != cache.minute { cache = EVETimestamp.Minute(minute) }
+        var at = 0
+        if quoted {
+            out[0] = UInt8(ascii: "\"")
+            at = 1
         }
+        let length = cache.length
+        withUnsafeBytes(of: cache.text) { text in
+            (out + at).initialize(from: text.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self), count: length)
+        }
+        at += length
+        at += padded(UInt64(second), width: 2, into: out + at)
+        out[at] = UInt8(ascii: ".")
+        at += 1
+        at += padded(UInt64(microFraction), width: 6, into: out + at)
+        out[at] = UInt8(ascii: "+")
+        for offset in 1...4 { out[at + offset] = UInt8(ascii: "0") }
+        at += 5
+        if quoted {
+            out[at] = UInt8(ascii: "\"")
+            at += 1
+        }
+        return at
     }
 }
 

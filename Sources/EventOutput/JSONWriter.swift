@@ -55,6 +55,9 @@ package struct JSONWriter: Sendable {
     /// How many objects and arrays are open.
     package var depth: Int { containers.count }
 
+    /// Whether a key was written and its value is still to come.
+    var isAfterKey: Bool { afterKey }
+
     /// Empties the buffer and the nesting state, keeping the reserved storage.
     package mutating func reset() {
         count = 0
@@ -265,6 +268,27 @@ package struct JSONWriter: Sendable {
     private mutating func grow(toHold extra: Int) {
         let wanted = Swift.max(storage.count &* 2, count &+ extra)
         storage.append(contentsOf: repeatElement(0, count: wanted &- storage.count))
+    }
+
+    /// Copies literal `text` (no escaping: the caller's JSON) to `out`; returns how many bytes.
+    @inline(__always)
+    static func put(_ text: StaticString, at out: UnsafeMutablePointer<UInt8>) -> Int {
+        let count = text.utf8CodeUnitCount
+        out.update(from: text.utf8Start, count: count)
+        return count
+    }
+
+    /// Writes `text`, which needs no escaping (a name from the code: letters, digits, `_`), in
+    /// quotes at `out` (`text.utf8.count + 2` bytes); returns how many bytes.
+    @inline(__always)
+    static func quoted(plain text: String, at out: UnsafeMutablePointer<UInt8>) -> Int {
+        var text = text
+        return text.withUTF8 { utf8 in
+            out[0] = UInt8(ascii: "\"")
+            (out + 1).update(from: utf8.baseAddress.unsafelyUnwrapped, count: utf8.count)
+            out[utf8.count + 1] = UInt8(ascii: "\"")
+            return utf8.count + 2
+        }
     }
 
     /// Writes the decimal digits of `value` at `out`; returns how many (1...20).
