@@ -125,29 +125,35 @@ package struct CommunityIDDigest: Hashable, Sendable, CustomStringConvertible {
 
     /// `1:` and the base64 of the digest (empty for `none`).
     package var description: String {
-        guard self != .none else { return "" }
-        // "1:" and 28 base64 characters (six whole groups of three bytes, then two bytes and "="),
-        // written straight into the string's storage.
-        return String(unsafeUninitializedCapacity: 30) { out in
-            out[0] = UInt8(ascii: "1")
-            out[1] = UInt8(ascii: ":")
-            var written = 2
-            func byte(_ index: Int) -> UInt32 {
-                let word = index < 8 ? head >> UInt64(56 - 8 * index)
-                    : index < 16 ? middle >> UInt64(56 - 8 * (index - 8))
-                    : UInt64(tail) >> UInt64(24 - 8 * (index - 16))
-                return UInt32(truncatingIfNeeded: word) & 0xFF
-            }
-            func put(_ value: UInt32, _ characters: Int) {
-                for index in 0..<characters {
-                    out[written] = CommunityID.character(Int((value >> UInt32(18 - 6 * index)) & 63))
-                    written += 1
-                }
-            }
-            for group in 0..<6 { put(byte(3 * group) << 16 | byte(3 * group + 1) << 8 | byte(3 * group + 2), 4) }
-            put(byte(18) << 16 | byte(19) << 8, 3)
-            out[written] = UInt8(ascii: "=")
-            return written + 1
+        String(unsafeUninitializedCapacity: Self.textLength) { text(into: $0.baseAddress.unsafelyUnwrapped) }
+    }
+
+    /// Bytes of the text: "1:" and 28 base64 characters (six whole groups of three bytes, then
+    /// two bytes and "=").
+    package static var textLength: Int { 30 }
+
+    /// Writes `description` at `out` (at most `textLength` bytes; none for `none`); returns how
+    /// many bytes.
+    package func text(into out: UnsafeMutablePointer<UInt8>) -> Int {
+        guard self != .none else { return 0 }
+        out[0] = UInt8(ascii: "1")
+        out[1] = UInt8(ascii: ":")
+        var written = 2
+        func byte(_ index: Int) -> UInt32 {
+            let word = index < 8 ? head >> UInt64(56 - 8 * index)
+                : index < 16 ? middle >> UInt64(56 - 8 * (index - 8))
+                : UInt64(tail) >> UInt64(24 - 8 * (index - 16))
+            return UInt32(truncatingIfNeeded: word) & 0xFF
         }
+        func put(_ value: UInt32, _ characters: Int) {
+            for index in 0..<characters {
+                out[written] = CommunityID.character(Int((value >> UInt32(18 - 6 * index)) & 63))
+                written += 1
+            }
+        }
+        for group in 0..<6 { put(byte(3 * group) << 16 | byte(3 * group + 1) << 8 | byte(3 * group + 2), 4) }
+        put(byte(18) << 16 | byte(19) << 8, 3)
+        out[written] = UInt8(ascii: "=")
+        return written + 1
     }
 }

@@ -333,7 +333,7 @@ final class PipelineObserver: FlowObserver, EventSink {
         let appProto = receiver?.protocolName
         writer.flowRecord(
             flow, summary: summary, reason: reason, appProto: appProto,
-            communityID: configuration.communityID ? flow.communityID : nil
+            communityID: configuration.communityID ? flow.communityDigest : nil
         )
         commit()
     }

@@ -22,7 +22,7 @@ struct FlowRecordTests {
     }
 
     /// A random flow and its end: IPv4 mostly, IPv6 sometimes, times across minutes and years.
-    private static func flow(_ random: inout SeededGenerator, base: Int64) -> (FlowInfo, FlowSummary, FlowEndReason, String?, String?) {
+    private static func flow(_ random: inout SeededGenerator, base: Int64) -> (FlowInfo, FlowSummary, FlowEndReason, String?, CommunityIDDigest?) {
         func address() -> IPAddress {
             random.next() % 8 == 0
                 ? IPAddress(high: random.next(), low: random.next() % 3)
@@ -43,7 +43,7 @@ struct FlowRecordTests {
         // Mostly after the start; sometimes before it (the age is then 0).
         summary.lastSeen = Timestamp(nanoseconds: start.nanoseconds &+ Int64(random.next() % 90_000_000_000) &- 1_000_000_000)
         let appProto = [nil, "fix", "ctp", "tdx", "odd \"proto\"\\\u{1}"][Int(random.next() % 5)]
-        let communityID = random.next() % 4 == 0 ? nil : flow.communityID
+        let communityID = [nil, flow.communityDigest, flow.communityDigest, CommunityIDDigest.none][Int(random.next() % 4)]
         return (flow, summary, reasons[Int(random.next() % 5)], appProto, communityID)
     }
 
@@ -56,7 +56,7 @@ struct FlowRecordTests {
             for _ in 0..<1_000 {
                 let (flow, summary, reason, appProto, communityID) = Self.flow(&random, base: base)
                 fast.flowRecord(flow, summary: summary, reason: reason, appProto: appProto, communityID: communityID)
-                reference.flowRecordByFields(flow, summary: summary, reason: reason, appProto: appProto, communityID: communityID)
+                reference.flowRecordByFields(flow, summary: summary, reason: reason, appProto: appProto, communityID: communityID?.description)
             }
             let fastLines = String(decoding: fast.bytes, as: UTF8.self).split(separator: "\n")
             let referenceLines = String(decoding: reference.bytes, as: UTF8.self).split(separator: "\n")
@@ -80,13 +80,13 @@ struct FlowRecordTests {
         summary.lastSeen = Timestamp(seconds: 1_700_000_062, nanoseconds: 188_755_000)
         summary.tcpFlags = [.syn, .fin, .psh, .ack]
         var writer = JSONWriter()
-        writer.flowRecord(flow, summary: summary, reason: .closed, appProto: nil, communityID: "1:aH0x")
+        writer.flowRecord(flow, summary: summary, reason: .closed, appProto: nil, communityID: flow.communityDigest)
         let line = String(decoding: writer.bytes, as: UTF8.self)
         #expect(line.hasSuffix("}\n") && line.filter { $0 == "\n" }.count == 1)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(writer.bytes)) as? [String: Any])
         #expect(object["timestamp"] as? String == "2023-11-14T22:14:22.188755+0000")
         #expect(object["src_ip"] as? String == "10.50.9.57")
-        #expect(object["community_id"] as? String == "1:aH0x")
+        #expect(object["community_id"] as? String == "1:aH0xr+m5htNTb11JirdE6FeVXwc=")
         #expect(object["app_proto"] == nil)
         let flowObject = try #require(object["flow"] as? [String: Any])
         #expect((flowObject["age"] as? NSNumber)?.intValue == 62)
