@@ -74,6 +74,51 @@ size_t tapsentry_find_any4(const uint8_t *bytes, size_t count, uint8_t a, uint8_
     return count;
 }
 
+/// The offset of the first SOH in `bytes[from..<end]`, or `end`.
+static inline long next_soh(const uint8_t *bytes, long from, long end) {
+    long index = from;
+#if defined(__SSE2__)
+    const __m128i soh = _mm_set1_epi8(1);
+    for (; index + 16 <= end; index += 16) {
+        int mask = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(bytes + index)), soh));
+        if (mask != 0) return index + __builtin_ctz((unsigned)mask);
+    }
+#endif
+    for (; index < end; index++) {
+        if (bytes[index] == 1) return index;
+    }
+    return end;
+}
+
+long tapsentry_fix_tokenize(const uint8_t *bytes, long start, long end, const uint64_t *length_tags, long length_tag_limit,
+                            tapsentry_fix_field *fields, long capacity) {
+    long count = 0;
+    long index = start;
+    while (index < end) {
+        long tag_start = index;
+        unsigned digit = (unsigned)bytes[index] - '0';
+        if (digit > 9) return -1;
+        int64_t tag = 0;
+        do {
+            tag = tag * 10 + digit;
+            index++;
+            if (index == end || index - tag_start > 9) return -1;
+            digit = (unsigned)bytes[index] - '0';
+        } while (digit <= 9);
+        if (bytes[index] != '=' || (index - tag_start > 1 && bytes[tag_start] == '0')) return -1;
+        if (tag < length_tag_limit && (length_tags[tag >> 6] >> (tag & 63) & 1) != 0) return -1;
+        if (count == capacity) return -1;
+        long value_start = index + 1;
+        long value_end = next_soh(bytes, value_start, end);
+        fields[count].tag = tag;
+        fields[count].value_start = value_start;
+        fields[count].value_end = value_end;
+        count++;
+        index = value_end + 1;
+    }
+    return count;
+}
+
 int tapsentry_allowed_cpus(int *cpus, int capacity) {
     cpu_set_t set;
     CPU_ZERO(&set);

@@ -34,6 +34,24 @@ uint64_t tapsentry_byte_sum(const uint8_t *bytes, size_t count);
 /// look for where a frame may start in the first 4 KiB of every TCP flow.
 size_t tapsentry_find_any4(const uint8_t *bytes, size_t count, uint8_t a, uint8_t b, uint8_t c, uint8_t d);
 
+/// One `tag=value` field of a FIX message, laid out as the Swift `FIXField` (tag, value start,
+/// value end: offsets into the bytes tokenized).
+typedef struct {
+    int64_t tag;
+    int64_t value_start;
+    int64_t value_end;
+} tapsentry_fix_field;
+
+/// Splits the FIX message `bytes[start..<end]` into its fields when every field is plain: one to
+/// nine digits without a leading zero (or the tag `0`), `=`, and the value up to the next SOH (or
+/// `end`), none of the tags a length tag (bit `tag` of `length_tags`, `length_tag_limit` bits; a
+/// tag at or past the limit is none). Writes up to `capacity` fields to `fields` and returns how
+/// many; returns -1 as soon as a field is not plain, a length tag is met or the fields do not
+/// fit, for the caller's own tokenizer to take the message from the start (a malformed field,
+/// a non-canonical tag, a length/data pair). Values are found sixteen bytes at a time with SSE2.
+long tapsentry_fix_tokenize(const uint8_t *bytes, long start, long end, const uint64_t *length_tags, long length_tag_limit,
+                            tapsentry_fix_field *fields, long capacity);
+
 /// The CPUs the calling thread may run on (its affinity mask), in ascending order: writes up to
 /// `capacity` of them to `cpus` and returns how many there are, or -1 when the mask cannot be
 /// read.
