@@ -57,10 +57,84 @@ struct FIXMessage {
         raw(tag).map { String(utf8Bytes: $0) }
     }
 
-    /// The MsgType value.
+    /// The MsgType value. The one-character types of the standard, which nearly every message
+    /// has, are string literals (no string is made per message: 1.3 million on the mixed benchmark
+    /// capture, about 120 instructions each).
     var msgType: String {
         guard let index = msgTypeIndex else { return "" }
-        return String(utf8Bytes: value(of: fields[index]))
+        let value = value(of: fields[index])
+        if value.count == 1, let literal = Self.singleCharacterType(value[0]) { return literal }
+        return String(utf8Bytes: value)
+    }
+
+    /// The literal for a one-character MsgType of the standard (0...9, A...Z, a...z), or nil.
+    @inline(__always)
+    static func singleCharacterType(_ byte: UInt8) -> String? {
+        switch byte {
+        case UInt8(ascii: "0"): "0"
+        case UInt8(ascii: "1"): "1"
+        case UInt8(ascii: "2"): "2"
+        case UInt8(ascii: "3"): "3"
+        case UInt8(ascii: "4"): "4"
+        case UInt8(ascii: "5"): "5"
+        case UInt8(ascii: "6"): "6"
+        case UInt8(ascii: "7"): "7"
+        case UInt8(ascii: "8"): "8"
+        case UInt8(ascii: "9"): "9"
+        case UInt8(ascii: "A"): "A"
+        case UInt8(ascii: "B"): "B"
+        case UInt8(ascii: "C"): "C"
+        case UInt8(ascii: "D"): "D"
+        case UInt8(ascii: "E"): "E"
+        case UInt8(ascii: "F"): "F"
+        case UInt8(ascii: "G"): "G"
+        case UInt8(ascii: "H"): "H"
+        case UInt8(ascii: "I"): "I"
+        case UInt8(ascii: "J"): "J"
+        case UInt8(ascii: "K"): "K"
+        case UInt8(ascii: "L"): "L"
+        case UInt8(ascii: "M"): "M"
+        case UInt8(ascii: "N"): "N"
+        case UInt8(ascii: "O"): "O"
+        case UInt8(ascii: "P"): "P"
+        case UInt8(ascii: "Q"): "Q"
+        case UInt8(ascii: "R"): "R"
+        case UInt8(ascii: "S"): "S"
+        case UInt8(ascii: "T"): "T"
+        case UInt8(ascii: "U"): "U"
+        case UInt8(ascii: "V"): "V"
+        case UInt8(ascii: "W"): "W"
+        case UInt8(ascii: "X"): "X"
+        case UInt8(ascii: "Y"): "Y"
+        case UInt8(ascii: "Z"): "Z"
+        case UInt8(ascii: "a"): "a"
+        case UInt8(ascii: "b"): "b"
+        case UInt8(ascii: "c"): "c"
+        case UInt8(ascii: "d"): "d"
+        case UInt8(ascii: "e"): "e"
+        case UInt8(ascii: "f"): "f"
+        case UInt8(ascii: "g"): "g"
+        case UInt8(ascii: "h"): "h"
+        case UInt8(ascii: "i"): "i"
+        case UInt8(ascii: "j"): "j"
+        case UInt8(ascii: "k"): "k"
+        case UInt8(ascii: "l"): "l"
+        case UInt8(ascii: "m"): "m"
+        case UInt8(ascii: "n"): "n"
+        case UInt8(ascii: "o"): "o"
+        case UInt8(ascii: "p"): "p"
+        case UInt8(ascii: "q"): "q"
+        case UInt8(ascii: "r"): "r"
+        case UInt8(ascii: "s"): "s"
+        case UInt8(ascii: "t"): "t"
+        case UInt8(ascii: "u"): "u"
+        case UInt8(ascii: "v"): "v"
+        case UInt8(ascii: "w"): "w"
+        case UInt8(ascii: "x"): "x"
+        case UInt8(ascii: "y"): "y"
+        case UInt8(ascii: "z"): "z"
+        default: nil
+        }
     }
 
     /// The MsgType value's bytes.

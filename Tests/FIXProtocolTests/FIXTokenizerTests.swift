@@ -82,3 +82,16 @@ struct FIXTokenizerTests {
         #expect(tokenizer.fields.count == 500 && tokenizer.fields.last?.tag == 500)
     }
 }
+
+@Suite("FIX MsgType")
+struct FIXMsgTypeTests {
+    @Test("a one-character MsgType's literal is the byte's own text, for letters and digits only")
+    func singleCharacterLiterals() {
+        for byte in UInt8.min...UInt8.max {
+            let literal = FIXMessage.singleCharacterType(byte)
+            let isAlphanumeric = (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+            #expect((literal != nil) == isAlphanumeric, "byte \(byte)")
+            if let literal { #expect(literal == String(decoding: [byte], as: UTF8.self), "byte \(byte)") }
+        }
+    }
+}
