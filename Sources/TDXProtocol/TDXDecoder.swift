@@ -28,6 +28,8 @@ package struct TDXDecoder: ProtocolDecoder {
     package let options: TDXOptions
     /// The inflater every session of this decoder shares.
     let inflater: TDXInflater
+    /// The quotes requests decoded before, shared by every session of this decoder.
+    let requestMemo = TDXRequestMemo()
 
     /// A decoder with `options`. Its sessions share state, so one decoder serves one pipeline
     /// (one thread); each worker of a parallel run makes its own.
@@ -81,7 +83,7 @@ package struct TDXDecoder: ProtocolDecoder {
     }
 
     package func makeSession(flow: FlowInfo, events: any EventSink) -> any DecoderSession {
-        TDXSession(flow: flow, events: events, options: options, inflater: inflater)
+        TDXSession(flow: flow, events: events, options: options, inflater: inflater, requestMemo: requestMemo)
     }
 
     /// Flows to a trading port (7708) that nothing recognised: the opaque trading channel.

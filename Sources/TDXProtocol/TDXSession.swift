@@ -20,6 +20,8 @@ final class TDXSession: DecoderSession {
     let events: any EventSink
     let options: TDXOptions
     private let inflater: TDXInflater
+    /// Quotes requests decoded before (see `TDXRequestMemo`), shared with the other sessions.
+    private let requestMemo: TDXRequestMemo
     /// What the run wants from decoders (fixed for a run, read once).
     let interest: EventInterest
     /// The quotes of a reply its event lists (`TDXEventBuilder.quotesWanted`).
@@ -57,11 +59,12 @@ final class TDXSession: DecoderSession {
     var tradeBytes = PerDirection<UInt64>(0)
     var tradeReported = false
 
-    init(flow: FlowInfo, events: any EventSink, options: TDXOptions, inflater: TDXInflater) {
+    init(flow: FlowInfo, events: any EventSink, options: TDXOptions, inflater: TDXInflater, requestMemo: TDXRequestMemo = TDXRequestMemo()) {
         self.flow = flow
         self.events = events
         self.options = options
         self.inflater = inflater
+        self.requestMemo = requestMemo
         self.interest = events.interest
         self.wantsEvents = interest.records || interest.tradingEvents
         repliesWanted = TDXEventBuilder.anyReplyMayBeNeeded(interest)
@@ -322,7 +325,10 @@ final class TDXSession: DecoderSession {
         var decoded: TDXRequestBody?
         var fileName: String?
         if header.command == TDXCommand.fileMeta || header.command == TDXCommand.fileData || eventWanted || contextWanted {
-            let request = TDXRequestBody(command: header.command, flag: header.flag, body: body, forEvent: eventWanted)
+            let quotes = header.command == TDXCommand.securityQuotes || header.command == TDXCommand.securityQuotesNew
+            let request = quotes && eventWanted
+                ? requestMemo.quotesRequest(command: header.command, flag: header.flag, body: body)
+                : TDXRequestBody(command: header.command, flag: header.flag, body: body, forEvent: eventWanted)
             fileName = request.fileName
             decoded = request
         }
