@@ -106,14 +106,16 @@ extension JSONWriter {
         let orientationText = flow.orientation.rawValue
         // Eight numbers 20 each, two timestamps 33 each, the flags 4, 340 of text and the names.
         write(upTo: 640 + reasonText.utf8.count + orientationText.utf8.count) { out in
-            var at = Self.put(",\"flow\":{\"pkts_toserver\":", at: out)
-            at += Self.decimal(summary.packets.toServer, into: out + at)
-            at += Self.put(",\"pkts_toclient\":", at: out + at)
-            at += Self.decimal(summary.packets.toClient, into: out + at)
-            at += Self.put(",\"bytes_toserver\":", at: out + at)
-            at += Self.decimal(summary.bytes.toServer, into: out + at)
-            at += Self.put(",\"bytes_toclient\":", at: out + at)
-            at += Self.decimal(summary.bytes.toClient, into: out + at)
+            var at = 0
+            // A count each way: the to-server key and number, then the to-client ones.
+            @inline(__always) func both(_ toServer: StaticString, _ toClient: StaticString, _ counts: PerDirection<UInt64>) {
+                at += Self.put(toServer, at: out + at)
+                at += Self.decimal(counts.toServer, into: out + at)
+                at += Self.put(toClient, at: out + at)
+                at += Self.decimal(counts.toClient, into: out + at)
+            }
+            both(",\"flow\":{\"pkts_toserver\":", ",\"pkts_toclient\":", summary.packets)
+            both(",\"bytes_toserver\":", ",\"bytes_toclient\":", summary.bytes)
             at += Self.put(",\"start\":", at: out + at)
             at += Self.timestampText(flow.start, minute: &minute, quoted: true, into: out + at)
             at += Self.put(",\"end\":", at: out + at)
@@ -138,14 +140,8 @@ extension JSONWriter {
                 if flags.contains(.rst) { at += Self.put(",\"rst\":true", at: out + at) }
                 if flags.contains(.psh) { at += Self.put(",\"psh\":true", at: out + at) }
                 if flags.contains(.ack) { at += Self.put(",\"ack\":true", at: out + at) }
-                at += Self.put(",\"stream_bytes_toserver\":", at: out + at)
-                at += Self.decimal(summary.streamBytes.toServer, into: out + at)
-                at += Self.put(",\"stream_bytes_toclient\":", at: out + at)
-                at += Self.decimal(summary.streamBytes.toClient, into: out + at)
-                at += Self.put(",\"gaps_toserver\":", at: out + at)
-                at += Self.decimal(summary.gaps.toServer, into: out + at)
-                at += Self.put(",\"gaps_toclient\":", at: out + at)
-                at += Self.decimal(summary.gaps.toClient, into: out + at)
+                both(",\"stream_bytes_toserver\":", ",\"stream_bytes_toclient\":", summary.streamBytes)
+                both(",\"gaps_toserver\":", ",\"gaps_toclient\":", summary.gaps)
                 out[at] = UInt8(ascii: "}")
                 at += 1
             }
