@@ -59,7 +59,7 @@ final class TDXSession: DecoderSession {
     var tradeBytes = PerDirection<UInt64>(0)
     var tradeReported = false
 
-    init(flow: FlowInfo, events: any EventSink, options: TDXOptions, inflater: TDXInflater, requestMemo: TDXRequestMemo = TDXRequestMemo()) {
+    init(flow: FlowInfo, events: any EventSink, options: TDXOptions, inflater: TDXInflater, requestMemo: TDXRequestMemo) {
         self.flow = flow
         self.events = events
         self.options = options
