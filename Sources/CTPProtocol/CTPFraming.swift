@@ -34,7 +34,8 @@ enum CTPFraming {
         let last = bytes.count - patternLength
         while offset <= last {
             offset += tapsentry_find_any4(
-                base + offset, last + 1 - offset, CTPFrameHeader.compressedType, 0x00, 0x00, 0x00)
+                base + offset, last + 1 - offset, CTPFrameHeader.compressedType, CTPFrameHeader.linkType,
+                CTPFrameHeader.linkType, CTPFrameHeader.linkType)
             guard offset <= last else { return nil }
             if startsCandidate(bytes, at: offset) { return offset }
             offset += 1
@@ -54,7 +55,7 @@ enum CTPFraming {
             let length = Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
             return length >= 8 && length <= CTPLimits.maxContent
         }
-        guard first == 0 && bytes[offset + 2] == 0 && bytes[offset + 3] == 0 else { return false }
+        guard first == CTPFrameHeader.linkType && bytes[offset + 2] == 0 && bytes[offset + 3] == 0 else { return false }
         let second = bytes[offset + 1]
         return (second == 2 && bytes[offset + 4] == 0x05 && bytes[offset + 5] == 0)
             || (second == 6 && bytes[offset + 4] == 0x07 && bytes[offset + 5] == 4)

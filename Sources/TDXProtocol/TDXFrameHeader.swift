@@ -34,9 +34,15 @@ struct TDXRequestHeader: Equatable {
         command = bytes.loadUnaligned(fromByteOffset: offset + 10, as: UInt16.self).littleEndian
     }
 
+    /// The flags a request starts with: standard market, extended market, the official client's
+    /// new-generation frames.
+    static let standardFlag: UInt8 = 0x0C
+    static let extendedFlag: UInt8 = 0x01
+    static let newGenerationFlag: UInt8 = 0x00
+
     /// Whether `flag` is one a request starts with.
     @inline(__always)
-    static func flagKnown(_ flag: UInt8) -> Bool { flag == 0x0C || flag == 0x01 || flag == 0x00 }
+    static func flagKnown(_ flag: UInt8) -> Bool { flag == standardFlag || flag == extendedFlag || flag == newGenerationFlag }
 
     /// A known flag and two equal lengths that count at least the command.
     var plausible: Bool { Self.flagKnown(flag) && length1 == length2 && length1 >= 2 }

@@ -54,7 +54,9 @@ enum TDXFraming {
         var offset = start
         let last = bytes.count - 4
         while offset <= last {
-            offset += tapsentry_find_any4(base + offset, last + 1 - offset, 0xB1, 0x0C, 0x01, 0x00)
+            offset += tapsentry_find_any4(
+                base + offset, last + 1 - offset, UInt8(truncatingIfNeeded: TDXReplyHeader.magic),
+                TDXRequestHeader.standardFlag, TDXRequestHeader.extendedFlag, TDXRequestHeader.newGenerationFlag)
             guard offset <= last else { return nil }
             if startsCandidate(bytes, at: offset) { return offset }
             offset += 1
@@ -67,7 +69,7 @@ enum TDXFraming {
     @inline(__always)
     static func startsCandidate(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Bool {
         let first = bytes[offset]
-        if first == 0xB1 { return TDXReplyHeader.hasMagic(bytes, at: offset) }
+        if first == UInt8(truncatingIfNeeded: TDXReplyHeader.magic) { return TDXReplyHeader.hasMagic(bytes, at: offset) }
         guard TDXRequestHeader.flagKnown(first) else { return false }
         switch judge(bytes, at: offset) {
         case .request, .needMore: return true
