@@ -40,11 +40,11 @@ struct FlowKey: Equatable {
     @inline(__always)
     func hash(seed: UInt64) -> UInt64 {
         var h = seed
-        h = mix(h ^ lowAddress.high)
-        h = mix(h ^ lowAddress.low)
-        h = mix(h ^ highAddress.high)
-        h = mix(h ^ highAddress.low)
-        h = mix(h ^ (UInt64(lowPort) << 24 | UInt64(highPort) << 8 | UInt64(transport)))
+        h = mix64(h ^ lowAddress.high)
+        h = mix64(h ^ lowAddress.low)
+        h = mix64(h ^ highAddress.high)
+        h = mix64(h ^ highAddress.low)
+        h = mix64(h ^ (UInt64(lowPort) << 24 | UInt64(highPort) << 8 | UInt64(transport)))
         return h
     }
 
@@ -52,16 +52,9 @@ struct FlowKey: Equatable {
     /// the same capture always gives the same ids, and small enough to be exact in JSON.
     func flowID(start: Timestamp) -> UInt64 {
         var h = hash(seed: 0x9E37_79B9_7F4A_7C15)
-        h = mix(h ^ UInt64(bitPattern: start.nanoseconds))
+        h = mix64(h ^ UInt64(bitPattern: start.nanoseconds))
         let id = h & 0x000F_FFFF_FFFF_FFFF
         return id == 0 ? 1 : id
     }
 }
 
-@inline(__always)
-private func mix(_ value: UInt64) -> UInt64 {
-    var z = value &+ 0x9E37_79B9_7F4A_7C15
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-}

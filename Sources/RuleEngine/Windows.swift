@@ -1,4 +1,5 @@
 import CSupport
+import PacketCapture
 
 /// The fixed part of a `CounterSlot`: its threshold and window, held once per rule rather than
 /// once per group.
@@ -85,12 +86,7 @@ extension RuleValue: WindowValue {
     }
 
     /// A 64-bit finaliser (splitmix64), for rule keys and quote signatures too.
-    package static func mix(_ value: UInt64) -> UInt64 {
-        var z = value &+ 0x9e37_79b9_7f4a_7c15
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
+    package static func mix(_ value: UInt64) -> UInt64 { mix64(value) }
 }
 
 /// Values seen in a sliding window, in first-seen order, each with its first and last packet

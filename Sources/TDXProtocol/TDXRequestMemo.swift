@@ -1,3 +1,5 @@
+import PacketCapture
+
 /// Quotes requests decoded before, kept by their bodies' bytes: a terminal polls its watchlist
 /// with the same request body again and again (a pytdx-style session of the mixed benchmark
 /// capture sends one body a hundred times or more), and decoding one makes a string per code
@@ -44,10 +46,10 @@ final class TDXRequestMemo: @unchecked Sendable {
 
     /// A hash of `bytes`, eight at a time.
     private static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        var hash = UInt64(truncatingIfNeeded: bytes.count) &* 0x9E37_79B9_7F4A_7C15
+        var hash = UInt64(truncatingIfNeeded: bytes.count)
         var index = 0
         while index + 8 <= bytes.count {
-            hash = mix(hash ^ bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            hash = mix64(hash ^ bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self))
             index += 8
         }
         var last: UInt64 = 0
@@ -55,14 +57,7 @@ final class TDXRequestMemo: @unchecked Sendable {
             last = last << 8 | UInt64(bytes[index])
             index += 1
         }
-        return mix(hash ^ last)
-    }
-
-    @inline(__always)
-    private static func mix(_ value: UInt64) -> UInt64 {
-        var value = value &* 0xBF58_476D_1CE4_E5B9
-        value ^= value >> 31
-        return value &* 0x94D0_49BB_1331_11EB
+        return mix64(hash ^ last)
     }
 
     /// Whether `a` and `b` hold the same bytes (eight at a time).
