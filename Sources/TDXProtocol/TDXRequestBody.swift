@@ -15,8 +15,8 @@ struct TDXRequestContext {
 struct TDXRequestBody {
     /// The members for the record's `body`.
     var fields: [(String, FieldValue)] = []
-    /// How many securities it names.
-    var instrumentCount = 0
+    /// How many securities it names (once the body is read whole).
+    var instrumentCount: Int { qualifiedCodes?.count ?? (single == nil ? 0 : 1) }
     /// Their markets, each once, in ascending order.
     var markets: [UInt16] = []
     /// The security a request for one security's data names.
@@ -93,7 +93,6 @@ struct TDXRequestBody {
                 for _ in 0..<count {
                     let market = try reader.u8()
                     codes.append(.string(TDXInstrument.qualifiedSecurity(market: market, code: try reader.take(6))))
-                    instrumentCount += 1
                     withUnsafeMutableBytes(of: &seen) { $0.assumingMemoryBound(to: UInt64.self)[Int(market >> 6)] |= 1 << UInt64(market & 63) }
                 }
                 withUnsafeBytes(of: &seen) { raw in
@@ -219,7 +218,6 @@ struct TDXRequestBody {
     private mutating func add(_ instrument: TDXInstrument) {
         context.market = instrument.market
         context.code = instrument.code
-        instrumentCount = 1
         markets = [instrument.market]
         single = instrument
         fields.append(("market", .uint(UInt64(instrument.market))))

@@ -315,9 +315,8 @@ final class TDXSession: DecoderSession {
         let heartbeatPattern = facts.note(request: header, frame: frame, time: time, idle: options.heartbeatIdleNanoseconds)
         let heartbeat = heartbeatPattern || header.command == TDXCommand.heartbeat || header.command == TDXCommand.ping
         if heartbeat { counters.heartbeats &+= 1 }
-        if header.command == TDXCommand.securityQuotes || header.command == TDXCommand.securityQuotesNew {
-            counters.codesRequested &+= UInt64(TDXRequestBody.quoteCount(body))
-        }
+        let quotes = header.command == TDXCommand.securityQuotes || header.command == TDXCommand.securityQuotesNew
+        if quotes { counters.codesRequested &+= UInt64(TDXRequestBody.quoteCount(body)) }
         // The body is decoded for the request's own event, for the context its reply is read
         // against, and for the file a file request names; not when no consumer reads any of it.
         let eventWanted = wantsEvents && TDXEventBuilder.mayBeNeeded(TDXEventBuilder.requestKinds(header.command, heartbeat: heartbeat), interest: interest)
@@ -325,7 +324,6 @@ final class TDXSession: DecoderSession {
         var decoded: TDXRequestBody?
         var fileName: String?
         if header.command == TDXCommand.fileMeta || header.command == TDXCommand.fileData || eventWanted || contextWanted {
-            let quotes = header.command == TDXCommand.securityQuotes || header.command == TDXCommand.securityQuotesNew
             let request = quotes && eventWanted
                 ? requestMemo.quotesRequest(command: header.command, flag: header.flag, body: body)
                 : TDXRequestBody(command: header.command, flag: header.flag, body: body, forEvent: eventWanted)
