@@ -107,10 +107,24 @@ package final class FIXTokenizer: @unchecked Sendable {
     /// the start by the loop below, which reports the anomalies and honours the pairs; both give
     /// the same fields for a plain message (a test compares them).
     package func tokenize(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) {
+        tokenize(bytes, range, fastPath: true)
+    }
+
+    /// Tokenizes `bytes[range]` with no fast path (tests compare it with `tokenize`).
+    package func tokenizeWithoutFastPath(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) {
+        tokenize(bytes, range, fastPath: false)
+    }
+
+    /// Whether the last `tokenize` took the C path.
+    package private(set) var tookFastPath = false
+
+    @inline(__always)
+    private func tokenize(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, fastPath: Bool) {
         count = 0
+        tookFastPath = false
         if !anomalies.isEmpty { anomalies.removeAll(keepingCapacity: true) }
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), range.upperBound <= bytes.count else { return }
-        if let lengthTags {
+        if fastPath, let lengthTags {
             let found = UnsafeMutableRawPointer(storage).withMemoryRebound(to: tapsentry_fix_field.self, capacity: capacity) { fields in
                 tapsentry_fix_tokenize(base, range.lowerBound, range.upperBound, lengthTags, lengthTagLimit, fields, capacity)
             }
@@ -120,18 +134,6 @@ package final class FIXTokenizer: @unchecked Sendable {
                 return
             }
         }
-        tookFastPath = false
-        tokenizeInSwift(base, range)
-    }
-
-    /// Whether the last `tokenize` took the C path.
-    package private(set) var tookFastPath = false
-
-    /// Tokenizes `bytes[range]` with no fast path (tests compare it with `tokenize`).
-    package func tokenizeWithoutFastPath(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) {
-        count = 0
-        if !anomalies.isEmpty { anomalies.removeAll(keepingCapacity: true) }
-        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), range.upperBound <= bytes.count else { return }
         tokenizeInSwift(base, range)
     }
 
