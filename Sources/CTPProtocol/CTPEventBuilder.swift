@@ -198,13 +198,28 @@ enum CTPEventBuilder {
         return anomaliesOnly(.message) && anomaliesOnly(.reject)
     }
 
-    /// The members of DepthMarketData that the quote fields `plan` asks for are read from
-    /// (every member when nil: the plan wants them all, or a field not listed here).
-    static func quoteMembers(_ plan: FieldPlan) -> [String]? {
-        guard !plan.unrestricted else { return nil }
+    /// The field of a transaction whose members the builder reads by name, with where each event
+    /// field comes from: quotes, orders and trades, most of a front's traffic. Nil for the others
+    /// (decoded whole).
+    static func memberSources(tid: UInt32) -> (fid: UInt16, sources: [(EventField, [String])])? {
+        switch tid {
+        case CTPTransactions.rtnDepthMarketData: (CTPFieldTable.depthMarketData, Field.quoteSources)
+        case CTPTransactions.reqOrderInsert: (CTPFieldTable.inputOrder, Field.orderSources)
+        case CTPTransactions.rtnTrade: (CTPFieldTable.trade, Field.tradeSources)
+        default: nil
+        }
+    }
+
+    /// The members of the field of transaction `tid` (`memberSources`) that the fields `plan` asks
+    /// for are read from; nil when the transaction has no such field or the plan is unrestricted
+    /// (every member is then decoded).
+    static func wantedMembers(tid: UInt32, _ plan: FieldPlan) -> (fid: UInt16, names: [String])? {
+        guard !plan.unrestricted, let (fid, sources) = memberSources(tid: tid) else { return nil }
         var names: [String] = []
-        for (field, members) in Field.quoteSources where plan.wants(field) { names += members }
-        return names
+        for (field, members) in sources where plan.wants(field) {
+            for member in members where !names.contains(member) { names.append(member) }
+        }
+        return (fid, names)
     }
 
     /// The event fields (names of the shared vocabulary) the builder writes: one object, fetched
@@ -290,6 +305,25 @@ enum CTPEventBuilder {
             (shared.price, ["LastPrice"]), (shared.volume, ["Volume"]), (shared.openInterest, ["OpenInterest"]), (shared.bidPrice, ["BidPrice1"]),
             (shared.bidQuantity, ["BidVolume1"]), (shared.askPrice, ["AskPrice1"]), (shared.askQuantity, ["AskVolume1"]),
             (shared.updateTime, ["UpdateTime", "UpdateMillisec"]), (shared.tradingDay, ["TradingDay"]), (shared.actionDay, ["ActionDay"]),
+        ]
+        /// What `addParties` reads: whose and on what.
+        private static let partySources: [(EventField, [String])] = [
+            (shared.account, ["InvestorID"]), (shared.brokerID, ["BrokerID"]), (shared.userID, ["UserID"]),
+            (shared.instrument, ["InstrumentID"]), (shared.exchange, ["ExchangeID"]),
+        ]
+        /// What `addOrder` reads of an InputOrder.
+        static let orderSources: [(EventField, [String])] = partySources + [
+            (shared.side, ["Direction"]), (shared.price, ["LimitPrice"]), (shared.quantity, ["VolumeTotalOriginal"]),
+            (shared.orderID, ["OrderRef"]), (shared.orderPriceType, ["OrderPriceType"]), (shared.offset, ["CombOffsetFlag"]),
+            (shared.hedge, ["CombHedgeFlag"]), (shared.timeCondition, ["TimeCondition"]), (shared.clientID, ["ClientID"]),
+            (shared.investUnit, ["InvestUnitID"]), (shared.reportedIP, ["IPAddress"]), (shared.reportedMAC, ["MacAddress"]),
+        ]
+        /// What `addTrade` reads of a Trade.
+        static let tradeSources: [(EventField, [String])] = partySources + [
+            (shared.side, ["Direction"]), (shared.lastPrice, ["Price"]), (shared.lastQuantity, ["Volume"]),
+            (shared.orderID, ["OrderRef"]), (shared.orderSysID, ["OrderSysID"]), (shared.tradeID, ["TradeID"]),
+            (shared.tradeTime, ["TradeTime"]), (shared.offset, ["OffsetFlag"]), (shared.clientID, ["ClientID"]),
+            (shared.investUnit, ["InvestUnitID"]),
         ]
     }
 

@@ -113,7 +113,7 @@ enum CTPFraming {
 }
 
 /// Memory a decoder's sessions share for one packet at a time: the decompression buffer (and the
-/// quote members prepared for the run's demand).
+/// members prepared for the run's demand).
 ///
 /// One scratch serves every session of a decoder; it is not thread-safe, and a decoder (with its
 /// sessions) belongs to one pipeline thread.
@@ -121,19 +121,22 @@ package final class CTPScratch: @unchecked Sendable {
     /// Room for the largest FTDC packet plus the decompressor's slack.
     let buffer: UnsafeMutablePointer<UInt8>
 
-    /// The DepthMarketData members last prepared, with the names they were prepared for: a run's
-    /// demand is fixed, so the sessions of one decoder share one preparation.
-    private var preparedQuotes: (names: [String], members: CTPWantedMembers?)?
+    /// The members last prepared per field, with the names they were prepared for: a run's demand
+    /// is fixed, so the sessions of one decoder share one preparation.
+    private var prepared: [(fid: UInt16, names: [String], members: CTPWantedMembers?)] = []
 
     init() {
         buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: CTPLimits.maxMessage + CTPZeroRun.slack)
     }
 
-    /// The DepthMarketData members named in `names`, at their offsets in each layout.
-    func quoteMembers(_ names: [String]) -> CTPWantedMembers? {
-        if let prepared = preparedQuotes, prepared.names == names { return prepared.members }
-        let members = CTPWantedMembers(fid: CTPFieldTable.depthMarketData, names: names)
-        preparedQuotes = (names, members)
+    /// The members of field `fid` named in `names`, at their offsets in each layout.
+    func members(fid: UInt16, names: [String]) -> CTPWantedMembers? {
+        if let index = prepared.firstIndex(where: { $0.fid == fid }) {
+            if prepared[index].names == names { return prepared[index].members }
+            prepared.remove(at: index)
+        }
+        let members = CTPWantedMembers(fid: fid, names: names)
+        prepared.append((fid, names, members))
         return members
     }
 

@@ -22,9 +22,11 @@ final class CTPSession: DecoderSession {
     /// The last field id and length (`id << 16 | length`) found to have a known length: a stream of
     /// one kind of push checks its fields once.
     private var lastKnownField: UInt32 = 0xFFFF_FFFF
-    /// Without per-message records: the DepthMarketData members the rules read, at their offsets
-    /// in each layout (nil: all).
+    /// Without per-message records: the members the rules read of quotes, orders and trades, at
+    /// their offsets in each layout (nil: all).
     private let quoteMembers: CTPWantedMembers?
+    private let orderMembers: CTPWantedMembers?
+    private let tradeMembers: CTPWantedMembers?
 
     init(flow: FlowInfo, events: any EventSink, options: CTPOptions, scratch: CTPScratch) {
         self.flow = flow
@@ -33,9 +35,16 @@ final class CTPSession: DecoderSession {
         self.scratch = scratch
         self.interest = events.interest
         self.wantsEvents = interest.records || interest.tradingEvents
-        quoteMembers = interest.tradingEvents
-            ? CTPEventBuilder.quoteMembers(interest.plan(protocolIndex: CTPEventBuilder.protocolIndex, kind: .mdQuote))
-                .flatMap(scratch.quoteMembers) : nil
+        let interest = self.interest
+        func wanted(_ tid: UInt32) -> CTPWantedMembers? {
+            guard interest.tradingEvents, let kind = CTPEventBuilder.kind(tid: tid),
+                let (fid, names) = CTPEventBuilder.wantedMembers(tid: tid, interest.plan(protocolIndex: CTPEventBuilder.protocolIndex, kind: kind))
+            else { return nil }
+            return scratch.members(fid: fid, names: names)
+        }
+        quoteMembers = wanted(CTPTransactions.rtnDepthMarketData)
+        orderMembers = wanted(CTPTransactions.reqOrderInsert)
+        tradeMembers = wanted(CTPTransactions.rtnTrade)
         // A stream picked up mid-way starts anywhere in a frame: find the first frame strictly.
         var state = CTPStreamState()
         state.sync = FrameSync(midStream: flow.orientation != .handshake)
@@ -225,6 +234,17 @@ final class CTPSession: DecoderSession {
 
     // MARK: - FTDC packets and messages
 
+    /// The members prepared for a message of transaction `tid`, if any (`quoteMembers`).
+    @inline(__always)
+    private func wantedMembers(tid: UInt32) -> CTPWantedMembers? {
+        switch tid {
+        case CTPTransactions.rtnDepthMarketData: quoteMembers
+        case CTPTransactions.reqOrderInsert: orderMembers
+        case CTPTransactions.rtnTrade: tradeMembers
+        default: nil
+        }
+    }
+
     /// Bytes of a packet the counting path writes out: the FTDC header and one field header.
     static let quickPrefix = CTPMessageHeader.size + CTPFields.headerSize
 
@@ -287,8 +307,8 @@ final class CTPSession: DecoderSession {
             let kindByFields = deferred && CTPEventBuilder.kind(tid: header.tid) == nil
             var systemInfo = false
             let decodes = wantsEvents && !deferred
-            // Quotes are most of a market-data front's traffic: only the members the rules read.
-            let wanted = decodes && header.tid == CTPTransactions.rtnDepthMarketData ? quoteMembers : nil
+            // Quotes, orders and trades are most of a front's traffic: only the members the rules read.
+            let wanted = decodes ? wantedMembers(tid: header.tid) : nil
             walk = CTPFields.walk(content) { fid, body in
                 if !fieldLengthKnown(fid, body.count) { anomalies.insert(.unknownFieldLength) }
                 if kindByFields && !systemInfo { systemInfo = CTPFieldDecoder.isUserSystemInfo(fid, body) }

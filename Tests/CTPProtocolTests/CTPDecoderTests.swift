@@ -312,6 +312,33 @@ struct CTPSessionTests {
         #expect(everything.events.count > expected.count + 4)
     }
 
+    @Test("quotes, orders and trades decoded for the members the rules read give the fields a whole decode gives")
+    func wantedMembersGiveTheSameFields() {
+        let streams = CTPConversations.trader + CTPConversations.marketData
+        let whole = decode(streams, interest: EventInterest(records: false, tradingEvents: true)).events
+        let kinds: [EventKind] = [.orderNew, .execution, .mdQuote]
+        func built(_ fields: EventFieldSet) -> [TradingEvent] {
+            let demand = EventDemand { _, _ in FieldPlan(fields: fields, always: true, triggers: EventFieldSet()) }
+            return decode(streams, interest: EventInterest(records: false, tradingEvents: true, demand: demand)).events
+        }
+        // Every field wanted, under a plan (the members are then chosen): the same events.
+        let all = built(.all).filter { kinds.contains($0.kind) }
+        let expected = whole.filter { kinds.contains($0.kind) }
+        #expect(Set(all.map(\.kind)) == Set(kinds))
+        #expect(all.map { $0.fields.map(\.0) } == expected.map { $0.fields.map(\.0) })
+        #expect(all.map { $0.fields.map(\.1) } == expected.map { $0.fields.map(\.1) })
+        // One field at a time: only its members are decoded, and it still has its value (a source
+        // left out of the builder's table loses it).
+        let names = Set(expected.flatMap { $0.fields.map(\.0) })
+        for name in names.sorted() {
+            var one = EventFieldSet()
+            one.insert(EventField(name).id)
+            let events = built(one).filter { kinds.contains($0.kind) }
+            #expect(events.map(\.fields.count) == expected.map { $0.fields.filter { $0.0 == name }.count }, "\(name)")
+            #expect(events.map { $0.fields.map(\.1) } == expected.map { $0.fields.filter { $0.0 == name }.map(\.1) }, "\(name)")
+        }
+    }
+
     @Test("records only, or trading events only")
     func partialInterest() {
         let records = decode(CTPConversations.trader, interest: EventInterest(records: true, tradingEvents: false)).events
