@@ -314,7 +314,7 @@ final class GroupLane {
 
     /// Counts the event in `group`; returns whether the count (or the occurrences) reached the
     /// threshold.
-    func observe(_ group: Int, _ event: TradingEvent, distinctValue: RuleValue?) -> Bool {
+    func observe(_ group: Int, _ event: TradingEvent, distinctValue: RuleValue?, lists: RuleListCache) -> Bool {
         let time = event.time.nanoseconds
         let shape = self.shape
         let state = states + group
@@ -322,7 +322,7 @@ final class GroupLane {
         state.pointee.store.add(.number(Double(event.flow.id)), slot: shape.flowSlot, at: time)
         let fields = shape.evidenceFields
         for position in fields.indices {
-            guard let value = event.keyValue(fields[position]) else { continue }
+            guard let value = event.keyValue(fields[position], lists: lists) else { continue }
             if case .list(let elements) = value {
                 for element in elements { state.pointee.store.add(element, slot: position, at: time) }
             } else {

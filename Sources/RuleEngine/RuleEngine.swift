@@ -105,6 +105,8 @@ package final class RuleEngine {
     /// Numbers the events `process` looks at (from 1).
     private var eventNumber: UInt64 = 0
     private var gateAnswers: [UInt8]
+    /// The lists events carried lately, converted for the rules (`RuleListCache`).
+    private let lists = RuleListCache()
 
     /// An engine running those of `rules` that are active with `site` (see `Rule.activation`);
     /// `detectors` make the stateful detectors rules name.
@@ -348,7 +350,7 @@ package final class RuleEngine {
         guard runtime.after.allSatisfy({ memories[$0].seen(event, at: time) }) else { return }
         guard !runtime.unless.contains(where: { memories[$0].seen(event, at: time) }) else { return }
         let key = runtime.keyList >= 0 ? groupKey(runtime.keyList, event) : nil
-        for evidence in runtime.evaluate(event, key: key, number: eventNumber, limits: limits) {
+        for evidence in runtime.evaluate(event, key: key, number: eventNumber, limits: limits, lists: lists) {
             if let suppress = runtime.suppress {
                 // A missing field is an empty part of the key.
                 var key = RuleKey()

@@ -89,26 +89,30 @@ final class RuleRuntime {
     /// `key` is the event's group key (`event.key(groupBy)`), which the engine computes once for
     /// the rules sharing a `group_by`; `number` numbers the event (the rules sharing a table find
     /// its group once).
-    func evaluate(_ event: TradingEvent, key: RuleKey?, number: UInt64, limits: RuleEngine.Limits) -> [AlertEvidence] {
+    func evaluate(
+        _ event: TradingEvent, key: RuleKey?, number: UInt64, limits: RuleEngine.Limits, lists: RuleListCache
+    ) -> [AlertEvidence] {
         if let detector = detectorReference { return detector.observe(event) }
         guard let groupsReference, let laneReference else { return [single(event, limits: limits)] }
         guard let key else { return [] }
         return groupsReference._withUnsafeGuaranteedRef { groups in
-            laneReference._withUnsafeGuaranteedRef { evaluate(event, key: key, number: number, in: groups, lane: $0) }
+            laneReference._withUnsafeGuaranteedRef { evaluate(event, key: key, number: number, in: groups, lane: $0, lists: lists) }
         }
     }
 
     /// `evaluate` for a rule with groups, with the table and the rule's lane lent to it.
-    private func evaluate(_ event: TradingEvent, key: RuleKey, number: UInt64, in groups: GroupTable, lane: GroupLane) -> [AlertEvidence] {
+    private func evaluate(
+        _ event: TradingEvent, key: RuleKey, number: UInt64, in groups: GroupTable, lane: GroupLane, lists: RuleListCache
+    ) -> [AlertEvidence] {
         // Distinct values: one, or each element of a list field (the instruments of a subscription).
         var distinctValue: RuleValue?
         if let field = distinctField {
-            guard let value = event.keyValue(field) else { return [] }
+            guard let value = event.keyValue(field, lists: lists) else { return [] }
             if case .list(let elements) = value, elements.isEmpty { return [] }
             distinctValue = value
         }
         let group = groups.group(of: key, event: number, time: event.time.nanoseconds, limit: maxGroups, evicted: &evicted)
-        guard lane.observe(group, event, distinctValue: distinctValue) else { return [] }
+        guard lane.observe(group, event, distinctValue: distinctValue, lists: lists) else { return [] }
         let evidence = lane.evidence(group, key: groups.key(group), rule: rule, at: event.time)
         groups.finish(group, lane: lane)
         return [evidence]

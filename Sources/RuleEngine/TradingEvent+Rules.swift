@@ -18,9 +18,19 @@ package enum RuleValue: Sendable, Hashable {
         case .uint(let number): self = .number(Double(number))
         case .double(let number): self = .number(number)
         case .bool(let flag): self = .bool(flag)
-        case .array(let elements): self = .list(elements.compactMap(RuleValue.init))
+        case .array(let elements): self = .list(Self.elements(elements))
         case .object, .null: return nil
         }
+    }
+
+    /// The values of a list's elements (objects and nulls left out), in one allocation.
+    static func elements(_ elements: [FieldValue]) -> [RuleValue] {
+        var values: [RuleValue] = []
+        values.reserveCapacity(elements.count)
+        for element in elements {
+            if let value = RuleValue(element) { values.append(value) }
+        }
+        return values
     }
 
     /// The value as text: how group keys, distinct values and evidence show it.
@@ -97,7 +107,26 @@ extension TradingEvent {
     /// The value of `field` as group keys, distinct sets and joins compare it: address text of an
     /// address field becomes the address, so that `reported_ip` text equals a `client_ip`.
     package func keyValue(_ field: FieldRef) -> RuleValue? {
-        guard let value = value(field) else { return nil }
+        value(field).map { Self.keyed($0, field) }
+    }
+
+    /// `keyValue(field)`, a list field's value taken from `lists` when the event's list is one
+    /// converted before (a terminal polling its watchlist sends the same list each time).
+    func keyValue(_ field: FieldRef, lists: RuleListCache) -> RuleValue? {
+        guard field.connection == nil, mayHave(field.id) else { return keyValue(field) }
+        let name = field.name
+        return fields.withUnsafeBufferPointer { fields in
+            for index in fields.indices where fields[index].0.sameName(as: name) {
+                if case .array(let elements) = fields[index].1 { return lists.value(of: elements) }
+                return RuleValue(fields[index].1).map { Self.keyed($0, field) }
+            }
+            return nil
+        }
+    }
+
+    /// `value` as keys compare it (`keyValue`).
+    @inline(__always)
+    private static func keyed(_ value: RuleValue, _ field: FieldRef) -> RuleValue {
         // A pattern, not `==`: the type is another module's enum, whose `==` is a generic call.
         if case .ip = field.type, case .text(let text) = value, let address = IPNetwork.parseAddress(text) { return .ip(address) }
         return value
@@ -405,5 +434,37 @@ package struct RuleKey: Hashable, Sendable {
 
     package func hash(into hasher: inout Hasher) {
         hasher.combine(hash)
+    }
+}
+
+/// The rule values of the lists events carried lately, by the storage of the event's list: a
+/// decoder that hands out the same list again (the TDX request memo, for a watchlist polled over
+/// and over) has it converted once, and the rules' distinct windows then see the very list they
+/// saw last time, which they compare by identity. Each entry holds the event's list, so its
+/// storage cannot be freed and reused by another list while the entry stands. One per engine
+/// (one thread); bounded: `slots` entries of lists up to `longest` elements.
+final class RuleListCache {
+    static let slots = 64
+    static let longest = 4096
+    private var sources: [[FieldValue]]
+    private var values: [RuleValue]
+
+    init() {
+        sources = Array(repeating: [], count: Self.slots)
+        values = Array(repeating: .list([]), count: Self.slots)
+    }
+
+    /// `RuleValue(.array(elements))`, converted once per list storage.
+    func value(of elements: [FieldValue]) -> RuleValue {
+        let count = elements.count
+        guard count > 0, count <= Self.longest else { return .list(RuleValue.elements(elements)) }
+        let address = elements.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+        let slot = Int(truncatingIfNeeded: mix64(UInt64(address)) % UInt64(Self.slots))
+        let held = sources[slot].withUnsafeBufferPointer { ($0.count, UInt(bitPattern: $0.baseAddress)) }
+        if held == (count, address) { return values[slot] }
+        let value = RuleValue.list(RuleValue.elements(elements))
+        sources[slot] = elements
+        values[slot] = value
+        return value
     }
 }

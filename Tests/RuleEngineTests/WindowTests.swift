@@ -1,3 +1,4 @@
+import ProtocolKit
 import Testing
 @testable import RuleEngine
 
@@ -142,4 +143,39 @@ import Testing
         #expect(whole.more == single.more)
     }
     #expect(evictions > 20)
+}
+
+/// The list cache gives what a fresh conversion gives, whether the list is one it holds, a copy
+/// of one, one changed after it was held, one of many that share a slot, or one too long to hold;
+/// and a list it holds comes back as the very list converted before.
+@Test func listCacheGivesFreshConversions() {
+    let cache = RuleListCache()
+    func codes(_ seed: Int, _ count: Int) -> [FieldValue] {
+        (0..<count).map { .string("SH60\(seed)\($0)") }
+    }
+    let watchlist = codes(1, 80)
+    let first = cache.value(of: watchlist)
+    #expect(first == RuleValue(.array(watchlist)))
+    // The same list again: the same converted list (compared by identity downstream).
+    guard case .list(let once) = first, case .list(let again) = cache.value(of: watchlist) else {
+        Issue.record("not a list")
+        return
+    }
+    #expect(once.withUnsafeBufferPointer { $0.baseAddress } == again.withUnsafeBufferPointer { $0.baseAddress })
+    // A list changed after it was held has storage of its own.
+    var changed = watchlist
+    changed[3] = .string("SZ000001")
+    #expect(cache.value(of: changed) == RuleValue(.array(changed)))
+    #expect(cache.value(of: watchlist) == RuleValue(.array(watchlist)))
+    // Many lists of one length, more than the slots: each read back as itself, twice over.
+    let lists = (0..<(RuleListCache.slots * 3)).map { codes($0, 12) }
+    for _ in 0..<2 {
+        for list in lists { #expect(cache.value(of: list) == RuleValue(.array(list))) }
+    }
+    // Objects and nulls left out; empty and over-long lists converted each time.
+    let mixed: [FieldValue] = [.string("a"), .null, .object([("x", .int(1))]), .int(2)]
+    #expect(cache.value(of: mixed) == .list([.text("a"), .number(2)]))
+    #expect(cache.value(of: []) == .list([]))
+    let long = codes(7, RuleListCache.longest + 1)
+    #expect(cache.value(of: long) == RuleValue(.array(long)))
 }
