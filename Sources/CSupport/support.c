@@ -74,6 +74,39 @@ size_t tapsentry_find_any4(const uint8_t *bytes, size_t count, uint8_t a, uint8_
     return count;
 }
 
+size_t tapsentry_zero_run_bulk(const uint8_t *input, size_t count, uint8_t *output, size_t capacity, size_t *read) {
+    size_t in = 0, out = 0;
+#if defined(__SSE2__)
+    const __m128i high = _mm_set1_epi8((char)0xF0);
+    const __m128i marks = _mm_set1_epi8((char)0xE0);
+    const __m128i zero = _mm_setzero_si128();
+    // Reads input[in..<in+17] at most (a block and the byte after its last), writes
+    // output[out..<out+31] at most (15 literals, then a run's 16 zeros).
+    while (in + 18 <= count && out + 32 <= capacity) {
+        __m128i block = _mm_loadu_si128((const __m128i *)(input + in));
+        _mm_storeu_si128((__m128i *)(output + out), block);
+        unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(block, high), marks));
+        if (mask == 0) {
+            in += 16;
+            out += 16;
+            continue;
+        }
+        size_t literals = (size_t)__builtin_ctz(mask);
+        in += literals;
+        out += literals;
+        uint8_t marker = input[in];
+        size_t escape = marker == 0xE0;
+        _mm_storeu_si128((__m128i *)(output + out), zero);
+        output[out] = escape ? input[in + 1] : 0;
+        // An escape's low nibble is 0: one byte out; a run's, its length.
+        out += (size_t)(marker & 0x0F) + escape;
+        in += 1 + escape;
+    }
+#endif
+    *read = in;
+    return out;
+}
+
 /// The offset of the first SOH in `bytes[from..<end]`, or `end`.
 static inline long next_soh(const uint8_t *bytes, long from, long end) {
     long index = from;

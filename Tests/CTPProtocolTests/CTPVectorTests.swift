@@ -140,9 +140,11 @@ struct CTPZeroRunTests {
     func againstReference(seed: UInt64) {
         var generator = SeededGenerator(seed: seed)
         for _ in 0..<2000 {
-            var input = generator.bytes(count: generator.int(in: 0...80))
-            for index in input.indices where generator.chance(0.3) { input[index] = 0xE0 | UInt8(generator.int(in: 0...15)) }
-            let capacity = generator.chance(0.5) ? generator.int(in: 0...200) : CTPLimits.maxMessage
+            // Long enough for the sixteen-byte blocks, markers at every density (none to most).
+            var input = generator.bytes(count: generator.int(in: 0...400))
+            let density = Double(generator.int(in: 0...9)) / 10
+            for index in input.indices where generator.chance(density) { input[index] = 0xE0 | UInt8(generator.int(in: 0...15)) }
+            let capacity = generator.chance(0.5) ? generator.int(in: 0...800) : CTPLimits.maxMessage
             let expected = Self.reference(input, capacity: capacity)
             let actual = decompress(input, capacity: capacity)
             #expect(actual.status == expected.status, "\(input) capacity \(capacity)")
