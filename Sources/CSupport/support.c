@@ -124,9 +124,10 @@ static inline long next_soh(const uint8_t *bytes, long from, long end) {
 }
 
 long tapsentry_fix_tokenize(const uint8_t *bytes, long start, long end, const uint64_t *length_tags, long length_tag_limit,
-                            tapsentry_fix_field *fields, long capacity) {
+                            tapsentry_fix_field *fields, long capacity, uint64_t *tags_seen) {
     long count = 0;
     long index = start;
+    uint64_t seen = 0;
     while (index < end) {
         long tag_start = index;
         unsigned digit = (unsigned)bytes[index] - '0';
@@ -146,9 +147,11 @@ long tapsentry_fix_tokenize(const uint8_t *bytes, long start, long end, const ui
         fields[count].tag = tag;
         fields[count].value_start = value_start;
         fields[count].value_end = value_end;
+        seen |= (uint64_t)1 << (tag & 63);
         count++;
         index = value_end + 1;
     }
+    *tags_seen = seen;
     return count;
 }
 

@@ -162,13 +162,16 @@ enum FIXEventBuilder {
         let known = Trigger.shared
         guard plan.needsOnlyWith(anyOf: known.fields) else { return true }
         if !anomalies.isEmpty && plan.triggers.contains(known.anomalies) { return true }
-        // One pass over the message for every tag asked about. `anomaly` is a field of anomaly
-        // events only, never of a message's trading event.
+        // Each tag asked about looked for (most are absent, which the message's tag set tells
+        // without a scan). `anomaly` is a field of anomaly events only, never of a message's
+        // trading event.
         return known.ids.withUnsafeBufferPointer { ids in
-            for field in message.fields {
-                if let index = Trigger.index(ofTag: field.tag), plan.triggers.contains(ids[index]) { return true }
+            known.tags.withUnsafeBufferPointer { tags in
+                for index in tags.indices where plan.triggers.contains(ids[index]) && message.field(tags[index]) != nil {
+                    return true
+                }
+                return false
             }
-            return false
         }
     }
 
@@ -177,31 +180,13 @@ enum FIXEventBuilder {
     /// `anomalies` (present exactly when the message has some) and `anomaly` (never present).
     private final class Trigger: Sendable {
         static let shared = Trigger()
-        /// The ids of the fields copied from a tag, in the order of `index(ofTag:)`.
+        /// The ids of the fields copied from a tag, in the order of `tags`.
         let ids: [Int]
         let anomalies: Int
         let fields: EventFieldSet
 
-        /// The position in `ids` of the field copied from `tag`.
-        @inline(__always)
-        static func index(ofTag tag: Int) -> Int? {
-            switch tag {
-            case 49: 0
-            case 56: 1
-            case 50: 2
-            case 57: 3
-            case 142: 4
-            case 143: 5
-            case 115: 6
-            case 116: 7
-            case 144: 8
-            case 128: 9
-            case 129: 10
-            case 145: 11
-            case 628: 12
-            default: nil
-            }
-        }
+        /// The tags the fields are copied from, in the order of `ids`.
+        let tags = [49, 56, 50, 57, 142, 143, 115, 116, 144, 128, 129, 145, 628]
 
         private init() {
             let field = Field.shared

@@ -11,11 +11,17 @@ struct FIXMessage {
     let fields: UnsafeBufferPointer<FIXField>
     /// Index of MsgType (35) in `fields`, or nil; 2 in a well-formed message.
     let msgTypeIndex: Int?
+    /// Bit `tag & 63` set for the tag of every field (`FIXTokenizer.tagsSeen`): a tag whose bit
+    /// is clear is absent, told without a scan (most tags asked about are: PossDupFlag, the
+    /// routing headers, optional order fields).
+    let tagsSeen: UInt64
 
-    init(bytes: UnsafeRawBufferPointer, frame: FIXFrame, fields: UnsafeBufferPointer<FIXField>) {
+    /// `tagsSeen`: as the tokenizer gave it, or every bit (nothing told absent) by default.
+    init(bytes: UnsafeRawBufferPointer, frame: FIXFrame, fields: UnsafeBufferPointer<FIXField>, tagsSeen: UInt64 = ~0) {
         self.bytes = bytes
         self.frame = frame
         self.fields = fields
+        self.tagsSeen = tagsSeen
         if fields.count > 2 && fields[2].tag == 35 {
             msgTypeIndex = 2
         } else {
@@ -31,6 +37,7 @@ struct FIXMessage {
 
     /// The first field with `tag`.
     func field(_ tag: Int) -> FIXField? {
+        guard tagsSeen >> UInt64(tag & 63) & 1 != 0 else { return nil }
         for field in fields where field.tag == tag { return field }
         return nil
     }

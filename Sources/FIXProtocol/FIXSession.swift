@@ -159,7 +159,7 @@ final class FIXSession: DecoderSession {
         outer: (frame: FIXFrame, view: UnsafeRawBufferPointer)?
     ) {
         counters.messages &+= 1
-        let message = FIXMessage(bytes: view, frame: frame, fields: tokenizer.fieldBuffer)
+        let message = FIXMessage(bytes: view, frame: frame, fields: tokenizer.fieldBuffer, tagsSeen: tokenizer.tagsSeen)
         var anomalies = FIXAnomalySet()
         if !frame.bodyLengthValid { anomalies.insert(.bodyLengthMismatch) }
         if !frame.checksumValid { anomalies.insert(.badChecksum) }

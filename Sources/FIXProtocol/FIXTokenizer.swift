@@ -24,6 +24,8 @@ package final class FIXTokenizer: @unchecked Sendable {
     private var storage: UnsafeMutablePointer<FIXField>
     private var capacity = 32
     private var count = 0
+    /// Bit `tag & 63` for every field of the last message tokenized (`FIXMessage.tagsSeen`).
+    package private(set) var tagsSeen: UInt64 = 0
     /// Anomalies met while tokenizing the last message.
     package private(set) var anomalies: [FIXAnomaly] = []
     /// Length/data pairs beyond the standard ones (from a loaded dictionary), or nil.
@@ -79,6 +81,7 @@ package final class FIXTokenizer: @unchecked Sendable {
         }
         (storage + count).initialize(to: field)
         count += 1
+        tagsSeen |= 1 &<< UInt64(field.tag & 63)
     }
 
     /// The offset of the first SOH in `base[from..<end]`, or `end`: eight bytes at a time while
@@ -121,12 +124,13 @@ package final class FIXTokenizer: @unchecked Sendable {
     @inline(__always)
     private func tokenize(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, fastPath: Bool) {
         count = 0
+        tagsSeen = 0
         tookFastPath = false
         if !anomalies.isEmpty { anomalies.removeAll(keepingCapacity: true) }
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), range.upperBound <= bytes.count else { return }
         if fastPath, let lengthTags {
             let found = UnsafeMutableRawPointer(storage).withMemoryRebound(to: tapsentry_fix_field.self, capacity: capacity) { fields in
-                tapsentry_fix_tokenize(base, range.lowerBound, range.upperBound, lengthTags, lengthTagLimit, fields, capacity)
+                tapsentry_fix_tokenize(base, range.lowerBound, range.upperBound, lengthTags, lengthTagLimit, fields, capacity, &tagsSeen)
             }
             if found >= 0 {
                 count = found

@@ -53,6 +53,9 @@ struct FIXTokenizerTests {
             }
             #expect(fast.fields == reference.fields, "message \(round): \(String(decoding: text, as: UTF8.self))")
             #expect(fast.anomalies == reference.anomalies, "message \(round)")
+            // Both paths name every tag in the tag set, and only those.
+            let tags = reference.fields.reduce(UInt64(0)) { $0 | 1 << UInt64($1.tag & 63) }
+            #expect(fast.tagsSeen == tags && reference.tagsSeen == tags, "message \(round)")
             if fast.tookFastPath { fastPathUsed += 1 }
             if round % 2 == 0 { #expect(fast.tookFastPath, "plain message \(round)") }
         }

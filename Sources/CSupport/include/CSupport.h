@@ -58,8 +58,9 @@ typedef struct {
 /// many; returns -1 as soon as a field is not plain, a length tag is met or the fields do not
 /// fit, for the caller's own tokenizer to take the message from the start (a malformed field,
 /// a non-canonical tag, a length/data pair). Values are found sixteen bytes at a time with SSE2.
+/// Sets bit `tag & 63` of `*tags_seen` for every field written (`FIXMessage.tagsSeen`).
 long tapsentry_fix_tokenize(const uint8_t *bytes, long start, long end, const uint64_t *length_tags, long length_tag_limit,
-                            tapsentry_fix_field *fields, long capacity);
+                            tapsentry_fix_field *fields, long capacity, uint64_t *tags_seen);
 
 /// The CPUs the calling thread may run on (its affinity mask), in ascending order: writes up to
 /// `capacity` of them to `cpus` and returns how many there are, or -1 when the mask cannot be
