@@ -107,13 +107,23 @@ extension TradingEvent {
     /// The value of `field` as group keys, distinct sets and joins compare it: address text of an
     /// address field becomes the address, so that `reported_ip` text equals a `client_ip`.
     package func keyValue(_ field: FieldRef) -> RuleValue? {
-        value(field).map { Self.keyed($0, field) }
+        // A connection field's value is in key form already: addresses are addresses, the other
+        // connection fields are text that is not an address.
+        if let connection = field.connection { return value(connection) }
+        return eventValue(field.name, id: field.id).map { Self.keyed($0, field) }
     }
 
     /// `keyValue(field)`, a list field's value taken from `lists` when the event's list is one
     /// converted before (a terminal polling its watchlist sends the same list each time).
+    @inline(__always)
     func keyValue(_ field: FieldRef, lists: RuleListCache) -> RuleValue? {
-        guard field.connection == nil, mayHave(field.id) else { return keyValue(field) }
+        if let connection = field.connection { return value(connection) }
+        return decoderKeyValue(field, lists: lists)
+    }
+
+    /// `keyValue(field, lists:)` for a decoder's field.
+    private func decoderKeyValue(_ field: FieldRef, lists: RuleListCache) -> RuleValue? {
+        guard mayHave(field.id) else { return nil }
         let name = field.name
         return fields.withUnsafeBufferPointer { fields in
             for index in fields.indices where fields[index].0.sameName(as: name) {
