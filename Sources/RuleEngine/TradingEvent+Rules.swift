@@ -455,7 +455,7 @@ package struct RuleKey: Hashable, Sendable {
 /// (one thread); bounded: `slots` entries of lists up to `longest` elements.
 final class RuleListCache {
     static let slots = 64
-    static let longest = 4096
+    static let longest = 1024
     private var sources: [[FieldValue]]
     private var values: [RuleValue]
 
