@@ -539,21 +539,40 @@ private struct TradingFields {
         add(vocabulary.investUnit, trade, "InvestUnitID")
     }
 
+    /// The quote fields, read in the members' declaration order (DepthMarketData's, in which
+    /// decoding lists them) so that each look-up is one comparison, and written in the event's.
     mutating func addQuote(_ quote: CTPDecodedField) {
-        if fields.wants(vocabulary.instrument) { fields.add(vocabulary.instrument, quote.instrument.map(FieldValue.string)) }
-        add(vocabulary.exchange, quote, "ExchangeID")
-        addNumber(vocabulary.price, quote, "LastPrice")
-        addNumber(vocabulary.volume, quote, "Volume")
-        addNumber(vocabulary.openInterest, quote, "OpenInterest")
-        addNumber(vocabulary.bidPrice, quote, "BidPrice1")
-        addNumber(vocabulary.bidQuantity, quote, "BidVolume1")
-        addNumber(vocabulary.askPrice, quote, "AskPrice1")
-        addNumber(vocabulary.askQuantity, quote, "AskVolume1")
-        if fields.wants(vocabulary.updateTime), let time = quote.text("UpdateTime") {
-            fields.add(vocabulary.updateTime, .string(CTPEventBuilder.updateTime(time, millisecond: quote.int("UpdateMillisec") ?? 0)))
+        let v = vocabulary
+        var cursor = CTPMemberCursor(quote)
+        func text(_ field: EventField, _ member: String) -> String? { fields.wants(field) ? cursor.text(member) : nil }
+        func number(_ field: EventField, _ member: String) -> FieldValue? { fields.wants(field) ? cursor.value(member) : nil }
+        let tradingDay = text(v.tradingDay, "TradingDay")
+        let exchange = text(v.exchange, "ExchangeID")
+        let price = number(v.price, "LastPrice")
+        let volume = number(v.volume, "Volume")
+        let openInterest = number(v.openInterest, "OpenInterest")
+        var updateTime: String?
+        if let time = text(v.updateTime, "UpdateTime") {
+            updateTime = CTPEventBuilder.updateTime(time, millisecond: cursor.int("UpdateMillisec") ?? 0)
         }
-        add(vocabulary.tradingDay, quote, "TradingDay")
-        add(vocabulary.actionDay, quote, "ActionDay")
+        let bidPrice = number(v.bidPrice, "BidPrice1")
+        let bidQuantity = number(v.bidQuantity, "BidVolume1")
+        let askPrice = number(v.askPrice, "AskPrice1")
+        let askQuantity = number(v.askQuantity, "AskVolume1")
+        let actionDay = text(v.actionDay, "ActionDay")
+        let instrument = text(v.instrument, "InstrumentID")
+        fields.add(v.instrument, instrument.map(FieldValue.string))
+        fields.add(v.exchange, exchange.map(FieldValue.string))
+        fields.add(v.price, price)
+        fields.add(v.volume, volume)
+        fields.add(v.openInterest, openInterest)
+        fields.add(v.bidPrice, bidPrice)
+        fields.add(v.bidQuantity, bidQuantity)
+        fields.add(v.askPrice, askPrice)
+        fields.add(v.askQuantity, askQuantity)
+        fields.add(v.updateTime, updateTime.map(FieldValue.string))
+        fields.add(v.tradingDay, tradingDay.map(FieldValue.string))
+        fields.add(v.actionDay, actionDay.map(FieldValue.string))
     }
 
     /// The end client a UserSystemInfo describes, and which call sent it: `register` (a relay,

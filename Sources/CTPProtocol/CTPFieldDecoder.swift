@@ -38,6 +38,47 @@ struct CTPDecodedField {
     }
 }
 
+/// Reads a decoded field's members by name, each look-up starting after the member the last one
+/// found: asked in the members' order, every look-up is one comparison (and any order still finds
+/// every member, `subscript` as the reference).
+struct CTPMemberCursor {
+    private let members: [(String, FieldValue)]
+    private var next = 0
+
+    init(_ field: CTPDecodedField) {
+        members = field.members
+    }
+
+    /// The member `name`, if present.
+    mutating func value(_ name: String) -> FieldValue? {
+        let start = next
+        return members.withUnsafeBufferPointer { members in
+            let count = members.count
+            var index = start < count ? start : 0
+            for _ in 0..<count {
+                if members[index].0.sameName(as: name) {
+                    next = index + 1
+                    return members[index].1
+                }
+                index = index + 1 == count ? 0 : index + 1
+            }
+            return nil
+        }
+    }
+
+    /// The member `name` as text, if present.
+    mutating func text(_ name: String) -> String? {
+        if case .string(let value)? = value(name) { return value }
+        return nil
+    }
+
+    /// The member `name` as an integer, if present.
+    mutating func int(_ name: String) -> Int64? {
+        if case .int(let value)? = value(name) { return value }
+        return nil
+    }
+}
+
 /// Decodes field bodies by layout: text from GBK, big-endian numbers, absent values left out,
 /// secrets redacted.
 enum CTPFieldDecoder {

@@ -48,3 +48,26 @@ import Testing
         #expect(fast.name == "RspInfo" && fast.members.count == 1 && fast.int("ErrorID") == 7)
     }
 }
+
+/// The member cursor finds what the subscript finds, asked in any order and more than once, and
+/// nothing for a member the field lacks.
+@Test func memberCursorFindsWhatTheSubscriptFinds() {
+    let members: [(String, FieldValue)] = [
+        ("TradingDay", .string("20260102")), ("ExchangeID", .string("CFFEX")), ("LastPrice", .double(4000)),
+        ("Volume", .int(7)), ("UpdateTime", .string("09:30:00")), ("UpdateMillisec", .int(500)), ("InstrumentID", .string("IF2601")),
+    ]
+    let field = CTPDecodedField(fid: CTPFieldTable.depthMarketData, name: "DepthMarketData", length: 0, members: members, known: true)
+    let names = members.map(\.0) + ["NoSuchMember", "reserve1"]
+    var seed: UInt64 = 0x2545_F491_4F6C_DD1D
+    for _ in 0..<200 {
+        var cursor = CTPMemberCursor(field)
+        for _ in 0..<12 {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let name = names[Int(seed >> 33) % names.count]
+            #expect(cursor.value(name) == field[name], "\(name)")
+        }
+    }
+    var cursor = CTPMemberCursor(field)
+    #expect(cursor.text("ExchangeID") == "CFFEX" && cursor.int("UpdateMillisec") == 500 && cursor.text("TradingDay") == "20260102")
+    #expect(cursor.int("ExchangeID") == nil && cursor.text("Volume") == nil)
+}
