@@ -98,7 +98,11 @@ package final class RuleEngine {
     private let gateFields: [(name: String, id: Int)]
     /// Distinct `group_by` lists, and per list the key of the event numbered in `keyEvents`.
     private let keyLists: [[FieldRef]]
-    private var keys: [RuleKey?]
+    /// (`keys` is memory of the engine's own, `keyCount` long, rather than an array: the rules
+    /// read a key in place, lent to them, instead of a copy per rule that then had to be
+    /// destroyed, and storing the next event's key checks no array for uniqueness.)
+    private let keys: UnsafeMutablePointer<RuleKey?>
+    private let keyCount: Int
     /// The hash of each key in `keys` (nil with the key), read without copying the key.
     private var keyHashes: [UInt64?]
     private var keyEvents: [UInt64]
@@ -167,7 +171,9 @@ package final class RuleEngine {
             }
         }
         self.keyLists = keyLists
-        keys = Array(repeating: nil, count: keyLists.count)
+        keyCount = keyLists.count
+        keys = UnsafeMutablePointer<RuleKey?>.allocate(capacity: max(keyLists.count, 1))
+        keys.initialize(repeating: nil, count: keyLists.count)
         keyHashes = Array(repeating: nil, count: keyLists.count)
         keyEvents = Array(repeating: 0, count: keyLists.count)
         self.runtimes = runtimes
@@ -349,8 +355,14 @@ package final class RuleEngine {
         guard matched ?? runtime.match.matches(event, site: site) else { return }
         guard runtime.after.allSatisfy({ memories[$0].seen(event, at: time) }) else { return }
         guard !runtime.unless.contains(where: { memories[$0].seen(event, at: time) }) else { return }
-        let key = runtime.keyList >= 0 ? groupKey(runtime.keyList, event) : nil
-        for evidence in runtime.evaluate(event, key: key, number: eventNumber, limits: limits, lists: lists) {
+        let list = runtime.keyList
+        if list >= 0 { computeKey(list, event) }
+        // The key lent from `keys`, not copied.
+        let found =
+            list >= 0
+            ? runtime.evaluate(event, key: keys[list], number: eventNumber, limits: limits, lists: lists)
+            : runtime.evaluate(event, key: nil, number: eventNumber, limits: limits, lists: lists)
+        for evidence in found {
             if let suppress = runtime.suppress {
                 // A missing field is an empty part of the key.
                 var key = RuleKey()
@@ -478,29 +490,22 @@ package final class RuleEngine {
         }
     }
 
-    /// The key of the current event under group-by list `list`, worked out once per event for
-    /// all the rules sharing the list.
-    @inline(__always)
-    private func groupKey(_ list: Int, _ event: TradingEvent) -> RuleKey? {
-        computeKey(list, event)
-        return keys[list]
-    }
-
-    /// The hash of `groupKey(list, event)`, without a copy of the key.
+    /// The hash of the current event's key under list `list` (`keys[list]`), without a copy of
+    /// the key.
     @inline(__always)
     private func groupKeyHash(_ list: Int, _ event: TradingEvent) -> UInt64? {
         computeKey(list, event)
         return keyHashes[list]
     }
 
-    /// Works out the key of the current event under list `list` and its hash, once per event.
+    /// Works out the key of the current event under group-by list `list` (`keys[list]`) and its
+    /// hash, once per event for all the rules sharing the list.
     @inline(__always)
     private func computeKey(_ list: Int, _ event: TradingEvent) {
         guard keyEvents[list] != eventNumber else { return }
         keyEvents[list] = eventNumber
-        let key = event.key(keyLists[list])
-        keyHashes[list] = key?.hash
-        keys[list] = key
+        keys[list] = event.key(keyLists[list])
+        keyHashes[list] = keys[list]?.hash
     }
 
     /// Starts loading the group state the matched rules will read for `event` (bit `i` of
@@ -538,6 +543,11 @@ package final class RuleEngine {
     /// counted as if looked at.
     package func countSkipped(_ count: UInt64 = 1) {
         statistics.events &+= count
+    }
+
+    deinit {
+        keys.deinitialize(count: keyCount)
+        keys.deallocate()
     }
 
     /// Convenience: the alerts of `events`, in order.
