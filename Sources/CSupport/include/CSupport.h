@@ -34,8 +34,8 @@ uint64_t tapsentry_byte_sum(const uint8_t *bytes, size_t count);
 /// look for where a frame may start in the first 4 KiB of every TCP flow.
 size_t tapsentry_find_any4(const uint8_t *bytes, size_t count, uint8_t a, uint8_t b, uint8_t c, uint8_t d);
 
-/// Decompresses the bulk of CTP zero-run input (bytes 0xE1...0xEF: that many zeros, less 0xE0;
-/// 0xE0: the next byte as it is; any other byte: itself) from `input[0..<count]` into `output`,
+/// Decompresses the bulk of CTP zero-run input (a byte b of 0xE1...0xEF: b - 0xE0 zeros; 0xE0:
+/// the next byte as it is; any other byte: itself) from `input[0..<count]` into `output`,
 /// sixteen bytes at a time with SSE2: the literals before the first marker of a 16-byte block are
 /// stored as the block, then that marker is applied without a branch. Stops while at least 18
 /// input bytes remain and 32 output bytes fit before `capacity` (the caller finishes the rest
