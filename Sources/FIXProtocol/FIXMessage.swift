@@ -1,3 +1,5 @@
+import PacketCapture
+
 /// A framed and tokenized tag=value message: typed access to its fields.
 ///
 /// It borrows the buffer the message was framed in and the tokenizer's field array; it lives only
@@ -158,13 +160,6 @@ struct FIXMessage {
     var beginStringBytes: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: bytes[frame.beginStringStart..<(frame.beginStringStart + frame.beginStringLength)])
     }
-}
-
-@inline(__always)
-func memoryEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
-    guard a.count == b.count else { return false }
-    for index in 0..<a.count where a[index] != b[index] { return false }
-    return true
 }
 
 /// A small set of anomalies, one bit each, so a message's anomalies cost no allocation.

@@ -1,11 +1,5 @@
 import PacketCapture
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Where a reassembler hands its output: in-order bytes, holes that will not be filled, the end.
 package protocol ReassemblySink {
     /// The next bytes of the stream, in order; valid only during the call.
@@ -480,11 +474,4 @@ private func segmentDigest(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
     }
     hash = fold(tail.0 ^ 0x8EBC_6AF0_9C88_C6E3 ^ hash, tail.1 ^ 0x5899_65CC_7537_4CC3)
     return fold(hash ^ 0xA076_1D64_78BD_642F, UInt64(count) ^ 0xE703_7ED1_A0B4_28DB)
-}
-
-@inline(__always)
-private func memoryEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
-    guard a.count == b.count else { return false }
-    guard let pa = a.baseAddress, let pb = b.baseAddress else { return true }
-    return memcmp(pa, pb, a.count) == 0
 }

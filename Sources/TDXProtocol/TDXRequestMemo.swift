@@ -30,7 +30,7 @@ final class TDXRequestMemo: @unchecked Sendable {
         guard body.count <= Self.maxBody else { return TDXRequestBody(command: command, flag: flag, body: body) }
         let slot = Int(truncatingIfNeeded: Self.hash(body) % UInt64(Self.slots))
         if let entry = entries[slot], entry.command == command, entry.flag == flag,
-            entry.body.withUnsafeBytes({ Self.equal($0, body) })
+            entry.body.withUnsafeBytes({ memoryEqual($0, body) })
         {
             hits &+= 1
             return entry.decoded
@@ -58,20 +58,5 @@ final class TDXRequestMemo: @unchecked Sendable {
             index += 1
         }
         return mix64(hash ^ last)
-    }
-
-    /// Whether `a` and `b` hold the same bytes (eight at a time).
-    private static func equal(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
-        guard a.count == b.count else { return false }
-        var index = 0
-        while index + 8 <= a.count {
-            if a.loadUnaligned(fromByteOffset: index, as: UInt64.self) != b.loadUnaligned(fromByteOffset: index, as: UInt64.self) { return false }
-            index += 8
-        }
-        while index < a.count {
-            if a[index] != b[index] { return false }
-            index += 1
-        }
-        return true
     }
 }
