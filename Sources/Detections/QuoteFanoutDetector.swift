@@ -182,7 +182,7 @@ final class QuoteFanoutDetector: RuleDetector {
     }
 
     /// A tick's identity: a hash of its instrument and price, with volume, quantity and update time
-    /// when given, made the way rule keys are (`RuleValue.textHash` and `RuleValue.mix`; a hash,
+    /// when given, made the way rule keys are (`RuleValue.textHash` and `mix64`; a hash,
     /// so that a host's recent ticks cost a few bytes each). Nil without an instrument and a
     /// price. One pass over the fields.
     private static func signature(_ event: TradingEvent) -> UInt64? {
@@ -205,11 +205,11 @@ final class QuoteFanoutDetector: RuleDetector {
         }
         guard let instrument, let price else { return nil }
         var hash = RuleValue.textHash(instrument)
-        hash = RuleValue.mix(hash ^ price.bitPattern)
-        hash = RuleValue.mix(hash ^ (volume?.bitPattern ?? 0x7FF8_DEAD_0000_0001))
-        hash = RuleValue.mix(hash ^ (quantity?.bitPattern ?? 0x7FF8_DEAD_0000_0002))
+        hash = mix64(hash ^ price.bitPattern)
+        hash = mix64(hash ^ (volume?.bitPattern ?? 0x7FF8_DEAD_0000_0001))
+        hash = mix64(hash ^ (quantity?.bitPattern ?? 0x7FF8_DEAD_0000_0002))
         // An empty update time counts as none.
-        if let updateTime, !updateTime.isEmpty { hash = RuleValue.mix(hash ^ RuleValue.textHash(updateTime)) }
+        if let updateTime, !updateTime.isEmpty { hash = mix64(hash ^ RuleValue.textHash(updateTime)) }
         return hash
     }
 

@@ -175,7 +175,7 @@ package final class SiteIndex: Sendable {
         /// One word of `RuleValue.textHash` for both parts: a FIX order's keyed test
         /// (`target` under its `sender`) hashed two strings with SipHash, about 400 instructions each.
         func hash(into hasher: inout Hasher) {
-            hasher.combine(RuleValue.mix(RuleValue.textHash(first) ^ RuleValue.mix(RuleValue.textHash(second))))
+            hasher.combine(mix64(RuleValue.textHash(first) ^ mix64(RuleValue.textHash(second))))
         }
     }
 

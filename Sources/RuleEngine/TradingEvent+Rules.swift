@@ -425,7 +425,7 @@ package struct RuleKey: Hashable, Sendable {
     /// Adds a value at the end.
     package mutating func append(_ value: RuleValue) {
         if head == nil { head = value } else { tail.append(value) }
-        hash = RuleValue.mix(hash ^ value.windowHash)
+        hash = mix64(hash ^ value.windowHash)
     }
 
     /// The values in order.

@@ -35,12 +35,12 @@ extension RuleValue: WindowValue {
             return Self.textHash(text)
         case .number(let number):
             // 0 and -0 are equal.
-            return Self.mix((number == 0 ? 0 : number.bitPattern) ^ 0x9e37_79b9_7f4a_7c15)
+            return mix64((number == 0 ? 0 : number.bitPattern) ^ 0x9e37_79b9_7f4a_7c15)
         case .bool(let flag): return flag ? 0x51_7cc1_b727_220a : 0x2545_f491_4f6c_dd1d
-        case .ip(let address): return Self.mix(address.high ^ Self.mix(address.low))
+        case .ip(let address): return mix64(address.high ^ mix64(address.low))
         case .list(let elements):
             var hash: UInt64 = 0x84_2222_3250
-            for element in elements { hash = Self.mix(hash ^ element.windowHash) }
+            for element in elements { hash = mix64(hash ^ element.windowHash) }
             return hash
         }
     }
@@ -66,13 +66,13 @@ extension RuleValue: WindowValue {
     /// (unless the bytes are `normalized` already).
     @inline(__always)
     private static func hash(ascii bytes: UnsafeRawBufferPointer, normalized: Bool = false) -> UInt64? {
-        var hash = mix(textSeed ^ UInt64(bytes.count))
+        var hash = mix64(textSeed ^ UInt64(bytes.count))
         var seen: UInt64 = 0
         var offset = 0
         while offset + 8 <= bytes.count {
             let word = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
             seen |= word
-            hash = mix(hash ^ word)
+            hash = mix64(hash ^ word)
             offset += 8
         }
         if offset < bytes.count {
@@ -80,13 +80,10 @@ extension RuleValue: WindowValue {
             withUnsafeMutableBytes(of: &word) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset...])) }
             word = UInt64(littleEndian: word)
             seen |= word
-            hash = mix(hash ^ word)
+            hash = mix64(hash ^ word)
         }
         return normalized || seen & 0x8080_8080_8080_8080 == 0 ? hash : nil
     }
-
-    /// A 64-bit finaliser (splitmix64), for rule keys and quote signatures too.
-    package static func mix(_ value: UInt64) -> UInt64 { mix64(value) }
 }
 
 /// Values seen in a sliding window, in first-seen order, each with its first and last packet
