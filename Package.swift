@@ -74,7 +74,7 @@ let package = Package(
         ),
         .testTarget(
             name: "InspectorTests",
-            dependencies: ["Inspector", "ProtocolKit", "FlowTracking", "PacketCapture", "TestSupport", "RuleEngine"]
+            dependencies: ["Inspector", "ProtocolKit", "FlowTracking", "PacketCapture", "TestSupport", "RuleEngine", "Detections"]
         ),
     ],
     swiftLanguageModes: [.v6]

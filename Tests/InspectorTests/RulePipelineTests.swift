@@ -1,5 +1,7 @@
+import Detections
 import Foundation
 import Inspector
+import RuleEngine
 import Testing
 
 /// The rule engine inside the analyzer: alerts as EVE records, their counts in the stats record,
@@ -89,5 +91,27 @@ struct RulePipelineTests {
         } throws: { error in
             "\(error)".contains("bad.yaml:6:19: error: unknown field 'acount', did you mean 'account'?")
         }
+    }
+
+    @Test("the benchmark's TDX probe rule loads, passes its own tests and never alerts on a quote capture")
+    func benchmarkProbe() throws {
+        // Scripts/bench.sh times the decoders with this one rule to isolate what reading every TDX
+        // quote reply costs; a probe that stopped loading would break the benchmark, not the tests.
+        let probe = CommittedCaptures.folder.deletingLastPathComponent().appendingPathComponent("Scripts/bench/tdx-quote-probe.yaml").path
+        let configuration = try RuleConfiguration.load(builtIn: false, paths: [probe], sitePath: nil)
+        let rule = try #require(configuration.rules.first)
+        #expect(configuration.rules.count == 1)
+        #expect(rule.name == "bench.tdx_quote_replies_read")
+        let failures = RuleTestRunner.run(rule, detectors: Detections.detectors).filter { !$0.passed }
+        #expect(failures.isEmpty, "\(failures.map { $0.failure ?? "" })")
+        let run = try EndToEnd.analyze([CommittedCaptures.path("tdx/pytdx-quotes-clients.pcap")]) { settings in
+            settings.detector.decoders = settings.builtInDecoders
+            settings.messageEvents = false
+            settings.rules = configuration
+        }
+        let stats = try #require(run.stats)
+        #expect(stats.int("alerts", "rules_active") == 1)
+        #expect(stats.int("alerts", "total") == 0)
+        #expect(run.events("alert").isEmpty)
     }
 }
