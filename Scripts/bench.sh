@@ -36,9 +36,15 @@
 #      tapsentry analyze --workers 2 --site SITE FILE     TDX frames of the stats record), peak memory,
 #                                                          alerts (per rule id)
 #      tapsentry analyze --workers 1 --no-rules ...       for reference: the decoders alone
+#      tapsentry analyze --workers 1 --no-builtin-rules --rules Scripts/bench/tdx-quote-probe.yaml ...
+#                                                          the decoders and every TDX quote body
+#                                                          inflated and read (one rule that never alerts)
+#      tapsentry analyze --workers 1 --protocols none --no-rules ...
+#                                                          reading, flows and TCP reassembly alone
 #      tcpdump -r FILE -w /dev/null                        libpcap's bare read
 #      tshark -r FILE -Y fix -T fields -e fix.MsgType      once, on the whole mixed file (FIX messages found)
-#    and the ratios (2 workers over 1, 1 worker over tshark, tcpdump over 1 worker). One and two
+#    and the ratios (2 workers over 1, 1 worker over tshark, tcpdump over 1 worker), with the
+#    time 500 MB/s allows and what the three reference runs leave of it. One and two
 #    workers run in turns (1, 2, 1, 2, ...) so that a drifting machine slows both alike; the
 #    speed-up of each turn is printed beside the best-of ratio. The results also
 #    go to .build/bench-data/results-mixed-<UTC time>.json (and to --json FILE) to compare runs.
@@ -278,6 +284,11 @@ if [[ -z $only || $only == mixed ]]; then
     pair_ratios=${pair_ratios% }
     # For reference: the decoders alone (what the rules cost is the difference).
     read -r norules_s norules_kb < <(measure "analyze --no-rules" /dev/null "$runs" "${analyze[@]}" --workers 1 --no-rules --eve "$data/mixed-eve-norules.json")
+    # What every run with the built-in rules must do at least: the TDX quote bodies they read
+    # inflated and decoded (a probe rule that never alerts), and the layers below the decoders.
+    read -r probe_s probe_kb < <(measure "analyze --rules tdx-quote-probe.yaml" /dev/null "$runs" "${analyze[@]}" --workers 1 \
+        --no-builtin-rules --rules Scripts/bench/tdx-quote-probe.yaml --eve "$data/mixed-eve-probe.json")
+    read -r none_s none_kb < <(measure "analyze --protocols none" /dev/null "$runs" "${analyze[@]}" --workers 1 --protocols none --no-rules --eve /dev/null)
     read -r tcpdump_s tcpdump_kb < <(measure tcpdump /dev/null "$runs" tcpdump -r "$capture" -w /dev/null)
     tshark_s=0 tshark_kb=0 tshark_fix=0
     if ((with_tshark)); then
@@ -291,11 +302,12 @@ if [[ -z $only || $only == mixed ]]; then
     COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown) STAMP=$stamp RUNS=$runs PAIRS="$pair_ratios" \
         python3 - "$capture" "$site" "$bytes" "$results" "$json_out" "$data/mixed-eve-w1.json" "$data/mixed-eve-w2.json" \
         "$w1_s" "$w1_kb" "$w2_s" "$w2_kb" "$tcpdump_s" "$tcpdump_kb" "$tshark_s" "$tshark_kb" "$tshark_fix" \
-        "$data/mixed-eve-norules.json" "$norules_s" "$norules_kb" <<'PY'
+        "$data/mixed-eve-norules.json" "$norules_s" "$norules_kb" "$data/mixed-eve-probe.json" "$probe_s" "$probe_kb" \
+        "$none_s" "$none_kb" <<'PY'
 import collections, json, os, sys
 
 (capture, site, size, results, json_out, eve1, eve2, w1_s, w1_kb, w2_s, w2_kb, td_s, td_kb, ts_s, ts_kb, ts_fix,
- eve0, nr_s, nr_kb) = sys.argv[1:]
+ eve0, nr_s, nr_kb, eve_probe, pr_s, pr_kb, no_s, no_kb) = sys.argv[1:]
 size = int(size)
 
 
@@ -341,6 +353,12 @@ nr_stats, _ = read_eve(eve0)
 nr_total, nr_parts = messages(nr_stats)
 nr_s = float(nr_s)
 rows.append(("tapsentry analyze --workers 1 --no-rules (reference)", nr_s, nr_total / nr_s, int(nr_kb), "-"))
+pr_stats, pr_alerts = read_eve(eve_probe)
+pr_total, _ = messages(pr_stats)
+pr_s = float(pr_s)
+rows.append(("  ... --rules tdx-quote-probe.yaml (TDX bodies read)", pr_s, pr_total / pr_s, int(pr_kb), str(sum(pr_alerts.values()))))
+no_s = float(no_s)
+rows.append(("  ... --protocols none (flows and streams alone)", no_s, None, int(no_kb), "-"))
 td_s = float(td_s)
 rows.append(("tcpdump -r FILE -w /dev/null", td_s, None, int(td_kb), "-"))
 ts_s = float(ts_s)
@@ -361,6 +379,11 @@ ratios = {
     "workers1_over_tshark": ts_s / one["seconds"] if ts_s > 0 else None,
     "tcpdump_over_workers1": one["seconds"] / td_s if td_s > 0 else None,
 }
+# The one-worker target (500 MB/s) as a time, and how much of it the reference runs leave: the
+# built-in rules cannot run in less than the probe's time (they read the same TDX bodies).
+budget = size / 500e6
+print(f"500 MB/s allows {budget:.2f} s: flows and reassembly take {no_s:.2f} s, the decoders {nr_s:.2f} s, the decoders with"
+      f" every TDX quote body read {pr_s:.2f} s ({size / 1e6 / pr_s:.0f} MB/s), everything on {one['seconds']:.2f} s")
 print(f"messages (1 worker): {one['messages']} = FIX {one['messages_by_protocol']['fix']} + CTP {one['messages_by_protocol']['ctp']}"
       f" + TDX frames {one['messages_by_protocol']['tdx']}; flows {one['flows'].get('tcp', 0)} TCP + {one['flows'].get('udp', 0)} UDP;"
       f" TCP gaps {one['tcp_gaps']}")
@@ -379,6 +402,11 @@ result = {
     "analyze": {str(k): v for k, v in runs.items()},
     "analyze_no_rules": {"seconds": nr_s, "mb_per_s": size / 1e6 / nr_s, "messages": nr_total,
                          "messages_by_protocol": nr_parts, "messages_per_s": nr_total / nr_s, "peak_kb": int(nr_kb)},
+    "analyze_tdx_quote_probe": {"seconds": pr_s, "mb_per_s": size / 1e6 / pr_s, "peak_kb": int(pr_kb),
+                                "alerts": sum(pr_alerts.values()),
+                                "scope": "--no-builtin-rules --rules Scripts/bench/tdx-quote-probe.yaml"},
+    "analyze_protocols_none": {"seconds": no_s, "mb_per_s": size / 1e6 / no_s, "peak_kb": int(no_kb)},
+    "target_one_worker_seconds": budget,
     "tcpdump": {"seconds": td_s, "mb_per_s": size / 1e6 / td_s if td_s > 0 else None, "peak_kb": int(td_kb)},
     "tshark_fix": ({"seconds": ts_s, "mb_per_s": size / 1e6 / ts_s, "peak_kb": int(ts_kb), "fix_messages": int(ts_fix),
                     "scope": "the whole mixed file, one run"} if ts_s > 0 else None),
