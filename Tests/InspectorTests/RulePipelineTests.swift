@@ -93,7 +93,7 @@ struct RulePipelineTests {
         }
     }
 
-    @Test("the benchmark's TDX probe rule loads, passes its own tests and never alerts on a quote capture")
+    @Test("the benchmark's TDX probe rule loads, passes its own tests, reads TDX quote replies and never alerts on them")
     func benchmarkProbe() throws {
         // Scripts/bench.sh times the decoders with this one rule to isolate what reading every TDX
         // quote reply costs; a probe that stopped loading would break the benchmark, not the tests.
@@ -104,14 +104,26 @@ struct RulePipelineTests {
         #expect(rule.name == "bench.tdx_quote_replies_read")
         let failures = RuleTestRunner.run(rule, detectors: Detections.detectors).filter { !$0.passed }
         #expect(failures.isEmpty, "\(failures.map { $0.failure ?? "" })")
-        let run = try EndToEnd.analyze([CommittedCaptures.path("tdx/pytdx-quotes-clients.pcap")]) { settings in
-            settings.detector.decoders = settings.builtInDecoders
-            settings.messageEvents = false
-            settings.rules = configuration
+        func analyze(_ rules: RuleConfiguration) throws -> AnalysisRun {
+            try EndToEnd.analyze([CommittedCaptures.path("tdx/pytdx-quotes-clients.pcap")]) { settings in
+                settings.detector.decoders = settings.builtInDecoders
+                settings.messageEvents = false
+                settings.rules = rules
+            }
         }
+        let run = try analyze(configuration)
         let stats = try #require(run.stats)
         #expect(stats.int("alerts", "rules_active") == 1)
         #expect(stats.int("alerts", "total") == 0)
         #expect(run.events("alert").isEmpty)
+        // The same rule with a threshold the capture reaches alerts on TDX quote replies: the
+        // probe reads them (a probe matching nothing would time the decoders alone).
+        let text = try String(contentsOfFile: probe, encoding: .utf8)
+        #expect(text.contains("threshold: 1000000,"))
+        let scratch = try ScratchFolder()
+        let low = try scratch.write("low.yaml", Array(text.replacingOccurrences(of: "threshold: 1000000,", with: "threshold: 2,").utf8))
+        let reached = try analyze(try RuleConfiguration.load(builtIn: false, paths: [low], sitePath: nil)).events("alert")
+        #expect(!reached.isEmpty)
+        #expect(reached.allSatisfy { $0.string("app_proto") == "tdx" && $0.string("direction") == "to_client" })
     }
 }
