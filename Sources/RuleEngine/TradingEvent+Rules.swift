@@ -123,14 +123,9 @@ extension TradingEvent {
 
     /// `keyValue(field, lists:)` for a decoder's field.
     private func decoderKeyValue(_ field: FieldRef, lists: RuleListCache) -> RuleValue? {
-        guard mayHave(field.id) else { return nil }
-        let name = field.name
-        return fields.withUnsafeBufferPointer { fields in
-            for index in fields.indices where fields[index].0.sameName(as: name) {
-                if case .array(let elements) = fields[index].1 { return lists.value(of: elements) }
-                return RuleValue(fields[index].1).map { Self.keyed($0, field) }
-            }
-            return nil
+        withDecoderField(field.name, id: field.id) { value in
+            if case .array(let elements) = value { return lists.value(of: elements) }
+            return RuleValue(value).map { Self.keyed($0, field) }
         }
     }
 
@@ -155,26 +150,18 @@ extension TradingEvent {
     /// Whether the event has a field named `name`, vocabulary field `id` (-1: outside the
     /// vocabulary); connection fields always exist.
     func has(_ name: String, id: Int) -> Bool {
-        guard mayHave(id) else { return false }
-        return fields.withUnsafeBufferPointer { fields in
-            for index in fields.indices where fields[index].0 == name { return true }
-            return false
-        }
+        withDecoderField(name, id: id) { _ in true } ?? false
     }
 
     /// Whether the decoder field `name` (vocabulary field `id`) has a value, without building
     /// the value.
     func hasValue(_ name: String, id: Int) -> Bool {
-        guard mayHave(id) else { return false }
-        return fields.withUnsafeBufferPointer { fields in
-            for index in fields.indices where fields[index].0.sameName(as: name) {
-                switch fields[index].1 {
-                case .object, .null: return false
-                default: return true
-                }
+        withDecoderField(name, id: id) { value in
+            switch value {
+            case .object, .null: false
+            default: true
             }
-            return false
-        }
+        } ?? false
     }
 
     /// Whether vocabulary field `id` may be among the fields: false only when the decoder said
@@ -185,12 +172,19 @@ extension TradingEvent {
         return present.contains(id)
     }
 
-    /// The decoder's field `name`, vocabulary field `id` (by index, so that other fields are not
-    /// copied on the way).
+    /// The decoder's field `name`, vocabulary field `id`.
     private func eventValue(_ name: String, id: Int) -> RuleValue? {
+        withDecoderField(name, id: id) { RuleValue($0) }
+    }
+
+    /// What `body` makes of the first decoder field named `name` (vocabulary field `id`), nil
+    /// when there is none: the one scan of the field list behind every look-up by name (by
+    /// index, so that other fields are not copied on the way).
+    @inline(__always)
+    private func withDecoderField<Result>(_ name: String, id: Int, _ body: (FieldValue) -> Result?) -> Result? {
         guard mayHave(id) else { return nil }
         return fields.withUnsafeBufferPointer { fields in
-            for index in fields.indices where fields[index].0.sameName(as: name) { return RuleValue(fields[index].1) }
+            for index in fields.indices where fields[index].0.sameName(as: name) { return body(fields[index].1) }
             return nil
         }
     }
