@@ -1,3 +1,5 @@
+import PacketCapture
+
 /// A deterministic random number generator (SplitMix64), so that tests and generated captures
 /// give the same bytes on every run and every platform.
 package struct SeededGenerator: RandomNumberGenerator, Sendable {
@@ -9,14 +11,12 @@ package struct SeededGenerator: RandomNumberGenerator, Sendable {
         self.state = seed
     }
 
-    /// The next 64 random bits.
+    /// The next 64 random bits: splitmix64's finaliser (`mix64`, which adds the step itself) of
+    /// the state before it moves on.
     @inline(__always)
     package mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        defer { state &+= 0x9E37_79B9_7F4A_7C15 }
+        return mix64(state)
     }
 
     /// A value in `range`, drawn without the standard library's generic machinery (fast, and the
