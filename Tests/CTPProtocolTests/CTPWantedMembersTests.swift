@@ -1,5 +1,6 @@
 import ProtocolKit
 import Testing
+import TestSupport
 
 @testable import CTPProtocol
 
@@ -58,12 +59,11 @@ import Testing
     ]
     let field = CTPDecodedField(fid: CTPFieldTable.depthMarketData, name: "DepthMarketData", length: 0, members: members, known: true)
     let names = members.map(\.0) + ["NoSuchMember", "reserve1"]
-    var seed: UInt64 = 0x2545_F491_4F6C_DD1D
+    var generator = SeededGenerator(seed: 0x2545_F491_4F6C_DD1D)
     for _ in 0..<200 {
         var cursor = CTPMemberCursor(field)
         for _ in 0..<12 {
-            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            let name = names[Int(seed >> 33) % names.count]
+            let name = names[generator.int(in: 0...(names.count - 1))]
             #expect(cursor.value(name) == field[name], "\(name)")
         }
     }
