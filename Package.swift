@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "RuleEngineTests", dependencies: ["RuleEngine", "ProtocolKit", "FlowTracking", "PacketCapture"]),
         .testTarget(
             name: "DetectionsTests",
-            dependencies: ["Detections", "RuleEngine", "ProtocolKit", "FlowTracking", "PacketCapture", "FIXProtocol", "CTPProtocol", "TDXProtocol"]
+            dependencies: ["Detections", "RuleEngine", "ProtocolKit", "FlowTracking", "PacketCapture", "FIXProtocol", "CTPProtocol", "TDXProtocol", "TestSupport"]
         ),
         .testTarget(
             name: "InspectorTests",

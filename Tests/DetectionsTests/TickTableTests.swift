@@ -1,5 +1,6 @@
 import PacketCapture
 import Testing
+import TestSupport
 
 @testable import Detections
 
@@ -7,7 +8,7 @@ import Testing
 /// random ticks from a small range (so that probe runs collide, wrap and shift back), the limit
 /// reached and left, conditional removals that hit and miss.
 @Test func tickTableMatchesDictionary() {
-    var generator = SplitMix(seed: 7)
+    var generator = SeededGenerator(seed: 7)
     for limit in [3, 40, 1024] {
         var table = TickTable()
         var reference: [UInt64: TickTable.Entry] = [:]
@@ -35,14 +36,3 @@ import Testing
     }
 }
 
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

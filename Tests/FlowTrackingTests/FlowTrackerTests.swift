@@ -1,5 +1,6 @@
 import PacketCapture
 import Testing
+import TestSupport
 
 @testable import FlowTracking
 
@@ -143,7 +144,7 @@ struct FlowTrackerTests {
         configuration.maxFlows = 500
         let observer = RecordingObserver()
         let tracker = FlowTracker(configuration: configuration, observer: observer)
-        var rng = SplitMix64(state: seed)
+        var rng = SeededGenerator(seed: seed)
         var sent: [UInt16: Int] = [:]
         for step in 0..<20_000 {
             let port = UInt16.random(in: 1000...2999, using: &rng)

@@ -1,5 +1,6 @@
 import PacketCapture
 import Testing
+import TestSupport
 
 @testable import FlowTracking
 
@@ -23,17 +24,6 @@ struct RecordingSink: ReassemblySink {
     mutating func end() { ended += 1 }
 }
 
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 struct Seg {
     var sequence: UInt32
     var flags: TCPFlags
@@ -49,7 +39,7 @@ func feed(_ segments: [Seg], context: inout ReassemblyContext, reassembler: inou
 }
 
 /// Cuts `stream` into random segments after a SYN at `isn`, ending with a FIN.
-func segmentize(_ stream: [UInt8], isn: UInt32, rng: inout SplitMix64, maxSize: Int = 1460) -> [Seg] {
+func segmentize(_ stream: [UInt8], isn: UInt32, rng: inout SeededGenerator, maxSize: Int = 1460) -> [Seg] {
     var segments = [Seg(sequence: isn, flags: [.syn], payload: [])]
     var offset = 0
     while offset < stream.count {
@@ -66,7 +56,7 @@ func segmentize(_ stream: [UInt8], isn: UInt32, rng: inout SplitMix64, maxSize: 
 struct TCPReassemblerTests {
     @Test("in-order segments are delivered unchanged, across sequence wrap-around")
     func inOrderWrap() {
-        var rng = SplitMix64(state: 1)
+        var rng = SeededGenerator(seed: 1)
         let stream = (0..<50_000).map { _ in UInt8.random(in: 0...255, using: &rng) }
         var context = ReassemblyContext()
         var reassembler = TCPReassembler()
@@ -81,7 +71,7 @@ struct TCPReassemblerTests {
 
     @Test("random reordering, duplication and overlapping retransmissions give the original stream", arguments: 0..<40)
     func shuffled(seed: Int) {
-        var rng = SplitMix64(state: UInt64(seed) &* 7919 &+ 17)
+        var rng = SeededGenerator(seed: UInt64(seed) &* 7919 &+ 17)
         let length = Int.random(in: 1...40_000, using: &rng)
         let stream = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
         let isn = UInt32.random(in: 0...UInt32.max, using: &rng)
@@ -118,7 +108,7 @@ struct TCPReassemblerTests {
 
     @Test("lost segments are reported as gaps of the right length and position", arguments: 0..<20)
     func losses(seed: Int) {
-        var rng = SplitMix64(state: UInt64(seed) &+ 1000)
+        var rng = SeededGenerator(seed: UInt64(seed) &+ 1000)
         let length = Int.random(in: 5000...60_000, using: &rng)
         let stream = (0..<length).map { _ in UInt8.random(in: 1...255, using: &rng) }
         let isn = UInt32.random(in: 0...UInt32.max, using: &rng)

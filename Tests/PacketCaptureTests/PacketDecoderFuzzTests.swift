@@ -1,5 +1,6 @@
 import PacketCapture
 import Testing
+import TestSupport
 
 /// Random and randomly damaged frames: the decoder must return for every one, hand over at most one
 /// packet exactly when it returns nil, and keep its fragment state within the limits.
@@ -8,13 +9,13 @@ import Testing
 
     static let linkTypes: [LinkType] = [.null, .ethernet, .raw, .rawOpenBSD, .linktypeRaw, .loop, .linuxSLL, .ipv4, .ipv6, .linuxSLL2]
 
-    static func randomBytes(_ count: Int, _ rng: inout SplitMix64) -> [UInt8] {
+    static func randomBytes(_ count: Int, _ rng: inout SeededGenerator) -> [UInt8] {
         (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) }
     }
 
     /// A plausible IP packet: TCP or UDP over IPv4 or IPv6, maybe with options, extension headers or
     /// as a fragment.
-    static func randomIPPacket(_ rng: inout SplitMix64) -> (bytes: [UInt8], isIPv6: Bool) {
+    static func randomIPPacket(_ rng: inout SeededGenerator) -> (bytes: [UInt8], isIPv6: Bool) {
         let payload = randomBytes(Int.random(in: 0...80, using: &rng), &rng)
         let isTCP = Bool.random(using: &rng)
         let transport = isTCP
@@ -45,7 +46,7 @@ import Testing
     }
 
     /// A plausible frame of a random link type around a random IP packet.
-    static func randomFrame(_ rng: inout SplitMix64) -> ([UInt8], LinkType) {
+    static func randomFrame(_ rng: inout SeededGenerator) -> ([UInt8], LinkType) {
         let (packet, isIPv6) = randomIPPacket(&rng)
         let etherType = isIPv6 ? 0x86DD : 0x0800
         let linkType = linkTypes.randomElement(using: &rng) ?? .ethernet
@@ -65,7 +66,7 @@ import Testing
     }
 
     /// Damages a frame: flipped bytes, overwritten bytes, cuts and additions.
-    static func mutate(_ frame: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
+    static func mutate(_ frame: [UInt8], _ rng: inout SeededGenerator) -> [UInt8] {
         var frame = frame
         for _ in 0..<Int.random(in: 1...4, using: &rng) {
             switch Int.random(in: 0..<5, using: &rng) {
@@ -100,7 +101,7 @@ import Testing
     }
 
     @Test func randomBytesNeverTrap() {
-        var rng = SplitMix64(seed: 0x5EED)
+        var rng = SeededGenerator(seed: 0x5EED)
         var decoder = PacketDecoder(fragmentLimits: FragmentLimits(maxDatagrams: 16, maxBufferedBytes: 4096))
         for round in 0..<6000 {
             let linkType = Self.linkTypes.randomElement(using: &rng) ?? .ethernet
@@ -110,7 +111,7 @@ import Testing
     }
 
     @Test func damagedFramesNeverTrap() {
-        var rng = SplitMix64(seed: 42)
+        var rng = SeededGenerator(seed: 42)
         var decoder = PacketDecoder(fragmentLimits: FragmentLimits(maxDatagrams: 8, maxBufferedBytes: 2048, timeoutNanoseconds: 5_000_000_000))
         var decoded = 0
         for round in 0..<12000 {
@@ -131,7 +132,7 @@ import Testing
     }
 
     @Test func shuffledFragmentStreams() {
-        var rng = SplitMix64(seed: 7)
+        var rng = SeededGenerator(seed: 7)
         var decoder = PacketDecoder(fragmentLimits: FragmentLimits(maxDatagrams: 64, maxBufferedBytes: 32768))
         var cleanCompleted = 0
         for round in 0..<1500 {
